@@ -1,0 +1,71 @@
+"""One Settings object for the hub, read from THEREYET_* variables and CLI flags.
+
+A secret may also come from a file: THEREYET_ADMIN_TOKEN_FILE=/run/secrets/x.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "thereyet"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a hub can be told at start. Field docs become `thereyet server --help`."""
+
+    host: str = field(default="127.0.0.1", metadata={"doc": "address to listen on"})
+    port: int = field(default=8480, metadata={"doc": "port to listen on"})
+    data_dir: Path = field(default_factory=_default_data_dir, metadata={"doc": "where data lives"})
+    db: str = field(default="", metadata={"doc": "database URL (default: SQLite in data_dir)"})
+    admin_token: str = field(
+        default="", repr=False, metadata={"doc": "bootstrap admin token used at first start"}
+    )
+    node: str = field(default_factory=socket.gethostname, metadata={"doc": "this hub's name"})
+    sqlite_synchronous: str = field(
+        default="FULL", metadata={"doc": "SQLite synchronous mode (FULL survives power loss)"}
+    )
+    max_body_bytes: int = field(
+        default=4 * 1024 * 1024, metadata={"doc": "largest JSON request body"}
+    )
+    max_attachment_bytes: int = field(
+        default=20 * 1024 * 1024, metadata={"doc": "largest attachment"}
+    )
+    demo: bool = field(default=False, metadata={"doc": "seed a demo room with simulated runs"})
+
+    @property
+    def database_url(self) -> str:
+        return self.db or f"sqlite:///{self.data_dir / 'thereyet.db'}"
+
+    def with_overrides(self, **values: Any) -> Settings:
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+def _convert(kind: Any, raw: str) -> Any:
+    if kind in (int, "int"):
+        return int(raw)
+    if kind in (bool, "bool"):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if kind in (Path, "Path"):
+        return Path(raw)
+    return raw
+
+
+def settings_from_env(environ: dict[str, str] | None = None) -> Settings:
+    """Settings from THEREYET_<FIELD> variables (and THEREYET_<FIELD>_FILE for secrets)."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        key = f"THEREYET_{f.name.upper()}"
+        if key in env:
+            values[f.name] = _convert(f.type, env[key])
+        elif f"{key}_FILE" in env:
+            values[f.name] = _convert(f.type, Path(env[f"{key}_FILE"]).read_text().strip())
+    return Settings(**values)

@@ -1,0 +1,38 @@
+"""The hub's parts, built once and handed to services, workers and transports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .bus import Bus
+from .clock import Clock
+from .config import Settings
+from .store.engine import Engines, make_engines
+from .store.migrate import upgrade
+from .store.writer import Writer
+
+
+@dataclass
+class Hub:
+    settings: Settings
+    clock: Clock
+    engines: Engines
+    writer: Writer
+    bus: Bus
+
+    @classmethod
+    def open(cls, settings: Settings, clock: Clock) -> Hub:
+        """Connect to the database, bring its schema up to date and start the writer."""
+        if not settings.db:
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engines = make_engines(
+            settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+        )
+        upgrade(engines.write)
+        writer = Writer(engines.write, clock.now)
+        writer.start()
+        return cls(settings=settings, clock=clock, engines=engines, writer=writer, bus=Bus())
+
+    def close(self) -> None:
+        self.writer.stop()
+        self.engines.dispose()

@@ -1,0 +1,337 @@
+"""Runs: create, report into, finish, read."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ..domain.access import Principal
+from ..domain.cards import run_card
+from ..domain.events import Event, Heartbeat, apply_events
+from ..domain.runs import Run, RunStatus, TransitionError, check_move
+from ..hub import Hub
+from ..store import attachments as attachment_store
+from ..store import rooms as room_store
+from ..store import runs as store
+from ..store.runs import RunFilter
+from ..store.writer import Tx
+from .errors import Conflict, Forbidden, NotFound, TooLarge
+from .rooms import check_name, post_in_rooms
+from .views import attachment_view, event_view, run_view
+
+MAX_ERROR_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class NewRun:
+    job: str
+    id: str | None = None
+    room: str | None = None
+    status: RunStatus = RunStatus.RUNNING
+    host: str | None = None
+    pid: int | None = None
+    user: str | None = None
+    trigger: str | None = None
+    total: float | None = None
+    unit: str | None = None
+    started_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    accepted: int
+    duplicates: int
+    status: RunStatus
+
+
+class RunService:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    # -- writes ---------------------------------------------------------------
+
+    async def create(self, who: Principal, spec: NewRun) -> tuple[dict[str, Any], bool]:
+        """Create a run (and its job and room if new). A repeated id returns the run as is."""
+        check_name(spec.job, "job")
+        if spec.room is not None:
+            check_name(spec.room, "room")
+        if not who.may_write_run(spec.job, [spec.room] if spec.room else []):
+            raise Forbidden(f"this token may not report runs of job {spec.job!r}")
+        return await self.hub.writer.run(lambda tx: self._create(tx, spec))
+
+    def _create(self, tx: Tx, spec: NewRun) -> tuple[dict[str, Any], bool]:
+        conn = tx.conn
+        if spec.id is not None and (existing := store.load_run(conn, spec.id)) is not None:
+            if existing.job != spec.job:
+                raise Conflict(f"run {spec.id} belongs to job {existing.job!r}", field="id")
+            return self._view(conn, existing, tx.now), False
+        job_id = room_store.ensure_job(conn, spec.job, tx.now)
+        if spec.room is not None:
+            room_store.add_job_room(conn, job_id, room_store.ensure_room(conn, spec.room, tx.now))
+        running = spec.status is RunStatus.RUNNING
+        run = Run(
+            id=spec.id or uuid.uuid4().hex,
+            job=spec.job,
+            status=spec.status,
+            created_at=tx.now,
+            host=spec.host,
+            pid=spec.pid,
+            user=spec.user,
+            trigger=spec.trigger,
+            total=spec.total,
+            unit=spec.unit,
+            started_at=min(spec.started_at or tx.now, tx.now) if running else None,
+            heartbeat_at=tx.now,
+            node=self.hub.settings.node,
+        )
+        store.insert_run(conn, run, job_id, tx.now)
+        room_ids = room_store.job_room_ids(conn, job_id)
+        store.add_run_rooms(conn, run.id, room_ids)
+        self._status_changed(tx, run, room_ids)
+        return self._view(conn, run, tx.now), True
+
+    async def report(self, who: Principal, run_id: str, events: Sequence[Event]) -> BatchResult:
+        """Add a batch of events; ids the run already has are counted as duplicates."""
+        return await self.hub.writer.run(lambda tx: self._report(tx, who, run_id, events))
+
+    def _report(self, tx: Tx, who: Principal, run_id: str, events: Sequence[Event]) -> BatchResult:
+        conn = tx.conn
+        run, room_ids = self._load_for_write(conn, who, run_id)
+        unique = list({e.id: e for e in reversed(events)}.values())[::-1]
+        known = store.known_event_ids(conn, run_id, [e.id for e in unique])
+        new = [e for e in unique if e.id not in known]
+        applied = apply_events(run, new, tx.now)
+        store.insert_events(
+            conn, [_event_row(run_id, e) for e in new if not isinstance(e, Heartbeat)]
+        )
+        if applied.started or applied.resumed:
+            was = RunStatus.LOST if applied.resumed else RunStatus.QUEUED
+            self._status_changed(tx, run, room_ids, was)
+        for note in applied.notes:
+            post_in_rooms(
+                tx,
+                self.hub,
+                room_ids,
+                author=run.job,
+                kind="note",
+                body=note.text,
+                data={"run_id": run.id, "job": run.job},
+            )
+        store.save_run(conn, run, tx.now)
+        self._publish(tx, run)
+        return BatchResult(len(new), len(events) - len(new), run.status)
+
+    async def finish(
+        self,
+        who: Principal,
+        run_id: str,
+        status: RunStatus,
+        *,
+        exit_code: int | None = None,
+        error: str | None = None,
+        finish_id: str | None = None,
+    ) -> dict[str, Any]:
+        """End a run. Repeating the same finish (same finish_id) is answered, not refused."""
+
+        def write(tx: Tx) -> dict[str, Any]:
+            run, room_ids = self._load_for_write(tx.conn, who, run_id)
+            if run.status.finished and finish_id and store.finish_id(tx.conn, run_id) == finish_id:
+                return self._view(tx.conn, run, tx.now)
+            try:
+                check_move(run.status, status)
+            except TransitionError as exc:
+                raise Conflict(str(exc), field="status") from exc
+            was, run.status = run.status, status
+            run.finished_at = tx.now
+            run.started_at = run.started_at or (
+                run.created_at if status.value != "cancelled" else None
+            )
+            run.exit_code = exit_code
+            run.error = error[:MAX_ERROR_CHARS] if error else None
+            store.save_run(tx.conn, run, tx.now, finish_id=finish_id)
+            self._status_changed(tx, run, room_ids, was)
+            self._publish(tx, run)
+            return self._view(tx.conn, run, tx.now)
+
+        return await self.hub.writer.run(write)
+
+    async def attach(
+        self, who: Principal, run_id: str, name: str, content_type: str, content: bytes
+    ) -> dict[str, Any]:
+        limit = self.hub.settings.max_attachment_bytes
+        if len(content) > limit:
+            raise TooLarge(f"attachment is larger than {limit} bytes", field="body")
+
+        def write(tx: Tx) -> dict[str, Any]:
+            run, room_ids = self._load_for_write(tx.conn, who, run_id)
+            attachment_id = uuid.uuid4().hex
+            attachment_store.insert_attachment(
+                tx.conn,
+                id=attachment_id,
+                run_id=run_id,
+                name=name,
+                content_type=content_type,
+                size=len(content),
+                sha256=hashlib.sha256(content).hexdigest(),
+                content=content,
+                created_at=tx.now,
+            )
+            row = attachment_store.get_attachment(tx.conn, attachment_id)
+            view = attachment_view(row)
+            store.insert_events(
+                tx.conn,
+                [
+                    {
+                        "run_id": run_id,
+                        "event_id": f"attachment-{attachment_id}",
+                        "kind": "attachment",
+                        "ts": tx.now,
+                        "data": {k: view[k] for k in ("name", "size", "content_type", "url")},
+                    }
+                ],
+            )
+            post_in_rooms(
+                tx,
+                self.hub,
+                room_ids,
+                author=run.job,
+                kind="attachment",
+                body=f"{run.job} attached {name}",
+                data={"run_id": run_id, "attachment": view},
+            )
+            return view
+
+        return await self.hub.writer.run(write)
+
+    # -- reads ----------------------------------------------------------------
+
+    def get(self, who: Principal, run_id: str) -> dict[str, Any]:
+        with self.hub.engines.read.connect() as conn:
+            run = store.load_run(conn, run_id)
+            if run is None:
+                raise NotFound(f"no run with id {run_id!r}")
+            rooms = store.run_room_names(conn, [run_id])[run_id]
+            if not who.may_read_run(run.job, rooms):
+                raise NotFound(f"no run with id {run_id!r}")
+            now = self.hub.clock.now()
+            history = store.recent_durations(conn, run.job, before=now)
+            files = attachment_store.run_attachments(conn, run_id)
+            return run_view(run, now=now, rooms=rooms, history=history, attachments=files)
+
+    def search(
+        self,
+        who: Principal,
+        flt: RunFilter,
+        *,
+        before: tuple[datetime, str] | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
+        if not who.reads_everything:
+            flt = dataclasses.replace(flt, only_jobs=who.jobs, only_rooms=who.rooms)
+        now = self.hub.clock.now()
+        with self.hub.engines.read.connect() as conn:
+            found = store.list_runs(conn, flt, before=before, limit=max(1, min(limit, 500)))
+            rooms = store.run_room_names(conn, [r.id for r in found])
+            histories = {
+                job: store.recent_durations(conn, job, before=now)
+                for job in {r.job for r in found if not r.status.finished}
+            }
+        return [
+            run_view(r, now=now, rooms=rooms[r.id], history=histories.get(r.job)) for r in found
+        ]
+
+    def attachment(self, who: Principal, attachment_id: str) -> Any:
+        """The attachment's row with its content, if the caller may see its run."""
+        with self.hub.engines.read.connect() as conn:
+            row = attachment_store.get_attachment(conn, attachment_id, content=True)
+        if row is None:
+            raise NotFound(f"no attachment with id {attachment_id!r}")
+        if row.run_id is not None:
+            self.get(who, row.run_id)
+        return row
+
+    def events(
+        self, who: Principal, run_id: str, *, after: int, limit: int
+    ) -> list[dict[str, Any]]:
+        self.get(who, run_id)  # 404 unless the caller may see the run
+        with self.hub.engines.read.connect() as conn:
+            rows = store.list_events(conn, run_id, after, max(1, min(limit, 1000)))
+        return [event_view(row) for row in rows]
+
+    # -- shared steps -----------------------------------------------------------
+
+    def _load_for_write(
+        self, conn: Connection, who: Principal, run_id: str
+    ) -> tuple[Run, list[int]]:
+        run = store.load_run(conn, run_id)
+        if run is None:
+            raise NotFound(f"no run with id {run_id!r}")
+        rooms = store.run_room_names(conn, [run_id])[run_id]
+        if not who.may_write_run(run.job, rooms):
+            if who.may_read_run(run.job, rooms):
+                raise Forbidden(f"this token may not report to run {run_id!r}")
+            raise NotFound(f"no run with id {run_id!r}")
+        return run, store.run_room_ids(conn, run_id)
+
+    def _status_changed(
+        self, tx: Tx, run: Run, room_ids: list[int], was: RunStatus | None = None
+    ) -> None:
+        """Record a status change in the event log and post its card in the run's rooms."""
+        store.insert_events(
+            tx.conn,
+            [
+                {
+                    "run_id": run.id,
+                    "event_id": f"status-{uuid.uuid4().hex}",
+                    "kind": "status",
+                    "ts": tx.now,
+                    "data": {"status": run.status.value},
+                }
+            ],
+        )
+        if run.status is RunStatus.QUEUED:
+            return
+        post_in_rooms(
+            tx,
+            self.hub,
+            room_ids,
+            author="thereyet",
+            kind="run",
+            body=run_card(run, change=run.status, now=tx.now, was=was),
+            data={"run_id": run.id, "job": run.job, "status": run.status.value},
+        )
+
+    def _view(self, conn: Connection, run: Run, now: datetime) -> dict[str, Any]:
+        rooms = store.run_room_names(conn, [run.id])[run.id]
+        return run_view(run, now=now, rooms=rooms)
+
+    def _publish(self, tx: Tx, run: Run) -> None:
+        bus = self.hub.bus
+        if not (bus.has_subscribers(f"run:{run.id}") or bus.has_subscribers("runs")):
+            return
+        view = self._view(tx.conn, run, tx.now)
+
+        def announce() -> None:
+            bus.publish(f"run:{run.id}", view)
+            bus.publish("runs", view)
+
+        tx.after_commit(announce)
+
+
+def _event_row(run_id: str, event: Event) -> dict[str, Any]:
+    data = dataclasses.asdict(event)
+    del data["id"], data["ts"]
+    return {
+        "run_id": run_id,
+        "event_id": event.id,
+        "kind": event.kind,
+        "ts": event.ts,
+        "data": data,
+    }

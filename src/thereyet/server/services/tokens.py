@@ -1,0 +1,173 @@
+"""API tokens: issued once in clear, kept as a hash, checked in constant time.
+
+A token reads `ty_<id>_<secret>`: the id finds the row, the secret's SHA-256
+is compared with hmac.compare_digest. Tokens are long random strings, so a
+fast hash is enough (passwords, which people choose, get argon2 elsewhere).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection
+
+from ..domain.access import Principal, Scope
+from ..domain.names import is_valid_name
+from ..hub import Hub
+from ..store import tokens as store
+from ..store.writer import Tx
+from .errors import Invalid, NotFound
+from .views import iso
+
+PREFIX = "ty_"
+_CACHE_SECONDS = 5.0
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def split_token(token: str) -> tuple[str, str]:
+    """(id, secret) of a token. A token not of our making (say one set through
+    THEREYET_ADMIN_TOKEN) gets an id derived from its hash."""
+    if token.startswith(PREFIX):
+        token_id, sep, secret = token[len(PREFIX) :].partition("_")
+        if sep and token_id and secret:
+            return token_id, secret
+    return "h" + _hash(token)[:11], token
+
+
+def _principal(row: Any) -> Principal:
+    return Principal(
+        name=row.name,
+        scope=Scope(row.scope),
+        token_id=row.id,
+        jobs=frozenset(row.jobs),
+        rooms=frozenset(row.rooms),
+    )
+
+
+def token_view(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "scope": row.scope,
+        "jobs": row.jobs,
+        "rooms": row.rooms,
+        "created_at": iso(row.created_at),
+        "revoked_at": iso(row.revoked_at),
+    }
+
+
+def issue(
+    conn: Connection,
+    now: Any,
+    *,
+    name: str,
+    scope: Scope,
+    jobs: Iterable[str] = (),
+    rooms: Iterable[str] = (),
+    secret_token: str | None = None,
+) -> tuple[str, Any]:
+    """Store a new token and return it in clear (the only time it exists so) with its row."""
+    jobs, rooms = sorted(set(jobs)), sorted(set(rooms))
+    if scope is not Scope.INGEST and (jobs or rooms):
+        raise Invalid("only ingest tokens can be limited to jobs or rooms", field="scope")
+    for field, names in (("jobs", jobs), ("rooms", rooms)):
+        if bad := [n for n in names if not is_valid_name(n)]:
+            raise Invalid(f"not a valid name: {bad[0]!r}", field=field)
+    if secret_token is not None:
+        if len(secret_token) < 16:
+            raise Invalid("a given token must be at least 16 characters long")
+        token_id, secret = split_token(secret_token)
+    else:
+        token_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+    store.insert_token(
+        conn,
+        id=token_id,
+        name=name,
+        secret_hash=_hash(secret),
+        scope=scope.value,
+        jobs=jobs,
+        rooms=rooms,
+        created_at=now,
+    )
+    clear = secret_token or f"{PREFIX}{token_id}_{secret}"
+    return clear, store.get_token(conn, token_id)
+
+
+class TokenService:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self._cache: dict[str, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def verify(self, token: str) -> Principal | None:
+        """The principal behind a bearer token, or None if it is unknown or revoked."""
+        token_id, secret = split_token(token)
+        digest = _hash(secret)
+        cached = self._cached(digest)
+        if cached is not None:
+            return cached
+        with self.hub.engines.read.connect() as conn:
+            row = store.get_token(conn, token_id)
+        if row is None or row.revoked_at is not None:
+            return None
+        if not hmac.compare_digest(row.secret_hash, digest):
+            return None
+        principal = _principal(row)
+        with self._lock:
+            self._cache[digest] = (time.monotonic() + _CACHE_SECONDS, principal)
+        return principal
+
+    def _cached(self, digest: str) -> Principal | None:
+        with self._lock:
+            hit = self._cache.get(digest)
+            if hit is None:
+                return None
+            if hit[0] < time.monotonic():
+                del self._cache[digest]
+                return None
+            return hit[1]
+
+    async def create(
+        self, *, name: str, scope: Scope, jobs: Iterable[str] = (), rooms: Iterable[str] = ()
+    ) -> tuple[str, dict[str, Any]]:
+        def write(tx: Tx) -> tuple[str, dict[str, Any]]:
+            token, row = issue(tx.conn, tx.now, name=name, scope=scope, jobs=jobs, rooms=rooms)
+            return token, token_view(row)
+
+        return await self.hub.writer.run(write)
+
+    def all(self) -> list[dict[str, Any]]:
+        with self.hub.engines.read.connect() as conn:
+            return [token_view(row) for row in store.list_tokens(conn)]
+
+    async def revoke(self, token_id: str) -> None:
+        def write(tx: Tx) -> None:
+            if not store.revoke_token(tx.conn, token_id, tx.now):
+                raise NotFound(f"no active token with id {token_id!r}")
+
+        await self.hub.writer.run(write)
+        with self._lock:
+            self._cache.clear()
+
+
+def bootstrap_admin(hub: Hub) -> str | None:
+    """On first start, create the admin token; return it in clear if it was generated."""
+    given = hub.settings.admin_token or None
+
+    def write(tx: Tx) -> str | None:
+        if store.get_setting(tx.conn, "bootstrapped"):
+            return None
+        token, _ = issue(tx.conn, tx.now, name="admin", scope=Scope.ADMIN, secret_token=given)
+        store.put_setting(tx.conn, "bootstrapped", True)
+        return None if given else token
+
+    return hub.writer.run_sync(write)

@@ -1,0 +1,73 @@
+"""Database engines: one for the single writer, one pool for readers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+
+SQLITE_SYNC_MODES = ("FULL", "NORMAL", "OFF")
+
+
+@dataclass(frozen=True)
+class Engines:
+    read: Engine
+    write: Engine
+
+    @property
+    def dialect(self) -> str:
+        return self.write.dialect.name
+
+    def dispose(self) -> None:
+        self.read.dispose()
+        self.write.dispose()
+
+
+def make_engines(url: str, *, sqlite_synchronous: str = "FULL") -> Engines:
+    """Create the reader pool and the writer engine for `url`.
+
+    On SQLite the writer opens its transactions with BEGIN IMMEDIATE so it never
+    has to upgrade a read lock, and readers see committed data through WAL.
+    """
+    if url.startswith("sqlite"):
+        return Engines(
+            read=_sqlite_engine(url, immediate=False, synchronous=sqlite_synchronous),
+            write=_sqlite_engine(url, immediate=True, synchronous=sqlite_synchronous),
+        )
+    read = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+    write = create_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True)
+    return Engines(read=read, write=write)
+
+
+def _sqlite_engine(url: str, *, immediate: bool, synchronous: str) -> Engine:
+    if synchronous.upper() not in SQLITE_SYNC_MODES:
+        raise ValueError(f"sqlite synchronous must be one of {SQLITE_SYNC_MODES}")
+    memory = url in ("sqlite://", "sqlite:///:memory:")
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+    if memory:
+        raise ValueError("an in-memory SQLite database cannot be shared by reader and writer")
+    if immediate:
+        kwargs["pool_size"] = 1
+        kwargs["max_overflow"] = 0
+    engine = create_engine(url, **kwargs)
+    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide where transactions
+        # begin: otherwise SAVEPOINT (used per request inside a group commit)
+        # does not work.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine

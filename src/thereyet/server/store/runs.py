@@ -1,0 +1,204 @@
+"""Reading and writing runs and their events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..domain.runs import Run, RunStatus
+from .tables import jobs, rooms, run_events, run_rooms, runs
+
+_RUN_FIELDS = [
+    "status",
+    "host",
+    "pid",
+    "user",
+    "trigger",
+    "started_at",
+    "finished_at",
+    "done",
+    "total",
+    "unit",
+    "rate",
+    "progress_at",
+    "heartbeat_at",
+    "stats",
+    "log_tail",
+    "exit_code",
+    "error",
+    "node",
+]
+
+
+def _to_run(row: Any, job_name: str) -> Run:
+    values = {name: getattr(row, name) for name in _RUN_FIELDS}
+    values["status"] = RunStatus(values["status"])
+    return Run(id=row.id, job=job_name, created_at=row.created_at, **values)
+
+
+def _run_select() -> Any:
+    return select(runs, jobs.c.name.label("job_name")).join(jobs, jobs.c.id == runs.c.job_id)
+
+
+def load_run(conn: Connection, run_id: str) -> Run | None:
+    row = conn.execute(_run_select().where(runs.c.id == run_id)).first()
+    return _to_run(row, row.job_name) if row else None
+
+
+def finish_id(conn: Connection, run_id: str) -> str | None:
+    return conn.execute(select(runs.c.finish_id).where(runs.c.id == run_id)).scalar()
+
+
+def insert_run(conn: Connection, run: Run, job_id: int, now: datetime) -> None:
+    values = {name: getattr(run, name) for name in _RUN_FIELDS}
+    values["status"] = run.status.value
+    conn.execute(
+        insert(runs).values(
+            id=run.id, job_id=job_id, created_at=run.created_at, updated_at=now, **values
+        )
+    )
+
+
+def save_run(conn: Connection, run: Run, now: datetime, **extra: Any) -> None:
+    values = {name: getattr(run, name) for name in _RUN_FIELDS}
+    values["status"] = run.status.value
+    conn.execute(update(runs).where(runs.c.id == run.id).values(updated_at=now, **values, **extra))
+
+
+def add_run_rooms(conn: Connection, run_id: str, room_ids: Iterable[int]) -> None:
+    rows = [{"run_id": run_id, "room_id": rid} for rid in sorted(set(room_ids))]
+    if rows:
+        conn.execute(insert(run_rooms), rows)
+
+
+def run_room_names(conn: Connection, run_ids: Sequence[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {rid: [] for rid in run_ids}
+    if not run_ids:
+        return found
+    query = (
+        select(run_rooms.c.run_id, rooms.c.name)
+        .join(rooms, rooms.c.id == run_rooms.c.room_id)
+        .where(run_rooms.c.run_id.in_(run_ids))
+        .order_by(rooms.c.name)
+    )
+    for run_id, name in conn.execute(query):
+        found[run_id].append(name)
+    return found
+
+
+def run_room_ids(conn: Connection, run_id: str) -> list[int]:
+    query = select(run_rooms.c.room_id).where(run_rooms.c.run_id == run_id)
+    return list(conn.execute(query).scalars())
+
+
+def known_event_ids(conn: Connection, run_id: str, ids: Sequence[str]) -> set[str]:
+    """Which of these client event ids this run already has."""
+    found: set[str] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        query = select(run_events.c.event_id).where(
+            run_events.c.run_id == run_id, run_events.c.event_id.in_(chunk)
+        )
+        found.update(conn.execute(query).scalars())
+    return found
+
+
+def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Append events; an event id the run already has is skipped, never doubled."""
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(run_events).on_conflict_do_nothing(
+        index_elements=["run_id", "event_id"]
+    )
+    conn.execute(statement, rows)
+
+
+def list_events(conn: Connection, run_id: str, after: int, limit: int) -> list[Any]:
+    query = (
+        select(run_events)
+        .where(run_events.c.run_id == run_id, run_events.c.seq > after)
+        .order_by(run_events.c.seq)
+        .limit(limit)
+    )
+    return list(conn.execute(query))
+
+
+def recent_durations(
+    conn: Connection, job: str, *, before: datetime, limit: int = 10
+) -> list[float]:
+    """Durations in seconds of the job's latest successful runs, newest first."""
+    query = (
+        select(runs.c.started_at, runs.c.finished_at)
+        .join(jobs, jobs.c.id == runs.c.job_id)
+        .where(
+            jobs.c.name == job,
+            runs.c.status == RunStatus.SUCCEEDED.value,
+            runs.c.started_at.is_not(None),
+            runs.c.finished_at < before,
+        )
+        .order_by(runs.c.finished_at.desc())
+        .limit(limit)
+    )
+    return [(end - start).total_seconds() for start, end in conn.execute(query)]
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    job: str | None = None
+    room: str | None = None
+    statuses: tuple[RunStatus, ...] = ()
+    host: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    # Limits of the caller's token: only runs of these jobs or in these rooms.
+    only_jobs: frozenset[str] | None = None
+    only_rooms: frozenset[str] | None = None
+
+
+def _in_room(names: Iterable[str]) -> Any:
+    return exists(
+        select(run_rooms.c.run_id)
+        .join(rooms, rooms.c.id == run_rooms.c.room_id)
+        .where(run_rooms.c.run_id == runs.c.id, rooms.c.name.in_(list(names)))
+    )
+
+
+def list_runs(
+    conn: Connection, flt: RunFilter, *, before: tuple[datetime, str] | None, limit: int
+) -> list[Run]:
+    """Runs newest first, matching `flt`; `before` is the (created_at, id) cursor."""
+    query = _run_select()
+    if flt.job:
+        query = query.where(jobs.c.name == flt.job)
+    if flt.room:
+        query = query.where(_in_room([flt.room]))
+    if flt.statuses:
+        query = query.where(runs.c.status.in_([s.value for s in flt.statuses]))
+    if flt.host:
+        query = query.where(runs.c.host == flt.host)
+    if flt.since:
+        query = query.where(runs.c.created_at >= flt.since)
+    if flt.until:
+        query = query.where(runs.c.created_at < flt.until)
+    if flt.only_jobs is not None or flt.only_rooms is not None:
+        query = query.where(
+            or_(jobs.c.name.in_(list(flt.only_jobs or ())), _in_room(flt.only_rooms or ()))
+        )
+    if before:
+        at, run_id = before
+        query = query.where(
+            or_(runs.c.created_at < at, and_(runs.c.created_at == at, runs.c.id < run_id))
+        )
+    query = query.order_by(runs.c.created_at.desc(), runs.c.id.desc()).limit(limit)
+    return [_to_run(row, row.job_name) for row in conn.execute(query)]
+
+
+def count_events(conn: Connection, run_id: str) -> int:
+    query = select(func.count()).select_from(run_events).where(run_events.c.run_id == run_id)
+    return int(conn.execute(query).scalar_one())

@@ -1,0 +1,161 @@
+"""The tables. Alembic migrations under migrations/ create them; a test checks they agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from .types import JSONType, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for event logs.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+rooms = Table(
+    "rooms",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("topic", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("runbook_url", String(2000)),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+job_rooms = Table(
+    "job_rooms",
+    metadata,
+    Column("job_id", Integer, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("job_id", Integer, ForeignKey("jobs.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("host", String(255)),
+    Column("pid", Integer),
+    Column("user", String(255)),
+    Column("trigger", String(64)),
+    Column("started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Column("done", Float),
+    Column("total", Float),
+    Column("unit", String(32)),
+    Column("rate", Float),
+    Column("progress_at", UTCDateTime),
+    Column("heartbeat_at", UTCDateTime),
+    Column("stats", JSONType, nullable=False),
+    Column("log_tail", JSONType, nullable=False),
+    Column("exit_code", Integer),
+    Column("error", Text),
+    Column("finish_id", String(128)),
+    Column("node", String(255)),
+    Index("ix_runs_job_created", "job_id", "created_at"),
+    Index("ix_runs_status", "status"),
+    Index("ix_runs_created", "created_at"),
+)
+
+run_rooms = Table(
+    "run_rooms",
+    metadata,
+    Column("run_id", String(64), ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_run_rooms_room", "room_id", "run_id"),
+)
+
+run_events = Table(
+    "run_events",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("run_id", String(64), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", String(128), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("ts", UTCDateTime, nullable=False),
+    Column("data", JSONType, nullable=False),
+    UniqueConstraint("run_id", "event_id", name="uq_run_events_run_event"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("author", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("data", JSONType, nullable=False),
+    Column("client_id", String(128)),
+    Index("ix_messages_room_id", "room_id", "id"),
+    UniqueConstraint("room_id", "client_id", name="uq_messages_room_client"),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("run_id", String(64), ForeignKey("runs.id", ondelete="CASCADE")),
+    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE")),
+    Column("name", String(255), nullable=False),
+    Column("content_type", String(255), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_attachments_run", "run_id"),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("jobs", JSONType, nullable=False),
+    Column("rooms", JSONType, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+settings = Table(
+    "hub_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSONType, nullable=False),
+)

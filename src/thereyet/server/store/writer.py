@@ -1,0 +1,148 @@
+"""The single writer: every change goes through it and is committed in groups.
+
+Requests hand the writer a function; the writer runs the pending functions one
+after another inside one transaction (each in its own savepoint, so one bad
+request cannot spoil its neighbours), commits once, and only then tells each
+caller its result. A caller is answered once its change is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass
+class Tx:
+    """What a write function gets: the connection, the time, and after-commit hooks."""
+
+    conn: Connection
+    now: datetime
+    _after: list[Callable[[], None]] = field(default_factory=list)
+
+    def after_commit(self, hook: Callable[[], None]) -> None:
+        """Run `hook` once the group this change belongs to is committed."""
+        self._after.append(hook)
+
+
+@dataclass
+class _Job:
+    fn: Callable[[Tx], Any]
+    future: Future[Any]
+
+
+class WriterStopped(RuntimeError):
+    pass
+
+
+class Writer:
+    def __init__(
+        self,
+        engine: Engine,
+        now: Callable[[], datetime],
+        *,
+        max_group: int = 500,
+        name: str = "thereyet-writer",
+    ) -> None:
+        self._engine = engine
+        self._now = now
+        self._max_group = max_group
+        self._pending: deque[_Job] = deque()
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self.commits = 0
+        self.jobs_done = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the work already handed in, then stop."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def submit(self, fn: Callable[[Tx], T]) -> Future[T]:
+        future: Future[T] = Future()
+        with self._cond:
+            if self._stopping:
+                raise WriterStopped("the hub is shutting down")
+            self._pending.append(_Job(fn, future))
+            self._cond.notify()
+        return future
+
+    async def run(self, fn: Callable[[Tx], T]) -> T:
+        """Run `fn` in the writer and return its result once committed."""
+        return await asyncio.wrap_future(self.submit(fn))
+
+    def run_sync(self, fn: Callable[[Tx], T], timeout: float | None = 60) -> T:
+        return self.submit(fn).result(timeout)
+
+    def _take_group(self) -> list[_Job] | None:
+        with self._cond:
+            while not self._pending and not self._stopping:
+                self._cond.wait()
+            if not self._pending:
+                return None
+            count = min(len(self._pending), self._max_group)
+            return [self._pending.popleft() for _ in range(count)]
+
+    def _loop(self) -> None:
+        while (group := self._take_group()) is not None:
+            try:
+                self._commit_group(group)
+            except BaseException as exc:  # the commit failed: nobody's change is durable
+                log.exception("group commit failed")
+                for job in group:
+                    if not job.future.done():
+                        job.future.set_exception(exc)
+
+    def _commit_group(self, group: list[_Job]) -> None:
+        results: list[tuple[_Job, Any, BaseException | None, Tx]] = []
+        with self._engine.connect() as conn, conn.begin():
+            now = self._now()
+            for job in group:
+                if not job.future.set_running_or_notify_cancel():
+                    continue
+                tx = Tx(conn=conn, now=now)
+                savepoint = conn.begin_nested()
+                try:
+                    value = job.fn(tx)
+                except Exception as exc:
+                    savepoint.rollback()
+                    results.append((job, None, exc, tx))
+                else:
+                    savepoint.commit()
+                    results.append((job, value, None, tx))
+        self.commits += 1
+        for job, value, error, tx in results:
+            self.jobs_done += 1
+            if error is not None:
+                job.future.set_exception(error)
+                continue
+            for hook in tx._after:
+                _run_hook(hook)
+            job.future.set_result(value)
+
+
+def _run_hook(hook: Callable[[], None]) -> None:
+    try:
+        hook()
+    except Exception:
+        log.exception("after-commit hook failed")

@@ -1,0 +1,73 @@
+"""/api/v1: jobs, tokens, attachments, health and who-am-I."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from ...domain.access import Scope
+from ...services.jobs import JobService
+from ...services.runs import RunService
+from ...services.tokens import TokenService
+from ..auth import Admin, Reader
+from .runs import attachment_response
+from .schemas import TokenIn
+
+router = APIRouter()
+
+
+@router.get("/health", tags=["hub"], summary="Is the hub up? (no token needed)")
+def health(request: Request) -> dict[str, Any]:
+    hub = request.app.state.hub
+    return {"status": "ok", "node": hub.settings.node, "version": request.app.version}
+
+
+@router.get("/me", tags=["hub"], summary="What the calling token may do")
+def me(who: Reader) -> dict[str, Any]:
+    return {
+        "name": who.name,
+        "scope": who.scope.value,
+        "jobs": sorted(who.jobs),
+        "rooms": sorted(who.rooms),
+    }
+
+
+@router.get("/jobs", tags=["jobs"], summary="List jobs")
+def list_jobs(who: Reader, request: Request) -> dict[str, Any]:
+    jobs: JobService = request.app.state.jobs
+    return {"jobs": jobs.all(who)}
+
+
+@router.get("/jobs/{name}", tags=["jobs"], summary="One job, with its typical duration")
+def get_job(name: str, who: Reader, request: Request) -> dict[str, Any]:
+    jobs: JobService = request.app.state.jobs
+    return jobs.get(who, name)
+
+
+@router.get("/attachments/{attachment_id}", tags=["runs"], summary="An attachment's content")
+def get_attachment(attachment_id: str, who: Reader, request: Request) -> Response:
+    runs: RunService = request.app.state.runs
+    return attachment_response(runs.attachment(who, attachment_id))
+
+
+@router.post("/tokens", tags=["tokens"], status_code=201, summary="Create a token (shown once)")
+async def create_token(body: TokenIn, who: Admin, request: Request) -> dict[str, Any]:
+    tokens: TokenService = request.app.state.tokens
+    token, view = await tokens.create(
+        name=body.name, scope=Scope(body.scope), jobs=body.jobs, rooms=body.rooms
+    )
+    return {**view, "token": token}
+
+
+@router.get("/tokens", tags=["tokens"], summary="List tokens (never their secrets)")
+def list_tokens(who: Admin, request: Request) -> dict[str, Any]:
+    tokens: TokenService = request.app.state.tokens
+    return {"tokens": tokens.all()}
+
+
+@router.delete("/tokens/{token_id}", tags=["tokens"], status_code=204, summary="Revoke a token")
+async def revoke_token(token_id: str, who: Admin, request: Request) -> Response:
+    tokens: TokenService = request.app.state.tokens
+    await tokens.revoke(token_id)
+    return Response(status_code=204)

@@ -1,0 +1,62 @@
+"""/api/v1/rooms: rooms and their messages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from ...services.rooms import RoomService
+from ..auth import Reader, Writer
+from .schemas import MessageIn, RoomIn
+
+router = APIRouter(prefix="/rooms", tags=["rooms"])
+
+
+def _rooms(request: Request) -> RoomService:
+    service: RoomService = request.app.state.rooms
+    return service
+
+
+@router.post("", status_code=201, summary="Create a room")
+async def create_room(body: RoomIn, who: Writer, request: Request) -> dict[str, Any]:
+    return await _rooms(request).create(who, body.name, body.title, body.topic)
+
+
+@router.get("", summary="List rooms")
+def list_rooms(who: Reader, request: Request) -> dict[str, Any]:
+    return {"rooms": _rooms(request).all(who)}
+
+
+@router.get("/{room}", summary="One room")
+def get_room(room: str, who: Reader, request: Request) -> dict[str, Any]:
+    return _rooms(request).get(who, room)
+
+
+@router.post("/{room}/messages", status_code=201, summary="Post a message (repeat-safe with an id)")
+async def post_message(room: str, body: MessageIn, who: Writer, request: Request) -> JSONResponse:
+    posted = await _rooms(request).post(who, room, body.text, body.id)
+    return JSONResponse(posted.view, status_code=201 if posted.created else 200)
+
+
+@router.get(
+    "/{room}/messages",
+    summary="A page of messages in time order: the newest, or before/after a cursor",
+)
+def list_messages(
+    room: str,
+    who: Reader,
+    request: Request,
+    before: Annotated[int | None, Query(ge=1)] = None,
+    after: Annotated[int | None, Query(ge=0)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    found = _rooms(request).messages(who, room, before=before, after=after, limit=limit)
+    full = len(found) == limit
+    return {
+        "messages": found,
+        # Older page: pass as ?before=; newer messages: pass next_after as ?after=.
+        "prev_cursor": found[0]["id"] if found and (full or after is not None) else None,
+        "next_after": found[-1]["id"] if found else after,
+    }

@@ -1,0 +1,144 @@
+"""/api/v1/runs: create, list, read, report events, finish, attach files."""
+
+from __future__ import annotations
+
+import base64
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from ...domain.runs import RunStatus
+from ...services.errors import Invalid
+from ...services.runs import NewRun, RunService
+from ...store.runs import RunFilter
+from ..auth import Reader, Writer
+from .schemas import EventBatchIn, FinishIn, RunIn, When
+
+router = APIRouter(prefix="/runs", tags=["runs"])
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
+
+
+def _runs(request: Request) -> RunService:
+    service: RunService = request.app.state.runs
+    return service
+
+
+@router.post("", status_code=201, summary="Create a run (repeat-safe with a client id)")
+async def create_run(body: RunIn, who: Writer, request: Request) -> JSONResponse:
+    spec = NewRun(**{**body.model_dump(exclude={"status"}), "status": RunStatus(body.status)})
+    view, created = await _runs(request).create(who, spec)
+    return JSONResponse(view, status_code=201 if created else 200)
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, _, run_id = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(at), run_id
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Invalid("cursor is not one this API gave out", field="cursor") from exc
+
+
+def _encode_cursor(view: dict[str, Any]) -> str:
+    at = datetime.fromisoformat(view["created_at"].replace("Z", "+00:00"))
+    return base64.urlsafe_b64encode(f"{at.isoformat()}|{view['id']}".encode()).decode()
+
+
+@router.get("", summary="List runs, newest first")
+def list_runs(
+    who: Reader,
+    request: Request,
+    job: str | None = None,
+    room: str | None = None,
+    status: Annotated[list[RunStatus] | None, Query()] = None,
+    host: str | None = None,
+    since: When | None = None,
+    until: When | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    flt = RunFilter(
+        job=job, room=room, statuses=tuple(status or ()), host=host, since=since, until=until
+    )
+    before = _decode_cursor(cursor) if cursor else None
+    found = _runs(request).search(who, flt, before=before, limit=limit)
+    next_cursor = _encode_cursor(found[-1]) if len(found) == limit else None
+    return {"runs": found, "next_cursor": next_cursor}
+
+
+@router.get("/{run_id}", summary="One run, with progress, ETA, stats, log tail and attachments")
+def get_run(run_id: str, who: Reader, request: Request) -> dict[str, Any]:
+    return _runs(request).get(who, run_id)
+
+
+@router.post("/{run_id}/events", summary="Report a batch of events (ids make retries safe)")
+async def post_events(
+    run_id: str, body: EventBatchIn, who: Writer, request: Request
+) -> dict[str, Any]:
+    now = request.app.state.hub.clock.now()
+    events = [e.to_event(now) for e in body.events]
+    result = await _runs(request).report(who, run_id, events)
+    return {
+        "accepted": result.accepted,
+        "duplicates": result.duplicates,
+        "status": result.status.value,
+    }
+
+
+@router.get("/{run_id}/events", summary="The run's event log, oldest first")
+def list_events(
+    run_id: str,
+    who: Reader,
+    request: Request,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    events = _runs(request).events(who, run_id, after=after, limit=limit)
+    return {"events": events, "next_after": events[-1]["seq"] if events else after}
+
+
+@router.post("/{run_id}/finish", summary="Finish a run: succeeded, failed or cancelled")
+async def finish_run(run_id: str, body: FinishIn, who: Writer, request: Request) -> dict[str, Any]:
+    return await _runs(request).finish(
+        who,
+        run_id,
+        body.run_status,
+        exit_code=body.exit_code,
+        error=body.error,
+        finish_id=body.id,
+    )
+
+
+@router.post(
+    "/{run_id}/attachments",
+    status_code=201,
+    summary="Attach a file: the raw body is the file, ?name= its name",
+)
+async def attach(
+    run_id: str,
+    who: Writer,
+    request: Request,
+    name: Annotated[str, Query(min_length=1, max_length=255)],
+) -> dict[str, Any]:
+    content = await request.body()
+    if not content:
+        raise Invalid("the body is empty: send the file's bytes as the body", field="body")
+    clean = _SAFE_NAME.sub("_", name).strip() or "file"
+    content_type = request.headers.get("content-type", "application/octet-stream")[:255]
+    return await _runs(request).attach(who, run_id, clean, content_type, content)
+
+
+def attachment_response(row: Any) -> Response:
+    inline = row.content_type.startswith("image/") and row.content_type != "image/svg+xml"
+    disposition = "inline" if inline else "attachment"
+    return Response(
+        row.content,
+        media_type=row.content_type if inline else "application/octet-stream",
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{row.name}"',
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'",
+        },
+    )

@@ -1,0 +1,44 @@
+"""Bearer-token authentication for the API: who is calling, and may they?"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.exceptions import HTTPException
+
+from ..domain.access import Principal, Scope
+
+
+def _principal(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise HTTPException(401, "a bearer token is needed", {"WWW-Authenticate": "Bearer"})
+    principal = request.app.state.tokens.verify(token.strip())
+    if principal is None:
+        raise HTTPException(401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"})
+    assert isinstance(principal, Principal)
+    return principal
+
+
+def reader(who: Annotated[Principal, Depends(_principal)]) -> Principal:
+    """Any valid token may read (limited ingest tokens see only what they may report)."""
+    return who
+
+
+def writer(who: Annotated[Principal, Depends(_principal)]) -> Principal:
+    if who.scope is Scope.READ:
+        raise HTTPException(403, "this token is read-only")
+    return who
+
+
+def admin(who: Annotated[Principal, Depends(_principal)]) -> Principal:
+    if not who.is_admin:
+        raise HTTPException(403, "this needs an admin token")
+    return who
+
+
+Reader = Annotated[Principal, Depends(reader)]
+Writer = Annotated[Principal, Depends(writer)]
+Admin = Annotated[Principal, Depends(admin)]

@@ -1,0 +1,67 @@
+"""Every error answer has one shape: {"error": reason, "field": name?, "fields": [...]?}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from ..services.errors import ServiceError
+from ..store.writer import WriterStopped
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    # Drop the discriminator tag pydantic puts in the location of union members.
+    parts = [p for p in parts if p not in ("progress", "log", "stat", "note", "heartbeat")]
+    return ".".join(parts) or "body"
+
+
+def _reason(error: dict[str, Any]) -> str:
+    if error.get("type") == "json_invalid":
+        return f"body is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')})"
+    return str(error.get("msg", "invalid"))
+
+
+async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    fields = [
+        {"field": _field(tuple(e.get("loc", ()))), "reason": _reason(e)} for e in exc.errors()
+    ]
+    first = fields[0] if fields else {"field": "body", "reason": "invalid"}
+    return JSONResponse(
+        {
+            "error": f"{first['field']}: {first['reason']}",
+            "field": first["field"],
+            "fields": fields,
+        },
+        status_code=422,
+    )
+
+
+async def _service(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    body: dict[str, Any] = {"error": exc.message}
+    if exc.field:
+        body["field"] = exc.field
+    return JSONResponse(body, status_code=exc.status)
+
+
+async def _http(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _stopping(_request: Request, _exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        {"error": "the hub is shutting down"}, status_code=503, headers={"Retry-After": "5"}
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
+    app.add_exception_handler(ServiceError, _service)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(WriterStopped, _stopping)
