@@ -1,0 +1,115 @@
+"""Shared fixtures: a fake clock, a database per backend, a hub app with a client.
+
+PostgreSQL tests run wherever a server answers at THEREYET_TEST_PG_URL
+(default: the local server); elsewhere they are skipped with the reason, unless
+THEREYET_REQUIRE_PG=1 (set by .ci/run), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from starlette.testclient import TestClient
+
+from thereyet.server.app import create_app
+from thereyet.server.clock import FakeClock
+from thereyet.server.config import Settings
+from thereyet.server.store.tables import metadata
+
+PG_URL = os.environ.get(
+    "THEREYET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+ADMIN_TOKEN = "ty_testadmin_" + "s" * 32
+
+
+def _pg_unavailable() -> str | None:
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+    except Exception as exc:
+        return f"PostgreSQL not reachable at {make_url(PG_URL).render_as_string()}: {exc}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    reason = _pg_unavailable()
+    if reason:
+        if os.environ.get("THEREYET_REQUIRE_PG") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    name = f"thereyet_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _empty_pg(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        names = [t.name for t in metadata.sorted_tables if t.name != "hub_settings"]
+        exists = conn.execute(text("SELECT to_regclass('runs')")).scalar()
+        if exists:
+            conn.execute(text(f"TRUNCATE {', '.join(names)}, hub_settings CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL on each backend: SQLite in a temp dir, or an emptied PostgreSQL db."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'hub.db'}"
+    url: str = request.getfixturevalue("pg_database")
+    _empty_pg(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'hub.db'}"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+
+
+def make_settings(db: str, data_dir: Path, **extra: Any) -> Settings:
+    return Settings(db=db, data_dir=data_dir, admin_token=ADMIN_TOKEN, node="test-node", **extra)
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return make_settings(db_url, tmp_path)
+
+
+@pytest.fixture
+def client(settings: Settings, clock: FakeClock) -> Iterator[TestClient]:
+    """A client of a real hub app (in-process ASGI), authenticated as admin."""
+    app = create_app(settings, clock)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        yield test_client
+
+
+def as_token(client: TestClient, token: str | None) -> dict[str, str]:
+    """Headers that call as another token (or none)."""
+    return {"Authorization": f"Bearer {token}"} if token else {"Authorization": ""}
