@@ -24,9 +24,7 @@ from thereyet.server.clock import FakeClock
 from thereyet.server.config import Settings
 from thereyet.server.store.tables import metadata
 
-PG_URL = os.environ.get(
-    "THEREYET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("THEREYET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ADMIN_TOKEN = "ty_testadmin_" + "s" * 32
 
 
@@ -93,7 +91,8 @@ def clock() -> FakeClock:
 
 
 def make_settings(db: str, data_dir: Path, **extra: Any) -> Settings:
-    return Settings(db=db, data_dir=data_dir, admin_token=ADMIN_TOKEN, node="test-node", **extra)
+    values: dict[str, Any] = {"admin_token": ADMIN_TOKEN, "node": "test-node", **extra}
+    return Settings(db=db, data_dir=data_dir, **values)
 
 
 @pytest.fixture

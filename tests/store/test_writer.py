@@ -1,0 +1,114 @@
+"""The single writer: group commit, one savepoint per change, answers after commit."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from thereyet.server.clock import FakeClock
+from thereyet.server.store.engine import make_engines
+from thereyet.server.store.migrate import upgrade
+from thereyet.server.store.tables import rooms
+from thereyet.server.store.writer import Tx, Writer, WriterStopped
+
+
+@pytest.fixture
+def engines(db_url):
+    engines = make_engines(db_url)
+    upgrade(engines.write)
+    yield engines
+    engines.dispose()
+
+
+@pytest.fixture
+def writer(engines, clock: FakeClock):
+    writer = Writer(engines.write, clock.now)
+    yield writer
+    writer.stop()
+
+
+def add_room(name: str):
+    def write(tx: Tx) -> str:
+        tx.conn.execute(insert(rooms).values(name=name, title=name, topic="", created_at=tx.now))
+        return name
+
+    return write
+
+
+def room_names(engines) -> list[str]:
+    with engines.read.connect() as conn:
+        return sorted(conn.execute(select(rooms.c.name)).scalars())
+
+
+def test_pending_changes_are_committed_together(writer, engines):
+    futures = [writer.submit(add_room(f"r{i}")) for i in range(50)]
+    writer.start()
+    assert [f.result(10) for f in futures] == [f"r{i}" for i in range(50)]
+    assert writer.commits == 1
+    assert len(room_names(engines)) == 50
+
+
+def test_a_failing_change_is_rolled_back_alone(writer, engines):
+    def fails(tx: Tx) -> None:
+        add_room("half-written")(tx)
+        raise ValueError("refused")
+
+    ok1 = writer.submit(add_room("before"))
+    bad = writer.submit(fails)
+    ok2 = writer.submit(add_room("after"))
+    writer.start()
+    assert ok1.result(10) == "before" and ok2.result(10) == "after"
+    with pytest.raises(ValueError, match="refused"):
+        bad.result(10)
+    assert room_names(engines) == ["after", "before"]
+    assert writer.commits == 1
+
+
+def test_a_caller_is_answered_only_after_its_change_is_visible_to_readers(writer, engines):
+    writer.start()
+    seen: list[int] = []
+
+    def check() -> None:
+        writer.run_sync(add_room("visible"))
+        with engines.read.connect() as conn:
+            seen.append(conn.execute(select(func.count()).select_from(rooms)).scalar_one())
+
+    thread = threading.Thread(target=check)
+    thread.start()
+    thread.join(10)
+    assert seen == [1]
+
+
+def test_after_commit_hooks_run_only_for_committed_changes(writer):
+    ran: list[str] = []
+
+    def good(tx: Tx) -> None:
+        tx.after_commit(lambda: ran.append("good"))
+
+    def bad(tx: Tx) -> None:
+        tx.after_commit(lambda: ran.append("bad"))
+        raise RuntimeError("no")
+
+    futures = [writer.submit(good), writer.submit(bad)]
+    writer.start()
+    futures[0].result(10)
+    with pytest.raises(RuntimeError):
+        futures[1].result(10)
+    assert ran == ["good"]
+
+
+def test_a_stopped_writer_finishes_handed_in_work_and_refuses_more(writer, engines):
+    future = writer.submit(add_room("last"))
+    writer.start()
+    writer.stop()
+    assert future.result(1) == "last"
+    with pytest.raises(WriterStopped):
+        writer.submit(add_room("too-late"))
+
+
+async def test_async_callers_await_the_commit(writer, engines):
+    writer.start()
+    assert await writer.run(add_room("awaited")) == "awaited"
+    assert room_names(engines) == ["awaited"]

@@ -1,0 +1,42 @@
+"""Import boundaries: the SDK is light and never imports the hub; layers stay apart."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVER_DEPENDENCIES = (
+    "fastapi",
+    "starlette",
+    "sqlalchemy",
+    "alembic",
+    "pydantic",
+    "uvicorn",
+    "thereyet.server",
+)
+
+
+def test_import_thereyet_pulls_no_server_dependency():
+    code = (
+        "import sys, thereyet\n"
+        f"bad = sorted(m for m in sys.modules if m.startswith({SERVER_DEPENDENCIES!r}))\n"
+        "print(','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_import_contracts_hold():
+    lint_imports = shutil.which("lint-imports")
+    if lint_imports is None:
+        pytest.fail("import-linter is a test dependency: pip install -e '.[test]'")
+    result = subprocess.run([lint_imports], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 kept, 0 broken" in result.stdout
