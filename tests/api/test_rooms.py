@@ -67,3 +67,29 @@ def test_a_rooms_timeline_interleaves_cards_and_messages_in_time_order(client, c
     assert [m["kind"] for m in messages] == ["text", "run", "text", "run"]
     stamps = [m["created_at"] for m in messages]
     assert stamps == sorted(stamps)
+
+
+def test_a_file_posted_in_a_room_is_a_message_with_its_attachment(client):
+    client.post("/api/v1/rooms", json={"name": "ops"})
+    response = client.post(
+        "/api/v1/rooms/ops/attachments",
+        params={"name": "grafana shot.png", "text": "disk graph"},
+        content=b"\x89PNG fake",
+        headers={"Content-Type": "image/png"},
+    )
+    assert response.status_code == 201, response.text
+    message = response.json()
+    assert message["kind"] == "attachment" and message["text"] == "disk graph"
+    attachment = message["data"]["attachment"]
+    assert attachment["name"] == "grafana shot.png"
+    assert client.get(attachment["url"]).content == b"\x89PNG fake"
+    listed = client.get("/api/v1/rooms/ops/messages").json()["messages"]
+    assert listed[-1]["id"] == message["id"]
+
+
+def test_a_room_file_is_refused_in_an_unknown_room_and_when_empty(client):
+    missing = client.post("/api/v1/rooms/nowhere/attachments", params={"name": "a"}, content=b"x")
+    assert missing.status_code == 404
+    client.post("/api/v1/rooms", json={"name": "ops"})
+    empty = client.post("/api/v1/rooms/ops/attachments", params={"name": "a"}, content=b"")
+    assert empty.status_code == 422 and empty.json()["field"] == "body"

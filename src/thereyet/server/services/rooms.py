@@ -11,6 +11,7 @@ from ..domain.names import NAME_RULE, is_valid_name
 from ..hub import Hub
 from ..store import rooms as store
 from ..store.writer import Tx
+from .attachments import check_attachment, save_attachment
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .views import iso, message_view
 
@@ -120,6 +121,41 @@ class RoomService:
                 client_id=client_id,
             )
             return PostedMessage(_announce(tx, self.hub, message_id), created=True)
+
+        return await self.hub.writer.run(write)
+
+    async def attach(
+        self,
+        who: Principal,
+        room: str,
+        *,
+        name: str,
+        content_type: str,
+        content: bytes,
+        text: str = "",
+    ) -> dict[str, Any]:
+        """Post a file in a room, as a message carrying the attachment."""
+        if not who.may_post_in(room):
+            raise Forbidden(f"this token may not post in room {room!r}")
+        check_attachment(content, self.hub.settings.max_attachment_bytes)
+
+        def write(tx: Tx) -> dict[str, Any]:
+            room_id = store.room_id(tx.conn, room)
+            if room_id is None:
+                raise NotFound(f"no room named {room!r}")
+            attachment = save_attachment(
+                tx, name=name, content_type=content_type, content=content, room_id=room_id
+            )
+            message_id = store.insert_message(
+                tx.conn,
+                room_id,
+                now=tx.now,
+                author=who.name,
+                kind="attachment",
+                body=text or f"attached {name}",
+                data={"attachment": attachment},
+            )
+            return _announce(tx, self.hub, message_id)
 
         return await self.hub.writer.run(write)
 

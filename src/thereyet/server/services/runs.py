@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,9 +21,10 @@ from ..store import rooms as room_store
 from ..store import runs as store
 from ..store.runs import RunFilter
 from ..store.writer import Tx
-from .errors import Conflict, Forbidden, NotFound, TooLarge
+from .attachments import check_attachment, save_attachment
+from .errors import Conflict, Forbidden, NotFound
 from .rooms import check_name, post_in_rooms
-from .views import attachment_view, event_view, run_view
+from .views import event_view, run_view
 
 MAX_ERROR_CHARS = 4000
 
@@ -165,26 +165,14 @@ class RunService:
     async def attach(
         self, who: Principal, run_id: str, name: str, content_type: str, content: bytes
     ) -> dict[str, Any]:
-        limit = self.hub.settings.max_attachment_bytes
-        if len(content) > limit:
-            raise TooLarge(f"attachment is larger than {limit} bytes", field="body")
+        check_attachment(content, self.hub.settings.max_attachment_bytes)
 
         def write(tx: Tx) -> dict[str, Any]:
             run, room_ids = self._load_for_write(tx.conn, who, run_id)
-            attachment_id = uuid.uuid4().hex
-            attachment_store.insert_attachment(
-                tx.conn,
-                id=attachment_id,
-                run_id=run_id,
-                name=name,
-                content_type=content_type,
-                size=len(content),
-                sha256=hashlib.sha256(content).hexdigest(),
-                content=content,
-                created_at=tx.now,
+            view = save_attachment(
+                tx, name=name, content_type=content_type, content=content, run_id=run_id
             )
-            row = attachment_store.get_attachment(tx.conn, attachment_id)
-            view = attachment_view(row)
+            attachment_id = view["id"]
             store.insert_events(
                 tx.conn,
                 [
@@ -255,6 +243,11 @@ class RunService:
             raise NotFound(f"no attachment with id {attachment_id!r}")
         if row.run_id is not None:
             self.get(who, row.run_id)
+        elif row.room_id is not None:
+            with self.hub.engines.read.connect() as conn:
+                room = room_store.room_name(conn, row.room_id)
+            if not who.may_read_room(room):
+                raise NotFound(f"no attachment with id {attachment_id!r}")
         return row
 
     def events(

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from ...services.rooms import RoomService
 from ..auth import Reader, Writer
+from .runs import upload_meta
 from .schemas import MessageIn, RoomIn
 
 router = APIRouter(prefix="/rooms", tags=["rooms"])
@@ -38,6 +39,25 @@ def get_room(room: str, who: Reader, request: Request) -> dict[str, Any]:
 async def post_message(room: str, body: MessageIn, who: Writer, request: Request) -> JSONResponse:
     posted = await _rooms(request).post(who, room, body.text, body.id)
     return JSONResponse(posted.view, status_code=201 if posted.created else 200)
+
+
+@router.post(
+    "/{room}/attachments",
+    status_code=201,
+    summary="Post a file in the room: the raw body is the file, ?name= its name",
+)
+async def attach(
+    room: str,
+    who: Writer,
+    request: Request,
+    name: Annotated[str, Query(min_length=1, max_length=255)],
+    text: Annotated[str, Query(max_length=2000)] = "",
+) -> dict[str, Any]:
+    content = await request.body()
+    clean, content_type = upload_meta(request, name)
+    return await _rooms(request).attach(
+        who, room, name=clean, content_type=content_type, content=content, text=text
+    )
 
 
 @router.get(

@@ -123,11 +123,13 @@ async def attach(
     name: Annotated[str, Query(min_length=1, max_length=255)],
 ) -> dict[str, Any]:
     content = await request.body()
-    if not content:
-        raise Invalid("the body is empty: send the file's bytes as the body", field="body")
+    return await _runs(request).attach(who, run_id, *upload_meta(request, name), content)
+
+
+def upload_meta(request: Request, name: str) -> tuple[str, str]:
+    """A safe file name and the declared content type of an uploaded body."""
     clean = _SAFE_NAME.sub("_", name).strip() or "file"
-    content_type = request.headers.get("content-type", "application/octet-stream")[:255]
-    return await _runs(request).attach(who, run_id, clean, content_type, content)
+    return clean, request.headers.get("content-type", "application/octet-stream")[:255]
 
 
 def attachment_response(row: Any) -> Response:
