@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import server_commands
+from . import client_commands, server_commands, user_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -15,6 +15,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     server_commands.register(sub)
+    client_commands.register(sub)
+    user_commands.register(sub)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""The SDK's implementation. Use the names re-exported by `thereyet`."""

@@ -1,0 +1,229 @@
+"""Fixtures for SDK tests: a real hub on a real port, and an SDK configured for it.
+
+The SDK speaks HTTP through the standard library, so the hub runs in uvicorn
+(in a thread of this process, or as a `thereyet server` subprocess).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from tests.conftest import ADMIN_TOKEN, make_settings
+from thereyet.client import state
+from thereyet.client.config import Config
+from thereyet.server.app import create_app
+
+
+@dataclass
+class LiveHub:
+    url: str
+    token: str
+    api: httpx.Client
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        response = self.api.get(f"/api/v1/runs/{run_id}")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def runs(self, **query: Any) -> list[dict[str, Any]]:
+        response = self.api.get("/api/v1/runs", params=query)
+        assert response.status_code == 200, response.text
+        return list(response.json()["runs"])
+
+    def events(self, run_id: str) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        after = 0
+        while True:
+            page = self.api.get(
+                f"/api/v1/runs/{run_id}/events", params={"after": after, "limit": 1000}
+            ).json()
+            found += page["events"]
+            if not page["events"]:
+                return found
+            after = page["next_after"]
+
+    def messages(self, room: str) -> list[dict[str, Any]]:
+        response = self.api.get(f"/api/v1/rooms/{room}/messages")
+        assert response.status_code == 200, response.text
+        return list(response.json()["messages"])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _api(url: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
+    )
+
+
+class ThreadHub:
+    """A real hub served by uvicorn in a thread; it can be stopped and started again
+    on the same port and database (an outage, without a process start's cost)."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.settings = make_settings(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path / "hub")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._sock: socket.socket | None = None
+
+    def start(self) -> None:
+        self._sock = socket.socket()
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", self.port))
+        app = create_app(self.settings)
+        self._server = server = uvicorn.Server(
+            uvicorn.Config(app, log_level="warning", lifespan="on")
+        )
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+        self._thread.start()
+        deadline = time.monotonic() + 15
+        while not server.started:
+            assert time.monotonic() < deadline, "hub did not start"
+            assert self._thread.is_alive(), "hub did not start"
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None and self._sock is not None:
+            self._server.should_exit = True
+            self._thread.join(10)
+            self._sock.close()
+            self._server = None
+
+
+@pytest.fixture
+def thread_hub(tmp_path: Path) -> Iterator[ThreadHub]:
+    served = ThreadHub(tmp_path)
+    served.start()
+    try:
+        yield served
+    finally:
+        served.stop()
+
+
+@pytest.fixture
+def hub(thread_hub: ThreadHub) -> Iterator[LiveHub]:
+    """A real hub (uvicorn in a thread) on a free port, with SQLite."""
+    with _api(thread_hub.url) as api:
+        yield LiveHub(thread_hub.url, ADMIN_TOKEN, api)
+
+
+class HubProcess:
+    """`thereyet server` as a subprocess that can be killed and started again."""
+
+    def __init__(self, data_dir: Path, port: int) -> None:
+        self.data_dir, self.port = data_dir, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {**os.environ, "THEREYET_ADMIN_TOKEN": ADMIN_TOKEN, "THEREYET_NODE": "sub"}
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "thereyet.cli.main",
+                "server",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            assert self.proc.poll() is None, "hub exited at start"
+            try:
+                if httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "hub did not start"
+            time.sleep(0.05)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def hub_process(tmp_path: Path) -> Iterator[HubProcess]:
+    process = HubProcess(tmp_path / "hub-data", free_port())
+    process.start()
+    try:
+        yield process
+    finally:
+        process.kill()
+
+
+@pytest.fixture
+def sdk_config(hub: LiveHub, tmp_path: Path) -> Config:
+    return Config(
+        url=hub.url,
+        token=hub.token,
+        spool_dir=tmp_path / "spool",
+        progress_interval=0.05,
+        send_interval=0.05,
+        exit_timeout=5,
+    )
+
+
+@pytest.fixture
+def sdk(sdk_config: Config, monkeypatch: pytest.MonkeyPatch) -> Iterator[Config]:
+    """The process-wide SDK configured for the live hub (reset afterwards)."""
+    monkeypatch.setenv("THEREYET_CONFIG", "/nonexistent/thereyet.toml")
+    for name in ("THEREYET_URL", "THEREYET_TOKEN", "THEREYET_ROOM"):
+        monkeypatch.delenv(name, raising=False)
+    state.reset()
+    state.configure(
+        url=sdk_config.url,
+        token=sdk_config.token,
+        spool_dir=sdk_config.spool_dir,
+        progress_interval=sdk_config.progress_interval,
+        send_interval=sdk_config.send_interval,
+    )
+    yield sdk_config
+    state.reset()
+
+
+def client_env(url: str, token: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    """Environment for an SDK subprocess: this hub, a private spool and config."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THEREYET_")}
+    config = tmp_path / "client.toml"
+    if not config.exists():
+        config.write_text("exit_timeout = 3.0\nprogress_interval = 0.1\nsend_interval = 0.05\n")
+    env.update(
+        THEREYET_URL=url,
+        THEREYET_TOKEN=token,
+        THEREYET_SPOOL_DIR=str(tmp_path / "spool"),
+        THEREYET_CONFIG=str(config),
+        **extra,
+    )
+    return env

@@ -1,0 +1,140 @@
+"""The client commands, run as real processes against a real hub."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.client.conftest import client_env
+from thereyet.client.command import Reading, read_line
+from thereyet.client.display import run_line
+
+FAILING = """
+import sys, time
+for i in range(30):
+    print(f"row {i}", flush=True)
+print("420/1000", flush=True)
+time.sleep(0.3)  # stdout and stderr are separate pipes: order them for the tail
+print("giving up: disk full", file=sys.stderr, flush=True)
+sys.exit(3)
+"""
+
+
+def thereyet_cli(env, *args, timeout=60):
+    return subprocess.run(
+        [sys.executable, "-m", "thereyet.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.slow
+def test_thereyet_run_on_a_failing_script_reports_its_exit_code_and_output_tail(hub, tmp_path):
+    env = client_env(hub.url, hub.token, tmp_path)
+    done = thereyet_cli(env, "run", "--job", "nightly", "--", sys.executable, "-c", FAILING)
+
+    assert done.returncode == 3
+    assert "row 29" in done.stdout  # the output still reaches the terminal
+    assert "giving up: disk full" in done.stderr
+    view = hub.run(hub.runs(job="nightly")[0]["id"])
+    assert view["status"] == "failed"
+    assert view["exit_code"] == 3
+    assert view["trigger"] == "cli"
+    assert view["error"].startswith("exit code 3")
+    assert "giving up: disk full" in view["error"]
+    assert view["log_tail"][-1] == "giving up: disk full"
+    assert "row 29" in view["log_tail"]
+    assert (view["progress"]["done"], view["progress"]["total"]) == (420, 1000)
+
+
+@pytest.mark.slow
+def test_thereyet_say_posts_a_message_and_status_lists_running_runs(hub, tmp_path):
+    env = client_env(hub.url, hub.token, tmp_path)
+    said = thereyet_cli(env, "say", "deploys", "web is live")
+    assert said.returncode == 0, said.stderr
+    assert [m["text"] for m in hub.messages("deploys")] == ["web is live"]
+
+    hub.api.post("/api/v1/runs", json={"job": "backup", "total": 10})
+    status = thereyet_cli(env, "status")
+    assert status.returncode == 0, status.stderr
+    assert status.stdout.startswith("backup")
+    as_json = json.loads(thereyet_cli(env, "status", "backup", "--json").stdout)
+    assert [r["job"] for r in as_json] == ["backup"]
+    assert thereyet_cli(env, "status", "nothing-such").stdout.strip() == (
+        "no run of nothing-such is running"
+    )
+
+
+@pytest.mark.slow
+def test_thereyet_watch_follows_a_run_until_it_ends(hub, tmp_path):
+    env = client_env(hub.url, hub.token, tmp_path)
+    run_id = hub.api.post("/api/v1/runs", json={"job": "watched", "total": 2}).json()["id"]
+    events = [
+        {"id": "l1", "type": "log", "text": "first step"},
+        {"id": "p1", "type": "progress", "done": 2},
+    ]
+    hub.api.post(f"/api/v1/runs/{run_id}/events", json={"events": events})
+    hub.api.post(f"/api/v1/runs/{run_id}/finish", json={"status": "succeeded"})
+
+    watched = thereyet_cli(env, "watch", run_id, "--interval", "0.1")
+    assert watched.returncode == 0, watched.stderr
+    assert "first step" in watched.stdout
+    assert watched.stdout.strip().endswith("run succeeded")
+
+
+def test_thereyet_say_attaches_a_file(hub, tmp_path):
+    env = client_env(hub.url, hub.token, tmp_path)
+    shot = tmp_path / "graph.png"
+    shot.write_bytes(b"\x89PNG")
+    said = thereyet_cli(env, "say", "deploys", "latency after deploy", "--attach", str(shot))
+    assert said.returncode == 0, said.stderr
+    assert hub.messages("deploys")[-1]["data"]["attachment"]["name"] == "graph.png"
+
+
+def test_not_configured_client_commands_say_so(tmp_path):
+    env = client_env("", "", tmp_path)
+    done = thereyet_cli(env, "status")
+    assert done.returncode == 2
+    assert "not configured" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "reading"),
+    [
+        ("copied 420/1000 files", Reading(done=420, total=1000)),
+        ("  42%|####      | 420/1000 [00:01<00:02]", Reading(done=420, total=1000)),
+        ("progress: 42.5 %", Reading(done=42.5, total=100, unit="%")),
+        ('{"progress": 0.42}', Reading(done=42.0, total=100, unit="%")),
+        ('{"done": 7, "total": 9, "unit": "tables"}', Reading(done=7, total=9, unit="tables")),
+        ('{"note": "batch 2"}', Reading(note="batch 2")),
+        ("date 2026/11/22 at 10:00", None),
+        ("1000/10 is not progress", None),
+        ("hello world", None),
+        ('{"progress": 4.2}', None),
+    ],
+)
+def test_progress_is_read_from_common_output_shapes(line, reading):
+    assert read_line(line) == reading
+
+
+def test_a_run_line_shows_bar_percent_counts_rate_eta_and_host():
+    view = {
+        "job": "export",
+        "status": "running",
+        "host": "db-1",
+        "progress": {"done": 500, "total": 1000, "unit": "rows", "percent": 50.0},
+        "rate": 12.5,
+        "eta": {"text": "40s"},
+    }
+    line = run_line(view)
+    assert "[##########..........]" in line
+    assert " 50.0%" in line
+    assert "500/1,000 rows" in line
+    assert "12.5/s" in line
+    assert "ETA 40s" in line
+    assert "db-1" in line

@@ -1,0 +1,124 @@
+"""The sender, driven step by step with a fake clock against a real hub."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from tests.client.conftest import free_port
+from thereyet.client.runs import Run
+from thereyet.client.sender import Backoff, Sender
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _progress(hub, run_id):
+    return [e for e in hub.events(run_id) if e["type"] == "progress"]
+
+
+def test_progress_is_coalesced_to_the_latest_value_once_per_interval(hub, sdk_config):
+    clock = Clock()
+    config = dataclasses.replace(sdk_config, progress_interval=1.0)
+    sender = Sender(config, clock=clock)
+    run = Run("coalesced", sender=sender)
+    for done in range(1, 501):
+        run.progress(done, 1000)
+    sender.step(clock.now)
+    assert [e["done"] for e in _progress(hub, run.id)] == [500]
+
+    for done in range(501, 900):
+        run.progress(done, 1000)
+    clock.now += 0.5
+    sender.step(clock.now)
+    assert len(_progress(hub, run.id)) == 1
+
+    clock.now += 0.5
+    sender.step(clock.now)
+    assert [e["done"] for e in _progress(hub, run.id)] == [500, 899]
+    sender.close(1)
+
+
+def test_unchanged_progress_is_not_sent_again_but_a_quiet_run_heartbeats(hub, sdk_config):
+    clock = Clock()
+    config = dataclasses.replace(sdk_config, progress_interval=1.0, heartbeat_interval=30.0)
+    sender = Sender(config, clock=clock)
+    run = Run("quiet", sender=sender)
+    run.progress(5)
+    sender.step(clock.now)
+    calls = sender.attempts
+    clock.now += 10
+    sender.step(clock.now)
+    assert sender.attempts == calls  # nothing new, not yet time for a heartbeat
+    clock.now += 20
+    sender.step(clock.now)
+    assert sender.attempts == calls + 1  # the heartbeat
+    assert len(_progress(hub, run.id)) == 1
+    sender.close(1)
+
+
+def test_an_unreachable_hub_is_retried_with_growing_capped_delays(tmp_path):
+    clock = Clock()
+    config = dataclasses.replace(_dead_config(tmp_path), progress_interval=1.0)
+    sender = Sender(config, clock=clock, backoff=Backoff(base=0.5, cap=2.0, rand=lambda: 1.0))
+    Run("nobody-home", sender=sender)
+    tried = []
+    for _ in range(80):
+        before = sender.attempts
+        sender.step(clock.now)
+        if sender.attempts > before:
+            tried.append(round(clock.now - 1000, 1))
+        clock.now += 0.1
+    assert tried == [0.0, 0.5, 1.5, 3.5, 5.5, 7.5]
+    assert sender.pending
+    assert sender.spool_rest() == 1
+
+
+def test_memory_is_bounded_while_the_hub_is_away_and_drops_are_reported(hub, sdk_config):
+    clock = Clock()
+    config = dataclasses.replace(sdk_config, max_pending=10)
+    sender = Sender(config, clock=clock)
+    run = Run("chatty", sender=sender)
+    for i in range(25):
+        run.log(f"line {i}")
+    assert len(sender.boxes[run.id].events) == 10
+    run.finish()
+    sender.step(clock.now)
+
+    logs = [e["text"] for e in hub.events(run.id) if e["type"] == "log"]
+    assert logs[:10] == [f"line {i}" for i in range(15, 25)]
+    assert "15 events were dropped" in logs[10]
+    assert hub.run(run.id)["status"] == "succeeded"
+    sender.close(1)
+
+
+def test_a_track_loop_left_early_is_finished_after_the_grace_period(hub, sdk_config):
+    clock = Clock()
+    sender = Sender(dataclasses.replace(sdk_config, early_end_grace=5.0), clock=clock)
+    run = Run("left-early", sender=sender)
+    for i in run._track(range(100), None, finish=True):
+        if i == 41:
+            break
+    sender.step(clock.now)
+    assert hub.run(run.id)["status"] == "running"
+    clock.now += 5
+    sender.step(clock.now)
+    view = hub.run(run.id)
+    assert view["status"] == "succeeded"
+    assert view["progress"]["done"] == 42
+    sender.close(1)
+
+
+def _dead_config(tmp_path):
+    from thereyet.client.config import Config
+
+    return Config(
+        url=f"http://127.0.0.1:{free_port()}",
+        token="ty_nobody",
+        spool_dir=tmp_path / "spool",
+        timeout=1.0,
+    )

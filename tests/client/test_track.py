@@ -1,0 +1,154 @@
+"""track(), run() and @job against a real hub: what the hub ends up with."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+import thereyet
+from thereyet.client import state
+
+
+def _only_run(hub, job):
+    runs = hub.runs(job=job)
+    assert len(runs) == 1, runs
+    return hub.run(runs[0]["id"])
+
+
+def test_a_run_reported_by_track_ends_with_exactly_the_right_counts(hub, sdk):
+    seen = sum(1 for _ in thereyet.track(range(1234), job="count-me", unit="rows"))
+    assert thereyet.flush(10)
+
+    run = _only_run(hub, "count-me")
+    assert seen == 1234
+    assert run["status"] == "succeeded"
+    assert run["progress"]["done"] == 1234
+    assert run["progress"]["total"] == 1234
+    assert run["progress"]["unit"] == "rows"
+    assert run["progress"]["percent"] == 100
+
+
+def test_track_of_a_generator_reports_the_count_as_total_at_the_end(hub, sdk):
+    items = (i for i in range(77))
+    assert list(thereyet.track(items, job="no-len")) == list(range(77))
+    assert thereyet.flush(10)
+
+    run = _only_run(hub, "no-len")
+    assert (run["progress"]["done"], run["progress"]["total"]) == (77, 77)
+
+
+def test_track_inside_a_run_adds_to_that_runs_progress(hub, sdk):
+    with thereyet.run("two-loops", total=30) as run:
+        for _ in thereyet.track(range(10)):
+            pass
+        for _ in thereyet.track(range(20)):
+            pass
+    assert thereyet.flush(10)
+
+    view = hub.run(run.id)
+    assert view["status"] == "succeeded"
+    assert (view["progress"]["done"], view["progress"]["total"]) == (30, 30)
+
+
+def test_an_exception_in_a_run_fails_it_with_a_short_summary_and_is_raised(hub, sdk):
+    with pytest.raises(ValueError, match="bad row 7"), thereyet.run("breaks") as run:
+        run.advance(6)
+        raise ValueError("bad row 7")
+    assert thereyet.flush(10)
+
+    view = hub.run(run.id)
+    assert view["status"] == "failed"
+    assert view["error"].startswith("ValueError: bad row 7")
+    assert "test_track.py" in view["error"]
+    assert view["progress"]["done"] == 6
+
+
+def test_keyboard_interrupt_in_a_run_cancels_it(hub, sdk):
+    with pytest.raises(KeyboardInterrupt), thereyet.run("interrupted") as run:
+        raise KeyboardInterrupt
+    assert thereyet.flush(10)
+    assert hub.run(run.id)["status"] == "cancelled"
+
+
+def test_a_run_reports_progress_stats_logs_notes_and_files(hub, sdk, tmp_path: Path):
+    shot = tmp_path / "screen.png"
+    shot.write_bytes(b"\x89PNG fake image")
+    with thereyet.run("customer-export", room="migration") as run:
+        run.progress(40, 100, unit="rows")
+        run.stat("rows_per_s", 1250.5, unit="rows/s")
+        run.stat("batch", "two")
+        run.log("exported 40 rows")
+        run.note("switching to batch 2")
+        run.attach(shot)
+        run.advance(60)
+    assert thereyet.flush(10)
+
+    view = hub.run(run.id)
+    assert view["status"] == "succeeded"
+    assert view["rooms"] == ["migration"]
+    assert view["progress"]["done"] == 100
+    assert view["stats"] == {"rows_per_s": 1250.5, "batch": "two"}
+    assert "exported 40 rows" in view["log_tail"]
+    assert [a["name"] for a in view["attachments"]] == ["screen.png"]
+    texts = [m["text"] for m in hub.messages("migration")]
+    assert "switching to batch 2" in texts
+
+
+def test_the_job_decorator_reports_each_call_as_a_run(hub, sdk):
+    @thereyet.job("nightly-sum")
+    def add(a: int, b: int) -> int:
+        thereyet.current_run().advance(a + b)
+        return a + b
+
+    @thereyet.job
+    def explode() -> None:
+        raise RuntimeError("no")
+
+    assert add(2, 3) == 5
+    with pytest.raises(RuntimeError):
+        explode()
+    assert thereyet.flush(10)
+
+    assert _only_run(hub, "nightly-sum")["progress"]["done"] == 5
+    assert _only_run(hub, "explode")["status"] == "failed"
+
+
+def test_the_room_handler_posts_records_at_or_above_its_level(hub, sdk):
+    logger = logging.getLogger("tests.sdk.handler")
+    logger.propagate = False
+    handler = thereyet.RoomHandler("alerts", level=logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        logger.info("quiet")
+        logger.error("disk full on db-1")
+    finally:
+        logger.removeHandler(handler)
+    assert thereyet.flush(10)
+
+    texts = [m["text"] for m in hub.messages("alerts")]
+    assert texts == ["ERROR tests.sdk.handler: disk full on db-1"]
+
+
+def test_not_configured_the_sdk_does_nothing_after_one_warning(monkeypatch, caplog):
+    monkeypatch.setenv("THEREYET_CONFIG", "/nonexistent/thereyet.toml")
+    for name in ("THEREYET_URL", "THEREYET_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    state.reset()
+    with caplog.at_level(logging.WARNING, logger="thereyet"):
+        assert list(thereyet.track(range(5), job="offline")) == [0, 1, 2, 3, 4]
+        with thereyet.run("offline") as run:
+            run.progress(1, 2)
+            run.note("nobody hears this")
+        thereyet.say("ops", "hello")
+        assert thereyet.flush(1)
+    warnings = [r for r in caplog.records if r.name == "thereyet"]
+    assert len(warnings) == 1
+    assert "not configured" in warnings[0].getMessage()
+    state.reset()
+
+
+def test_configure_refuses_an_unknown_setting_in_the_callers_code():
+    with pytest.raises(TypeError, match="urll"):
+        thereyet.configure(urll="http://x")
