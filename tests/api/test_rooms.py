@@ -93,3 +93,12 @@ def test_a_room_file_is_refused_in_an_unknown_room_and_when_empty(client):
     client.post("/api/v1/rooms", json={"name": "ops"})
     empty = client.post("/api/v1/rooms/ops/attachments", params={"name": "a"}, content=b"")
     assert empty.status_code == 422 and empty.json()["field"] == "body"
+
+
+def test_a_room_file_upload_with_an_id_is_repeat_safe(client):
+    client.post("/api/v1/rooms", json={"name": "ops"})
+    params = {"name": "shot.png", "id": "say-1"}
+    first = client.post("/api/v1/rooms/ops/attachments", params=params, content=b"png")
+    again = client.post("/api/v1/rooms/ops/attachments", params=params, content=b"png")
+    assert again.json()["id"] == first.json()["id"]
+    assert len(client.get("/api/v1/rooms/ops/messages").json()["messages"]) == 1

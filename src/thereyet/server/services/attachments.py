@@ -20,6 +20,11 @@ def check_attachment(content: bytes, limit: int) -> None:
         raise TooLarge(f"attachment is larger than {limit} bytes", field="body")
 
 
+def stable_id(scope: str, client_id: str) -> str:
+    """The attachment id a client's own id maps to, so that a retried upload is found again."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"thereyet:{scope}:{client_id}").hex
+
+
 def save_attachment(
     tx: Tx,
     *,
@@ -28,9 +33,10 @@ def save_attachment(
     content: bytes,
     run_id: str | None = None,
     room_id: int | None = None,
+    attachment_id: str | None = None,
 ) -> dict[str, Any]:
     """Store the file and return its view (with the URL it is served at)."""
-    attachment_id = uuid.uuid4().hex
+    attachment_id = attachment_id or uuid.uuid4().hex
     store.insert_attachment(
         tx.conn,
         id=attachment_id,

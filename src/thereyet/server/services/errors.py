@@ -30,3 +30,19 @@ class Conflict(ServiceError):
 
 class TooLarge(ServiceError):
     status = 413
+
+
+class LoginFailed(ServiceError):
+    """A login was refused; the message never says whether the username exists."""
+
+    status = 401
+
+
+class TooManyAttempts(ServiceError):
+    """Too many failed logins lately; `retry_after` is in whole seconds."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.retry_after = retry_after

@@ -133,8 +133,11 @@ class RoomService:
         content_type: str,
         content: bytes,
         text: str = "",
+        client_id: str | None = None,
     ) -> dict[str, Any]:
-        """Post a file in a room, as a message carrying the attachment."""
+        """Post a file in a room, as a message carrying the attachment.
+
+        With the client's own id, a retried upload returns the first message."""
         if not who.may_post_in(room):
             raise Forbidden(f"this token may not post in room {room!r}")
         check_attachment(content, self.hub.settings.max_attachment_bytes)
@@ -143,6 +146,8 @@ class RoomService:
             room_id = store.room_id(tx.conn, room)
             if room_id is None:
                 raise NotFound(f"no room named {room!r}")
+            if client_id and (found := store.message_by_client_id(tx.conn, room_id, client_id)):
+                return message_view(found, room)
             attachment = save_attachment(
                 tx, name=name, content_type=content_type, content=content, room_id=room_id
             )
@@ -154,6 +159,7 @@ class RoomService:
                 kind="attachment",
                 body=text or f"attached {name}",
                 data={"attachment": attachment},
+                client_id=client_id,
             )
             return _announce(tx, self.hub, message_id)
 

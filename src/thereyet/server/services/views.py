@@ -86,6 +86,14 @@ def run_view(
     return view
 
 
+_HEAVY = frozenset({"log_tail", "stats", "error", "attachments"})
+
+
+def run_summary(view: dict[str, Any]) -> dict[str, Any]:
+    """A run view without its log, stats and files: what a dashboard row needs."""
+    return {key: value for key, value in view.items() if key not in _HEAVY}
+
+
 def attachment_view(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,

@@ -8,12 +8,35 @@ from fastapi import Depends, Request
 from starlette.exceptions import HTTPException
 
 from ..domain.access import Principal, Scope
+from .pages.access import SESSION_COOKIE
+
+SAFE_METHODS = ("GET", "HEAD")
+
+
+def _page_visitor(request: Request) -> Principal | None:
+    """For reads only: the person signed in to the pages, or a share link's visitor.
+
+    This is how a page shows an attachment (an <img> sends no bearer token).
+    Never for writes: those would need the page's CSRF token.
+    """
+    if request.method not in SAFE_METHODS:
+        return None
+    share = request.query_params.get("share")
+    if share:
+        found = request.app.state.shares.verify(share)
+        return found.principal if found else None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    session = request.app.state.people.session(cookie) if cookie else None
+    return session.user.principal if session else None
 
 
 def _principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
+        visitor = _page_visitor(request)
+        if visitor is not None:
+            return visitor
         raise HTTPException(401, "a bearer token is needed", {"WWW-Authenticate": "Bearer"})
     principal = request.app.state.tokens.verify(token.strip())
     if principal is None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from ..services.errors import ServiceError
@@ -41,16 +41,36 @@ async def _validation(_request: Request, exc: RequestValidationError) -> JSONRes
     )
 
 
-async def _service(_request: Request, exc: Exception) -> JSONResponse:
+def _wants_page(request: Request) -> bool:
+    """A person's browser asking for a page gets an HTML error; API clients get JSON."""
+    path = request.url.path
+    if path.startswith(("/api/", "/live/", "/ping/", "/v2/", "/hooks/")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _error_page(request: Request, status: int, message: str) -> Response:
+    from .pages.render import page
+
+    return page(request, "error.html", status=status, viewer=None, message=message)
+
+
+async def _service(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ServiceError)
+    if _wants_page(request):
+        return _error_page(request, exc.status, exc.message)
     body: dict[str, Any] = {"error": exc.message}
     if exc.field:
         body["field"] = exc.field
-    return JSONResponse(body, status_code=exc.status)
+    retry_after = getattr(exc, "retry_after", None)
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return JSONResponse(body, status_code=exc.status, headers=headers)
 
 
-async def _http(_request: Request, exc: Exception) -> JSONResponse:
+async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if _wants_page(request):
+        return _error_page(request, exc.status_code, str(exc.detail))
     return JSONResponse({"error": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from ...services.rooms import RoomService
 from ..auth import Reader, Writer
 from .runs import upload_meta
-from .schemas import MessageIn, RoomIn
+from .schemas import ID_PATTERN, MessageIn, RoomIn
 
 router = APIRouter(prefix="/rooms", tags=["rooms"])
 
@@ -52,11 +52,18 @@ async def attach(
     request: Request,
     name: Annotated[str, Query(min_length=1, max_length=255)],
     text: Annotated[str, Query(max_length=2000)] = "",
+    id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
 ) -> dict[str, Any]:
     content = await request.body()
     clean, content_type = upload_meta(request, name)
     return await _rooms(request).attach(
-        who, room, name=clean, content_type=content_type, content=content, text=text
+        who,
+        room,
+        name=clean,
+        content_type=content_type,
+        content=content,
+        text=text,
+        client_id=id,
     )
 
 

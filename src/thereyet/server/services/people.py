@@ -1,0 +1,258 @@
+"""People who sign in to the web pages: accounts, passwords, sessions.
+
+Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106's
+low-memory profile). A session cookie holds a random secret; the hub keeps
+only its SHA-256, as it does for API tokens, and compares in constant time by
+looking the hash up. Logins are throttled per username and per client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
+
+from ..domain.access import Principal
+from ..domain.people import LoginThrottle, Role, password_problem, principal_for, username_problem
+from ..hub import Hub
+from ..store import people as store
+from ..store.writer import Tx
+from .errors import Conflict, Invalid, LoginFailed, NotFound, TooManyAttempts
+from .views import iso
+
+SESSION_LIFETIME = timedelta(days=14)
+_CACHE_SECONDS = 5.0
+_LOGIN_FAILED = "wrong username or password"
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: Role
+
+    @property
+    def principal(self) -> Principal:
+        return principal_for(self.username, self.role)
+
+
+@dataclass(frozen=True)
+class WebSession:
+    user: User
+    csrf: str
+    expires_at: datetime
+
+    def csrf_ok(self, token: str | None) -> bool:
+        """Whether a form's or header's CSRF token is this session's (constant time)."""
+        return bool(token) and hmac.compare_digest(self.csrf, token or "")
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _normal(username: str) -> str:
+    return username.strip().lower()
+
+
+def user_view(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "username": row.username,
+        "role": row.role,
+        "created_at": iso(row.created_at),
+        "disabled_at": iso(row.disabled_at),
+    }
+
+
+def check_new_password(password: str, username: str) -> None:
+    if problem := password_problem(password, username):
+        raise Invalid(problem, field="password")
+
+
+class PeopleService:
+    def __init__(self, hub: Hub, hasher: PasswordHasher | None = None) -> None:
+        self.hub = hub
+        self.hasher = hasher or PasswordHasher()
+        self.throttle = LoginThrottle()
+        self._lock = threading.Lock()
+        self._cache: dict[str, tuple[float, WebSession]] = {}
+        self._dummy_hash: str | None = None
+
+    # -- accounts ---------------------------------------------------------------
+
+    async def create_user(self, username: str, password: str, role: Role | str) -> User:
+        username = _normal(username)
+        if problem := username_problem(username):
+            raise Invalid(problem, field="username")
+        try:
+            role = Role(role)
+        except ValueError:
+            choices = ", ".join(r.value for r in Role)
+            raise Invalid(f"role must be one of {choices}", field="role") from None
+        check_new_password(password, username)
+        password_hash = await asyncio.to_thread(self.hasher.hash, password)
+
+        def write(tx: Tx) -> User:
+            if store.get_user(tx.conn, username) is not None:
+                raise Conflict(f"user {username!r} already exists", field="username")
+            try:
+                store.insert_user(
+                    tx.conn,
+                    username=username,
+                    password_hash=password_hash,
+                    role=role.value,
+                    created_at=tx.now,
+                )
+            except IntegrityError as exc:  # another hub node took the name meanwhile
+                raise Conflict(f"user {username!r} already exists", field="username") from exc
+            row = store.get_user(tx.conn, username)
+            return User(id=row.id, username=row.username, role=Role(row.role))
+
+        return await self.hub.writer.run(write)
+
+    async def set_password(self, username: str, password: str) -> None:
+        """Change a password and sign the user out everywhere."""
+        username = _normal(username)
+        check_new_password(password, username)
+        password_hash = await asyncio.to_thread(self.hasher.hash, password)
+
+        def write(tx: Tx) -> None:
+            row = store.get_user(tx.conn, username)
+            if row is None:
+                raise NotFound(f"no user named {username!r}")
+            store.set_password_hash(tx.conn, row.id, password_hash)
+            store.delete_sessions_of(tx.conn, row.id)
+
+        await self.hub.writer.run(write)
+        self._forget_sessions()
+
+    def users(self) -> list[dict[str, Any]]:
+        with self.hub.engines.read.connect() as conn:
+            return [user_view(row) for row in store.list_users(conn)]
+
+    async def disable(self, username: str) -> None:
+        """Refuse the user's logins from now on and end their sessions."""
+        username = _normal(username)
+
+        def write(tx: Tx) -> None:
+            row = store.get_user(tx.conn, username)
+            if row is None:
+                raise NotFound(f"no user named {username!r}")
+            store.disable_user(tx.conn, row.id, tx.now)
+            store.delete_sessions_of(tx.conn, row.id)
+
+        await self.hub.writer.run(write)
+        self._forget_sessions()
+
+    # -- signing in and out -------------------------------------------------------
+
+    async def login(self, username: str, password: str, *, client: str) -> tuple[str, WebSession]:
+        """Check a password and open a session; return the cookie's value and the session.
+
+        Raises TooManyAttempts while the username or client is locked out, and
+        LoginFailed, with one message whether the user exists or not.
+        """
+        username = _normal(username)
+        at = self.hub.clock.now()
+        with self._lock:
+            wait = self.throttle.attempt(username, client, at)
+        if wait is not None:
+            seconds = max(1, int(wait + 0.999))
+            raise TooManyAttempts(
+                f"too many failed logins; try again in {seconds} seconds", retry_after=seconds
+            )
+        with self.hub.engines.read.connect() as conn:
+            row = store.get_user(conn, username)
+        if row is None:
+            # Spend the same argon2 time as for a real user, so timing tells nothing.
+            await asyncio.to_thread(self._verify, self._dummy(), password)
+            raise LoginFailed(_LOGIN_FAILED)
+        if not await asyncio.to_thread(self._verify, row.password_hash, password):
+            raise LoginFailed(_LOGIN_FAILED)
+        if row.disabled_at is not None:
+            raise LoginFailed(_LOGIN_FAILED)
+        with self._lock:
+            self.throttle.succeeded(username, client, at)
+        rehash = self.hasher.check_needs_rehash(row.password_hash)
+        new_hash = await asyncio.to_thread(self.hasher.hash, password) if rehash else None
+        return await self.hub.writer.run(lambda tx: self._open_session(tx, row, new_hash))
+
+    def _open_session(self, tx: Tx, row: Any, new_hash: str | None) -> tuple[str, WebSession]:
+        secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        expires_at = tx.now + SESSION_LIFETIME
+        store.delete_sessions_of(tx.conn, row.id, expired_before=tx.now)
+        if new_hash is not None:
+            store.set_password_hash(tx.conn, row.id, new_hash)
+        store.insert_session(
+            tx.conn,
+            id=_hash(secret),
+            user_id=row.id,
+            csrf=csrf,
+            created_at=tx.now,
+            expires_at=expires_at,
+        )
+        user = User(id=row.id, username=row.username, role=Role(row.role))
+        return secret, WebSession(user=user, csrf=csrf, expires_at=expires_at)
+
+    def session(self, cookie: str) -> WebSession | None:
+        """The live session behind a cookie's value, or None (unknown, expired, disabled)."""
+        if not cookie:
+            return None
+        digest = _hash(cookie)
+        found = self._cached(digest)
+        if found is None:
+            with self.hub.engines.read.connect() as conn:
+                row = store.get_session(conn, digest)
+            if row is None or row.disabled_at is not None:
+                return None
+            user = User(id=row.user_id, username=row.username, role=Role(row.role))
+            found = WebSession(user=user, csrf=row.csrf, expires_at=row.expires_at)
+            with self._lock:
+                self._cache[digest] = (time.monotonic() + _CACHE_SECONDS, found)
+        if found.expires_at <= self.hub.clock.now():
+            return None
+        return found
+
+    async def logout(self, cookie: str) -> None:
+        digest = _hash(cookie)
+        await self.hub.writer.run(lambda tx: store.delete_session(tx.conn, digest))
+        with self._lock:
+            self._cache.pop(digest, None)
+
+    # -- helpers -------------------------------------------------------------------
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
+        return self._dummy_hash
+
+    def _cached(self, digest: str) -> WebSession | None:
+        with self._lock:
+            hit = self._cache.get(digest)
+            if hit is None:
+                return None
+            if hit[0] < time.monotonic():
+                del self._cache[digest]
+                return None
+            return hit[1]
+
+    def _forget_sessions(self) -> None:
+        with self._lock:
+            self._cache.clear()

@@ -1,0 +1,36 @@
+"""/api/v1/users: web accounts (admin only; passwords are never shown back)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import Field
+
+from ...services.people import PeopleService
+from ..auth import Admin
+from .schemas import Body
+
+router = APIRouter(prefix="/users", tags=["people"])
+
+
+class UserIn(Body):
+    username: Annotated[str, Field(min_length=1, max_length=64)]
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+    role: Literal["viewer", "operator", "admin"] = "viewer"
+
+
+def _people(request: Request) -> PeopleService:
+    service: PeopleService = request.app.state.people
+    return service
+
+
+@router.post("", status_code=201, summary="Create a web user (argon2-hashed password)")
+async def create_user(body: UserIn, who: Admin, request: Request) -> dict[str, Any]:
+    user = await _people(request).create_user(body.username, body.password, body.role)
+    return {"id": user.id, "username": user.username, "role": user.role.value}
+
+
+@router.get("", summary="List web users")
+def list_users(who: Admin, request: Request) -> dict[str, Any]:
+    return {"users": _people(request).users()}

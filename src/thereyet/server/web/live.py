@@ -1,0 +1,176 @@
+"""Live updates for browsers: bus topics fanned out as Server-Sent Events.
+
+Viewers of the same page share the work. Each topic has one channel that
+listens on the bus, gathers what changed during a short tick (the latest view
+of each run, every new message), encodes it once, and hands the same bytes to
+every connected viewer. A viewer that cannot keep up is dropped and its
+browser reconnects, catching up from the Last-Event-ID it last saw.
+
+A channel sends at most one frame per tick: a change that follows a quiet tick
+goes out at once, and the changes that come during the tick after it wait for
+the next frame. The channel also sends the keep-alives, so a viewer's stream
+costs one queue wait per frame and nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from ..bus import Bus
+
+Filter = Callable[[dict[str, Any]], bool]
+Prepare = Callable[[dict[str, Any]], dict[str, Any]]
+
+TICK_SECONDS = 0.1
+KEEPALIVE_SECONDS = 15.0
+KEEPALIVE_CHECK_SECONDS = 1.0
+KEEPALIVE = b": keep-alive\n\n"
+CLIENT_QUEUE = 64
+
+
+def frame(event: str, data: Any, event_id: str | int | None = None) -> bytes:
+    """One SSE frame; `data` is JSON on a single line."""
+    head = f"id: {event_id}\n" if event_id is not None else ""
+    return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+class _Viewer:
+    def __init__(self, only: Filter | None, now: float) -> None:
+        self.only = only
+        self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(CLIENT_QUEUE)
+        self.offered_at = now  # loop time of the last frame or keep-alive
+
+    def offer(self, data: bytes, now: float) -> None:
+        self.offered_at = now
+        try:
+            self.queue.put_nowait(data)
+        except asyncio.QueueFull:
+            # Too slow: end its stream; the browser reconnects and catches up.
+            with contextlib.suppress(asyncio.QueueEmpty):
+                self.queue.get_nowait()
+            self.queue.put_nowait(None)
+
+    async def next(self) -> bytes | None:
+        """The next bytes to send (all that is queued, joined), or None: end the stream."""
+        data = await self.queue.get()
+        if data is None or self.queue.empty():
+            return data
+        parts = [data]
+        while not self.queue.empty():
+            more = self.queue.get_nowait()
+            if more is None:
+                return None
+            parts.append(more)
+        return b"".join(parts)
+
+
+class Channel:
+    """One bus topic, coalesced per tick, shared by all its viewers."""
+
+    def __init__(self, bus: Bus, topic: str, event: str, key: str, prepare: Prepare | None) -> None:
+        self.topic = topic
+        self.event = event
+        self.key = key
+        self.prepare = prepare
+        self.viewers: set[_Viewer] = set()
+        self._loop = asyncio.get_running_loop()
+        self._check_at = 0.0  # when to look for viewers due a keep-alive
+        self._sub = bus.subscribe(topic, maxsize=100_000)
+        self._task = asyncio.create_task(self._pump(), name=f"live:{topic}")
+
+    def close(self) -> None:
+        self._task.cancel()
+        self._sub.close()
+
+    def join(self, only: Filter | None) -> _Viewer:
+        viewer = _Viewer(only, self._loop.time())
+        self.viewers.add(viewer)
+        return viewer
+
+    async def _pump(self) -> None:
+        sent_at = -math.inf
+        while True:
+            try:
+                async with asyncio.timeout(KEEPALIVE_CHECK_SECONDS):
+                    _topic, first = await self._sub.get()
+            except TimeoutError:
+                self._keep_alive(self._loop.time())
+                continue
+            pending = {first[self.key]: first}
+            # At most one frame a tick; after a quiet tick, at once (sleep(0) still lets
+            # the rest of a burst already handed to the loop join this frame).
+            await asyncio.sleep(max(0.0, sent_at + TICK_SECONDS - self._loop.time()))
+            while not self._sub.queue.empty():
+                _topic, data = self._sub.queue.get_nowait()
+                pending[data[self.key]] = data
+            sent_at = self._loop.time()
+            self._send(list(pending.values()), sent_at)
+            self._keep_alive(sent_at)
+
+    def _send(self, items: list[dict[str, Any]], now: float) -> None:
+        if self.prepare is not None:
+            items = [self.prepare(item) for item in items]
+        last_id = items[-1].get("id") if self.event == "messages" else None
+        shared: bytes | None = None
+        for viewer in list(self.viewers):
+            if viewer.only is None:
+                shared = shared or frame(self.event, items, last_id)
+                viewer.offer(shared, now)
+            elif mine := [item for item in items if viewer.only(item)]:
+                viewer.offer(frame(self.event, mine, last_id), now)
+
+    def _keep_alive(self, now: float) -> None:
+        """A comment line to each viewer that was sent nothing for KEEPALIVE_SECONDS."""
+        if now < self._check_at:
+            return
+        self._check_at = now + KEEPALIVE_CHECK_SECONDS
+        for viewer in list(self.viewers):
+            if now - viewer.offered_at >= KEEPALIVE_SECONDS:
+                viewer.offer(KEEPALIVE, now)
+
+
+class Live:
+    """The channels of one hub process, made on first use and closed when idle."""
+
+    def __init__(self, bus: Bus) -> None:
+        self.bus = bus
+        self.channels: dict[str, Channel] = {}
+
+    async def stream(
+        self,
+        topic: str,
+        *,
+        event: str,
+        key: str = "id",
+        first: Callable[[], Awaitable[list[bytes]]] | None = None,
+        only: Filter | None = None,
+        prepare: Prepare | None = None,
+    ) -> AsyncIterator[bytes]:
+        """Yield SSE bytes for one viewer: what `first()` gives (a snapshot or the catch-up
+        since Last-Event-ID), then live frames. `first` runs after the viewer is listening,
+        so nothing falls between the two; a browser ignores what it sees twice."""
+        channel = self.channels.get(topic)
+        if channel is None:
+            channel = self.channels[topic] = Channel(self.bus, topic, event, key, prepare)
+        viewer = channel.join(only)
+        try:
+            yield b"retry: 2000\n\n"
+            for snapshot in await first() if first else []:
+                yield snapshot
+            while (data := await viewer.next()) is not None:
+                yield data
+        finally:
+            channel.viewers.discard(viewer)
+            if not channel.viewers:
+                channel.close()
+                self.channels.pop(topic, None)
+
+    def close(self) -> None:
+        for channel in self.channels.values():
+            channel.close()
+        self.channels.clear()

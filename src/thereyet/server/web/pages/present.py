@@ -1,0 +1,39 @@
+"""How runs and messages read on a page: formatted once, for the first render and for SSE."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...domain.cards import format_count, format_duration
+
+
+def _amount(value: float | None) -> str:
+    return "" if value is None else format_count(value)
+
+
+def run_display(view: dict[str, Any]) -> dict[str, Any]:
+    """Add `show`: the human strings a page prints for a run view."""
+    progress = view["progress"]
+    unit = progress["unit"] or ""
+    done, total = progress["done"], progress["total"]
+    if done is None:
+        amount = ""
+    elif total:
+        amount = f"{_amount(done)} / {_amount(total)} {unit}".strip()
+    else:
+        amount = f"{_amount(done)} {unit}".strip()
+    rate = view["rate"]
+    percent = progress["percent"]
+    status = view["status"]
+    flags = [name for name, on in (view.get("flags") or {}).items() if on]
+    show = {
+        "percent": "" if percent is None else f"{percent:.1f}%",
+        "bar": 0 if percent is None else percent,
+        "amount": amount,
+        "rate": "" if not rate else f"{format_count(rate)} {unit or 'units'}/s",
+        "eta": view["eta"]["text"] if status in ("running", "queued", "lost") else "",
+        "elapsed": "" if view["elapsed"] is None else format_duration(view["elapsed"]),
+        "state": " ".join([status, *flags]),
+        "attention": status in ("failed", "lost") or bool(flags),
+    }
+    return {**view, "show": show}

@@ -1,0 +1,43 @@
+"""Rendering pages: one Jinja environment, autoescaped, with the hub's formatters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from ...domain.cards import format_count, format_duration
+from ...markdown import render_markdown
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
+TEMPLATES.env.filters["duration"] = format_duration
+TEMPLATES.env.filters["count"] = format_count
+
+SECURITY_HEADERS = {
+    # Our own scripts and styles only; images may be attachments served by the hub.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    response = TEMPLATES.TemplateResponse(request, template, context, status_code=status)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def message_display(view: dict[str, Any]) -> dict[str, Any]:
+    """Add what a page shows of a message: sanitized HTML, a short time, its file."""
+    return {
+        **view,
+        "html": render_markdown(view["text"]),
+        "time": view["created_at"][11:16] + " UTC",
+        "attachment": (view.get("data") or {}).get("attachment"),
+    }

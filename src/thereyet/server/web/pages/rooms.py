@@ -1,0 +1,157 @@
+"""Pages about rooms: the list, a room's live timeline, posting, files, search, export."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from ...services.errors import ServiceError
+from ...services.rooms import RoomService
+from ..api.runs import upload_meta
+from ..api.schemas import MessageIn, When
+from ..live import frame
+from .access import Viewer, check_csrf, signed_in, viewer_for_stream
+from .render import message_display, page
+from .runs import STREAM_HEADERS
+
+router = APIRouter(include_in_schema=False)
+SignedIn = Annotated[Viewer, Depends(signed_in)]
+PAGE = 100
+
+
+def _rooms(request: Request) -> RoomService:
+    service: RoomService = request.app.state.rooms
+    return service
+
+
+@router.get("/rooms", response_class=HTMLResponse)
+def rooms_page(request: Request, viewer: SignedIn) -> HTMLResponse:
+    return page(request, "rooms.html", viewer=viewer, rooms=_rooms(request).all(viewer.principal))
+
+
+@router.post("/rooms")
+async def create_room(
+    request: Request, viewer: SignedIn, name: Annotated[str, Form()], csrf: Annotated[str, Form()]
+) -> Response:
+    check_csrf(request, viewer, csrf)
+    await _rooms(request).create(viewer.principal, name.strip(), "", "")
+    return RedirectResponse(f"/rooms/{name.strip()}", status_code=303)
+
+
+def room_context(
+    request: Request, viewer: Viewer, name: str, before: int | None = None
+) -> dict[str, Any]:
+    service = _rooms(request)
+    room = service.get(viewer.principal, name)
+    found = service.messages(viewer.principal, name, before=before, after=None, limit=PAGE)
+    messages = [message_display(m) for m in found]
+    newest = service.messages(viewer.principal, name, before=None, after=None, limit=1)
+    return {
+        "room": room,
+        "messages": messages,
+        "older": messages[0]["id"] if len(messages) == PAGE else None,
+        "last_id": newest[-1]["id"] if newest else 0,
+    }
+
+
+@router.get("/rooms/{name}", response_class=HTMLResponse)
+def room_page(
+    request: Request, name: str, viewer: SignedIn, before: Annotated[int | None, Query()] = None
+) -> HTMLResponse:
+    return page(request, "room.html", viewer=viewer, **room_context(request, viewer, name, before))
+
+
+@router.post("/rooms/{name}/messages")
+async def post_message(request: Request, name: str, viewer: SignedIn) -> Response:
+    """Post from the page: JSON from the script (X-CSRF-Token), or a plain form."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        check_csrf(request, viewer, None)
+        body = MessageIn.model_validate_json(await request.body())
+        posted = await _rooms(request).post(viewer.principal, name, body.text, body.id)
+        return Response(status_code=201 if posted.created else 200)
+    form = await request.form()
+    check_csrf(request, viewer, str(form.get("csrf", "")))
+    text = str(form.get("text", "")).strip()
+    if text:
+        await _rooms(request).post(viewer.principal, name, text, None)
+    return RedirectResponse(f"/rooms/{name}", status_code=303)
+
+
+@router.post("/rooms/{name}/attachments", status_code=201)
+async def attach(
+    request: Request, name: str, viewer: SignedIn, file_name: Annotated[str, Query(alias="name")]
+) -> dict[str, Any]:
+    check_csrf(request, viewer, None)
+    clean, content_type = upload_meta(request, file_name)
+    return await _rooms(request).attach(
+        viewer.principal,
+        name,
+        name=clean,
+        content_type=content_type,
+        content=await request.body(),
+    )
+
+
+@router.get("/live/room/{name}")
+async def live_room(
+    request: Request, name: str, after: Annotated[int, Query(ge=0)] = 0
+) -> StreamingResponse:
+    viewer = viewer_for_stream(request)
+    service = _rooms(request)
+    await run_in_threadpool(service.get, viewer.principal, name)  # 404 before streaming
+    last_seen = request.headers.get("last-event-id", "")
+    since = int(last_seen) if last_seen.isdigit() else after
+
+    async def catch_up() -> list[bytes]:
+        frames: list[bytes] = []
+        cursor = since
+        while True:
+            found = await run_in_threadpool(
+                service.messages, viewer.principal, name, before=None, after=cursor, limit=500
+            )
+            if not found:
+                return frames
+            frames.append(frame("messages", [message_display(m) for m in found], found[-1]["id"]))
+            cursor = found[-1]["id"]
+
+    stream = request.app.state.live.stream(
+        f"room:{name}", event="messages", first=catch_up, prepare=message_display
+    )
+    return StreamingResponse(stream, media_type="text/event-stream", headers=STREAM_HEADERS)
+
+
+@router.get("/search", response_class=HTMLResponse)
+def search_page(request: Request, viewer: SignedIn, q: str = "", room: str = "") -> HTMLResponse:
+    hits: list[dict[str, Any]] = []
+    error = None
+    if q.strip():
+        try:
+            hits = request.app.state.search.search(viewer.principal, q, room=room or None)
+        except ServiceError as exc:
+            error = exc.message
+    rooms = _rooms(request).all(viewer.principal)
+    return page(
+        request, "search.html", viewer=viewer, q=q, room=room, rooms=rooms, hits=hits, error=error
+    )
+
+
+@router.get("/rooms/{name}/transcript")
+def transcript(
+    request: Request,
+    name: str,
+    viewer: SignedIn,
+    format: Literal["md", "html", "jsonl"] = "md",
+    since: When | None = None,
+    until: When | None = None,
+) -> Response:
+    content, media_type, filename = request.app.state.transcripts.export(
+        viewer.principal, name, since=since, until=until, fmt=format
+    )
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

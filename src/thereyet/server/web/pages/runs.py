@@ -1,0 +1,163 @@
+"""Pages about runs: the dashboard, a run, a job; and their live streams."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from ...domain.cards import format_duration
+from ...domain.runs import FINISHED, RunStatus
+from ...services.runs import RunService
+from ...store.runs import RunFilter
+from ..live import frame
+from .access import Viewer, signed_in, viewer_for_stream
+from .charts import Point, durations_chart
+from .present import run_display
+from .render import page
+
+router = APIRouter(include_in_schema=False)
+SignedIn = Annotated[Viewer, Depends(signed_in)]
+ACTIVE = (RunStatus.RUNNING, RunStatus.QUEUED, RunStatus.LOST)
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def _runs(request: Request) -> RunService:
+    service: RunService = request.app.state.runs
+    return service
+
+
+def _active(request: Request, viewer: Viewer, room: str | None, job: str | None) -> list[Any]:
+    flt = RunFilter(room=room, job=job, statuses=ACTIVE)
+    return [run_display(v) for v in _runs(request).search(viewer.principal, flt, limit=500)]
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, viewer: SignedIn, room: str = "", job: str = "") -> HTMLResponse:
+    active = _active(request, viewer, room or None, job or None)
+    finished_filter = RunFilter(room=room or None, job=job or None, statuses=tuple(FINISHED))
+    finished = _runs(request).search(viewer.principal, finished_filter, limit=25)
+    blank = run_display(_BLANK)
+    return page(
+        request,
+        "dashboard.html",
+        viewer=viewer,
+        active=active,
+        finished=[run_display(v) for v in finished],
+        blank=blank,
+        rooms=request.app.state.rooms.all(viewer.principal),
+        jobs=request.app.state.jobs.all(viewer.principal),
+        room=room,
+        job=job,
+        query=urlencode({k: v for k, v in (("room", room), ("job", job)) if v}),
+    )
+
+
+@router.get("/live/runs")
+async def live_runs(request: Request, room: str = "", job: str = "") -> StreamingResponse:
+    viewer = viewer_for_stream(request)
+
+    async def snapshot() -> list[bytes]:
+        runs = await run_in_threadpool(_active, request, viewer, room or None, job or None)
+        return [frame("runs", runs)]
+
+    def only(view: dict[str, Any]) -> bool:
+        if room and room not in view["rooms"]:
+            return False
+        if job and view["job"] != job:
+            return False
+        return viewer.principal.may_read_run(view["job"], view["rooms"])
+
+    everything = viewer.principal.reads_everything and not room and not job
+    stream = request.app.state.live.stream(
+        "runs",
+        event="runs",
+        first=snapshot,
+        only=None if everything else only,
+        prepare=run_display,
+    )
+    return StreamingResponse(stream, media_type="text/event-stream", headers=STREAM_HEADERS)
+
+
+def _summary(event: dict[str, Any]) -> str:
+    kind = event["type"]
+    if kind == "status":
+        return str(event["status"])
+    if kind == "stat":
+        return f"{event['name']} = {event['value']}"
+    if kind == "attachment":
+        return str(event["name"])
+    if kind == "note":
+        return str(event["text"])
+    return ""
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse)
+def run_page(request: Request, run_id: str, viewer: SignedIn) -> HTMLResponse:
+    run = run_display(_runs(request).get(viewer.principal, run_id))
+    events = _runs(request).events(viewer.principal, run_id, after=0, limit=1000)
+    timeline = [
+        {**e, "summary": _summary(e)} for e in events if e["type"] not in ("progress", "log")
+    ]
+    return page(request, "run.html", viewer=viewer, run=run, timeline=timeline)
+
+
+@router.get("/live/run/{run_id}")
+async def live_run(request: Request, run_id: str) -> StreamingResponse:
+    viewer = viewer_for_stream(request)
+    runs = _runs(request)
+    await run_in_threadpool(runs.get, viewer.principal, run_id)  # 404 before streaming
+
+    async def snapshot() -> list[bytes]:
+        view = await run_in_threadpool(runs.get, viewer.principal, run_id)
+        return [frame("run", [run_display(view)])]
+
+    stream = request.app.state.live.stream(
+        f"run:{run_id}", event="run", first=snapshot, prepare=run_display
+    )
+    return StreamingResponse(stream, media_type="text/event-stream", headers=STREAM_HEADERS)
+
+
+def job_context(request: Request, viewer: Viewer, name: str) -> dict[str, Any]:
+    job = request.app.state.jobs.get(viewer.principal, name)
+    runs = [
+        run_display(v)
+        for v in _runs(request).search(viewer.principal, RunFilter(job=name), limit=100)
+    ]
+    finished = [r for r in runs if r["status"] in FINISHED and r["elapsed"] is not None]
+    ok = [r for r in finished if r["status"] == RunStatus.SUCCEEDED.value]
+    points = [
+        Point(r["started_at"] or r["created_at"], r["elapsed"], r["status"] == "succeeded")
+        for r in reversed(finished)
+    ]
+    average = sum(r["elapsed"] for r in ok) / len(ok) if ok else None
+    summary = {
+        "success_rate": f"{100 * len(ok) / len(finished):.0f}% of {len(finished)}"
+        if finished
+        else "—",
+        "average": format_duration(average) if average is not None else "—",
+        "typical": format_duration(job["typical_duration"]) if job["typical_duration"] else "—",
+    }
+    return {"job": job, "runs": runs, "summary": summary, "chart": durations_chart(points)}
+
+
+@router.get("/jobs/{name}", response_class=HTMLResponse)
+def job_page(request: Request, name: str, viewer: SignedIn) -> HTMLResponse:
+    return page(request, "job.html", viewer=viewer, **job_context(request, viewer, name))
+
+
+_BLANK: dict[str, Any] = {
+    "id": "",
+    "job": "",
+    "status": "running",
+    "rooms": [],
+    "host": None,
+    "trigger": None,
+    "elapsed": None,
+    "rate": None,
+    "progress": {"done": None, "total": None, "unit": None, "percent": None},
+    "eta": {"text": ""},
+}

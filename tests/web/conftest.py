@@ -1,0 +1,128 @@
+"""Fixtures for the web pages: people who can sign in, a live hub, a real browser."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from starlette.testclient import TestClient
+
+from tests.conftest import ADMIN_TOKEN, make_settings
+from thereyet.server.app import create_app
+
+PASSWORD = "correct horse battery staple"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def add_user(api: httpx.Client | TestClient, username: str, role: str) -> None:
+    response = api.post(
+        "/api/v1/users",
+        json={"username": username, "password": PASSWORD, "role": role},
+        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
+    )
+    assert response.status_code == 201, response.text
+
+
+def sign_in(client: httpx.Client | TestClient, username: str) -> None:
+    form = client.get("/login")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+    assert csrf, form.text
+    response = client.post(
+        "/login",
+        data={"username": username, "password": PASSWORD, "csrf": csrf.group(1)},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+
+
+def page_csrf(html: str) -> str:
+    found = re.search(r'data-csrf="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+@dataclass
+class WebHub:
+    url: str
+    api: httpx.Client
+
+
+@pytest.fixture
+def web_hub(tmp_path: Path) -> Iterator[WebHub]:
+    """A real hub served by uvicorn on a free port, with an operator and an admin."""
+    app = create_app(make_settings(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path))
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "hub did not start"
+        time.sleep(0.01)
+    api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    add_user(api, "ana", "operator")
+    add_user(api, "boss", "admin")
+    try:
+        yield WebHub(url, api)
+    finally:
+        api.close()
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
+        reason = "Chromium is not installed (scripts/test installs it with apt-get)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def signed_in_page(browser, web_hub):
+    """A browser tab signed in as the operator `ana`."""
+    context = browser.new_context(base_url=web_hub.url)
+    page = context.new_page()
+    browser_sign_in(page, "ana")
+    yield page
+    context.close()
+
+
+def browser_sign_in(page, username: str) -> None:
+    page.goto("/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button:has-text('Sign in')")
+    page.wait_for_url(re.compile(r".*/$"))
