@@ -15,12 +15,24 @@ from .clock import Clock, SystemClock
 from .config import Settings, settings_from_env
 from .hub import Hub
 from .services.jobs import JobService
+from .services.monitoring import MonitorService
+from .services.notifications import NotificationService
+from .services.people import PeopleService
+from .services.pings import PingService
 from .services.rooms import RoomService
 from .services.runs import RunService
+from .services.schedules import ScheduleService
+from .services.search import SearchService
+from .services.shares import ShareService
 from .services.tokens import TokenService, bootstrap_admin
-from .web import errors
-from .web.api import misc, rooms, runs
+from .services.transcripts import TranscriptService
+from .web import errors, pages
+from .web.api import channels as channel_api
+from .web.api import misc, people, rooms, runs, search, shares
+from .web.api import schedules as schedule_api
+from .web.compat import ping as ping_compat
 from .web.limits import BodyLimit
+from .web.live import Live
 from .workers.loop import Worker, WorkerLoop
 
 
@@ -37,6 +49,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.rooms = RoomService(hub)
         app.state.jobs = JobService(hub)
         app.state.tokens = TokenService(hub)
+        app.state.notifications = NotificationService(hub)
+        app.state.runs.status_hooks.append(app.state.notifications.on_run_status)
+        app.state.schedules = ScheduleService(hub, app.state.runs, app.state.notifications)
+        app.state.monitoring = MonitorService(hub, app.state.runs)
+        app.state.pings = PingService(hub, app.state.runs)
+        app.state.people = PeopleService(hub)
+        app.state.shares = ShareService(hub)
+        app.state.search = SearchService(hub)
+        app.state.transcripts = TranscriptService(hub)
+        app.state.live = Live(hub.bus)
         token = await run_in_threadpool(bootstrap_admin, hub)
         if token is not None:
             # Printed, never logged: this is the one time the token exists in clear.
@@ -44,10 +66,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         loop = WorkerLoop(_workers(app, settings), clock)
         app.state.workers = loop
         loop.start()
+        # Starting routines on time needs a shorter tick than the other workers.
+        timely = WorkerLoop(_timely_workers(app), clock, interval=0.25)
+        app.state.timely_workers = timely
+        timely.start()
         try:
             yield
         finally:
+            await timely.stop()
             await loop.stop()
+            app.state.live.close()
             await run_in_threadpool(hub.close)
 
     app = FastAPI(
@@ -60,8 +88,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (runs, rooms, misc):
+    for module in (runs, rooms, misc, people, shares, search):
         app.include_router(module.router, prefix="/api/v1")
+    for module in (schedule_api, channel_api):
+        app.include_router(module.router, prefix="/api/v1")
+    app.include_router(ping_compat.router)
+    pages.install(app)
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,
@@ -70,8 +102,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     return app
 
 
+def _timely_workers(app: FastAPI) -> list[Worker]:
+    from .workers.dispatcher import Dispatcher
+    from .workers.scheduler import Scheduler
+
+    return [Scheduler(app.state.schedules), Dispatcher(app.state.notifications)]
+
+
 def _workers(app: FastAPI, settings: Settings) -> list[Worker]:
-    workers: list[Worker] = []
+    from .workers.monitor import Monitor
+
+    workers: list[Worker] = [Monitor(app.state.monitoring)]
     if settings.demo:
         from .workers.demo import Demo
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,12 +22,13 @@ from ..store import rooms as room_store
 from ..store import runs as store
 from ..store.runs import RunFilter
 from ..store.writer import Tx
-from .attachments import check_attachment, save_attachment
+from .attachments import check_attachment, save_attachment, stable_id
 from .errors import Conflict, Forbidden, NotFound
 from .rooms import check_name, post_in_rooms
-from .views import event_view, run_view
+from .views import attachment_view, event_view, run_summary, run_view
 
 MAX_ERROR_CHARS = 4000
+HISTORY_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,9 @@ class NewRun:
     started_at: datetime | None = None
 
 
+StatusHook = Callable[[Tx, Run, list[int], RunStatus | None], None]
+
+
 @dataclass(frozen=True)
 class BatchResult:
     accepted: int
@@ -54,6 +59,11 @@ class BatchResult:
 class RunService:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
+        # Called inside the writer's transaction after every status change, so
+        # that what follows from it (notifications, schedule bookkeeping) is
+        # written atomically with it.
+        self.status_hooks: list[StatusHook] = []
+        self._histories: dict[str, tuple[float, list[float]]] = {}
 
     # -- writes ---------------------------------------------------------------
 
@@ -163,14 +173,29 @@ class RunService:
         return await self.hub.writer.run(write)
 
     async def attach(
-        self, who: Principal, run_id: str, name: str, content_type: str, content: bytes
+        self,
+        who: Principal,
+        run_id: str,
+        name: str,
+        content_type: str,
+        content: bytes,
+        client_id: str | None = None,
     ) -> dict[str, Any]:
+        """Attach a file; with the client's own id, a retried upload returns the first one."""
         check_attachment(content, self.hub.settings.max_attachment_bytes)
 
         def write(tx: Tx) -> dict[str, Any]:
             run, room_ids = self._load_for_write(tx.conn, who, run_id)
+            attachment_id = stable_id(f"run:{run_id}", client_id) if client_id else None
+            if attachment_id and (found := attachment_store.get_attachment(tx.conn, attachment_id)):
+                return attachment_view(found)
             view = save_attachment(
-                tx, name=name, content_type=content_type, content=content, run_id=run_id
+                tx,
+                name=name,
+                content_type=content_type,
+                content=content,
+                run_id=run_id,
+                attachment_id=attachment_id,
             )
             attachment_id = view["id"]
             store.insert_events(
@@ -206,7 +231,7 @@ class RunService:
             if run is None:
                 raise NotFound(f"no run with id {run_id!r}")
             rooms = store.run_room_names(conn, [run_id])[run_id]
-            if not who.may_read_run(run.job, rooms):
+            if not who.may_read_run(run.job, rooms, run_id):
                 raise NotFound(f"no run with id {run_id!r}")
             now = self.hub.clock.now()
             history = store.recent_durations(conn, run.job, before=now)
@@ -267,8 +292,8 @@ class RunService:
         if run is None:
             raise NotFound(f"no run with id {run_id!r}")
         rooms = store.run_room_names(conn, [run_id])[run_id]
-        if not who.may_write_run(run.job, rooms):
-            if who.may_read_run(run.job, rooms):
+        if not who.may_write_run(run.job, rooms, run.id):
+            if who.may_read_run(run.job, rooms, run.id):
                 raise Forbidden(f"this token may not report to run {run_id!r}")
             raise NotFound(f"no run with id {run_id!r}")
         return run, store.run_room_ids(conn, run_id)
@@ -289,6 +314,8 @@ class RunService:
                 }
             ],
         )
+        for hook in self.status_hooks:
+            hook(tx, run, room_ids, was)
         if run.status is RunStatus.QUEUED:
             return
         post_in_rooms(
@@ -301,19 +328,81 @@ class RunService:
             data={"run_id": run.id, "job": run.job, "status": run.status.value},
         )
 
+    # -- steps for the ping API and the workers, inside their writer transaction ----
+
+    def create_in(self, tx: Tx, spec: NewRun) -> tuple[dict[str, Any], bool]:
+        """Create a run within `tx` (see create); names must already be checked."""
+        return self._create(tx, spec)
+
+    def report_in(
+        self, tx: Tx, who: Principal, run_id: str, events: Sequence[Event]
+    ) -> BatchResult:
+        """Add a batch of events within `tx` (see report)."""
+        return self._report(tx, who, run_id, events)
+
+    def finish_in(
+        self,
+        tx: Tx,
+        who: Principal,
+        run_id: str,
+        status: RunStatus,
+        *,
+        exit_code: int | None = None,
+        error: str | None = None,
+    ) -> Run:
+        """End a run within `tx`; Conflict if it has already ended."""
+        run, room_ids = self._load_for_write(tx.conn, who, run_id)
+        try:
+            check_move(run.status, status)
+        except TransitionError as exc:
+            raise Conflict(str(exc), field="status") from exc
+        was, run.status = run.status, status
+        run.finished_at = tx.now
+        if status is not RunStatus.CANCELLED:
+            run.started_at = run.started_at or run.created_at
+        run.exit_code = exit_code
+        run.error = error[:MAX_ERROR_CHARS] if error else None
+        store.save_run(tx.conn, run, tx.now)
+        self._status_changed(tx, run, room_ids, was)
+        self._publish(tx, run)
+        return run
+
+    def mark_lost(self, tx: Tx, run_id: str) -> Run | None:
+        """Mark a running run lost (the monitor heard nothing for lost_after)."""
+        run = store.load_run(tx.conn, run_id)
+        if run is None or run.status is not RunStatus.RUNNING:
+            return None
+        run.status = RunStatus.LOST
+        store.save_run(tx.conn, run, tx.now)
+        self._status_changed(tx, run, store.run_room_ids(tx.conn, run_id), RunStatus.RUNNING)
+        self._publish(tx, run)
+        return run
+
     def _view(self, conn: Connection, run: Run, now: datetime) -> dict[str, Any]:
         rooms = store.run_room_names(conn, [run.id])[run.id]
-        return run_view(run, now=now, rooms=rooms)
+        return run_view(run, now=now, rooms=rooms, history=self._history(conn, run.job, now))
+
+    def _history(self, conn: Connection, job: str, now: datetime) -> list[float]:
+        """The job's recent durations, kept a little while: live views ask many times a second."""
+        cached = self._histories.get(job)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        durations = store.recent_durations(conn, job, before=now)
+        self._histories[job] = (time.monotonic() + HISTORY_SECONDS, durations)
+        return durations
 
     def _publish(self, tx: Tx, run: Run) -> None:
+        """Once committed, tell the run's page (the whole view) and dashboards (a summary)."""
         bus = self.hub.bus
+        if run.status.finished:
+            self._histories.pop(run.job, None)
         if not (bus.has_subscribers(f"run:{run.id}") or bus.has_subscribers("runs")):
             return
         view = self._view(tx.conn, run, tx.now)
 
         def announce() -> None:
             bus.publish(f"run:{run.id}", view)
-            bus.publish("runs", view)
+            bus.publish("runs", run_summary(view))
 
         tx.after_commit(announce)
 

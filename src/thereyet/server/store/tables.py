@@ -195,3 +195,102 @@ share_links = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
 )
+
+# -- schedules, monitoring and notifications (migration 0003) -----------------
+# Columns added to jobs and runs are appended here so that this part of the
+# schema reads in one place.
+
+for _column in (
+    Column("schedule", String(200)),  # "0 3 * * *" or "every 10m"; null: no schedule
+    Column("timezone", String(64)),  # IANA zone the cron fields are read in (null: UTC)
+    Column("grace", Float),  # seconds a start may be late before the job is late
+    Column("start_deadline", Float),  # seconds after due until the occurrence is missed
+    Column("max_duration", Float),
+    Column("stall_after", Float),
+    Column("lost_after", Float),
+    Column("target", JSONType),  # what starts a run: {"kind": "http", "url": ...}
+    Column("ping_uuid", String(36), unique=True),
+    Column("due_at", UTCDateTime),  # the occurrence the hub starts or waits for next
+    Column("schedule_state", String(16)),  # ok | late | missed
+    Column("alert_at", UTCDateTime),  # when the monitor next looks at the job
+):
+    jobs.append_column(_column)
+Index("ix_jobs_due_at", jobs.c.due_at)
+Index("ix_jobs_alert_at", jobs.c.alert_at)
+
+for _column in (
+    Column("due_at", UTCDateTime),  # the scheduled occurrence this run is for
+    Column("late_at", UTCDateTime),  # flags: when the run became late/stalled/overdue
+    Column("stalled_at", UTCDateTime),
+    Column("overdue_at", UTCDateTime),
+    Column("ping_rid", String(36)),  # healthchecks-style run id given by a pinging client
+):
+    runs.append_column(_column)
+
+job_events = Table(
+    "job_events",
+    metadata,
+    Column("seq", BigId, primary_key=True, autoincrement=True),
+    Column("job_id", Integer, ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("run_id", String(64)),
+    Column("kind", String(16), nullable=False),
+    Column("ts", UTCDateTime, nullable=False),
+    Column("data", JSONType, nullable=False),
+    Index("ix_job_events_job", "job_id", "seq"),
+)
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("url", Text, nullable=False),  # an Apprise URL; may hold a secret, never shown whole
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("disabled_at", UTCDateTime),
+)
+
+routes = Table(
+    "routes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel_id", Integer, ForeignKey("channels.id", ondelete="CASCADE"), nullable=False),
+    Column("job", String(64)),  # null with room null: every job
+    Column("room", String(64)),
+    Column("events", JSONType, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_routes_channel", "channel_id"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # notify | callback
+    Column("channel_id", Integer, ForeignKey("channels.id", ondelete="CASCADE")),
+    Column("event", String(16), nullable=False),
+    Column("job", String(64), nullable=False),
+    Column("run_id", String(64)),
+    Column("title", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("payload", JSONType, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | sent | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_by", String(255)),
+    Column("claimed_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Index("ix_outbox_due", "status", "next_attempt_at"),
+    Index("ix_outbox_channel", "channel_id", "id"),
+)
+
+ping_keys = Table(
+    "ping_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)

@@ -1,0 +1,237 @@
+"""Pings in the healthchecks style, turned into runs.
+
+- start: a run begins (its id is the client's rid, when given);
+- success, fail, an exit status: the matching run ends (one is created
+  and ended at once when no start was seen);
+- log: a line in the matching run's log.
+The request body, cut to PING_BODY_LIMIT bytes, becomes log lines of the run.
+Each ping is one transaction: a retried or concurrent ping never leaves a
+half-made run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..domain.access import SYSTEM
+from ..domain.events import Log
+from ..domain.names import is_valid_name
+from ..domain.runs import RunStatus
+from ..hub import Hub
+from ..store import monitoring as store
+from ..store import rooms as room_store
+from ..store import runs as run_store
+from ..store.writer import Tx
+from .errors import NotFound, ServiceError
+from .runs import NewRun, RunService
+from .views import iso
+
+PING_BODY_LIMIT = 100_000
+ACTIONS = ("success", "start", "fail", "log")
+
+
+class PingError(ServiceError):
+    """A ping refused with one of healthchecks' short plain-text answers."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Bucket:
+    tokens: float
+    at: datetime
+
+
+@dataclass
+class Throttle:
+    """A token bucket per key: `burst` pings at once, refilled at `per_minute`."""
+
+    per_minute: float
+    burst: float
+    _buckets: dict[str, Bucket] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def allow(self, key: str, now: datetime) -> bool:
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                bucket = self._buckets[key] = Bucket(self.burst, now)
+            elapsed = max(0.0, (now - bucket.at).total_seconds())
+            bucket.tokens = min(self.burst, bucket.tokens + elapsed * self.per_minute / 60)
+            bucket.at = now
+            if bucket.tokens < 1:
+                return False
+            bucket.tokens -= 1
+            if len(self._buckets) > 100_000:  # forget idle keys rather than grow without bound
+                self._buckets.clear()
+            return True
+
+
+@dataclass(frozen=True)
+class Ping:
+    action: str  # success | start | fail | log
+    exit_code: int | None = None
+    rid: str | None = None
+    body: bytes = b""
+
+
+def parse_rid(raw: str | None) -> str | None:
+    """A run id must be a UUID in canonical form, as healthchecks requires."""
+    if raw is None:
+        return None
+    try:
+        parsed = uuid.UUID(raw)
+    except ValueError:
+        raise PingError(400, "invalid uuid format") from None
+    if str(parsed) != raw.lower():
+        raise PingError(400, "invalid uuid format")
+    return str(parsed)
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class PingService:
+    def __init__(self, hub: Hub, runs: RunService) -> None:
+        self.hub = hub
+        self.runs = runs
+        self.per_job = Throttle(per_minute=6000, burst=600)
+        self.creations = Throttle(per_minute=60, burst=30)
+
+    async def by_uuid(self, ping_uuid: str, ping: Ping) -> int:
+        """Apply a ping sent to /ping/<uuid>; return the HTTP status (200)."""
+        with self.hub.engines.read.connect() as conn:
+            row = store.job_by_ping_uuid(conn, ping_uuid)
+        if row is None:
+            raise PingError(404, "not found")
+        self._throttle(row.name)
+        await self.hub.writer.run(lambda tx: self._apply(tx, row.id, row.name, ping))
+        return 200
+
+    async def by_slug(self, key: str, slug: str, ping: Ping, *, create: bool) -> int:
+        """Apply a ping sent to /ping/<ping-key>/<slug>; 201 when it created the job."""
+        with self.hub.engines.read.connect() as conn:
+            found = store.ping_key_by_hash(conn, _hash(key))
+            row = store.job_row(conn, slug) if found is not None else None
+        if found is None or (row is None and not create):
+            raise PingError(404, "not found")
+        if row is None and not is_valid_name(slug):
+            raise PingError(400, "invalid url format")
+        if row is None and not self.creations.allow(f"key:{found.id}", self.hub.clock.now()):
+            raise PingError(429, "rate limited")
+        self._throttle(slug)
+
+        def write(tx: Tx) -> int:
+            job_id = store.job_row(tx.conn, slug)
+            created = job_id is None
+            if created:
+                new_id = room_store.ensure_job(tx.conn, slug, tx.now)
+                store.update_job(tx.conn, new_id, ping_uuid=str(uuid.uuid4()))
+            job = store.job_row(tx.conn, slug)
+            self._apply(tx, job.id, slug, ping)
+            return 201 if created else 200
+
+        return await self.hub.writer.run(write)
+
+    def _throttle(self, job: str) -> None:
+        if not self.per_job.allow(f"job:{job}", self.hub.clock.now()):
+            raise PingError(429, "rate limited")
+
+    # -- one ping, one transaction ----------------------------------------------------------
+
+    def _apply(self, tx: Tx, job_id: int, job: str, ping: Ping) -> None:
+        text = ping.body[:PING_BODY_LIMIT].decode("utf-8", errors="replace")
+        if ping.action == "start":
+            self._log(tx, self._start(tx, job_id, job, ping.rid), text)
+            return
+        found = store.open_ping_run(tx.conn, job_id, ping.rid)
+        if ping.action == "log":
+            found = found or self._existing_rid_run(tx, job, ping.rid)
+            found = found or store.latest_run(tx.conn, job_id)
+            if found is None:
+                store.insert_job_event(
+                    tx.conn, job_id, kind="log", ts=tx.now, data={"text": text[-2000:]}
+                )
+            else:
+                self._log(tx, found, text)
+            return
+        if found is None and self._existing_rid_run(tx, job, ping.rid):
+            return  # a repeated end of a run that already ended: nothing to do
+        run_id = found or self._start(tx, job_id, job, ping.rid)
+        self._log(tx, run_id, text)
+        failed = ping.action == "fail" or (ping.exit_code or 0) != 0
+        self.runs.finish_in(
+            tx,
+            SYSTEM,
+            run_id,
+            RunStatus.FAILED if failed else RunStatus.SUCCEEDED,
+            exit_code=ping.exit_code,
+        )
+
+    def _start(self, tx: Tx, job_id: int, job: str, rid: str | None) -> str:
+        run_id = uuid.UUID(rid).hex if rid else uuid.uuid4().hex
+        existing = run_store.load_run(tx.conn, run_id)
+        if existing is not None and existing.job != job:
+            raise PingError(409, "run id belongs to another check")
+        if existing is not None:
+            return run_id
+        self.runs.create_in(tx, NewRun(job=job, id=run_id, trigger="ping"))
+        store.set_run_columns(tx.conn, run_id, ping_rid=rid)
+        return run_id
+
+    def _existing_rid_run(self, tx: Tx, job: str, rid: str | None) -> str | None:
+        if rid is None:
+            return None
+        run = run_store.load_run(tx.conn, uuid.UUID(rid).hex)
+        if run is not None and run.job != job:
+            raise PingError(409, "run id belongs to another check")
+        return run.id if run is not None else None
+
+    def _log(self, tx: Tx, run_id: str, text: str) -> None:
+        if not text.strip():
+            return
+        event = Log(id=f"ping-{uuid.uuid4().hex}", ts=tx.now, text=text, stream="log")
+        self.runs.report_in(tx, SYSTEM, run_id, [event])
+
+    # -- ping keys -------------------------------------------------------------------------
+
+    async def create_key(self, name: str) -> dict[str, Any]:
+        key = secrets.token_urlsafe(16)
+        key_id = secrets.token_hex(6)
+
+        def write(tx: Tx) -> dict[str, Any]:
+            store.insert_ping_key(
+                tx.conn, id=key_id, name=name, key_hash=_hash(key), created_at=tx.now
+            )
+            return {"id": key_id, "name": name, "key": key, "created_at": iso(tx.now)}
+
+        return await self.hub.writer.run(write)
+
+    def keys(self) -> list[dict[str, Any]]:
+        with self.hub.engines.read.connect() as conn:
+            rows = store.list_ping_keys(conn)
+        return [
+            {
+                "id": r.id,
+                "name": r.name,
+                "created_at": iso(r.created_at),
+                "revoked_at": iso(r.revoked_at),
+            }
+            for r in rows
+        ]
+
+    async def revoke_key(self, key_id: str) -> None:
+        def write(tx: Tx) -> None:
+            if not store.revoke_ping_key(tx.conn, key_id, tx.now):
+                raise NotFound(f"no active ping key with id {key_id!r}")
+
+        await self.hub.writer.run(write)

@@ -1,0 +1,298 @@
+"""Job schedules, limits and targets; the scheduler's step that starts due routines.
+
+A job whose target is an HTTP callback is started by the hub: at each due
+occurrence one node claims it (a conditional UPDATE of the job's due_at),
+creates a queued run recording that node, issues a token good for that run
+only, and queues the callback in the outbox. The service then reports into
+the run with the token.
+
+A job with a schedule and no target is started elsewhere (cron, a CI, a ping):
+the hub only waits for it, and the monitor says when it is late or missed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..domain import monitoring as rules
+from ..domain.access import SYSTEM, Scope
+from ..domain.monitoring import Limits, ScheduleState
+from ..domain.runs import Run, RunStatus
+from ..domain.schedules import Schedule, ScheduleError, parse_duration, parse_schedule, parse_zone
+from ..hub import Hub
+from ..store import monitoring as store
+from ..store import rooms as room_store
+from ..store import runs as run_store
+from ..store.writer import Tx
+from .errors import Invalid, NotFound
+from .notifications import Delivery, NotificationService
+from .rooms import check_name
+from .runs import NewRun, RunService
+from .tokens import issue
+from .views import iso
+
+LIMIT_FIELDS = ("grace", "start_deadline", "max_duration", "stall_after", "lost_after")
+MAX_FIRES_PER_TICK = 500
+# Runs are prepared this long before they are due and their callbacks queued
+# for the due time itself, so a burst of routines due at the same minute is
+# called on time rather than after the hub has created all their runs.
+LOOKAHEAD_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    """What the API may set on a job; None leaves a field as it is."""
+
+    schedule: str | None = None  # "" removes the schedule
+    timezone: str | None = None
+    limits: dict[str, float | str | None] | None = None
+    target: dict[str, Any] | None = None  # {} removes the target
+    room: str | None = None
+
+
+def schedule_of(row: Any) -> Schedule | None:
+    """The parsed schedule of a job row (None when it has none)."""
+    if not row.schedule:
+        return None
+    return parse_schedule(row.schedule, row.timezone)
+
+
+def limits_of(row: Any) -> Limits:
+    return Limits(**{name: getattr(row, name) for name in LIMIT_FIELDS})
+
+
+def seconds(value: float | str | None, field: str) -> float | None:
+    """A limit given as seconds or as "10m"; None clears it."""
+    if value is None:
+        return None
+    try:
+        result = float(value) if isinstance(value, int | float) else parse_duration(value)
+    except ScheduleError as exc:
+        raise Invalid(str(exc), field=field) from exc
+    if not 0 <= result <= 366 * 86400:
+        raise Invalid("must be between 0 and 366 days", field=field)
+    return result
+
+
+def _check_target(target: dict[str, Any]) -> dict[str, Any]:
+    if target.get("kind") != "http":
+        raise Invalid(
+            "target.kind must be 'http' (commands on hosts come with agents)", field="target.kind"
+        )
+    url = str(target.get("url") or "")
+    if not url.startswith(("http://", "https://")):
+        raise Invalid("target.url must be an http:// or https:// URL", field="target.url")
+    headers = target.get("headers") or {}
+    if not isinstance(headers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        raise Invalid("target.headers must map names to strings", field="target.headers")
+    return {"kind": "http", "url": url, "headers": headers}
+
+
+class ScheduleService:
+    def __init__(self, hub: Hub, runs: RunService, notifications: NotificationService) -> None:
+        self.hub = hub
+        self.runs = runs
+        runs.status_hooks.append(self.on_run_status)
+        notifications.callback_failed.append(self.on_callback_failed)
+
+    # -- configuration ------------------------------------------------------------------
+
+    async def configure(self, name: str, config: JobConfig) -> dict[str, Any]:
+        """Set a job's schedule, limits and target (creating the job if new)."""
+        check_name(name, "name")
+        if config.room is not None:
+            check_name(config.room, "room")
+        limits = {k: seconds(v, f"limits.{k}") for k, v in (config.limits or {}).items()}
+        if bad := [k for k in limits if k not in LIMIT_FIELDS]:
+            raise Invalid(f"unknown limit {bad[0]!r}", field=f"limits.{bad[0]}")
+        target = None if not config.target else _check_target(config.target)
+        try:
+            if config.timezone is not None:
+                parse_zone(config.timezone)
+        except ScheduleError as exc:
+            raise Invalid(str(exc), field="timezone") from exc
+
+        def write(tx: Tx) -> dict[str, Any]:
+            job_id = room_store.ensure_job(tx.conn, name, tx.now)
+            if config.room is not None:
+                room = room_store.ensure_room(tx.conn, config.room, tx.now)
+                room_store.add_job_room(tx.conn, job_id, room)
+            row = store.job_row_by_id(tx.conn, job_id)
+            values: dict[str, Any] = dict(limits)
+            if config.timezone is not None:
+                values["timezone"] = config.timezone or None
+            if config.schedule is not None:
+                values["schedule"] = " ".join(config.schedule.split()) or None
+            if config.target is not None:
+                values["target"] = target
+            if row.ping_uuid is None:
+                values["ping_uuid"] = str(uuid.uuid4())
+            merged = {**row._mapping, **values}
+            values.update(self._watch_from(merged, tx.now))
+            store.update_job(tx.conn, job_id, **values)
+            return self._view(tx.conn, store.job_row_by_id(tx.conn, job_id), tx.now)
+
+        return await self.hub.writer.run(write)
+
+    def _watch_from(self, job: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """The due and alert times a job (re)configured at `now` starts with."""
+        if not job["schedule"]:
+            return {"due_at": None, "alert_at": None, "schedule_state": None}
+        try:
+            schedule = parse_schedule(job["schedule"], job["timezone"])
+        except ScheduleError as exc:
+            raise Invalid(str(exc), field="schedule") from exc
+        due = schedule.next_after(now)
+        if job["target"]:
+            return {"due_at": due, "alert_at": None, "schedule_state": ScheduleState.OK.value}
+        limits = Limits(**{k: job[k] for k in LIMIT_FIELDS})
+        alert = rules.alert_at(schedule, limits, due, ScheduleState.OK)
+        return {"due_at": due, "alert_at": alert, "schedule_state": ScheduleState.OK.value}
+
+    def get(self, name: str) -> dict[str, Any]:
+        with self.hub.engines.read.connect() as conn:
+            row = store.job_row(conn, name)
+            if row is None:
+                raise NotFound(f"no job named {name!r}")
+            return self._view(conn, row, self.hub.clock.now())
+
+    def _view(self, conn: Any, row: Any, now: datetime) -> dict[str, Any]:
+        schedule = schedule_of(row)
+        upcoming: list[str | None] = []
+        if schedule is not None:
+            at = now
+            for _ in range(3):
+                at = schedule.next_after(at)
+                upcoming.append(iso(at))
+        target = row.target
+        events = store.list_job_events(conn, row.id, 20)
+        return {
+            "name": row.name,
+            "schedule": row.schedule,
+            "timezone": row.timezone or "UTC",
+            "limits": {name: getattr(row, name) for name in LIMIT_FIELDS},
+            "target": None
+            if not target
+            else {
+                "kind": target["kind"],
+                "url": target["url"],
+                "headers": sorted(target["headers"]),
+            },
+            "ping_url": f"/ping/{row.ping_uuid}" if row.ping_uuid else None,
+            "state": row.schedule_state,
+            "due_at": iso(row.due_at),
+            "next": upcoming,
+            "events": [
+                {"kind": e.kind, "ts": iso(e.ts), "run_id": e.run_id, **e.data} for e in events
+            ],
+        }
+
+    # -- a run started: the occurrence it was waited for is done ------------------------
+
+    def on_run_status(self, tx: Tx, run: Run, room_ids: list[int], was: RunStatus | None) -> None:
+        """A RunService status hook: a start satisfies a job started elsewhere."""
+        if run.status is not RunStatus.RUNNING or was is RunStatus.LOST:
+            return
+        row = store.job_row(tx.conn, run.job)
+        if row is None or not row.schedule or row.target:
+            return
+        schedule = schedule_of(row)
+        assert schedule is not None
+        due = schedule.next_after(run.started_at or tx.now)
+        alert = rules.alert_at(schedule, limits_of(row), due, ScheduleState.OK)
+        store.update_job(
+            tx.conn, row.id, due_at=due, alert_at=alert, schedule_state=ScheduleState.OK.value
+        )
+
+    # -- the scheduler's step ----------------------------------------------------------
+
+    async def fire_due(self, now: datetime) -> int:
+        """Start every routine due by `now` that no other node started; return how many."""
+        return await self.hub.writer.run(lambda tx: self._fire_due(tx, now))
+
+    def _fire_due(self, tx: Tx, now: datetime) -> int:
+        started = 0
+        horizon = now + timedelta(seconds=LOOKAHEAD_SECONDS)
+        for row in store.due_started_jobs(tx.conn, horizon, MAX_FIRES_PER_TICK):
+            schedule = schedule_of(row)
+            if schedule is None:
+                continue
+            # Occurrences missed while no hub ran are not made up: start the latest.
+            due = row.due_at
+            following = schedule.next_after(due)
+            while following <= horizon:
+                due, following = following, schedule.next_after(following)
+            if not store.claim_occurrence(tx.conn, row.id, row.due_at, following):
+                continue
+            self._start(tx, row, due)
+            started += 1
+        return started
+
+    def _start(self, tx: Tx, row: Any, due: datetime) -> None:
+        view, _ = self.runs.create_in(
+            tx, NewRun(job=row.name, status=RunStatus.QUEUED, trigger="schedule")
+        )
+        run_id = view["id"]
+        store.set_run_columns(tx.conn, run_id, due_at=due)
+        token, _ = issue(tx.conn, tx.now, name=f"run:{run_id}", scope=Scope.RUN)
+        body = {
+            "run_id": run_id,
+            "job": row.name,
+            "due_at": iso(due),
+            "token": token,
+            "events_url": f"/api/v1/runs/{run_id}/events",
+            "finish_url": f"/api/v1/runs/{run_id}/finish",
+        }
+        target = row.target
+        from ..store import outbox as outbox_store
+
+        outbox_store.insert_message(
+            tx.conn,
+            kind="callback",
+            channel_id=None,
+            event="started",
+            job=row.name,
+            run_id=run_id,
+            title=f"start {row.name}",
+            body="",
+            payload={
+                "url": target["url"],
+                "headers": target["headers"],
+                "token": token,
+                "body": body,
+            },
+            next_attempt_at=max(due, tx.now),
+            created_at=tx.now,
+        )
+
+    def on_callback_failed(self, tx: Tx, delivery: Delivery, error: str, last: bool) -> None:
+        """Record a failed callback on its run; after the last attempt the run fails."""
+        if delivery.run_id is None:
+            return
+        attempt = delivery.attempts + 1
+        run_store.insert_events(
+            tx.conn,
+            [
+                {
+                    "run_id": delivery.run_id,
+                    "event_id": f"callback-{delivery.id}-{attempt}",
+                    "kind": "callback",
+                    "ts": tx.now,
+                    "data": {"attempt": attempt, "error": error[:500], "final": last},
+                }
+            ],
+        )
+        run = run_store.load_run(tx.conn, delivery.run_id)
+        if last and run is not None and not run.status.finished:
+            self.runs.finish_in(
+                tx,
+                SYSTEM,
+                delivery.run_id,
+                RunStatus.FAILED,
+                error=f"the hub could not start it: callback failed {attempt} times ({error[:300]})",
+            )

@@ -1,0 +1,210 @@
+"""Schedules, watches and their claims; job events; ping keys.
+
+Every change the scheduler or the monitor makes is a conditional UPDATE whose
+row count says whether this node won it: with several hub nodes on one
+PostgreSQL database, the loser's UPDATE waits for the winner's commit, then
+matches no row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, insert, or_, select, update
+
+from ..domain.runs import RunStatus
+from .tables import job_events, jobs, ping_keys, runs
+
+UNFINISHED = (RunStatus.QUEUED.value, RunStatus.RUNNING.value, RunStatus.LOST.value)
+_LIMITS = ("grace", "start_deadline", "max_duration", "stall_after", "lost_after")
+
+
+def job_row(conn: Connection, name: str) -> Any:
+    return conn.execute(select(jobs).where(jobs.c.name == name)).first()
+
+
+def job_row_by_id(conn: Connection, job_id: int) -> Any:
+    return conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
+
+
+def job_by_ping_uuid(conn: Connection, ping_uuid: str) -> Any:
+    return conn.execute(select(jobs).where(jobs.c.ping_uuid == ping_uuid)).first()
+
+
+def update_job(conn: Connection, job_id: int, **values: Any) -> None:
+    conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
+
+
+# -- the scheduler: occurrences of jobs the hub starts itself --------------------------
+
+
+def due_started_jobs(conn: Connection, now: datetime, limit: int) -> list[Any]:
+    """Jobs with a target whose next occurrence is due, oldest due first."""
+    query = (
+        select(jobs)
+        .where(jobs.c.due_at <= now, jobs.c.target.is_not(None), jobs.c.schedule.is_not(None))
+        .order_by(jobs.c.due_at, jobs.c.id)
+        .limit(limit)
+    )
+    return list(conn.execute(query))
+
+
+def claim_occurrence(conn: Connection, job_id: int, due: datetime, next_due: datetime) -> bool:
+    """Move the job past the occurrence `due`; True only for the one node that did."""
+    result = conn.execute(
+        update(jobs).where(jobs.c.id == job_id, jobs.c.due_at == due).values(due_at=next_due)
+    )
+    return result.rowcount == 1
+
+
+# -- the monitor: jobs waiting for a start, unfinished runs ---------------------------
+
+
+def watched_jobs(conn: Connection, now: datetime, limit: int) -> list[Any]:
+    """Scheduled jobs started elsewhere that the monitor must look at now."""
+    query = (
+        select(jobs)
+        .where(jobs.c.alert_at <= now, jobs.c.target.is_(None), jobs.c.schedule.is_not(None))
+        .order_by(jobs.c.alert_at, jobs.c.id)
+        .limit(limit)
+    )
+    return list(conn.execute(query))
+
+
+def claim_job_change(
+    conn: Connection, job_id: int, *, seen_alert_at: datetime, seen_state: str | None, **values: Any
+) -> bool:
+    """Apply the monitor's change to a job unless someone changed it since it was read."""
+    state = (
+        jobs.c.schedule_state.is_(None)
+        if seen_state is None
+        else jobs.c.schedule_state == seen_state
+    )
+    result = conn.execute(
+        update(jobs)
+        .where(jobs.c.id == job_id, jobs.c.alert_at == seen_alert_at, state)
+        .values(**values)
+    )
+    return result.rowcount == 1
+
+
+def watched_runs(conn: Connection, limit: int = 5000) -> list[Any]:
+    """Unfinished runs of jobs with limits, or runs the scheduler started for an occurrence."""
+    has_limits = or_(*[jobs.c[name].is_not(None) for name in _LIMITS], runs.c.due_at.is_not(None))
+    query = (
+        select(
+            runs.c.id,
+            runs.c.status,
+            runs.c.created_at,
+            runs.c.started_at,
+            runs.c.progress_at,
+            runs.c.heartbeat_at,
+            runs.c.due_at,
+            runs.c.late_at,
+            runs.c.stalled_at,
+            runs.c.overdue_at,
+            jobs.c.id.label("job_id"),
+            jobs.c.name.label("job"),
+            jobs.c.schedule,
+            jobs.c.timezone,
+            *[jobs.c[name] for name in _LIMITS],
+        )
+        .join(jobs, jobs.c.id == runs.c.job_id)
+        .where(runs.c.status.in_(UNFINISHED), has_limits)
+        .order_by(runs.c.created_at)
+        .limit(limit)
+    )
+    return list(conn.execute(query))
+
+
+def claim_run_flags(
+    conn: Connection, run_id: str, seen: dict[str, datetime | None], values: dict[str, Any]
+) -> bool:
+    """Set run flags unless they changed since they were read (then another node did it)."""
+    conditions = [runs.c.id == run_id]
+    for name, old in seen.items():
+        conditions.append(runs.c[name].is_(None) if old is None else runs.c[name] == old)
+    result = conn.execute(update(runs).where(and_(*conditions)).values(**values))
+    return result.rowcount == 1
+
+
+def set_run_columns(conn: Connection, run_id: str, **values: Any) -> None:
+    conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+
+
+def run_columns(conn: Connection, run_id: str) -> Any:
+    query = select(runs.c.due_at, runs.c.ping_rid, runs.c.late_at, runs.c.stalled_at).where(
+        runs.c.id == run_id
+    )
+    return conn.execute(query).first()
+
+
+def open_ping_run(conn: Connection, job_id: int, rid: str | None) -> str | None:
+    """The newest unfinished run of the job started by a ping (with this rid, if given)."""
+    query = select(runs.c.id).where(
+        runs.c.job_id == job_id,
+        runs.c.trigger == "ping",
+        runs.c.status.in_(UNFINISHED),
+        runs.c.ping_rid.is_(None) if rid is None else runs.c.ping_rid == rid,
+    )
+    return conn.execute(query.order_by(runs.c.created_at.desc()).limit(1)).scalar()
+
+
+def latest_run(conn: Connection, job_id: int) -> str | None:
+    query = select(runs.c.id).where(runs.c.job_id == job_id)
+    return conn.execute(query.order_by(runs.c.created_at.desc()).limit(1)).scalar()
+
+
+# -- job events ---------------------------------------------------------------------
+
+
+def insert_job_event(
+    conn: Connection,
+    job_id: int,
+    *,
+    kind: str,
+    ts: datetime,
+    data: dict[str, Any],
+    run_id: str | None = None,
+) -> None:
+    conn.execute(
+        insert(job_events).values(job_id=job_id, run_id=run_id, kind=kind, ts=ts, data=data)
+    )
+
+
+def list_job_events(conn: Connection, job_id: int, limit: int) -> list[Any]:
+    query = (
+        select(job_events)
+        .where(job_events.c.job_id == job_id)
+        .order_by(job_events.c.seq.desc())
+        .limit(limit)
+    )
+    return list(reversed(list(conn.execute(query))))
+
+
+# -- ping keys ----------------------------------------------------------------------
+
+
+def insert_ping_key(conn: Connection, **values: Any) -> None:
+    conn.execute(insert(ping_keys).values(**values))
+
+
+def ping_key_by_hash(conn: Connection, key_hash: str) -> Any:
+    query = select(ping_keys).where(
+        ping_keys.c.key_hash == key_hash, ping_keys.c.revoked_at.is_(None)
+    )
+    return conn.execute(query).first()
+
+
+def list_ping_keys(conn: Connection) -> list[Any]:
+    return list(conn.execute(select(ping_keys).order_by(ping_keys.c.created_at)))
+
+
+def revoke_ping_key(conn: Connection, key_id: str, now: datetime) -> bool:
+    result = conn.execute(
+        update(ping_keys)
+        .where(ping_keys.c.id == key_id, ping_keys.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return result.rowcount == 1

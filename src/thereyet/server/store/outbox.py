@@ -1,0 +1,195 @@
+"""Channels, routing rules and the outbox of messages to deliver."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, or_, select, update
+
+from .tables import channels, outbox, routes
+
+PENDING = "pending"
+SENT = "sent"
+FAILED = "failed"
+
+
+def _new_id(result: Any) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+# -- channels and routes ------------------------------------------------------------
+
+
+def insert_channel(conn: Connection, name: str, url: str, now: datetime) -> int:
+    return _new_id(conn.execute(insert(channels).values(name=name, url=url, created_at=now)))
+
+
+def channel_by_name(conn: Connection, name: str) -> Any:
+    return conn.execute(select(channels).where(channels.c.name == name)).first()
+
+
+def channel_by_id(conn: Connection, channel_id: int) -> Any:
+    return conn.execute(select(channels).where(channels.c.id == channel_id)).first()
+
+
+def list_channels(conn: Connection) -> list[Any]:
+    return list(conn.execute(select(channels).order_by(channels.c.name)))
+
+
+def delete_channel(conn: Connection, channel_id: int) -> None:
+    conn.execute(delete(routes).where(routes.c.channel_id == channel_id))
+    conn.execute(delete(outbox).where(outbox.c.channel_id == channel_id))
+    conn.execute(delete(channels).where(channels.c.id == channel_id))
+
+
+def insert_route(
+    conn: Connection,
+    channel_id: int,
+    *,
+    job: str | None,
+    room: str | None,
+    events: list[str],
+    now: datetime,
+) -> int:
+    result = conn.execute(
+        insert(routes).values(
+            channel_id=channel_id, job=job, room=room, events=events, created_at=now
+        )
+    )
+    return _new_id(result)
+
+
+def list_routes(conn: Connection) -> list[Any]:
+    query = select(routes, channels.c.name.label("channel")).join(
+        channels, channels.c.id == routes.c.channel_id
+    )
+    return list(conn.execute(query.order_by(routes.c.id)))
+
+
+def delete_route(conn: Connection, route_id: int) -> bool:
+    return conn.execute(delete(routes).where(routes.c.id == route_id)).rowcount == 1
+
+
+def matching_routes(conn: Connection, job: str, rooms: Iterable[str]) -> list[Any]:
+    """Routes of enabled channels that cover this job or one of these rooms (or everything)."""
+    rooms = list(rooms)
+    scope = or_(
+        routes.c.job == job,
+        routes.c.room.in_(rooms) if rooms else routes.c.id.is_(None),
+        (routes.c.job.is_(None)) & (routes.c.room.is_(None)),
+    )
+    query = (
+        select(routes.c.channel_id, routes.c.events)
+        .join(channels, channels.c.id == routes.c.channel_id)
+        .where(scope, channels.c.disabled_at.is_(None))
+    )
+    return list(conn.execute(query))
+
+
+# -- the outbox -----------------------------------------------------------------------
+
+
+def insert_message(conn: Connection, **values: Any) -> int:
+    values.setdefault("status", PENDING)
+    values.setdefault("attempts", 0)
+    return _new_id(conn.execute(insert(outbox).values(**values)))
+
+
+def due_messages(conn: Connection, now: datetime, limit: int) -> list[Any]:
+    query = (
+        select(outbox.c.id)
+        .where(
+            outbox.c.status == PENDING,
+            outbox.c.next_attempt_at <= now,
+            or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= now),
+        )
+        .order_by(outbox.c.next_attempt_at, outbox.c.id)
+        .limit(limit)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def claim_message(
+    conn: Connection, message_id: int, node: str, now: datetime, until: datetime
+) -> bool:
+    """Take a message for delivery; True only for the node whose UPDATE changed it."""
+    result = conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.id == message_id,
+            outbox.c.status == PENDING,
+            outbox.c.next_attempt_at <= now,
+            or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= now),
+        )
+        .values(claimed_by=node, claimed_until=until)
+    )
+    return result.rowcount == 1
+
+
+def get_message(conn: Connection, message_id: int) -> Any:
+    query = select(outbox, channels.c.url.label("channel_url"), channels.c.name.label("channel"))
+    query = query.outerjoin(channels, channels.c.id == outbox.c.channel_id)
+    return conn.execute(query.where(outbox.c.id == message_id)).first()
+
+
+def finish_attempt(conn: Connection, message_id: int, node: str, **values: Any) -> bool:
+    """Record an attempt's outcome, if this node still holds the claim."""
+    result = conn.execute(
+        update(outbox)
+        .where(outbox.c.id == message_id, outbox.c.claimed_by == node)
+        .values(claimed_by=None, claimed_until=None, **values)
+    )
+    return result.rowcount == 1
+
+
+def list_messages(
+    conn: Connection,
+    *,
+    channel_id: int | None = None,
+    status: str | None = None,
+    kind: str | None = None,
+    run_id: str | None = None,
+    limit: int = 100,
+) -> list[Any]:
+    query = select(outbox, channels.c.name.label("channel")).outerjoin(
+        channels, channels.c.id == outbox.c.channel_id
+    )
+    if channel_id is not None:
+        query = query.where(outbox.c.channel_id == channel_id)
+    if status is not None:
+        query = query.where(outbox.c.status == status)
+    if kind is not None:
+        query = query.where(outbox.c.kind == kind)
+    if run_id is not None:
+        query = query.where(outbox.c.run_id == run_id)
+    return list(conn.execute(query.order_by(outbox.c.id.desc()).limit(limit)))
+
+
+def delivery_summary(conn: Connection) -> dict[int, dict[str, Any]]:
+    """Per channel: counts by status and the last success and error."""
+    found: dict[int, dict[str, Any]] = {}
+    counts = select(outbox.c.channel_id, outbox.c.status, func.count()).group_by(
+        outbox.c.channel_id, outbox.c.status
+    )
+    for channel_id, status, count in conn.execute(counts.where(outbox.c.channel_id.is_not(None))):
+        found.setdefault(channel_id, {})[status] = count
+    last_sent = select(outbox.c.channel_id, func.max(outbox.c.sent_at)).group_by(
+        outbox.c.channel_id
+    )
+    for channel_id, at in conn.execute(last_sent.where(outbox.c.channel_id.is_not(None))):
+        found.setdefault(channel_id, {})["last_sent_at"] = at
+    return found
+
+
+def last_error(conn: Connection, channel_id: int) -> Any:
+    query = (
+        select(outbox.c.last_error, outbox.c.next_attempt_at)
+        .where(outbox.c.channel_id == channel_id, outbox.c.last_error.is_not(None))
+        .order_by(outbox.c.id.desc())
+        .limit(1)
+    )
+    return conn.execute(query).first()

@@ -1,0 +1,99 @@
+"""/api/v1: job schedules, limits and targets; ping keys."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...domain.names import NAME_PATTERN
+from ...services.pings import PingService
+from ...services.schedules import JobConfig, ScheduleService
+from ..auth import Admin, Reader
+
+router = APIRouter(tags=["schedules"])
+
+# Seconds or "10m"; checked (range, syntax) by the service, which names the field.
+Duration = float | str
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LimitsIn(_Body):
+    grace: Duration | None = None
+    start_deadline: Duration | None = None
+    max_duration: Duration | None = None
+    stall_after: Duration | None = None
+    lost_after: Duration | None = None
+
+
+class TargetIn(_Body):
+    kind: Literal["http"]
+    url: Annotated[str, Field(min_length=1, max_length=2000)]
+    headers: Annotated[dict[str, Annotated[str, Field(max_length=2000)]], Field(max_length=20)] = {}
+
+
+class ScheduleIn(_Body):
+    schedule: Annotated[str, Field(max_length=200)] | None = None
+    timezone: Annotated[str, Field(max_length=64)] | None = None
+    limits: LimitsIn | None = None
+    target: TargetIn | None = None
+    room: Annotated[str, Field(pattern=NAME_PATTERN)] | None = None
+
+
+class PingKeyIn(_Body):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _schedules(request: Request) -> ScheduleService:
+    service: ScheduleService = request.app.state.schedules
+    return service
+
+
+@router.put("/jobs/{name}/schedule", summary="Set a job's schedule, limits and target")
+async def put_schedule(name: str, body: ScheduleIn, who: Admin, request: Request) -> dict[str, Any]:
+    """Fields left out stay as they are; "schedule": "" removes the schedule, and a
+    target is removed with "target": null given explicitly."""
+    given = body.model_fields_set
+    target: dict[str, Any] | None = None
+    if "target" in given:
+        target = body.target.model_dump() if body.target else {}
+    limits = body.limits.model_dump(exclude_unset=True) if body.limits else None
+    config = JobConfig(
+        schedule=body.schedule,
+        timezone=body.timezone,
+        limits=limits,
+        target=target,
+        room=body.room,
+    )
+    return await _schedules(request).configure(name, config)
+
+
+@router.get("/jobs/{name}/schedule", summary="A job's schedule, limits, state and recent events")
+def get_schedule(name: str, who: Reader, request: Request) -> dict[str, Any]:
+    view = _schedules(request).get(name)
+    if not who.is_admin:
+        view.pop("target", None)  # its URL may carry a secret
+    return view
+
+
+@router.post("/ping-keys", status_code=201, summary="Create a ping key (shown once)")
+async def create_ping_key(body: PingKeyIn, who: Admin, request: Request) -> dict[str, Any]:
+    pings: PingService = request.app.state.pings
+    return await pings.create_key(body.name)
+
+
+@router.get("/ping-keys", summary="List ping keys (never the keys themselves)")
+def list_ping_keys(who: Admin, request: Request) -> dict[str, Any]:
+    pings: PingService = request.app.state.pings
+    return {"ping_keys": pings.keys()}
+
+
+@router.delete("/ping-keys/{key_id}", status_code=204, summary="Revoke a ping key")
+async def revoke_ping_key(key_id: str, who: Admin, request: Request) -> Response:
+    pings: PingService = request.app.state.pings
+    await pings.revoke_key(key_id)
+    return Response(status_code=204)

@@ -1,0 +1,173 @@
+"""A hub whose workers are ticked by hand, a recording HTTP service and an SMTP sink."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.conftest import ADMIN_TOKEN, make_settings
+from thereyet.server.app import create_app
+from thereyet.server.clock import FakeClock
+from thereyet.server.workers.dispatcher import Dispatcher
+from thereyet.server.workers.monitor import Monitor
+from thereyet.server.workers.scheduler import Scheduler
+
+
+@dataclass
+class HandHub:
+    """A real hub app whose background loops are stopped: tests tick its workers."""
+
+    client: TestClient
+    clock: FakeClock
+    app: Any
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        assert self.client.portal is not None
+        return self.client.portal.call(fn, *args)
+
+    def schedule(self) -> bool:
+        return bool(self.call(Scheduler(self.app.state.schedules).tick, self.clock.now()))
+
+    def monitor(self) -> bool:
+        return bool(self.call(Monitor(self.app.state.monitoring).tick, self.clock.now()))
+
+    def dispatch(self) -> bool:
+        return bool(self.call(Dispatcher(self.app.state.notifications).tick, self.clock.now()))
+
+    def room(self, name: str) -> list[str]:
+        response = self.client.get(f"/api/v1/rooms/{name}/messages", params={"limit": 500})
+        assert response.status_code == 200, response.text
+        return [m["text"] for m in response.json()["messages"]]
+
+    def put_schedule(self, job: str, **body: Any) -> dict[str, Any]:
+        response = self.client.put(f"/api/v1/jobs/{job}/schedule", json=body)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+
+def open_hand_hub(
+    db: str, data_dir: Path, clock: FakeClock, node: str = "test-node"
+) -> Iterator[HandHub]:
+    app = create_app(make_settings(db, data_dir, node=node), clock)
+    with TestClient(app) as client:
+        client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        hub = HandHub(client, clock, app)
+        hub.call(app.state.timely_workers.stop)
+        hub.call(app.state.workers.stop)
+        yield hub
+
+
+@pytest.fixture
+def hub(sqlite_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[HandHub]:
+    yield from open_hand_hub(sqlite_url, tmp_path, clock)
+
+
+@pytest.fixture
+def any_hub(db_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[HandHub]:
+    """The same on SQLite and on PostgreSQL."""
+    yield from open_hand_hub(db_url, tmp_path, clock)
+
+
+# -- a service that records what it is sent ---------------------------------------------
+
+
+@dataclass
+class Recorder:
+    """An HTTP server on 127.0.0.1 that records requests and answers `status`."""
+
+    port: int = 0
+    status: int = 200
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    on_request: Callable[[dict[str, Any]], None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def bodies(self) -> list[Any]:
+        return [r["json"] for r in self.requests if r["answered"] < 300]
+
+
+@pytest.fixture
+def recorder() -> Iterator[Recorder]:
+    rec = Recorder()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = raw.decode(errors="replace")
+            status = rec.status
+            entry = {
+                "path": self.path,
+                "json": body,
+                "headers": dict(self.headers),
+                "answered": status,
+            }
+            rec.requests.append(entry)
+            if rec.on_request is not None and status < 300:
+                rec.on_request(entry)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    rec.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield rec
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# -- an SMTP server that keeps what it receives ------------------------------------------
+
+
+@dataclass
+class SmtpSink:
+    port: int
+    messages: list[Any]
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    from aiosmtpd.controller import Controller
+
+    received: list[Any] = []
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            received.append(envelope)
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SmtpSink(port, received)
+    finally:
+        controller.stop()
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
