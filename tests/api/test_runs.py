@@ -281,3 +281,16 @@ def test_html_attachments_are_served_as_downloads_not_pages(client):
     served = client.get(up.json()["url"])
     assert served.headers["content-type"] == "application/octet-stream"
     assert served.headers["content-disposition"].startswith("attachment")
+
+
+def test_an_attachment_upload_with_an_id_is_repeat_safe(client):
+    run = start(client, room="migration")
+    url = f"/api/v1/runs/{run['id']}/attachments"
+    params = {"name": "report.csv", "id": "upload-1"}
+    first = client.post(url, params=params, content=b"a,b\n1,2\n")
+    again = client.post(url, params=params, content=b"a,b\n1,2\n")
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["id"] == first.json()["id"]
+    assert len(client.get(f"/api/v1/runs/{run['id']}").json()["attachments"]) == 1
+    kinds = [m["kind"] for m in client.get("/api/v1/rooms/migration/messages").json()["messages"]]
+    assert kinds.count("attachment") == 1

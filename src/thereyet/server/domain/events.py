@@ -1,16 +1,22 @@
-"""What a run reports, and how a batch of reports changes the run."""
+"""What a run reports, and how a batch of reports changes the run.
+
+The hub builds one of these per reported event, tens of thousands a second,
+so they are plain dataclasses: a frozen one costs three times as much to make.
+Treat them as values all the same.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 
 from .eta import RateSample, update_rate
 from .runs import Run, RunStatus, append_log
 
 
-@dataclass(frozen=True)
+@dataclass
 class Progress:
     id: str
     ts: datetime
@@ -20,7 +26,7 @@ class Progress:
     kind = "progress"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Log:
     id: str
     ts: datetime
@@ -29,7 +35,7 @@ class Log:
     kind = "log"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Stat:
     id: str
     ts: datetime
@@ -39,7 +45,7 @@ class Stat:
     kind = "stat"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Note:
     """A line said by the run into its rooms ("switching to batch 2")."""
 
@@ -49,7 +55,7 @@ class Note:
     kind = "note"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Heartbeat:
     id: str
     ts: datetime
@@ -57,6 +63,8 @@ class Heartbeat:
 
 
 Event = Progress | Log | Stat | Note | Heartbeat
+
+_BY_TIME = attrgetter("ts")
 
 
 @dataclass
@@ -78,7 +86,7 @@ def apply_events(run: Run, events: Sequence[Event], now: datetime) -> Applied:
     applied = Applied()
     if not events:
         return applied
-    ordered = sorted(events, key=lambda e: e.ts)
+    ordered = sorted(events, key=_BY_TIME)
     run.heartbeat_at = now if run.heartbeat_at is None else max(run.heartbeat_at, now)
     if run.status is RunStatus.QUEUED:
         run.status = RunStatus.RUNNING
@@ -88,32 +96,41 @@ def apply_events(run: Run, events: Sequence[Event], now: datetime) -> Applied:
         run.status = RunStatus.RUNNING
         applied.resumed = True
     lines: list[str] = []
+    progress: list[Progress] = []
     for event in ordered:
         if isinstance(event, Progress):
-            _apply_progress(run, event, now)
+            progress.append(event)
         elif isinstance(event, Log):
             lines.extend(event.text.splitlines() or [""])
         elif isinstance(event, Stat):
             run.stats[event.name] = event.value
         elif isinstance(event, Note):
             applied.notes.append(event)
+    if progress:
+        _apply_progress(run, progress, now)
     if lines:
         run.log_tail = append_log(run.log_tail, lines)
     return applied
 
 
-def _apply_progress(run: Run, event: Progress, now: datetime) -> None:
-    at = min(event.ts, now)
-    if run.progress_at is not None and at < run.progress_at:
-        return  # an older sample than the one we have: it changes nothing
-    prev = None
+def _apply_progress(run: Run, samples: list[Progress], now: datetime) -> None:
+    """Fold progress samples, in time order, into the run's figures and smoothed rate."""
+    last: RateSample | None = None
     if run.progress_at is not None and run.done is not None:
-        prev = RateSample(done=run.done, at=run.progress_at, rate=run.rate)
-    sample = update_rate(prev, event.done, at)
-    run.done = event.done
-    run.rate = sample.rate
-    run.progress_at = at
-    if event.total is not None:
-        run.total = event.total
-    if event.unit is not None:
-        run.unit = event.unit
+        last = RateSample(done=run.done, at=run.progress_at, rate=run.rate)
+    progress_at = run.progress_at
+    for event in samples:
+        at = min(event.ts, now)
+        if progress_at is not None and at < progress_at:
+            continue  # an older sample than the one we have: it changes nothing
+        sample = update_rate(last, event.done, at)
+        if sample.done != event.done or sample.at != at:
+            # A second sample for the same instant: the run shows what it said last.
+            sample = RateSample(done=event.done, at=at, rate=sample.rate)
+        last, progress_at = sample, at
+        if event.total is not None:
+            run.total = event.total
+        if event.unit is not None:
+            run.unit = event.unit
+    if last is not None and progress_at is not None:
+        run.done, run.rate, run.progress_at = last.done, last.rate, progress_at

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..domain.runs import Run, RunStatus
 from .tables import jobs, rooms, run_events, run_rooms, runs
@@ -98,25 +98,60 @@ def run_room_ids(conn: Connection, run_id: str) -> list[int]:
 
 def known_event_ids(conn: Connection, run_id: str, ids: Sequence[str]) -> set[str]:
     """Which of these client event ids this run already has."""
-    found: set[str] = set()
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        query = select(run_events.c.event_id).where(
-            run_events.c.run_id == run_id, run_events.c.event_id.in_(chunk)
+    if not ids:
+        return set()
+    # One statement with the ids as one parameter, whatever their number: an
+    # IN list would be rendered anew for every batch size.
+    if conn.dialect.name == "postgresql":
+        query = "SELECT event_id FROM run_events WHERE run_id = %s AND event_id = ANY(%s)"
+        params: tuple[Any, ...] = (run_id, list(ids))
+    else:
+        query = (
+            "SELECT event_id FROM run_events WHERE run_id = ? "
+            "AND event_id IN (SELECT value FROM json_each(?))"
         )
-        found.update(conn.execute(query).scalars())
-    return found
+        params = (run_id, json.dumps(list(ids)))
+    return set(conn.exec_driver_sql(query, params).scalars())
+
+
+_INSERT_EVENTS = (
+    "INSERT INTO run_events (run_id, event_id, kind, ts, data) VALUES ({values}) "
+    "ON CONFLICT (run_id, event_id) DO NOTHING"
+)
+_SQLITE_INSERT_EVENTS = _INSERT_EVENTS.format(values="?, ?, ?, ?, ?")
+_PG_INSERT_EVENTS = _INSERT_EVENTS.format(values="%s, %s, %s, %s, CAST(%s AS JSONB)")
 
 
 def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Append events; an event id the run already has is skipped, never doubled."""
+    """Append events; an event id the run already has is skipped, never doubled.
+
+    Rows need run_id, event_id, kind, ts (aware) and data (a JSON-able dict).
+    This is the ingestion hot path, so the rows go to the driver's executemany
+    as plain tuples: SQLAlchemy's per-row bind processing cost several times
+    the insert itself. Values are bound as the column types bind them.
+    """
     if not rows:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(run_events).on_conflict_do_nothing(
-        index_elements=["run_id", "event_id"]
-    )
-    conn.execute(statement, rows)
+    postgres = conn.dialect.name == "postgresql"
+    bind_ts = _utc if postgres else _sqlite_datetime
+    params = [
+        (r["run_id"], r["event_id"], r["kind"], bind_ts(r["ts"]), json.dumps(r["data"]))
+        for r in rows
+    ]
+    conn.exec_driver_sql(_PG_INSERT_EVENTS if postgres else _SQLITE_INSERT_EVENTS, params)
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store")
+    return value.astimezone(UTC)
+
+
+def _sqlite_datetime(value: datetime) -> str:
+    """The text UTCDateTime stores on SQLite: naive UTC, always with microseconds."""
+    if value.tzinfo is not UTC:
+        value = _utc(value)
+    return value.isoformat(" ", "microseconds")[:-6]  # without "+00:00"
 
 
 def list_events(conn: Connection, run_id: str, after: int, limit: int) -> list[Any]:

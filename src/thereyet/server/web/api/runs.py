@@ -15,7 +15,15 @@ from ...services.errors import Invalid
 from ...services.runs import NewRun, RunService
 from ...store.runs import RunFilter
 from ..auth import Reader, Writer
-from .schemas import EventBatchIn, FinishIn, RunIn, When
+from .schemas import (
+    EVENT_BATCH_OPENAPI,
+    ID_PATTERN,
+    FinishIn,
+    RunIn,
+    When,
+    parse_event_batch,
+    to_event,
+)
 
 router = APIRouter(prefix="/runs", tags=["runs"])
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
@@ -73,12 +81,17 @@ def get_run(run_id: str, who: Reader, request: Request) -> dict[str, Any]:
     return _runs(request).get(who, run_id)
 
 
-@router.post("/{run_id}/events", summary="Report a batch of events (ids make retries safe)")
-async def post_events(
-    run_id: str, body: EventBatchIn, who: Writer, request: Request
-) -> dict[str, Any]:
+@router.post(
+    "/{run_id}/events",
+    summary="Report a batch of events (ids make retries safe)",
+    openapi_extra=EVENT_BATCH_OPENAPI,
+)
+async def post_events(run_id: str, who: Writer, request: Request) -> dict[str, Any]:
+    # The busiest endpoint validates its body itself, straight from the bytes:
+    # see parse_event_batch.
+    body = parse_event_batch(await request.body(), request.headers.get("content-type"))
     now = request.app.state.hub.clock.now()
-    events = [e.to_event(now) for e in body.events]
+    events = [to_event(e, now) for e in body.events]
     result = await _runs(request).report(who, run_id, events)
     return {
         "accepted": result.accepted,
@@ -121,9 +134,13 @@ async def attach(
     who: Writer,
     request: Request,
     name: Annotated[str, Query(min_length=1, max_length=255)],
+    id: Annotated[str | None, Query(pattern=ID_PATTERN)] = None,
 ) -> dict[str, Any]:
+    """Repeat-safe with `?id=`: the same id returns the file already stored."""
     content = await request.body()
-    return await _runs(request).attach(who, run_id, *upload_meta(request, name), content)
+    return await _runs(request).attach(
+        who, run_id, *upload_meta(request, name), content, client_id=id
+    )
 
 
 def upload_meta(request: Request, name: str) -> tuple[str, str]:

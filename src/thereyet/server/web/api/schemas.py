@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, NotRequired
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from fastapi.exceptions import RequestValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, with_config
+from typing_extensions import TypedDict  # pydantic wants this one before Python 3.12
 
 from ...domain import events as ev
 from ...domain.names import NAME_PATTERN
@@ -44,53 +46,57 @@ class RunIn(Body):
     started_at: When | None = None
 
 
-class _EventIn(Body):
-    id: Annotated[str, Field(pattern=ID_PATTERN)]
-    ts: When | None = None
+# Events come in by the thousand a second, so they are validated into plain
+# dicts (TypedDicts) rather than model instances, straight from the request's
+# bytes (parse_event_batch): that is several times cheaper per event, and
+# leaves the garbage collector far less to track.
+EventId = Annotated[str, Field(pattern=ID_PATTERN)]
+Unit = Annotated[str, Field(max_length=32)]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
-class ProgressIn(_EventIn):
+@with_config(ConfigDict(extra="forbid"))
+class ProgressIn(TypedDict):
+    id: EventId
+    ts: NotRequired[datetime | None]
     type: Literal["progress"]
-    done: Annotated[float, Field(ge=0, allow_inf_nan=False)]
-    total: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
-    unit: Annotated[str, Field(max_length=32)] | None = None
-
-    def to_event(self, now: datetime) -> ev.Event:
-        return ev.Progress(self.id, self.ts or now, self.done, self.total, self.unit)
+    done: NonNegative
+    total: NotRequired[NonNegative | None]
+    unit: NotRequired[Unit | None]
 
 
-class LogIn(_EventIn):
+@with_config(ConfigDict(extra="forbid"))
+class LogIn(TypedDict):
+    id: EventId
+    ts: NotRequired[datetime | None]
     type: Literal["log"]
     text: Annotated[str, Field(max_length=16_384)]
-    stream: Literal["stdout", "stderr", "log"] = "stdout"
-
-    def to_event(self, now: datetime) -> ev.Event:
-        return ev.Log(self.id, self.ts or now, self.text, self.stream)
+    stream: NotRequired[Literal["stdout", "stderr", "log"]]
 
 
-class StatIn(_EventIn):
+@with_config(ConfigDict(extra="forbid"))
+class StatIn(TypedDict):
+    id: EventId
+    ts: NotRequired[datetime | None]
     type: Literal["stat"]
     name: Annotated[str, Field(min_length=1, max_length=64)]
     value: FiniteNumber | Annotated[str, Field(max_length=255)]
-    unit: Annotated[str, Field(max_length=32)] | None = None
-
-    def to_event(self, now: datetime) -> ev.Event:
-        return ev.Stat(self.id, self.ts or now, self.name, self.value, self.unit)
+    unit: NotRequired[Unit | None]
 
 
-class NoteIn(_EventIn):
+@with_config(ConfigDict(extra="forbid"))
+class NoteIn(TypedDict):
+    id: EventId
+    ts: NotRequired[datetime | None]
     type: Literal["note"]
     text: Annotated[str, Field(min_length=1, max_length=20_000)]
 
-    def to_event(self, now: datetime) -> ev.Event:
-        return ev.Note(self.id, self.ts or now, self.text)
 
-
-class HeartbeatIn(_EventIn):
+@with_config(ConfigDict(extra="forbid"))
+class HeartbeatIn(TypedDict):
+    id: EventId
+    ts: NotRequired[datetime | None]
     type: Literal["heartbeat"]
-
-    def to_event(self, now: datetime) -> ev.Event:
-        return ev.Heartbeat(self.id, self.ts or now)
 
 
 EventIn = Annotated[ProgressIn | LogIn | StatIn | NoteIn | HeartbeatIn, Field(discriminator="type")]
@@ -98,6 +104,63 @@ EventIn = Annotated[ProgressIn | LogIn | StatIn | NoteIn | HeartbeatIn, Field(di
 
 class EventBatchIn(Body):
     events: Annotated[list[EventIn], Field(min_length=1, max_length=MAX_EVENTS)]
+
+
+def to_event(event: EventIn, now: datetime) -> ev.Event:
+    """The domain event for a validated one; its time in UTC, `now` if it gave none."""
+    ts = event.get("ts")
+    at = now if ts is None else _utc(ts)
+    if event["type"] == "progress":
+        return ev.Progress(event["id"], at, event["done"], event.get("total"), event.get("unit"))
+    if event["type"] == "log":
+        return ev.Log(event["id"], at, event["text"], event.get("stream", "stdout"))
+    if event["type"] == "stat":
+        return ev.Stat(event["id"], at, event["name"], event["value"], event.get("unit"))
+    if event["type"] == "note":
+        return ev.Note(event["id"], at, event["text"])
+    return ev.Heartbeat(event["id"], at)
+
+
+def parse_event_batch(raw: bytes, content_type: str | None) -> EventBatchIn:
+    """Validate a batch from the request's bytes; errors are raised as FastAPI raises them."""
+    media = (content_type or "application/json").split(";")[0].strip().lower()
+    if media != "application/json" and not (
+        media.startswith("application/") and media.endswith("+json")
+    ):
+        reason = "send the batch as JSON (Content-Type: application/json)"
+        raise RequestValidationError([{"type": "content_type", "loc": ("body",), "msg": reason}])
+    try:
+        return EventBatchIn.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
+
+
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    """`schema` with every reference to `defs` replaced by what it refers to."""
+    if isinstance(schema, list):
+        return [_inline(item, defs) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if "$ref" in schema:
+        return _inline(defs[schema["$ref"].rpartition("/")[2]], defs)
+    inlined = {k: _inline(v, defs) for k, v in schema.items()}
+    if "oneOf" in inlined:
+        # A discriminator maps tags to schema names, which inlined variants
+        # lack; each variant still states its own tag ("const").
+        inlined.pop("discriminator", None)
+    return inlined
+
+
+def _openapi_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI requestBody of an endpoint that validates `model` itself."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+    content = {"application/json": {"schema": _inline(schema, defs)}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+EVENT_BATCH_OPENAPI = _openapi_body(EventBatchIn)
 
 
 class FinishIn(Body):

@@ -1,0 +1,118 @@
+"""Start a real hub (`thereyet server`) as a subprocess for a benchmark, on loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ADMIN_TOKEN = "ty_benchadmin_" + "b" * 32
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Hub:
+    """A running hub subprocess and a way to call it."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+        self.process = process
+        self.port = port
+        self.log = log
+
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=30)
+        try:
+            headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+            payload = None
+            if body is not None:
+                payload = json.dumps(body).encode()
+                headers["Content-Type"] = "application/json"
+            conn.request(method, path, payload, headers)
+            response = conn.getresponse()
+            data = response.read()
+            if response.status >= 300:
+                raise RuntimeError(f"{method} {path}: {response.status} {data[:300]!r}")
+            return json.loads(data)
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        """Stop the hub the way an operator would (SIGTERM), waiting for it to exit."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the hub exited at start:\n{log.read_text()[-2000:]}")
+        with contextlib.suppress(OSError):
+            conn = http.client.HTTPConnection(HOST, port, timeout=2)
+            conn.request("GET", "/api/v1/health")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+        time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"the hub did not answer within 30 s:\n{log.read_text()[-2000:]}")
+
+
+@contextlib.contextmanager
+def running_hub(data_dir: Path, db: str | None = None) -> Iterator[Hub]:
+    """Start `thereyet server` on a free loopback port; stop it on the way out."""
+    port = free_port()
+    env = {**os.environ, "THEREYET_ADMIN_TOKEN": ADMIN_TOKEN, "THEREYET_NODE": "bench"}
+    command = [sys.executable, "-m", "thereyet.cli.main", "server", "--host", HOST]
+    command += ["--port", str(port), "--data-dir", str(data_dir), "--log-level", "warning"]
+    if db:
+        command += ["--db", db]
+    log = data_dir / "hub.log"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    hub = Hub(process, port, log)
+    try:
+        _wait_healthy(process, port, log)
+        yield hub
+    finally:
+        hub.stop()
+
+
+@contextlib.contextmanager
+def scratch_pg_database(url: str) -> Iterator[str]:
+    """A new PostgreSQL database on the server of `url`, dropped on the way out."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"thereyet_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
