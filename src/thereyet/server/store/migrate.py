@@ -39,7 +39,9 @@ def upgrade(engine: Engine) -> None:
             conn.commit()
         try:
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            # "heads": work on separate features may add migration branches;
+            # every branch is applied until a merge revision joins them.
+            command.upgrade(cfg, "heads")
             conn.commit()
         finally:
             if conn.dialect.name == "postgresql":
@@ -48,6 +50,6 @@ def upgrade(engine: Engine) -> None:
 
 
 def is_current(engine: Engine) -> bool:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision() == head
+        return set(MigrationContext.configure(conn).get_current_heads()) == heads
