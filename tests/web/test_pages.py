@@ -162,3 +162,24 @@ def test_a_signed_in_page_and_a_share_link_can_load_a_rooms_images(web_hub, brow
     shared_page = httpx.get(f"{web_hub.url}/share/{token}").text
     assert f'src="{url}?share={token}"' in shared_page
     assert httpx.get(f"{web_hub.url}{url}", params={"share": token}).content == b"\x89PNG"
+
+
+def test_the_job_page_shows_its_schedule_and_admins_see_channel_deliveries(web_hub, browser_like):
+    web_hub.api.post("/api/v1/runs", json={"job": "nightly"})
+    put = web_hub.api.put(
+        "/api/v1/jobs/nightly/schedule",
+        json={"schedule": "30 2 * * *", "timezone": "Europe/Paris", "limits": {"grace": "10m"}},
+    )
+    assert put.status_code == 200, put.text
+    web_hub.api.post(
+        "/api/v1/channels", json={"name": "ops-mail", "url": "json://127.0.0.1:9/hook"}
+    )
+    sign_in(browser_like, "ana")
+    html = browser_like.get("/jobs/nightly").text
+    assert "30 2 * * *" in html and "Europe/Paris" in html and "10m" in html
+    assert browser_like.get("/channels").status_code == 403
+    admin = httpx.Client(base_url=web_hub.url, headers={"Accept": "text/html"})
+    sign_in(admin, "boss")
+    channels = admin.get("/channels")
+    assert channels.status_code == 200 and "ops-mail" in channels.text
+    admin.close()

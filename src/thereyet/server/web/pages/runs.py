@@ -141,7 +141,16 @@ def job_context(request: Request, viewer: Viewer, name: str) -> dict[str, Any]:
         "average": format_duration(average) if average is not None else "—",
         "typical": format_duration(job["typical_duration"]) if job["typical_duration"] else "—",
     }
-    return {"job": job, "runs": runs, "summary": summary, "chart": durations_chart(points)}
+    schedule = request.app.state.schedules.get(name)
+    if viewer.read_only:
+        schedule["ping_url"] = None  # whoever holds it can report for the job
+    return {
+        "job": job,
+        "runs": runs,
+        "summary": summary,
+        "chart": durations_chart(points),
+        "schedule": schedule,
+    }
 
 
 @router.get("/jobs/{name}", response_class=HTMLResponse)

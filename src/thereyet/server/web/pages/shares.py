@@ -1,4 +1,4 @@
-"""Read-only share links: the pages a visitor without an account sees, and their admin."""
+"""Admin pages: read-only share links (and what a visitor sees), channels and deliveries."""
 
 from __future__ import annotations
 
@@ -38,6 +38,21 @@ def _shares_page(request: Request, viewer: Viewer, created: str = "") -> HTMLRes
 @router.get("/shares", response_class=HTMLResponse)
 def shares_page(request: Request, viewer: SignedIn) -> HTMLResponse:
     return _shares_page(request, viewer)
+
+
+@router.get("/channels", response_class=HTMLResponse)
+def channels_page(request: Request, viewer: SignedIn) -> HTMLResponse:
+    """Where notifications go, and whether they get there."""
+    if not viewer.is_admin:
+        raise HTTPException(403, "channels are managed by admins")
+    notifications = request.app.state.notifications
+    return page(
+        request,
+        "channels.html",
+        viewer=viewer,
+        channels=notifications.channels(),
+        deliveries=notifications.deliveries(limit=50),
+    )
 
 
 @router.post("/rooms/{name}/share", response_class=HTMLResponse)
