@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import secrets
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,11 +26,11 @@ from ..domain.people import LoginThrottle, Role, password_problem, principal_for
 from ..hub import Hub
 from ..store import people as store
 from ..store.writer import Tx
+from .cache import RecentlyChecked
 from .errors import Conflict, Invalid, LoginFailed, NotFound, TooManyAttempts
 from .views import iso
 
 SESSION_LIFETIME = timedelta(days=14)
-_CACHE_SECONDS = 5.0
 _LOGIN_FAILED = "wrong username or password"
 
 
@@ -86,7 +85,7 @@ class PeopleService:
         self.hasher = hasher or PasswordHasher()
         self.throttle = LoginThrottle()
         self._lock = threading.Lock()
-        self._cache: dict[str, tuple[float, WebSession]] = {}
+        self._checked: RecentlyChecked[WebSession] = RecentlyChecked()
         self._dummy_hash: str | None = None
 
     # -- accounts ---------------------------------------------------------------
@@ -210,25 +209,24 @@ class PeopleService:
         if not cookie:
             return None
         digest = _hash(cookie)
-        found = self._cached(digest)
-        if found is None:
+
+        def load() -> WebSession | None:
             with self.hub.engines.read.connect() as conn:
                 row = store.get_session(conn, digest)
             if row is None or row.disabled_at is not None:
                 return None
             user = User(id=row.user_id, username=row.username, role=Role(row.role))
-            found = WebSession(user=user, csrf=row.csrf, expires_at=row.expires_at)
-            with self._lock:
-                self._cache[digest] = (time.monotonic() + _CACHE_SECONDS, found)
-        if found.expires_at <= self.hub.clock.now():
+            return WebSession(user=user, csrf=row.csrf, expires_at=row.expires_at)
+
+        found = self._checked.get_or_load(digest, load)
+        if found is None or found.expires_at <= self.hub.clock.now():
             return None
         return found
 
     async def logout(self, cookie: str) -> None:
         digest = _hash(cookie)
         await self.hub.writer.run(lambda tx: store.delete_session(tx.conn, digest))
-        with self._lock:
-            self._cache.pop(digest, None)
+        self._checked.forget(digest)
 
     # -- helpers -------------------------------------------------------------------
 
@@ -243,16 +241,5 @@ class PeopleService:
             self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
         return self._dummy_hash
 
-    def _cached(self, digest: str) -> WebSession | None:
-        with self._lock:
-            hit = self._cache.get(digest)
-            if hit is None:
-                return None
-            if hit[0] < time.monotonic():
-                del self._cache[digest]
-                return None
-            return hit[1]
-
     def _forget_sessions(self) -> None:
-        with self._lock:
-            self._cache.clear()
+        self._checked.clear()

@@ -151,23 +151,12 @@ class RunService:
         """End a run. Repeating the same finish (same finish_id) is answered, not refused."""
 
         def write(tx: Tx) -> dict[str, Any]:
-            run, room_ids = self._load_for_write(tx.conn, who, run_id)
-            if run.status.finished and finish_id and store.finish_id(tx.conn, run_id) == finish_id:
+            if finish_id and store.finish_id(tx.conn, run_id) == finish_id:
+                run, _ = self._load_for_write(tx.conn, who, run_id)
                 return self._view(tx.conn, run, tx.now)
-            try:
-                check_move(run.status, status)
-            except TransitionError as exc:
-                raise Conflict(str(exc), field="status") from exc
-            was, run.status = run.status, status
-            run.finished_at = tx.now
-            run.started_at = run.started_at or (
-                run.created_at if status.value != "cancelled" else None
+            run = self.finish_in(
+                tx, who, run_id, status, exit_code=exit_code, error=error, finish_id=finish_id
             )
-            run.exit_code = exit_code
-            run.error = error[:MAX_ERROR_CHARS] if error else None
-            store.save_run(tx.conn, run, tx.now, finish_id=finish_id)
-            self._status_changed(tx, run, room_ids, was)
-            self._publish(tx, run)
             return self._view(tx.conn, run, tx.now)
 
         return await self.hub.writer.run(write)
@@ -349,6 +338,7 @@ class RunService:
         *,
         exit_code: int | None = None,
         error: str | None = None,
+        finish_id: str | None = None,
     ) -> Run:
         """End a run within `tx`; Conflict if it has already ended."""
         run, room_ids = self._load_for_write(tx.conn, who, run_id)
@@ -362,7 +352,7 @@ class RunService:
             run.started_at = run.started_at or run.created_at
         run.exit_code = exit_code
         run.error = error[:MAX_ERROR_CHARS] if error else None
-        store.save_run(tx.conn, run, tx.now)
+        store.save_run(tx.conn, run, tx.now, finish_id=finish_id)
         self._status_changed(tx, run, room_ids, was)
         self._publish(tx, run)
         return run

@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
-import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -19,13 +17,13 @@ from ..domain.access import Principal, Scope
 from ..hub import Hub
 from ..store import shares as store
 from ..store.writer import Tx
+from .cache import RecentlyChecked
 from .errors import Forbidden, Invalid, NotFound
 from .rooms import check_name
 from .views import iso
 
 PREFIX = "sh_"
 KINDS = ("room", "job")
-_CACHE_SECONDS = 5.0
 
 ShareKind = Literal["room", "job"]
 
@@ -74,8 +72,7 @@ def _split(token: str) -> tuple[str, str] | None:
 class ShareService:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self._cache: dict[str, tuple[float, Share]] = {}
-        self._lock = threading.Lock()
+        self._checked: RecentlyChecked[Share] = RecentlyChecked()
 
     async def create(self, who: Principal, kind: str, target: str) -> tuple[str, dict[str, Any]]:
         """Make a link to a room or a job; return its token (the only time it is shown) and view."""
@@ -116,8 +113,7 @@ class ShareService:
                 raise NotFound(f"no active share link with id {share_id!r}")
 
         await self.hub.writer.run(write)
-        with self._lock:
-            self._cache.clear()
+        self._checked.clear()
 
     def verify(self, token: str) -> Share | None:
         """The share behind a link's token, or None if it is unknown or revoked."""
@@ -125,21 +121,17 @@ class ShareService:
         if parts is None:
             return None
         share_id, secret = parts
-        digest = _hash(secret)
-        with self._lock:
-            hit = self._cache.get(digest)
-        if hit is not None and hit[0] >= time.monotonic() and hit[1].id == share_id:
-            return hit[1]
-        with self.hub.engines.read.connect() as conn:
-            row = store.get_share(conn, share_id)
-        if row is None or row.revoked_at is not None:
-            return None
-        if not hmac.compare_digest(row.secret_hash, digest):
-            return None
-        share = Share(id=row.id, kind=row.kind, target=row.target)
-        with self._lock:
-            self._cache[digest] = (time.monotonic() + _CACHE_SECONDS, share)
-        return share
+
+        def load() -> Share | None:
+            with self.hub.engines.read.connect() as conn:
+                row = store.get_share(conn, share_id)
+            if row is None or row.revoked_at is not None:
+                return None
+            if not hmac.compare_digest(row.secret_hash, _hash(secret)):
+                return None
+            return Share(id=row.id, kind=row.kind, target=row.target)
+
+        return self._checked.get_or_load(_hash(token), load)
 
 
 def _need_admin(who: Principal) -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
-import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -22,11 +20,11 @@ from ..domain.names import is_valid_name
 from ..hub import Hub
 from ..store import tokens as store
 from ..store.writer import Tx
+from .cache import RecentlyChecked
 from .errors import Invalid, NotFound
 from .views import iso
 
 PREFIX = "ty_"
-_CACHE_SECONDS = 5.0
 
 
 def _hash(secret: str) -> str:
@@ -105,36 +103,21 @@ def issue(
 class TokenService:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self._cache: dict[str, tuple[float, Principal]] = {}
-        self._lock = threading.Lock()
+        self._checked: RecentlyChecked[Principal] = RecentlyChecked()
 
     def verify(self, token: str) -> Principal | None:
         """The principal behind a bearer token, or None if it is unknown or revoked."""
+        return self._checked.get_or_load(_hash(token), lambda: self._load(token))
+
+    def _load(self, token: str) -> Principal | None:
         token_id, secret = split_token(token)
-        digest = _hash(secret)
-        cached = self._cached(digest)
-        if cached is not None:
-            return cached
         with self.hub.engines.read.connect() as conn:
             row = store.get_token(conn, token_id)
         if row is None or row.revoked_at is not None:
             return None
-        if not hmac.compare_digest(row.secret_hash, digest):
+        if not hmac.compare_digest(row.secret_hash, _hash(secret)):
             return None
-        principal = _principal(row)
-        with self._lock:
-            self._cache[digest] = (time.monotonic() + _CACHE_SECONDS, principal)
-        return principal
-
-    def _cached(self, digest: str) -> Principal | None:
-        with self._lock:
-            hit = self._cache.get(digest)
-            if hit is None:
-                return None
-            if hit[0] < time.monotonic():
-                del self._cache[digest]
-                return None
-            return hit[1]
+        return _principal(row)
 
     async def create(
         self, *, name: str, scope: Scope, jobs: Iterable[str] = (), rooms: Iterable[str] = ()
@@ -155,8 +138,7 @@ class TokenService:
                 raise NotFound(f"no active token with id {token_id!r}")
 
         await self.hub.writer.run(write)
-        with self._lock:
-            self._cache.clear()
+        self._checked.clear()
 
 
 def bootstrap_admin(hub: Hub) -> str | None:

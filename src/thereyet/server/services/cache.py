@@ -1,0 +1,57 @@
+"""A few seconds' memory of checked secrets (tokens, sessions, share links).
+
+Every request presents a secret; checking it means a database read. What was
+found is kept briefly, keyed by the secret's hash, so a busy client does not
+cost a read per request. Revoking clears the cache on this node; other nodes
+notice within `seconds`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+
+class RecentlyChecked(Generic[V]):
+    def __init__(self, seconds: float = 5.0, max_items: int = 10_000) -> None:
+        self.seconds = seconds
+        self.max_items = max_items
+        self._items: dict[str, tuple[float, V]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> V | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is None:
+                return None
+            if hit[0] < time.monotonic():
+                del self._items[key]
+                return None
+            return hit[1]
+
+    def put(self, key: str, value: V) -> V:
+        with self._lock:
+            if len(self._items) >= self.max_items:
+                self._items.clear()  # rare, and a miss only costs a read
+            self._items[key] = (time.monotonic() + self.seconds, value)
+        return value
+
+    def get_or_load(self, key: str, load: Callable[[], V | None]) -> V | None:
+        """The remembered value, or what `load()` finds (remembered unless None)."""
+        found = self.get(key)
+        if found is not None:
+            return found
+        loaded = load()
+        return None if loaded is None else self.put(key, loaded)
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
