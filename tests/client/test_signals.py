@@ -1,0 +1,112 @@
+"""SIGTERM finishes a run as cancelled; `thereyet run` forwards signals to its command."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.client.conftest import client_env
+
+pytestmark = pytest.mark.slow
+
+LOOPING_JOB = """
+import sys, time, thereyet
+with thereyet.run("long-export", room="ops") as run:
+    print(run.id, flush=True)
+    for i in range(10_000):
+        run.progress(i, 10_000)
+        time.sleep(0.01)
+"""
+
+TRAPPING_COMMAND = """
+import signal, sys, time
+def stop(signum, frame):
+    print("child got", signal.Signals(signum).name, flush=True)
+    sys.exit(143)
+signal.signal(signal.SIGTERM, stop)
+print("ready", flush=True)
+time.sleep(60)
+"""
+
+
+def wait_for(predicate, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def started(hub, run_id: str) -> bool:
+    response = hub.api.get(f"/api/v1/runs/{run_id}")
+    return response.status_code == 200 and (response.json()["progress"]["done"] or 0) > 0
+
+
+@pytest.fixture
+def processes():
+    """Processes a test starts, killed at the end whatever happened."""
+    started: list[subprocess.Popen[str]] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def test_sigterm_finishes_the_run_as_cancelled_and_the_process_dies_of_it(hub, tmp_path, processes):
+    job = subprocess.Popen(
+        [sys.executable, "-c", LOOPING_JOB],
+        env=client_env(hub.url, hub.token, tmp_path),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    processes.append(job)
+    assert job.stdout is not None
+    run_id = job.stdout.readline().strip()
+    wait_for(lambda: started(hub, run_id))
+    job.send_signal(signal.SIGTERM)
+    assert job.wait(20) == -signal.SIGTERM
+    view = hub.run(run_id)
+    assert view["status"] == "cancelled"
+    assert "SIGTERM" in (view["error"] or "")
+
+
+def test_thereyet_run_forwards_sigterm_to_its_command_and_reports_cancelled(
+    hub, tmp_path, processes
+):
+    wrapper = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "thereyet.cli.main",
+            "run",
+            "--job",
+            "trap",
+            "--",
+            sys.executable,
+            "-c",
+            TRAPPING_COMMAND,
+        ],
+        env=client_env(hub.url, hub.token, tmp_path),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    processes.append(wrapper)
+    assert wrapper.stdout is not None
+    assert wrapper.stdout.readline().strip() == "ready"
+    wait_for(lambda: hub.runs(job="trap"))
+    wrapper.send_signal(signal.SIGTERM)
+    rest = wrapper.stdout.read()
+    code = wrapper.wait(20)
+    assert "child got SIGTERM" in rest
+    assert code != 0
+    view = wait_for(lambda: (r := hub.runs(job="trap")[0])["status"] != "running" and r)
+    assert view["status"] == "cancelled"
