@@ -109,6 +109,10 @@ class TokenService:
         """The principal behind a bearer token, or None if it is unknown or revoked."""
         return self._checked.get_or_load(_hash(token), lambda: self._load(token))
 
+    def remembered(self, token: str) -> Principal | None:
+        """The principal if this token was checked a moment ago; no database read."""
+        return self._checked.get(_hash(token))
+
     def _load(self, token: str) -> Principal | None:
         token_id, secret = split_token(token)
         with self.hub.engines.read.connect() as conn:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from ..domain.access import Principal, Scope
@@ -30,33 +31,37 @@ def _page_visitor(request: Request) -> Principal | None:
     return session.user.principal if session else None
 
 
-def _principal(request: Request) -> Principal:
+async def _principal(request: Request) -> Principal:
+    """The caller. Async, so that the common case (a token checked a moment ago) costs
+    no trip to the thread pool; a first sight of a token reads the database there."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        visitor = _page_visitor(request)
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        visitor = await run_in_threadpool(_page_visitor, request)
         if visitor is not None:
             return visitor
         raise HTTPException(401, "a bearer token is needed", {"WWW-Authenticate": "Bearer"})
-    principal = request.app.state.tokens.verify(token.strip())
+    tokens = request.app.state.tokens
+    principal = tokens.remembered(token) or await run_in_threadpool(tokens.verify, token)
     if principal is None:
         raise HTTPException(401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"})
     assert isinstance(principal, Principal)
     return principal
 
 
-def reader(who: Annotated[Principal, Depends(_principal)]) -> Principal:
+async def reader(who: Annotated[Principal, Depends(_principal)]) -> Principal:
     """Any valid token may read (limited ingest tokens see only what they may report)."""
     return who
 
 
-def writer(who: Annotated[Principal, Depends(_principal)]) -> Principal:
+async def writer(who: Annotated[Principal, Depends(_principal)]) -> Principal:
     if who.scope is Scope.READ:
         raise HTTPException(403, "this token is read-only")
     return who
 
 
-def admin(who: Annotated[Principal, Depends(_principal)]) -> Principal:
+async def admin(who: Annotated[Principal, Depends(_principal)]) -> Principal:
     if not who.is_admin:
         raise HTTPException(403, "this needs an admin token")
     return who
