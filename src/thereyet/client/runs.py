@@ -155,6 +155,14 @@ class Run:
                 self._total = total
             if unit is not None:
                 self._unit = unit
+        sender, box = self._sender, self._box
+        # After a quiet spell, send at once rather than at the sender's next look.
+        if (
+            sender is not None
+            and box is not None
+            and sender.clock() - box.progress_at >= sender.config.progress_interval
+        ):
+            sender.wake()
 
     def advance(self, n: float = 1) -> None:
         """Add `n` to the progress."""
