@@ -397,9 +397,13 @@ class RunService:
         tx.after_commit(announce)
 
 
+_NOT_DATA = frozenset({"id", "ts"})
+
+
 def _event_row(run_id: str, event: Event) -> dict[str, Any]:
-    data = dataclasses.asdict(event)
-    del data["id"], data["ts"]
+    # Not dataclasses.asdict: it deep-copies every field, and on the ingestion
+    # path that was half of the hub's CPU. The fields are plain values.
+    data = {k: v for k, v in vars(event).items() if k not in _NOT_DATA}
     return {
         "run_id": run_id,
         "event_id": event.id,
