@@ -64,6 +64,7 @@ class RunService:
         # written atomically with it.
         self.status_hooks: list[StatusHook] = []
         self._histories: dict[str, tuple[float, list[float]]] = {}
+        self._run_rooms: dict[str, tuple[list[int], list[str]]] = {}
 
     # -- writes ---------------------------------------------------------------
 
@@ -280,12 +281,22 @@ class RunService:
         run = store.load_run(conn, run_id)
         if run is None:
             raise NotFound(f"no run with id {run_id!r}")
-        rooms = store.run_room_names(conn, [run_id])[run_id]
+        room_ids, rooms = self._rooms_of(conn, run_id)
         if not who.may_write_run(run.job, rooms, run.id):
             if who.may_read_run(run.job, rooms, run.id):
                 raise Forbidden(f"this token may not report to run {run_id!r}")
             raise NotFound(f"no run with id {run_id!r}")
-        return run, store.run_room_ids(conn, run_id)
+        return run, room_ids
+
+    def _rooms_of(self, conn: Connection, run_id: str) -> tuple[list[int], list[str]]:
+        """A run's rooms (ids, names). They are set when the run is made and never change,
+        so running runs keep them here rather than ask for them at every report."""
+        found = self._run_rooms.get(run_id)
+        if found is None:
+            if len(self._run_rooms) > 50_000:
+                self._run_rooms.clear()
+            found = self._run_rooms[run_id] = store.rooms_of_run(conn, run_id)
+        return found
 
     def _status_changed(
         self, tx: Tx, run: Run, room_ids: list[int], was: RunStatus | None = None
@@ -364,12 +375,12 @@ class RunService:
             return None
         run.status = RunStatus.LOST
         store.save_run(tx.conn, run, tx.now)
-        self._status_changed(tx, run, store.run_room_ids(tx.conn, run_id), RunStatus.RUNNING)
+        self._status_changed(tx, run, self._rooms_of(tx.conn, run_id)[0], RunStatus.RUNNING)
         self._publish(tx, run)
         return run
 
     def _view(self, conn: Connection, run: Run, now: datetime) -> dict[str, Any]:
-        rooms = store.run_room_names(conn, [run.id])[run.id]
+        rooms = self._rooms_of(conn, run.id)[1]
         return run_view(run, now=now, rooms=rooms, history=self._history(conn, run.job, now))
 
     def _history(self, conn: Connection, job: str, now: datetime) -> list[float]:
@@ -386,6 +397,7 @@ class RunService:
         bus = self.hub.bus
         if run.status.finished:
             self._histories.pop(run.job, None)
+            self._run_rooms.pop(run.id, None)
         if not (bus.has_subscribers(f"run:{run.id}") or bus.has_subscribers("runs")):
             return
         view = self._view(tx.conn, run, tx.now)

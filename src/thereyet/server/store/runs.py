@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, func, insert, or_, select, update
 
 from ..domain.runs import Run, RunStatus
 from .tables import jobs, rooms, run_events, run_rooms, runs
@@ -45,9 +45,31 @@ def _run_select() -> Any:
     return select(runs, jobs.c.name.label("job_name")).join(jobs, jobs.c.id == runs.c.job_id)
 
 
+# The statements of the ingestion path are built once: building them anew on
+# every call cost more than running them.
+_LOAD_RUN = _run_select().where(runs.c.id == bindparam("p_run_id"))
+_SAVE_RUN = (
+    update(runs)
+    .where(runs.c.id == bindparam("p_run_id"))
+    .values({name: bindparam(f"v_{name}") for name in [*_RUN_FIELDS, "updated_at"]})
+)
+_ROOMS_OF_RUN = (
+    select(rooms.c.id, rooms.c.name)
+    .join(run_rooms, run_rooms.c.room_id == rooms.c.id)
+    .where(run_rooms.c.run_id == bindparam("p_run_id"))
+    .order_by(rooms.c.name)
+)
+
+
 def load_run(conn: Connection, run_id: str) -> Run | None:
-    row = conn.execute(_run_select().where(runs.c.id == run_id)).first()
+    row = conn.execute(_LOAD_RUN, {"p_run_id": run_id}).first()
     return _to_run(row, row.job_name) if row else None
+
+
+def rooms_of_run(conn: Connection, run_id: str) -> tuple[list[int], list[str]]:
+    """The ids and names of the rooms a run posts to, by name."""
+    found = conn.execute(_ROOMS_OF_RUN, {"p_run_id": run_id}).all()
+    return [row.id for row in found], [row.name for row in found]
 
 
 def finish_id(conn: Connection, run_id: str) -> str | None:
@@ -67,7 +89,12 @@ def insert_run(conn: Connection, run: Run, job_id: int, now: datetime) -> None:
 def save_run(conn: Connection, run: Run, now: datetime, **extra: Any) -> None:
     values = {name: getattr(run, name) for name in _RUN_FIELDS}
     values["status"] = run.status.value
-    conn.execute(update(runs).where(runs.c.id == run.id).values(updated_at=now, **values, **extra))
+    if extra:
+        statement = update(runs).where(runs.c.id == run.id)
+        conn.execute(statement.values(updated_at=now, **values, **extra))
+        return
+    params = {f"v_{name}": value for name, value in values.items()}
+    conn.execute(_SAVE_RUN, {**params, "v_updated_at": now, "p_run_id": run.id})
 
 
 def add_run_rooms(conn: Connection, run_id: str, room_ids: Iterable[int]) -> None:
