@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_SAVEPOINT = "thereyet_change"
 
 
 @dataclass
@@ -121,14 +122,17 @@ class Writer:
                 if not job.future.set_running_or_notify_cancel():
                     continue
                 tx = Tx(conn=conn, now=now)
-                savepoint = conn.begin_nested()
+                # A plain, reused savepoint name: SQLAlchemy's begin_nested() compiles
+                # a fresh statement per savepoint, which cost more than the job itself.
+                conn.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
                 try:
                     value = job.fn(tx)
                 except Exception as exc:
-                    savepoint.rollback()
+                    conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+                    conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
                     results.append((job, None, exc, tx))
                 else:
-                    savepoint.commit()
+                    conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
                     results.append((job, value, None, tx))
         self.commits += 1
         for job, value, error, tx in results:
