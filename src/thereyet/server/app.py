@@ -14,11 +14,19 @@ from .. import __version__
 from .clock import Clock, SystemClock
 from .config import Settings, settings_from_env
 from .hub import Hub
+from .services import oncall_commands  # noqa: F401  (registers !ack, !resolve, !oncall)
+from .services.command_builtins import Services as CommandServices
+from .services.command_config import CommandFile, commands_path
+from .services.commands import CommandService
+from .services.incidents import IncidentService
+from .services.integrations import IntegrationService
 from .services.jobs import JobService
 from .services.monitoring import MonitorService
 from .services.notifications import NotificationService
+from .services.oncall import OncallService
 from .services.people import PeopleService
 from .services.pings import PingService
+from .services.reports import ReportService
 from .services.rooms import RoomService
 from .services.runs import RunService
 from .services.schedules import ScheduleService
@@ -28,8 +36,15 @@ from .services.tokens import TokenService, bootstrap_admin
 from .services.transcripts import TranscriptService
 from .web import errors, pages
 from .web.api import channels as channel_api
+from .web.api import commands as command_api
+from .web.api import incidents as incident_api
+from .web.api import integrations as integration_api
 from .web.api import misc, people, rooms, runs, search, shares
+from .web.api import oncall as oncall_api
 from .web.api import schedules as schedule_api
+from .web.compat import alertmanager as alertmanager_compat
+from .web.compat import hooks as hooks_compat
+from .web.compat import pagerduty as pagerduty_compat
 from .web.compat import ping as ping_compat
 from .web.limits import BodyLimit
 from .web.live import Live
@@ -54,11 +69,29 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.schedules = ScheduleService(hub, app.state.runs, app.state.notifications)
         app.state.monitoring = MonitorService(hub, app.state.runs)
         app.state.pings = PingService(hub, app.state.runs)
+        app.state.oncall = OncallService(hub)
+        app.state.incidents = IncidentService(hub, app.state.oncall)
+        app.state.reports = ReportService(hub, app.state.oncall)
+        app.state.runs.status_hooks.append(app.state.incidents.on_run_status)
+        app.state.monitoring.transition_hooks.append(app.state.incidents.on_transition)
+        await app.state.oncall.link_secret()  # made once, before two nodes could race for it
         app.state.people = PeopleService(hub)
         app.state.shares = ShareService(hub)
         app.state.search = SearchService(hub)
         app.state.transcripts = TranscriptService(hub)
         app.state.live = Live(hub.bus)
+        app.state.commands = CommandService(
+            hub,
+            CommandServices(
+                hub,
+                app.state.runs,
+                app.state.schedules,
+                extra={"incidents": app.state.incidents, "oncall": app.state.oncall},
+            ),
+            CommandFile(commands_path(settings.data_dir)),
+        )
+        app.state.rooms.posted_hooks.append(app.state.commands.on_posted)
+        app.state.integrations = IntegrationService(hub, app.state.runs)
         token = await run_in_threadpool(bootstrap_admin, hub)
         if token is not None:
             # Printed, never logged: this is the one time the token exists in clear.
@@ -73,6 +106,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         try:
             yield
         finally:
+            await app.state.commands.close()
             await timely.stop()
             await loop.stop()
             app.state.live.close()
@@ -90,9 +124,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     errors.install(app)
     for module in (runs, rooms, misc, people, shares, search):
         app.include_router(module.router, prefix="/api/v1")
-    for module in (schedule_api, channel_api):
+    for module in (schedule_api, channel_api, command_api, integration_api):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ping_compat.router)
+    app.include_router(hooks_compat.router)
+    for module in (incident_api, oncall_api):
+        app.include_router(module.router, prefix="/api/v1")
+    app.include_router(incident_api.links)
+    app.include_router(oncall_api.feeds)
+    app.include_router(pagerduty_compat.router)
+    app.include_router(alertmanager_compat.router)
     pages.install(app)
     app.add_middleware(
         BodyLimit,
@@ -110,9 +151,12 @@ def _timely_workers(app: FastAPI) -> list[Worker]:
 
 
 def _workers(app: FastAPI, settings: Settings) -> list[Worker]:
+    from .workers.bridge import Bridge
+    from .workers.escalator import Escalator
     from .workers.monitor import Monitor
 
-    workers: list[Worker] = [Monitor(app.state.monitoring)]
+    workers: list[Worker] = [Monitor(app.state.monitoring), Escalator(app.state.incidents)]
+    workers.append(Bridge(app.state.integrations))
     if settings.demo:
         from .workers.demo import Demo
 

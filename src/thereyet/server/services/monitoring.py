@@ -9,7 +9,7 @@ in the rooms and the outbox rows of the notifications.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -35,6 +35,8 @@ class MonitorService:
     def __init__(self, hub: Hub, runs: RunService) -> None:
         self.hub = hub
         self.runs = runs
+        # Called in the same transaction for each job/run transition (incidents listen here).
+        self.transition_hooks: list[Callable[[Tx, str, str | None, str], None]] = []
 
     async def step(self, now: datetime) -> int:
         """Apply every transition due at `now`; return how many were recorded."""
@@ -175,6 +177,8 @@ class MonitorService:
             text=card,
             run_id=run_id,
         )
+        for hook in self.transition_hooks:
+            hook(tx, job, run_id, transition.value)
 
 
 def _run_watch(row: Any) -> RunWatch:

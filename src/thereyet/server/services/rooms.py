@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,9 +64,14 @@ class PostedMessage:
     created: bool
 
 
+PostedHook = Callable[[Principal, str, str], Awaitable[None]]
+
+
 class RoomService:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
+        # Called with (who, room, text) after a new message is committed: ChatOps commands.
+        self.posted_hooks: list[PostedHook] = []
 
     async def create(self, who: Principal, name: str, title: str, topic: str) -> dict[str, Any]:
         check_name(name, "name")
@@ -122,7 +127,11 @@ class RoomService:
             )
             return PostedMessage(_announce(tx, self.hub, message_id), created=True)
 
-        return await self.hub.writer.run(write)
+        posted = await self.hub.writer.run(write)
+        if posted.created:
+            for hook in self.posted_hooks:
+                await hook(who, room, text)
+        return posted
 
     async def attach(
         self,

@@ -294,3 +294,236 @@ ping_keys = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
 )
+
+# -- ChatOps (migration 0005): command executions, inbound integrations, room bridges ----
+
+command_runs = Table(
+    "command_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("command", String(32), nullable=False),
+    Column("text", Text, nullable=False),  # what was typed
+    Column("args", JSONType, nullable=False),
+    Column("requested_by", String(255), nullable=False),
+    Column("status", String(16), nullable=False),  # waiting|running|succeeded|failed|...
+    Column("code", String(8)),  # the confirmation/approval code while waiting
+    Column("gate", JSONType, nullable=False),
+    Column("expires_at", UTCDateTime),
+    Column("output", Text, nullable=False),
+    Column("exit_code", Integer),
+    Column("error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime),
+    Column("finished_at", UTCDateTime),
+    Index("ix_command_runs_room_code", "room_id", "code"),
+)
+
+integrations = Table(
+    "integrations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("format", String(16), nullable=False),
+    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("secret", Text),  # a GitHub HMAC key: kept to verify, never shown or logged
+    Column("secret_hash", String(64)),  # a GitLab token: only checked, so only its hash
+    Column("owner", String(255), nullable=False),
+    Column("rejected", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("last_error_at", UTCDateTime),
+    Column("noted_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+hook_deliveries = Table(
+    "hook_deliveries",
+    metadata,
+    Column(
+        "integration_id",
+        Integer,
+        ForeignKey("integrations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("delivery_id", String(128), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+room_bridges = Table(
+    "room_bridges",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("channel_id", Integer, ForeignKey("channels.id", ondelete="CASCADE"), nullable=False),
+    Column("last_message_id", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("room_id", "channel_id", name="uq_room_bridges_room_channel"),
+)
+
+# -- incidents and on-call (migration 0004) -----------------------------------
+
+oncall_people = Table(
+    "oncall_people",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("timezone", String(64), nullable=False),
+    Column("work_days", JSONType, nullable=False),  # weekdays, 0 = Monday
+    Column("work_start", String(5), nullable=False),  # HH:MM, local
+    Column("work_end", String(5), nullable=False),
+    Column("rules", JSONType, nullable=False),  # [{"method": name, "after_minutes": n}]
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+contact_methods = Table(
+    "contact_methods",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column(
+        "person_id", Integer, ForeignKey("oncall_people.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("name", String(32), nullable=False),
+    # Each method is delivered through its own channel row, so pages use the outbox.
+    Column("channel_id", Integer, ForeignKey("channels.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("person_id", "name", name="uq_contact_methods_person_name"),
+)
+
+rotations = Table(
+    "rotations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("timezone", String(64), nullable=False),
+    Column("start_date", String(10), nullable=False),  # YYYY-MM-DD, local
+    Column("handoff", String(5), nullable=False),  # HH:MM, local
+    Column("shift_hours", Integer, nullable=False),
+    Column("participants", JSONType, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+rotation_overrides = Table(
+    "rotation_overrides",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rotation_id", Integer, ForeignKey("rotations.id", ondelete="CASCADE"), nullable=False),
+    Column("person", String(64), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("note", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_rotation_overrides_rotation", "rotation_id", "starts_at"),
+)
+
+escalation_policies = Table(
+    "escalation_policies",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("steps", JSONType, nullable=False),
+    Column("repeat", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+incident_services = Table(
+    "incident_services",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("room", String(64)),
+    Column("policy_id", Integer, ForeignKey("escalation_policies.id", ondelete="SET NULL")),
+    Column("runbook_url", String(2000)),
+    Column("require_runbook", Integer, nullable=False),  # 0 or 1
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+incident_integrations = Table(
+    "incident_integrations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column(
+        "service_id",
+        Integer,
+        ForeignKey("incident_services.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("kind", String(16), nullable=False),  # pagerduty | alertmanager | generic
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+job_incident_rules = Table(
+    "job_incident_rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("job", String(64), nullable=False, unique=True),
+    Column(
+        "service_id",
+        Integer,
+        ForeignKey("incident_services.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("events", JSONType, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("service_id", Integer, ForeignKey("incident_services.id"), nullable=False),
+    Column("dedup_key", String(255), nullable=False),
+    Column("open_key", String(255)),  # the dedup key while open, null once resolved
+    Column("status", String(16), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("source", String(255), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("details", JSONType, nullable=False),
+    Column("links", JSONType, nullable=False),
+    Column("images", JSONType, nullable=False),
+    Column("runbook_url", String(2000)),
+    Column("origin", String(16), nullable=False),  # job | pagerduty | alertmanager | generic | api
+    Column("group_key", Text),
+    Column("job", String(64)),
+    Column("run_id", String(64)),
+    Column("triggered_at", UTCDateTime, nullable=False),
+    Column("acknowledged_at", UTCDateTime),
+    Column("acknowledged_by", String(255)),
+    Column("resolved_at", UTCDateTime),
+    Column("resolved_by", String(255)),
+    Column("paged_through", Integer, nullable=False),  # escalation position reached, -1: none
+    Column("next_escalation_at", UTCDateTime),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("service_id", "open_key", name="uq_incidents_service_open_key"),
+    Index("ix_incidents_escalation", "status", "next_escalation_at"),
+)
+
+incident_events = Table(
+    "incident_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("ts", UTCDateTime, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("data", JSONType, nullable=False),
+    Index("ix_incident_events_incident", "incident_id", "id"),
+)
+
+incident_pages = Table(
+    "incident_pages",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("person", String(64)),
+    Column("channel", String(64)),
+    Column("at", UTCDateTime, nullable=False),
+    Column("out_of_hours", Integer, nullable=False),  # 0 or 1, by the person's own hours
+    Column("outbox_ids", JSONType, nullable=False),
+    Index("ix_incident_pages_person", "person", "at"),
+    Index("ix_incident_pages_incident", "incident_id"),
+)

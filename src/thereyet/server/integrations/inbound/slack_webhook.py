@@ -1,0 +1,102 @@
+"""Slack-compatible incoming webhooks (JSON or `payload=` form), as Mattermost, Rocket.Chat,
+Alertmanager `slack_configs`, Grafana and Apprise `mmost://` send them.
+
+Text, attachments (color, pretext, title, text, fields) and blocks (section,
+header, context, fields) are rendered as text. Alertmanager's titles
+(`[FIRING:1] DiskFull`, `[RESOLVED] DiskFull`) put a problem and its recovery
+in one thread.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .common import BadPayload, Headers, Parsed, Post, read_json_or_form
+
+_STATE = re.compile(r"^\[(FIRING|RESOLVED)(?::\d+)?\]\s*", re.IGNORECASE)
+MAX_TEXT = 20_000
+
+
+def verify(headers: Headers, body: bytes, secret: str | None) -> None:
+    """The token in the URL is the credential; nothing more is signed."""
+
+
+def parse(headers: Headers, body: bytes) -> Parsed:
+    data = read_json_or_form(headers, body)
+    parts = [_mrkdwn(data.get("text"))]
+    attachments = _list(data, "attachments")
+    blocks = _list(data, "blocks")
+    parts += [_attachment(a, f"attachments.{i}") for i, a in enumerate(attachments)]
+    parts += [_block(b, f"blocks.{i}") for i, b in enumerate(blocks)]
+    text = "\n".join(p for p in parts if p).strip()
+    if not text:
+        raise BadPayload("nothing to post: send text, attachments or blocks", "text")
+    thread = None
+    title = next((a.get("title") for a in attachments if isinstance(a.get("title"), str)), None)
+    if data.get("thread_ts"):
+        thread = f"slack:{data['thread_ts']}"
+    elif title and _STATE.match(title):
+        thread = "slack:" + _STATE.sub("", title).strip()
+    extra: dict[str, Any] = {}
+    if isinstance(data.get("username"), str):
+        extra["username"] = data["username"][:100]
+    colors = [a["color"] for a in attachments if isinstance(a.get("color"), str)]
+    if colors:
+        extra["color"] = colors[0][:20]
+    return Parsed([Post(text[:MAX_TEXT], thread, extra)])
+
+
+def _list(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise BadPayload(f"{key} must be a list of objects", key)
+    return value
+
+
+def _mrkdwn(value: Any) -> str:
+    """Slack's <url|label> links as Markdown; other text as it is."""
+    if not isinstance(value, str):
+        return ""
+    return re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"[\2](\1)", value)
+
+
+def _attachment(a: dict[str, Any], where: str) -> str:
+    lines = [_mrkdwn(a.get("pretext"))]
+    title = _mrkdwn(a.get("title"))
+    if title and isinstance(a.get("title_link"), str):
+        title = f"[{title}]({a['title_link']})"
+    if title:
+        lines.append(f"**{title}**")
+    lines.append(_mrkdwn(a.get("text")) or ("" if title else _mrkdwn(a.get("fallback"))))
+    fields = a.get("fields") or []
+    if not isinstance(fields, list):
+        raise BadPayload(f"{where}.fields must be a list", f"{where}.fields")
+    for f in fields:
+        if isinstance(f, dict) and (f.get("title") or f.get("value")):
+            lines.append(f"- {_mrkdwn(f.get('title'))}: {_mrkdwn(f.get('value'))}")
+    return "\n".join(line for line in lines if line)
+
+
+def _block(b: dict[str, Any], where: str) -> str:
+    kind = b.get("type")
+    if kind == "divider":
+        return "---"
+    if kind == "header":
+        return f"**{_text_object(b.get('text'))}**"
+    if kind == "context":
+        elements = b.get("elements") or []
+        return " · ".join(_text_object(e) for e in elements if isinstance(e, dict))
+    if kind == "section":
+        lines = [_text_object(b.get("text"))]
+        lines += [_text_object(f) for f in b.get("fields") or [] if isinstance(f, dict)]
+        return "\n".join(line for line in lines if line)
+    if kind is None:
+        raise BadPayload(f"{where}.type is missing", f"{where}.type")
+    return ""  # images, actions, inputs: nothing to read
+
+
+def _text_object(value: Any) -> str:
+    if isinstance(value, dict):
+        return _mrkdwn(value.get("text"))
+    return _mrkdwn(value)

@@ -1,0 +1,57 @@
+"""/api/v1/commands: the commands there are, and the record of each execution."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from ...services.commands import CommandService
+from ..auth import Reader
+
+router = APIRouter(prefix="/commands", tags=["commands"])
+
+
+def _commands(request: Request) -> CommandService:
+    service: CommandService = request.app.state.commands
+    return service
+
+
+@router.get("", summary="Commands the caller may run (in a room, if named)")
+def list_commands(
+    who: Reader,
+    request: Request,
+    room: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    service = _commands(request)
+    return {
+        "commands": [
+            {
+                "name": spec.name,
+                "usage": spec.template.usage(),
+                "description": spec.description,
+                "examples": list(spec.examples),
+                "side_effects": spec.policy.side_effects,
+                "confirm": spec.policy.confirm,
+                "approval": {k: sorted(v) for k, v in spec.policy.approval.items()},
+                "action": spec.action.kind if spec.action else "built-in",
+            }
+            for spec in sorted(service.visible(who, room), key=lambda s: s.name)
+        ],
+        "config_error": service.file.error if who.is_admin else None,
+    }
+
+
+@router.get("/runs", summary="Command executions, newest first")
+def list_runs(
+    who: Reader,
+    request: Request,
+    room: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    return {"runs": _commands(request).records(who, room, limit)}
+
+
+@router.get("/runs/{run_id}", summary="One command execution: who, where, arguments, output")
+def get_run(run_id: int, who: Reader, request: Request) -> dict[str, Any]:
+    return _commands(request).record(who, run_id)

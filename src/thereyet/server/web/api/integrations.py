@@ -1,0 +1,67 @@
+"""/api/v1/integrations and /api/v1/bridges: what posts into rooms, and where rooms go."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request, Response
+from pydantic import Field
+
+from ...services.integrations import IntegrationService
+from ..auth import Admin
+from .schemas import Body, Name
+
+router = APIRouter(tags=["integrations"])
+
+
+class IntegrationIn(Body):
+    name: Name
+    format: Annotated[str, Field(min_length=1, max_length=16)]
+    room: Name
+    secret: Annotated[str | None, Field(min_length=16, max_length=200)] = None
+
+
+class BridgeIn(Body):
+    room: Name
+    channel: Name
+
+
+def _service(request: Request) -> IntegrationService:
+    service: IntegrationService = request.app.state.integrations
+    return service
+
+
+@router.post(
+    "/integrations", status_code=201, summary="Create an integration (its URL is shown once)"
+)
+async def create_integration(body: IntegrationIn, who: Admin, request: Request) -> dict[str, Any]:
+    return await _service(request).create(
+        who, name=body.name, format=body.format, room=body.room, secret=body.secret
+    )
+
+
+@router.get("/integrations", summary="Integrations, with refused deliveries (never secrets)")
+def list_integrations(who: Admin, request: Request) -> dict[str, Any]:
+    return {"integrations": _service(request).all()}
+
+
+@router.delete("/integrations/{name}", status_code=204, summary="Delete an integration")
+async def delete_integration(name: str, who: Admin, request: Request) -> Response:
+    await _service(request).delete(name)
+    return Response(status_code=204)
+
+
+@router.post("/bridges", status_code=201, summary="Mirror a room's new messages to a channel")
+async def create_bridge(body: BridgeIn, who: Admin, request: Request) -> dict[str, Any]:
+    return await _service(request).bridge(body.room, body.channel)
+
+
+@router.get("/bridges", summary="Rooms mirrored to channels")
+def list_bridges(who: Admin, request: Request) -> dict[str, Any]:
+    return {"bridges": _service(request).bridges()}
+
+
+@router.delete("/bridges/{bridge_id}", status_code=204, summary="Stop mirroring a room")
+async def delete_bridge(bridge_id: int, who: Admin, request: Request) -> Response:
+    await _service(request).unbridge(bridge_id)
+    return Response(status_code=204)

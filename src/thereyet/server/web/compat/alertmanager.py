@@ -1,0 +1,99 @@
+"""Prometheus Alertmanager's webhook (version 4): `POST /api/v1/alerts/{token}/alertmanager`.
+
+One incident per alert fingerprint, keyed `am:<fingerprint>` and labelled with
+the notification's groupKey; a resolved alert resolves its incident. The whole
+notification is applied in one transaction: all of it or none of it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from ...domain.incidents import SEVERITIES
+from ...services.errors import NotFound
+from ...services.incidents import IncidentService, Trigger
+from ...services.oncall import OncallService
+from ...store import oncall as oncall_store
+from ...store.tables import incident_services
+from ...store.writer import Tx
+
+router = APIRouter(tags=["compatible"])
+
+Labels = dict[str, str]
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Alert(_Lenient):
+    status: Literal["firing", "resolved"]
+    labels: Labels
+    annotations: Labels = {}
+    startsAt: str = ""  # Alertmanager's own field names
+    endsAt: str = ""
+    generatorURL: str = ""
+    fingerprint: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Notification(_Lenient):
+    version: Literal["4"]
+    groupKey: Annotated[str, Field(min_length=1, max_length=10000)]
+    status: Literal["firing", "resolved"]
+    receiver: str = ""
+    externalURL: str = ""
+    alerts: Annotated[list[Alert], Field(max_length=1000)]
+
+
+def trigger_of(note: Notification, index: int) -> Trigger:
+    alert = note.alerts[index]
+    name = alert.labels.get("alertname", "alert")
+    summary = alert.annotations.get("summary") or alert.annotations.get("description") or name
+    severity = alert.labels.get("severity", "error")
+    return Trigger(
+        summary=f"{name}: {summary}"[:1024] if summary != name else name,
+        origin="alertmanager",
+        dedup_key=f"am:{alert.fingerprint}",
+        source=(alert.labels.get("instance") or alert.labels.get("job") or note.receiver)[:255],
+        severity=severity if severity in SEVERITIES else "error",
+        details={
+            "labels": alert.labels,
+            "annotations": alert.annotations,
+            "startsAt": alert.startsAt,
+        },
+        links=[{"href": alert.generatorURL, "text": "Source"}] if alert.generatorURL else [],
+        runbook_url=alert.annotations.get("runbook_url") or None,
+        group_key=note.groupKey,
+        runbook_field=f"alerts.{index}.annotations.runbook_url",
+    )
+
+
+@router.post("/api/v1/alerts/{token}/alertmanager", summary="Prometheus Alertmanager webhook v4")
+async def alertmanager(token: str, note: Notification, request: Request) -> dict[str, Any]:
+    oncall: OncallService = request.app.state.oncall
+    integration = oncall.integration(token)
+    if integration is None or integration.kind != "alertmanager":
+        raise NotFound("unknown integration token", field="token")
+    incidents: IncidentService = request.app.state.incidents
+
+    def write(tx: Tx) -> dict[str, list[int]]:
+        service = oncall_store.by_id(tx.conn, incident_services, integration.service_id)
+        opened: list[int] = []
+        resolved = 0
+        for index, alert in enumerate(note.alerts):
+            if alert.status == "firing":
+                found = incidents.trigger_in(
+                    tx, service, trigger_of(note, index), enforce_runbook=True
+                )
+                opened.append(found.incident_id)
+            elif incidents.act_by_key(
+                tx, service.id, f"am:{alert.fingerprint}", "resolve", "alertmanager"
+            ):
+                resolved += 1
+        return {"incidents": opened, "resolved": [resolved]}
+
+    result = await request.app.state.hub.writer.run(write)
+    return {"incidents": result["incidents"], "resolved": result["resolved"][0]}

@@ -1,0 +1,34 @@
+"""Inbound webhooks: POST /hooks/<format>/<token> (slack, github, gitlab, jenkins, nagios),
+and POST /hooks/<token> for Slack-style posts (the path Mattermost clients use).
+
+The token in the URL names the integration (and so its room); GitHub and GitLab
+deliveries are verified besides. Errors are JSON {"error", "field"} with a 4xx.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+
+from ...services.integrations import IntegrationService
+
+router = APIRouter(tags=["integrations"])
+
+
+async def _receive(request: Request, format: str, token: str) -> Response:
+    service: IntegrationService = request.app.state.integrations
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    received = await service.receive(format, token, headers, await request.body())
+    if format == "slack":
+        return PlainTextResponse("ok")  # what Slack answers, and its clients expect
+    return JSONResponse({"ok": True, "posted": received.posted, "duplicate": received.duplicate})
+
+
+@router.post("/hooks/{format}/{token}", summary="An integration's delivery, in its format")
+async def hook(format: str, token: str, request: Request) -> Response:
+    return await _receive(request, format, token)
+
+
+@router.post("/hooks/{token}", summary="A Slack-style incoming webhook (Mattermost's path)")
+async def slack_hook(token: str, request: Request) -> Response:
+    return await _receive(request, "slack", token)

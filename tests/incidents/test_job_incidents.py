@@ -1,0 +1,72 @@
+"""Failed, lost, missed, stalled and overdue runs open incidents for the jobs that ask for it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+
+from tests.incidents.conftest import paths, put
+from tests.monitoring.conftest import HandHub, Recorder
+from thereyet.server.store.tables import jobs
+
+
+def set_runbook(hub: HandHub, job: str, url: str) -> None:
+    hub.app.state.hub.writer.run_sync(
+        lambda tx: tx.conn.execute(update(jobs).where(jobs.c.name == job).values(runbook_url=url))
+    )
+
+
+def fail(hub: HandHub, job: str) -> str:
+    run = hub.client.post("/api/v1/runs", json={"job": job, "room": "ops"}).json()
+    finish = {"status": "failed", "exit_code": 3, "error": "upstream answered 503"}
+    assert hub.client.post(f"/api/v1/runs/{run['id']}/finish", json=finish).status_code == 200
+    return str(run["id"])
+
+
+def test_a_failed_run_opens_an_incident_with_the_jobs_runbook(oncall: HandHub, recorder: Recorder):
+    assert oncall.client.post("/api/v1/runs", json={"job": "billing"}).status_code == 201
+    set_runbook(oncall, "billing", "https://wiki/billing")
+    put(oncall, "jobs/billing", {"service": "payments", "events": ["failed"]})
+    run_id = fail(oncall, "billing")
+    [incident] = oncall.client.get("/api/v1/incidents").json()["incidents"]
+    assert incident["job"] == "billing" and incident["run_id"] == run_id
+    assert incident["dedup_key"] == "job:billing:failed"
+    assert incident["runbook_url"] == "https://wiki/billing"
+    assert "upstream answered 503" in incident["summary"]
+    fail(oncall, "billing")  # a second failure folds into the open incident
+    assert len(oncall.client.get("/api/v1/incidents").json()["incidents"]) == 1
+    oncall.dispatch()
+    assert "/ana/push" in paths(recorder)
+    # A later successful run resolves it.
+    run = oncall.client.post("/api/v1/runs", json={"job": "billing"}).json()
+    oncall.client.post(f"/api/v1/runs/{run['id']}/finish", json={"status": "succeeded"})
+    view = oncall.client.get(f"/api/v1/incidents/{incident['id']}").json()
+    assert view["status"] == "resolved" and view["resolved_by"] == "thereyet"
+
+
+def test_jobs_without_a_rule_or_for_other_events_page_nobody(oncall: HandHub, recorder: Recorder):
+    fail(oncall, "quiet-job")
+    put(oncall, "jobs/picky", {"service": "payments", "events": ["missed"]})
+    fail(oncall, "picky")
+    assert oncall.client.get("/api/v1/incidents").json()["incidents"] == []
+
+
+def test_a_missed_schedule_opens_an_incident(oncall: HandHub, recorder: Recorder):
+    oncall.put_schedule("backup", schedule="0 * * * *", limits={"grace": "5m"}, room="ops")
+    put(oncall, "jobs/backup", {"service": "payments"})
+    oncall.clock.set(datetime(2026, 3, 2, 11, 0, tzinfo=UTC))
+    oncall.monitor()
+    found = oncall.client.get("/api/v1/incidents").json()["incidents"]
+    assert [i["dedup_key"] for i in found] == ["job:backup:missed"]
+    assert found[0]["runbook_missing"] is True
+
+
+def test_a_job_rule_for_a_service_that_requires_runbooks_needs_one(
+    oncall: HandHub, recorder: Recorder
+):
+    put(oncall, "services/strict", {"require_runbook": True})
+    response = oncall.client.put("/api/v1/oncall/jobs/nobook", json={"service": "strict"})
+    assert response.status_code == 422 and response.json()["field"] == "job"
+    unknown = oncall.client.put("/api/v1/oncall/jobs/x", json={"service": "p", "events": ["boom"]})
+    assert unknown.status_code == 422 and unknown.json()["field"] == "events"
