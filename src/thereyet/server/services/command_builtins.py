@@ -22,7 +22,6 @@ from ..domain.commands import Caller, CommandError, Policy, parse_template
 from ..domain.runs import RunStatus
 from ..hub import Hub
 from ..store import monitoring as job_store
-from ..store import runs as run_store
 from ..store.runs import RunFilter
 from ..store.writer import Tx
 from .command_config import CommandSpec
@@ -140,8 +139,7 @@ async def start_job(services: Services, job: str) -> str:
             raise CommandError(f"no job named {job!r}", field="job")
         if not row.target:
             raise CommandError(f"job {job!r} has no target the hub can start", field="job")
-        services.schedules._start(tx, row, tx.now)
-        found = run_store.list_runs(tx.conn, RunFilter(job=job), before=None, limit=1)
-        return f"started {job}: run `{found[0].id}`" if found else f"started {job}"
+        run_id = services.schedules.start_in(tx, row, tx.now, trigger="chat")
+        return f"started {job}: run `{run_id}`"
 
     return await services.hub.writer.run(write)

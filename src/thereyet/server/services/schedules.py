@@ -24,6 +24,7 @@ from ..domain.runs import Run, RunStatus
 from ..domain.schedules import Schedule, ScheduleError, parse_duration, parse_schedule, parse_zone
 from ..hub import Hub
 from ..store import monitoring as store
+from ..store import outbox as outbox_store
 from ..store import rooms as room_store
 from ..store import runs as run_store
 from ..store.writer import Tx
@@ -229,15 +230,19 @@ class ScheduleService:
                 due, following = following, schedule.next_after(following)
             if not store.claim_occurrence(tx.conn, row.id, row.due_at, following):
                 continue
-            self._start(tx, row, due)
+            self.start_in(tx, row, due)
             started += 1
         return started
 
-    def _start(self, tx: Tx, row: Any, due: datetime) -> None:
+    def start_in(self, tx: Tx, row: Any, due: datetime, trigger: str = "schedule") -> str:
+        """Within `tx`: create the job's queued run and queue the call to its target.
+
+        Return the run's id. The scheduler uses it for due occurrences; `!run` for
+        starts on demand (trigger "chat")."""
         view, _ = self.runs.create_in(
-            tx, NewRun(job=row.name, status=RunStatus.QUEUED, trigger="schedule")
+            tx, NewRun(job=row.name, status=RunStatus.QUEUED, trigger=trigger)
         )
-        run_id = view["id"]
+        run_id: str = view["id"]
         store.set_run_columns(tx.conn, run_id, due_at=due)
         token, _ = issue(tx.conn, tx.now, name=f"run:{run_id}", scope=Scope.RUN)
         body = {
@@ -249,8 +254,6 @@ class ScheduleService:
             "finish_url": f"/api/v1/runs/{run_id}/finish",
         }
         target = row.target
-        from ..store import outbox as outbox_store
-
         outbox_store.insert_message(
             tx.conn,
             kind="callback",
@@ -269,6 +272,7 @@ class ScheduleService:
             next_attempt_at=max(due, tx.now),
             created_at=tx.now,
         )
+        return run_id
 
     def on_callback_failed(self, tx: Tx, delivery: Delivery, error: str, last: bool) -> None:
         """Record a failed callback on its run; after the last attempt the run fails."""
