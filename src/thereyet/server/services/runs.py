@@ -396,7 +396,8 @@ class RunService:
         """Once committed, tell the run's page (the whole view) and dashboards (a summary)."""
         bus = self.hub.bus
         if run.status.finished:
-            self._histories.pop(run.job, None)
+            # (The job's history is left to expire: a finish every second, as
+            # pings make, would otherwise mean a history query for every run.)
             self._run_rooms.pop(run.id, None)
         if not (bus.has_subscribers(f"run:{run.id}") or bus.has_subscribers("runs")):
             return
