@@ -14,6 +14,7 @@ from .. import __version__
 from .clock import Clock, SystemClock
 from .config import Settings, settings_from_env
 from .hub import Hub
+from .logs import redact_access_log
 from .services import oncall_commands  # noqa: F401  (registers !ack, !resolve, !oncall)
 from .services.command_builtins import Services as CommandServices
 from .services.command_config import CommandFile, commands_path
@@ -54,6 +55,7 @@ from .workers.loop import Worker, WorkerLoop
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or settings_from_env()
     clock = clock or SystemClock()
+    redact_access_log()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
