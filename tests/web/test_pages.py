@@ -183,3 +183,39 @@ def test_the_job_page_shows_its_schedule_and_admins_see_channel_deliveries(web_h
     channels = admin.get("/channels")
     assert channels.status_code == 200 and "ops-mail" in channels.text
     admin.close()
+
+
+def test_incidents_are_listed_and_acknowledged_then_resolved_from_the_page(web_hub, browser_like):
+    api = web_hub.api
+    assert api.put("/api/v1/oncall/services/payments", json={"room": "ops"}).status_code == 200
+    made = api.post(
+        "/api/v1/oncall/integrations",
+        json={"name": "pd", "service": "payments", "kind": "pagerduty"},
+    )
+    assert made.status_code == 201, made.text
+    trigger = {
+        "routing_key": made.json()["token"],
+        "event_action": "trigger",
+        "payload": {"summary": "DiskFull on db-1", "source": "db-1", "severity": "critical"},
+    }
+    assert httpx.post(f"{web_hub.url}/v2/enqueue", json=trigger).status_code == 202
+    [incident] = api.get("/api/v1/incidents").json()["incidents"]
+    sign_in(browser_like, "ana")
+    html = browser_like.get("/incidents").text
+    assert "DiskFull on db-1" in html and "Acknowledge" in html
+    csrf = page_csrf(html)
+    for action, status in (("acknowledge", "acknowledged"), ("resolve", "resolved")):
+        done = browser_like.post(
+            f"/incidents/{incident['id']}",
+            data={"action": action, "csrf": csrf},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303
+        view = api.get(f"/api/v1/incidents/{incident['id']}").json()
+        assert view["status"] == status
+    assert (
+        browser_like.post(
+            f"/incidents/{incident['id']}", data={"action": "resolve", "csrf": "forged"}
+        ).status_code
+        == 403
+    )

@@ -1,0 +1,37 @@
+"""The incidents page: what is open, and acknowledging or resolving it from the web."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from .access import Viewer, check_csrf, signed_in
+from .render import page
+
+router = APIRouter(include_in_schema=False)
+SignedIn = Annotated[Viewer, Depends(signed_in)]
+
+
+@router.get("/incidents", response_class=HTMLResponse)
+def incidents_page(request: Request, viewer: SignedIn, status: str = "") -> HTMLResponse:
+    chosen = status if status in ("triggered", "acknowledged", "resolved") else None
+    found = request.app.state.incidents.list(status=chosen, service=None, limit=200)
+    return page(request, "incidents.html", viewer=viewer, incidents=found, wanted=status)
+
+
+@router.post("/incidents/{incident_id}")
+async def act(
+    request: Request,
+    incident_id: int,
+    viewer: SignedIn,
+    action: Annotated[Literal["acknowledge", "resolve"], Form()],
+    csrf: Annotated[str, Form()],
+) -> Response:
+    check_csrf(request, viewer, csrf)
+    if viewer.read_only:
+        raise HTTPException(403, "viewers may not act on incidents")
+    await request.app.state.incidents.act(incident_id, action, viewer.username or "someone")
+    return RedirectResponse("/incidents", status_code=303)
