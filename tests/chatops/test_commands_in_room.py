@@ -131,7 +131,8 @@ def test_unknown_and_ambiguous_commands_suggest_the_nearest(
     say(client, "ops", "!deplyo web")
     assert "did you mean `!deploy`" in texts(client, "ops")[-1]
     say(client, "ops", "!r web")
-    assert "could be `!release` or `!run`" in texts(client, "ops")[-1]
+    answer = texts(client, "ops")[-1]
+    assert "could be" in answer and "`!release`" in answer and "`!run`" in answer
     say(client, "ops", "!deploy")
     assert "app is missing" in texts(client, "ops")[-1]
 
