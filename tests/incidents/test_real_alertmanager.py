@@ -9,11 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import socket
-import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,14 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from tests.conftest import ADMIN_TOKEN, make_settings
 from tests.incidents.conftest import setup_oncall
 from tests.monitoring.conftest import Recorder
+from tests.servers import ALERTMANAGER, serve, start_alertmanager, wait_for
 from thereyet.server.app import create_app
 
-ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
 pytestmark = pytest.mark.slow
 
 
@@ -39,81 +33,21 @@ class _Api:
         self.client = client
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def served_hub(sqlite_url: str, tmp_path: Path) -> Iterator[httpx.Client]:
-    app = create_app(make_settings(sqlite_url, tmp_path))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "hub did not start"
-        time.sleep(0.01)
-    client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
-    try:
+    with (
+        serve(create_app(make_settings(sqlite_url, tmp_path))) as url,
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as client,
+    ):
         yield client
-    finally:
-        client.close()
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
-def _start_alertmanager(tmp_path: Path, webhook: str, enqueue: str, key: str) -> tuple[Any, str]:
-    config = tmp_path / "am.yml"
-    config.write_text(
-        f"""
-route:
-  receiver: hub
-  group_by: [alertname]
-  group_wait: 2s
-  group_interval: 2s
-  repeat_interval: 1h
-receivers:
-  - name: hub
-    webhook_configs:
-      - url: {webhook}
-        send_resolved: true
-    pagerduty_configs:
-      - url: {enqueue}
-        routing_key: {key}
-        send_resolved: true
-"""
+def _receivers(webhook: str, enqueue: str, key: str) -> str:
+    return (
+        f"    webhook_configs:\n      - url: {webhook}\n        send_resolved: true\n"
+        f"    pagerduty_configs:\n      - url: {enqueue}\n        routing_key: {key}\n"
+        "        send_resolved: true\n"
     )
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            ALERTMANAGER,
-            f"--config.file={config}",
-            f"--storage.path={tmp_path / 'am-data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--cluster.listen-address=",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    return proc, f"http://127.0.0.1:{port}"
-
-
-def _wait_for(check: Any, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting")
 
 
 def _integration(api: httpx.Client, name: str, kind: str) -> str:
@@ -136,12 +70,13 @@ def test_alertmanager_opens_pages_and_resolves_through_webhook_and_pagerduty(
     hook = _integration(api, "am-webhook", "alertmanager")
     pd_key = _integration(api, "am-pagerduty", "pagerduty")
     base = str(api.base_url).rstrip("/")
-    proc, am_url = _start_alertmanager(
-        tmp_path, f"{base}/api/v1/alerts/{hook}/alertmanager", f"{base}/v2/enqueue", pd_key
+    receivers = _receivers(
+        f"{base}/api/v1/alerts/{hook}/alertmanager", f"{base}/v2/enqueue", pd_key
     )
+    proc, am_url = start_alertmanager(tmp_path, receivers)
     am = httpx.Client(base_url=am_url)
     try:
-        _wait_for(lambda: _ready(am))
+        wait_for(lambda: _ready(am))
         alert = {
             "labels": {"alertname": "DiskFull", "instance": "db-1"},
             "annotations": {"summary": "disk 99% full", "runbook_url": "https://wiki/disk"},
@@ -151,7 +86,7 @@ def test_alertmanager_opens_pages_and_resolves_through_webhook_and_pagerduty(
         def incidents() -> list[dict[str, Any]]:
             return list(api.get("/api/v1/incidents").json()["incidents"])
 
-        found = _wait_for(lambda: len(incidents()) == 2 and incidents())
+        found = wait_for(lambda: len(incidents()) == 2 and incidents())
         by_origin = {i["origin"]: i for i in found}
         webhook, pagerduty = by_origin["alertmanager"], by_origin["pagerduty"]
         assert webhook["dedup_key"].startswith("am:")
@@ -161,11 +96,11 @@ def test_alertmanager_opens_pages_and_resolves_through_webhook_and_pagerduty(
         assert pagerduty["dedup_key"] == hashlib.sha256(group_key.encode()).hexdigest()
         assert "DiskFull" in pagerduty["summary"]
         on_call = api.get("/api/v1/oncall/rotations/primary").json()["on_call"]
-        _wait_for(lambda: [r["path"] for r in recorder.requests].count(f"/{on_call}/push") == 2)
+        wait_for(lambda: [r["path"] for r in recorder.requests].count(f"/{on_call}/push") == 2)
 
         alert["endsAt"] = datetime.now(UTC).isoformat()
         assert am.post("/api/v2/alerts", json=[alert]).status_code == 200
-        _wait_for(lambda: all(i["status"] == "resolved" for i in incidents()))
+        wait_for(lambda: all(i["status"] == "resolved" for i in incidents()))
         timeline = api.get(f"/api/v1/incidents/{pagerduty['id']}").json()["timeline"]
         assert [e["kind"] for e in timeline][-1] == "resolved"
     finally:

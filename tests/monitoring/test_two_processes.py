@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,18 +17,12 @@ import pytest
 
 from tests.conftest import ADMIN_TOKEN, _empty_pg
 from tests.monitoring.conftest import Recorder
+from tests.servers import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 JOBS = 6
 EVERY = 2  # seconds
 WATCH = 9  # seconds of schedules firing
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def start_hub(db: str, data_dir: Path, node: str) -> tuple[subprocess.Popen[bytes], str]:

@@ -5,19 +5,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from starlette.testclient import TestClient
 
 from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.servers import serve
 from thereyet.server.app import create_app
 
 PASSWORD = "correct horse battery staple"
@@ -70,28 +67,13 @@ class WebHub:
 def web_hub(tmp_path: Path) -> Iterator[WebHub]:
     """A real hub served by uvicorn on a free port, with an operator and an admin."""
     app = create_app(make_settings(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "hub did not start"
-        time.sleep(0.01)
-    api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
-    add_user(api, "ana", "operator")
-    add_user(api, "boss", "admin")
-    try:
+    with (
+        serve(app) as url,
+        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as api,
+    ):
+        add_user(api, "ana", "operator")
+        add_user(api, "boss", "admin")
         yield WebHub(url, api)
-    finally:
-        api.close()
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 @pytest.fixture(scope="session")
