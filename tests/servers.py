@@ -1,7 +1,9 @@
-"""Real servers for tests: the hub in uvicorn on a free port, and Prometheus Alertmanager."""
+"""Real servers for tests: the hub in uvicorn on a free port, an HTTP recorder that
+stands in for the services the hub calls, and Prometheus Alertmanager."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -9,6 +11,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -78,3 +82,61 @@ def wait_for(check: Callable[[], T | None], timeout: float = 30, every: float = 
             return found
         time.sleep(every)
     raise AssertionError("timed out waiting")
+
+
+@dataclass
+class Recorder:
+    """An HTTP server on 127.0.0.1 that records requests and answers `status`."""
+
+    port: int = 0
+    status: int = 200
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    on_request: Callable[[dict[str, Any]], None] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def bodies(self) -> list[Any]:
+        return [r["json"] for r in self.requests if r["answered"] < 300]
+
+
+@contextmanager
+def recording_server() -> Iterator[Recorder]:
+    """Run a Recorder on a free loopback port for the length of the block."""
+    rec = Recorder()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            raw = self.rfile.read(int(self.headers.get("content-length") or 0))
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = raw.decode(errors="replace")
+            status = rec.status
+            entry = {
+                "path": self.path,
+                "json": body,
+                "headers": dict(self.headers),
+                "answered": status,
+            }
+            rec.requests.append(entry)
+            if rec.on_request is not None and status < 300:
+                rec.on_request(entry)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    rec.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield rec
+    finally:
+        server.shutdown()
+        server.server_close()

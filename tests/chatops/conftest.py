@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
+
+from tests.servers import Recorder, recording_server
 
 
 def make_room(client: TestClient, name: str = "ops") -> None:
@@ -51,46 +49,8 @@ def commands_toml(tmp_path: Path) -> Path:
     return tmp_path / "commands.toml"
 
 
-@dataclass
-class Recorder:
-    port: int = 0
-    status: int = 200
-    requests: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-
 @pytest.fixture
 def recorder() -> Iterator[Recorder]:
     """An HTTP service on 127.0.0.1 that records the JSON it is sent."""
-    rec = Recorder()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-            rec.requests.append(
-                {
-                    "path": self.path,
-                    "json": json.loads(raw or b"null"),
-                    "headers": dict(self.headers),
-                }
-            )
-            self.send_response(rec.status)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b'{"deployed": true}')
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    rec.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with recording_server() as rec:
         yield rec
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -56,7 +56,7 @@ def test_a_bridge_needs_a_known_room_and_channel(client: TestClient):
 def test_run_starts_a_job_through_its_target_like_the_scheduler(
     client: TestClient, recorder: Recorder
 ):
-    target = {"kind": "http", "url": f"{recorder.url}/start", "headers": {}}
+    target = {"kind": "http", "url": f"http://{recorder.url}/start", "headers": {}}
     put = client.put(
         "/api/v1/jobs/nightly-backup/schedule",
         json={"schedule": "every 1d", "target": target, "room": "ops"},

@@ -193,7 +193,7 @@ def test_an_http_action_posts_the_arguments(
 [commands.flip]
 template = "flip {{flag}} {{on:bool=yes}}"
 allow = {{ users = ["admin"] }}
-action = {{ http = "{recorder.url}/flags", headers = {{ X-Key = "k1" }} }}
+action = {{ http = "http://{recorder.url}/flags", headers = {{ X-Key = "k1" }} }}
 """)
     make_room(client)
     say(client, "ops", "!flip dark-mode no")

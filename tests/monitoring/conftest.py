@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.servers import Recorder, recording_server
 from thereyet.server.app import create_app
 from thereyet.server.clock import FakeClock
 from thereyet.server.workers.dispatcher import Dispatcher
@@ -81,61 +79,10 @@ def any_hub(db_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[HandHub]:
 # -- a service that records what it is sent ---------------------------------------------
 
 
-@dataclass
-class Recorder:
-    """An HTTP server on 127.0.0.1 that records requests and answers `status`."""
-
-    port: int = 0
-    status: int = 200
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    on_request: Callable[[dict[str, Any]], None] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def bodies(self) -> list[Any]:
-        return [r["json"] for r in self.requests if r["answered"] < 300]
-
-
 @pytest.fixture
 def recorder() -> Iterator[Recorder]:
-    rec = Recorder()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("content-length") or 0))
-            try:
-                body = json.loads(raw) if raw else None
-            except ValueError:
-                body = raw.decode(errors="replace")
-            status = rec.status
-            entry = {
-                "path": self.path,
-                "json": body,
-                "headers": dict(self.headers),
-                "answered": status,
-            }
-            rec.requests.append(entry)
-            if rec.on_request is not None and status < 300:
-                rec.on_request(entry)
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    rec.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with recording_server() as rec:
         yield rec
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 # -- an SMTP server that keeps what it receives ------------------------------------------
