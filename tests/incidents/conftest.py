@@ -9,7 +9,7 @@ import pytest
 from tests.monitoring.conftest import HandHub, Recorder, any_hub, hub, recorder
 from thereyet.server.workers.escalator import Escalator
 
-__all__ = ["any_hub", "hub", "recorder"]
+__all__ = ["any_hub", "any_oncall", "hub", "recorder"]
 
 
 def escalate(hub: HandHub) -> bool:
@@ -83,3 +83,10 @@ def oncall(hub: HandHub, recorder: Recorder) -> HandHub:
     # The fake clock starts on Monday 2 March 2026 at 09:00 UTC (10:00 in Paris): ana's week.
     setup_oncall(hub, recorder)
     return hub
+
+
+@pytest.fixture
+def any_oncall(any_hub: HandHub, recorder: Recorder) -> HandHub:
+    """The same on SQLite and on PostgreSQL."""
+    setup_oncall(any_hub, recorder)
+    return any_hub

@@ -75,7 +75,9 @@ def test_acknowledging_stops_escalation_and_withdraws_the_pending_sms(
     oncall.clock.advance(hours=2)
     assert not escalate(oncall)
     oncall.dispatch()
-    assert paths(recorder) == ["/ana/push"]  # neither the SMS nor the manager
+    # Neither the SMS nor the manager: only ana's push, then the notice of her acknowledgement.
+    assert paths(recorder) == ["/ana/push", "/ana/push"]
+    assert recorder.requests[1]["json"]["title"].startswith(f"#{incident['id']} acknowledged by")
     timeline = [e["kind"] for e in response.json()["timeline"]]
     assert timeline == ["triggered", "notified", "acknowledged"]
     resolved = oncall.client.post(f"/api/v1/incidents/{incident['id']}/resolve").json()

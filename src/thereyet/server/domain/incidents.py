@@ -169,6 +169,20 @@ def page_text(
     return title, "\n".join(lines)
 
 
+def notice_text(
+    number: int,
+    summary: str,
+    status: IncidentStatus,
+    *,
+    service: str,
+    who: str,
+    link: str,
+) -> tuple[str, str]:
+    """The title and body of the notice sent to those paged when an incident moves on."""
+    title = f"#{number} {status.value} by {who}: {summary}"[:300]
+    return title, f"{summary}\nservice: {service}\n{status.value} by {who}\n{link}"
+
+
 # -- signed one-click links ----------------------------------------------------------
 
 

@@ -161,11 +161,35 @@ class IncidentService:
         withdrawn = 0
         for page in store.pages_of(tx.conn, row.id):
             withdrawn += store.cancel_pending(tx.conn, list(page.outbox_ids))
-        data = {"withdrawn": withdrawn} if withdrawn else {}
-        store.add_event(tx.conn, row.id, tx.now, new.value, actor, data)
         service = oncall_store.by_id(tx.conn, incident_services, row.service_id)
+        told = self._tell_paged(tx, row, service, new, actor)
+        data = {"withdrawn": withdrawn} if withdrawn else {}
+        if told:
+            data["told"] = told
+        store.add_event(tx.conn, row.id, tx.now, new.value, actor, data)
         self._card(tx, service, row, new, actor)
         return True
+
+    def _tell_paged(
+        self, tx: Tx, row: Any, service: Any, status: IncidentStatus, actor: str
+    ) -> int:
+        """Queue one notice of the new status for each channel that carried a page.
+
+        A contact method or channel is told once however many steps paged it;
+        pages withdrawn before they left (and pages that failed for good) reached
+        nobody, so nobody is told through them. Return how many notices were queued.
+        """
+        outbox_ids = [i for page in store.pages_of(tx.conn, row.id) for i in page.outbox_ids]
+        channel_ids = store.paged_channels(tx.conn, outbox_ids)
+        if not channel_ids:
+            return 0
+        link = f"{self.oncall.public_url(tx.conn)}/incidents#incident-{row.id}"
+        title, body = rules.notice_text(
+            row.id, row.summary, status, service=service.name, who=actor, link=link
+        )
+        for channel_id in channel_ids:
+            self._queue(tx, row, service, channel_id, title, body, tx.now, notice=status.value)
+        return len(channel_ids)
 
     # -- escalation -------------------------------------------------------------------------
 
@@ -304,8 +328,20 @@ class IncidentService:
         return f"channel:{channel}"
 
     def _queue(
-        self, tx: Tx, row: Any, service: Any, channel_id: int, title: str, body: str, at: datetime
+        self,
+        tx: Tx,
+        row: Any,
+        service: Any,
+        channel_id: int,
+        title: str,
+        body: str,
+        at: datetime,
+        *,
+        notice: str | None = None,
     ) -> int:
+        payload: dict[str, Any] = {"incident_id": row.id}
+        if notice is not None:
+            payload["notice"] = notice
         return outbox_store.insert_message(
             tx.conn,
             kind="notify",
@@ -315,7 +351,7 @@ class IncidentService:
             run_id=row.run_id,
             title=title,
             body=body,
-            payload={"incident_id": row.id},
+            payload=payload,
             next_attempt_at=at,
             created_at=tx.now,
         )

@@ -145,6 +145,23 @@ def cancel_pending(conn: Connection, outbox_ids: list[int]) -> int:
     return int(result.rowcount)
 
 
+def paged_channels(conn: Connection, outbox_ids: list[int]) -> list[int]:
+    """The channels these page messages went to, or are still going to (not withdrawn or failed)."""
+    if not outbox_ids:
+        return []
+    query = (
+        select(outbox.c.channel_id)
+        .where(
+            outbox.c.id.in_(outbox_ids),
+            outbox.c.status.in_(("sent", "pending")),
+            outbox.c.channel_id.is_not(None),
+        )
+        .distinct()
+        .order_by(outbox.c.channel_id)
+    )
+    return [int(c) for c in conn.execute(query).scalars()]
+
+
 def count_open(conn: Connection) -> int:
     return int(
         conn.execute(select(func.count()).where(incidents.c.open_key.is_not(None))).scalar() or 0
