@@ -54,9 +54,9 @@ class HandHub:
 
 
 def open_hand_hub(
-    db: str, data_dir: Path, clock: FakeClock, node: str = "test-node"
+    db: str, data_dir: Path, clock: FakeClock, node: str = "test-node", **settings: Any
 ) -> Iterator[HandHub]:
-    app = create_app(make_settings(db, data_dir, node=node), clock)
+    app = create_app(make_settings(db, data_dir, node=node, **settings), clock)
     with TestClient(app) as client:
         client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
         hub = HandHub(client, clock, app)

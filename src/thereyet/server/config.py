@@ -38,6 +38,13 @@ class Settings:
     max_attachment_bytes: int = field(
         default=20 * 1024 * 1024, metadata={"doc": "largest attachment"}
     )
+    alert_rate_per_minute: int = field(
+        default=120,
+        metadata={"doc": "inbound alerts one integration may send a minute (0: no limit)"},
+    )
+    alert_burst: int = field(
+        default=60, metadata={"doc": "inbound alerts one integration may send at once"}
+    )
     demo: bool = field(default=False, metadata={"doc": "seed a demo room with simulated runs"})
 
     @property

@@ -39,7 +39,7 @@ class LoginFailed(ServiceError):
 
 
 class TooManyAttempts(ServiceError):
-    """Too many failed logins lately; `retry_after` is in whole seconds."""
+    """Too many failed logins, or alerts, lately; `retry_after` is in whole seconds."""
 
     status = 429
 

@@ -29,6 +29,7 @@ from ..store import outbox as outbox_store
 from ..store import rooms as room_store
 from ..store.tables import escalation_policies, incident_services, jobs, oncall_people, rotations
 from ..store.writer import Tx
+from .alert_limits import AlertLimiter
 from .errors import Forbidden, Invalid, NotFound
 from .oncall import OncallService, hours_of, overrides_of, policy_of, rotation_of
 from .rooms import post_in_rooms
@@ -70,6 +71,8 @@ class IncidentService:
     def __init__(self, hub: Hub, oncall: OncallService) -> None:
         self.hub = hub
         self.oncall = oncall
+        # Inbound alert endpoints spend a token per request before writing anything.
+        self.limiter = AlertLimiter(hub)
 
     # -- opening and changing incidents -------------------------------------------------
 

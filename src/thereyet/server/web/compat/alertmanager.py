@@ -2,7 +2,9 @@
 
 One incident per alert fingerprint, keyed `am:<fingerprint>` and labelled with
 the notification's groupKey; a resolved alert resolves its incident. The whole
-notification is applied in one transaction: all of it or none of it.
+notification is applied in one transaction: all of it or none of it. Each
+notification spends one token of the integration's rate limit (429 with
+Retry-After when none is left; Alertmanager sends it again later).
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ async def alertmanager(token: str, note: Notification, request: Request) -> dict
     if integration is None or integration.kind != "alertmanager":
         raise NotFound("unknown integration token", field="token")
     incidents: IncidentService = request.app.state.incidents
+    incidents.limiter.admit(integration.id, integration.name)
 
     def write(tx: Tx) -> dict[str, list[int]]:
         service = oncall_store.by_id(tx.conn, incident_services, integration.service_id)

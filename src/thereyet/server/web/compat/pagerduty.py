@@ -2,8 +2,9 @@
 
 The answers are PagerDuty's: 202 {"status": "success", "message": "Event processed",
 "dedup_key"} or 400 {"status": "invalid event", "message": "Event object is invalid",
-"errors": [...]}, each error naming the field. The routing key is one of our
-integration tokens (kind "pagerduty").
+"errors": [...]}, each error naming the field, or 429 {"status": "throttle event",
+"message"} with Retry-After when the routing key sends faster than its rate
+limit. The routing key is one of our integration tokens (kind "pagerduty").
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ...domain.incidents import SEVERITIES
-from ...services.errors import ServiceError
+from ...services.errors import ServiceError, TooManyAttempts
 from ...services.incidents import IncidentService, Trigger
 from ...services.oncall import OncallService
 from ...store import oncall as oncall_store
@@ -33,6 +34,17 @@ def _invalid(errors: list[str]) -> JSONResponse:
     return JSONResponse(
         {"status": "invalid event", "message": "Event object is invalid", "errors": errors},
         status_code=400,
+    )
+
+
+def _throttled(exc: TooManyAttempts) -> JSONResponse:
+    return JSONResponse(
+        {
+            "status": "throttle event",
+            "message": "Requests for this service are arriving too quickly. Please retry later.",
+        },
+        status_code=429,
+        headers={"Retry-After": str(exc.retry_after)},
     )
 
 
@@ -138,6 +150,10 @@ async def enqueue(request: Request) -> JSONResponse:
     if integration is None or integration.kind != "pagerduty":
         return _invalid(["'routing_key' is not a known integration key"])
     incidents: IncidentService = request.app.state.incidents
+    try:
+        incidents.limiter.admit(integration.id, integration.name)
+    except TooManyAttempts as exc:
+        return _throttled(exc)
     action = body["event_action"]
 
     def write(tx: Tx) -> str:
