@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -44,6 +46,11 @@ class Bus:
     def __init__(self) -> None:
         self._subs: dict[str, set[Subscription]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        # Messages from other threads wait here; one wake-up of the loop delivers
+        # all that came meanwhile (a writer's group publishes many at once).
+        self._inbox: deque[Message] = deque()
+        self._wake_lock = threading.Lock()
+        self._wake_pending = False
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -76,9 +83,21 @@ class Bus:
             running = None
         if running is loop:
             self._deliver(topic, data)
-        else:
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(self._deliver, topic, data)
+            return
+        self._inbox.append((topic, data))
+        with self._wake_lock:
+            if self._wake_pending:
+                return
+            self._wake_pending = True
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        with self._wake_lock:
+            self._wake_pending = False
+        inbox = self._inbox
+        while inbox:
+            self._deliver(*inbox.popleft())
 
     def _deliver(self, topic: str, data: dict[str, Any]) -> None:
         for sub in list(self._subs.get(topic, ())):

@@ -50,6 +50,14 @@ StatusHook = Callable[[Tx, Run, list[int], RunStatus | None], None]
 
 
 @dataclass(frozen=True)
+class _Kept:
+    """A running run as last committed, and the version of its row then."""
+
+    run: Run
+    version: int
+
+
+@dataclass(frozen=True)
 class BatchResult:
     accepted: int
     duplicates: int
@@ -65,6 +73,9 @@ class RunService:
         self.status_hooks: list[StatusHook] = []
         self._histories: dict[str, tuple[float, list[float]]] = {}
         self._run_rooms: dict[str, tuple[list[int], list[str]]] = {}
+        # Running runs as last committed, so that a report need not read the whole
+        # row (a log tail may be 64 KiB) nor write it back: see _load_for_write.
+        self._kept: dict[str, _Kept] = {}
 
     # -- writes ---------------------------------------------------------------
 
@@ -114,14 +125,21 @@ class RunService:
 
     def _report(self, tx: Tx, who: Principal, run_id: str, events: Sequence[Event]) -> BatchResult:
         conn = tx.conn
-        run, room_ids = self._load_for_write(conn, who, run_id)
-        unique = list({e.id: e for e in reversed(events)}.values())[::-1]
-        known = store.known_event_ids(conn, run_id, [e.id for e in unique])
-        new = [e for e in unique if e.id not in known]
+        run, room_ids = self._load_for_write(tx, who, run_id)
+        if len(events) == 1:  # what an SDK sends most: one statement, not two
+            event = events[0]
+            fresh = isinstance(event, Heartbeat) or store.insert_new_event(
+                conn, _event_row(run_id, event)
+            )
+            new = list(events) if fresh else []
+        else:
+            unique = list({e.id: e for e in reversed(events)}.values())[::-1]
+            known = store.known_event_ids(conn, run_id, [e.id for e in unique])
+            new = [e for e in unique if e.id not in known]
+            store.insert_events(
+                conn, [_event_row(run_id, e) for e in new if not isinstance(e, Heartbeat)]
+            )
         applied = apply_events(run, new, tx.now)
-        store.insert_events(
-            conn, [_event_row(run_id, e) for e in new if not isinstance(e, Heartbeat)]
-        )
         if applied.started or applied.resumed:
             was = RunStatus.LOST if applied.resumed else RunStatus.QUEUED
             self._status_changed(tx, run, room_ids, was)
@@ -135,7 +153,7 @@ class RunService:
                 body=note.text,
                 data={"run_id": run.id, "job": run.job},
             )
-        store.save_run(conn, run, tx.now)
+        self._save(tx, run)
         self._publish(tx, run)
         return BatchResult(len(new), len(events) - len(new), run.status)
 
@@ -153,7 +171,7 @@ class RunService:
 
         def write(tx: Tx) -> dict[str, Any]:
             if finish_id and store.finish_id(tx.conn, run_id) == finish_id:
-                run, _ = self._load_for_write(tx.conn, who, run_id)
+                run, _ = self._load_for_write(tx, who, run_id)
                 return self._view(tx.conn, run, tx.now)
             run = self.finish_in(
                 tx, who, run_id, status, exit_code=exit_code, error=error, finish_id=finish_id
@@ -175,7 +193,7 @@ class RunService:
         check_attachment(content, self.hub.settings.max_attachment_bytes)
 
         def write(tx: Tx) -> dict[str, Any]:
-            run, room_ids = self._load_for_write(tx.conn, who, run_id)
+            run, room_ids = self._load_for_write(tx, who, run_id)
             attachment_id = stable_id(f"run:{run_id}", client_id) if client_id else None
             if attachment_id and (found := attachment_store.get_attachment(tx.conn, attachment_id)):
                 return attachment_view(found)
@@ -275,18 +293,55 @@ class RunService:
 
     # -- shared steps -----------------------------------------------------------
 
-    def _load_for_write(
-        self, conn: Connection, who: Principal, run_id: str
-    ) -> tuple[Run, list[int]]:
-        run = store.load_run(conn, run_id)
-        if run is None:
+    def _load_for_write(self, tx: Tx, who: Principal, run_id: str) -> tuple[Run, list[int]]:
+        """The run to change (a copy of its kept state, if its row has not changed since)
+        and its room ids; NotFound or Forbidden unless `who` may report to it.
+
+        Save what changed with _save. A run is kept only once its state is committed,
+        so a rolled-back change never lingers here."""
+        conn = tx.conn
+        version = store.run_version(conn, run_id)
+        if version is None:
             raise NotFound(f"no run with id {run_id!r}")
+        kept = self._kept.get(run_id)
+        if kept is None or kept.version != version:
+            loaded = store.load_run_version(conn, run_id)
+            if loaded is None:
+                raise NotFound(f"no run with id {run_id!r}")
+            kept = _Kept(*loaded)
+            self._keep_after_commit(tx, kept)
+        tx.memo[run_id] = kept
+        run = dataclasses.replace(kept.run, stats=dict(kept.run.stats))
         room_ids, rooms = self._rooms_of(conn, run_id)
         if not who.may_write_run(run.job, rooms, run.id):
             if who.may_read_run(run.job, rooms, run.id):
                 raise Forbidden(f"this token may not report to run {run_id!r}")
             raise NotFound(f"no run with id {run_id!r}")
         return run, room_ids
+
+    def _save(self, tx: Tx, run: Run, **extra: Any) -> None:
+        """Write what changed of a run read with _load_for_write (all of it, with `extra`)."""
+        kept: _Kept = tx.memo[run.id]
+        if extra:
+            store.save_run(tx.conn, run, tx.now, **extra)
+        else:
+            changed = [f for f in store.RUN_FIELDS if getattr(run, f) != getattr(kept.run, f)]
+            if not changed:
+                return
+            store.update_run(tx.conn, run, changed, tx.now)
+        kept = tx.memo[run.id] = _Kept(run, kept.version + 1)
+        self._keep_after_commit(tx, kept)
+
+    def _keep_after_commit(self, tx: Tx, kept: _Kept) -> None:
+        def keep() -> None:
+            if kept.run.status.finished:
+                self._kept.pop(kept.run.id, None)
+                return
+            if len(self._kept) > 50_000:
+                self._kept.clear()
+            self._kept[kept.run.id] = kept
+
+        tx.after_commit(keep)
 
     def _rooms_of(self, conn: Connection, run_id: str) -> tuple[list[int], list[str]]:
         """A run's rooms (ids, names). They are set when the run is made and never change,
@@ -352,7 +407,7 @@ class RunService:
         finish_id: str | None = None,
     ) -> Run:
         """End a run within `tx`; Conflict if it has already ended."""
-        run, room_ids = self._load_for_write(tx.conn, who, run_id)
+        run, room_ids = self._load_for_write(tx, who, run_id)
         try:
             check_move(run.status, status)
         except TransitionError as exc:
@@ -363,7 +418,7 @@ class RunService:
             run.started_at = run.started_at or run.created_at
         run.exit_code = exit_code
         run.error = error[:MAX_ERROR_CHARS] if error else None
-        store.save_run(tx.conn, run, tx.now, finish_id=finish_id)
+        self._save(tx, run, finish_id=finish_id)
         self._status_changed(tx, run, room_ids, was)
         self._publish(tx, run)
         return run

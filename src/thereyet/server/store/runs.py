@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, bindparam, exists, func, insert, or_, s
 from ..domain.runs import Run, RunStatus
 from .tables import jobs, rooms, run_events, run_rooms, runs
 
-_RUN_FIELDS = [
+RUN_FIELDS = [
     "status",
     "host",
     "pid",
@@ -36,7 +36,7 @@ _RUN_FIELDS = [
 
 
 def _to_run(row: Any, job_name: str) -> Run:
-    values = {name: getattr(row, name) for name in _RUN_FIELDS}
+    values = {name: getattr(row, name) for name in RUN_FIELDS}
     values["status"] = RunStatus(values["status"])
     return Run(id=row.id, job=job_name, created_at=row.created_at, **values)
 
@@ -51,7 +51,12 @@ _LOAD_RUN = _run_select().where(runs.c.id == bindparam("p_run_id"))
 _SAVE_RUN = (
     update(runs)
     .where(runs.c.id == bindparam("p_run_id"))
-    .values({name: bindparam(f"v_{name}") for name in [*_RUN_FIELDS, "updated_at"]})
+    .values(
+        {
+            **{name: bindparam(f"v_{name}") for name in [*RUN_FIELDS, "updated_at"]},
+            "version": runs.c.version + 1,
+        }
+    )
 )
 _ROOMS_OF_RUN = (
     select(rooms.c.id, rooms.c.name)
@@ -66,6 +71,71 @@ def load_run(conn: Connection, run_id: str) -> Run | None:
     return _to_run(row, row.job_name) if row else None
 
 
+def load_run_version(conn: Connection, run_id: str) -> tuple[Run, int] | None:
+    """The run and the version of its row (see run_version)."""
+    row = conn.execute(_LOAD_RUN, {"p_run_id": run_id}).first()
+    return (_to_run(row, row.job_name), row.version) if row else None
+
+
+def run_version(conn: Connection, run_id: str) -> int | None:
+    """The version of a run's row, which every change raises; None if there is no such run.
+
+    On PostgreSQL the row is locked until the transaction ends, so that what the
+    caller then writes cannot race another hub's change of the same run."""
+    if conn.dialect.name == "postgresql":
+        query = "SELECT version FROM runs WHERE id = %s FOR UPDATE"
+    else:
+        query = "SELECT version FROM runs WHERE id = ?"
+    version: int | None = conn.exec_driver_sql(query, (run_id,)).scalar()
+    return version
+
+
+def update_run(conn: Connection, run: Run, fields: Sequence[str], now: datetime) -> None:
+    """Write only `fields` of the run (and raise its version): the ingestion path's save.
+
+    A progress report changes four or five columns; writing all of them would
+    also re-encode the stats and a log tail of up to 64 KiB every time."""
+    postgres = conn.dialect.name == "postgresql"
+    key = (postgres, tuple(fields))
+    statement = _UPDATES.get(key)
+    if statement is None:
+        if not set(fields) <= _FIELD_SET:
+            raise ValueError(f"not run fields: {sorted(set(fields) - _FIELD_SET)}")
+        mark = "%s" if postgres else "?"
+        sets = [f"{_quoted(name)} = {_placeholder(name, mark, postgres)}" for name in fields]
+        sets += [f"updated_at = {mark}", "version = version + 1"]
+        statement = _UPDATES[key] = f"UPDATE runs SET {', '.join(sets)} WHERE id = {mark}"  # noqa: S608 (names checked above)
+    bind_ts = _utc if postgres else _sqlite_datetime
+    params = [_bind_field(name, getattr(run, name), bind_ts) for name in fields]
+    conn.exec_driver_sql(statement, (*params, bind_ts(now), run.id))
+
+
+_UPDATES: dict[tuple[bool, tuple[str, ...]], str] = {}
+_FIELD_SET = frozenset(RUN_FIELDS)
+_JSON_FIELDS = frozenset({"stats", "log_tail"})
+_TIME_FIELDS = frozenset({"started_at", "finished_at", "progress_at", "heartbeat_at"})
+
+
+def _quoted(name: str) -> str:
+    return '"user"' if name == "user" else name  # a reserved word on PostgreSQL
+
+
+def _placeholder(name: str, mark: str, postgres: bool) -> str:
+    return f"CAST({mark} AS JSONB)" if postgres and name in _JSON_FIELDS else mark
+
+
+def _bind_field(name: str, value: Any, bind_ts: Any) -> Any:
+    if value is None:
+        return None
+    if name in _TIME_FIELDS:
+        return bind_ts(value)
+    if name in _JSON_FIELDS:
+        return json.dumps(value)
+    if name == "status":
+        return value.value
+    return value
+
+
 def rooms_of_run(conn: Connection, run_id: str) -> tuple[list[int], list[str]]:
     """The ids and names of the rooms a run posts to, by name."""
     found = conn.execute(_ROOMS_OF_RUN, {"p_run_id": run_id}).all()
@@ -77,7 +147,7 @@ def finish_id(conn: Connection, run_id: str) -> str | None:
 
 
 def insert_run(conn: Connection, run: Run, job_id: int, now: datetime) -> None:
-    values = {name: getattr(run, name) for name in _RUN_FIELDS}
+    values = {name: getattr(run, name) for name in RUN_FIELDS}
     values["status"] = run.status.value
     conn.execute(
         insert(runs).values(
@@ -87,11 +157,13 @@ def insert_run(conn: Connection, run: Run, job_id: int, now: datetime) -> None:
 
 
 def save_run(conn: Connection, run: Run, now: datetime, **extra: Any) -> None:
-    values = {name: getattr(run, name) for name in _RUN_FIELDS}
+    values = {name: getattr(run, name) for name in RUN_FIELDS}
     values["status"] = run.status.value
     if extra:
         statement = update(runs).where(runs.c.id == run.id)
-        conn.execute(statement.values(updated_at=now, **values, **extra))
+        conn.execute(
+            statement.values(updated_at=now, version=runs.c.version + 1, **values, **extra)
+        )
         return
     params = {f"v_{name}": value for name, value in values.items()}
     conn.execute(_SAVE_RUN, {**params, "v_updated_at": now, "p_run_id": run.id})
@@ -149,6 +221,18 @@ _SQLITE_INSERT_EVENTS = _INSERT_EVENTS.format(values="?, ?, ?, ?, ?")
 _PG_INSERT_EVENTS = _INSERT_EVENTS.format(values="%s, %s, %s, %s, CAST(%s AS JSONB)")
 
 
+def insert_new_event(conn: Connection, row: dict[str, Any]) -> bool:
+    """Append one event (as insert_events); False if the run already had its id."""
+    postgres = conn.dialect.name == "postgresql"
+    params = _event_params(row, _utc if postgres else _sqlite_datetime)
+    result = conn.exec_driver_sql(_PG_INSERT_EVENTS if postgres else _SQLITE_INSERT_EVENTS, params)
+    return bool(result.rowcount == 1)
+
+
+def _event_params(r: dict[str, Any], bind_ts: Any) -> tuple[Any, ...]:
+    return (r["run_id"], r["event_id"], r["kind"], bind_ts(r["ts"]), json.dumps(r["data"]))
+
+
 def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Append events; an event id the run already has is skipped, never doubled.
 
@@ -161,10 +245,7 @@ def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
         return
     postgres = conn.dialect.name == "postgresql"
     bind_ts = _utc if postgres else _sqlite_datetime
-    params = [
-        (r["run_id"], r["event_id"], r["kind"], bind_ts(r["ts"]), json.dumps(r["data"]))
-        for r in rows
-    ]
+    params = [_event_params(r, bind_ts) for r in rows]
     conn.exec_driver_sql(_PG_INSERT_EVENTS if postgres else _SQLITE_INSERT_EVENTS, params)
 
 

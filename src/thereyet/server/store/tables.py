@@ -85,6 +85,9 @@ runs = Table(
     Column("error", Text),
     Column("finish_id", String(128)),
     Column("node", String(255)),
+    # Raised by every change of the run's row: a hub that keeps a running run in
+    # memory checks it before trusting its copy (another hub may have written).
+    Column("version", Integer, nullable=False, server_default="0"),
     Index("ix_runs_job_created", "job_id", "created_at"),
     Index("ix_runs_status", "status"),
     Index("ix_runs_created", "created_at"),
