@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import update
-
 from tests.incidents.conftest import paths, put
 from tests.monitoring.conftest import HandHub, Recorder
-from thereyet.server.store.tables import jobs
 
 
 def set_runbook(hub: HandHub, job: str, url: str) -> None:
-    hub.app.state.hub.writer.run_sync(
-        lambda tx: tx.conn.execute(update(jobs).where(jobs.c.name == job).values(runbook_url=url))
-    )
+    response = hub.client.patch(f"/api/v1/jobs/{job}", json={"runbook_url": url})
+    assert response.status_code == 200, response.text
 
 
 def fail(hub: HandHub, job: str) -> str:
@@ -70,3 +66,21 @@ def test_a_job_rule_for_a_service_that_requires_runbooks_needs_one(
     assert response.status_code == 422 and response.json()["field"] == "job"
     unknown = oncall.client.put("/api/v1/oncall/jobs/x", json={"service": "p", "events": ["boom"]})
     assert unknown.status_code == 422 and unknown.json()["field"] == "events"
+
+
+def test_a_job_given_a_runbook_by_the_api_may_page_a_strict_service(
+    oncall: HandHub, recorder: Recorder
+):
+    put(oncall, "services/strict", {"room": "ops", "policy": "default", "require_runbook": True})
+    made = oncall.client.post("/api/v1/jobs", json={"name": "ledger"})
+    assert made.status_code == 201, made.text
+    refused = oncall.client.put("/api/v1/oncall/jobs/ledger", json={"service": "strict"})
+    assert refused.status_code == 422 and refused.json()["field"] == "job"
+    set_runbook(oncall, "ledger", "https://wiki.example.com/ledger")
+    put(oncall, "jobs/ledger", {"service": "strict", "events": ["failed"]})
+    fail(oncall, "ledger")
+    [incident] = oncall.client.get("/api/v1/incidents").json()["incidents"]
+    assert incident["runbook_url"] == "https://wiki.example.com/ledger"
+    assert incident["runbook_missing"] is False
+    oncall.dispatch()
+    assert "runbook: https://wiki.example.com/ledger" in recorder.requests[0]["json"]["message"]

@@ -1,16 +1,69 @@
-"""Jobs: the named kinds of work runs belong to."""
+"""Jobs: the named kinds of work runs belong to.
+
+A job is made by its first run, or beforehand with `create`; `update` sets
+what a person reads about it: its title, description and runbook link (which
+incidents opened for the job carry).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..domain.access import Principal
 from ..domain.eta import typical_duration
 from ..hub import Hub
+from ..store import monitoring as job_store
 from ..store import rooms as store
 from ..store import runs as run_store
-from .errors import NotFound
+from ..store.writer import Tx
+from .errors import Conflict, Invalid, NotFound
+from .rooms import check_name
 from .views import iso
+
+MAX_TITLE = 200
+MAX_URL = 2000
+
+
+@dataclass(frozen=True)
+class JobChanges:
+    """What a caller set; a field left out (None in `given`) stays as it is."""
+
+    given: frozenset[str]
+    title: str | None = None
+    description: str | None = None
+    runbook_url: str | None = None  # None with "runbook_url" in given: remove it
+
+
+def check_runbook_url(url: str, field: str = "runbook_url") -> str:
+    """An absolute http(s) URL of at most MAX_URL characters, else Invalid naming `field`."""
+    if len(url) > MAX_URL:
+        raise Invalid(f"{field} must be at most {MAX_URL} characters", field=field)
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise Invalid(f"{field} is not a valid URL ({exc})", field=field) from exc
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise Invalid(f"{field} must be an http:// or https:// URL with a host", field=field)
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        raise Invalid(f"{field} must not contain spaces or control characters", field=field)
+    return url
+
+
+def _values(changes: JobChanges) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if "title" in changes.given:
+        title = (changes.title or "").strip()
+        if not title or len(title) > MAX_TITLE:
+            raise Invalid(f"title must be 1-{MAX_TITLE} characters", field="title")
+        values["title"] = title
+    if "description" in changes.given:
+        values["description"] = changes.description or ""
+    if "runbook_url" in changes.given:
+        url = changes.runbook_url
+        values["runbook_url"] = check_runbook_url(url) if url else None
+    return values
 
 
 class JobService:
@@ -38,6 +91,40 @@ class JobService:
         view["typical_duration"] = None if typical is None else round(typical, 1)
         view["recent_durations"] = [round(d, 1) for d in durations]
         return view
+
+    async def create(self, name: str, changes: JobChanges) -> dict[str, Any]:
+        """Make a job before its first run; Conflict if one has that name."""
+        check_name(name, "name")
+        values = _values(changes)
+
+        def write(tx: Tx) -> dict[str, Any]:
+            if store.job_id(tx.conn, name) is not None:
+                raise Conflict(f"job {name!r} already exists", field="name")
+            job_id = store.ensure_job(tx.conn, name, tx.now)
+            if values:
+                job_store.update_job(tx.conn, job_id, **values)
+            return _written_view(tx, name)
+
+        return await self.hub.writer.run(write)
+
+    async def update(self, name: str, changes: JobChanges) -> dict[str, Any]:
+        """Change a job's title, description or runbook link; NotFound if there is no such job."""
+        values = _values(changes)
+
+        def write(tx: Tx) -> dict[str, Any]:
+            job_id = store.job_id(tx.conn, name)
+            if job_id is None:
+                raise NotFound(f"no job named {name!r}")
+            if values:
+                job_store.update_job(tx.conn, job_id, **values)
+            return _written_view(tx, name)
+
+        return await self.hub.writer.run(write)
+
+
+def _written_view(tx: Tx, name: str) -> dict[str, Any]:
+    [row] = store.list_jobs(tx.conn, frozenset({name}))
+    return _job_view(row, store.job_rooms_by_job(tx.conn).get(row.id, []))
 
 
 def _job_view(row: Any, rooms: list[str]) -> dict[str, Any]:

@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from ...domain.access import Scope
-from ...services.jobs import JobService
+from ...services.jobs import JobChanges, JobService
 from ...services.runs import RunService
 from ...services.tokens import TokenService
 from ..auth import Admin, Reader
 from .runs import attachment_response
-from .schemas import TokenIn
+from .schemas import JobIn, JobPatch, TokenIn
 
 router = APIRouter()
 
@@ -43,6 +43,26 @@ def list_jobs(who: Reader, request: Request) -> dict[str, Any]:
 def get_job(name: str, who: Reader, request: Request) -> dict[str, Any]:
     jobs: JobService = request.app.state.jobs
     return jobs.get(who, name)
+
+
+def _changes(body: JobPatch) -> JobChanges:
+    given = frozenset(body.model_fields_set - {"name"})
+    return JobChanges(
+        given=given, title=body.title, description=body.description, runbook_url=body.runbook_url
+    )
+
+
+@router.post("/jobs", tags=["jobs"], status_code=201, summary="Make a job before its first run")
+async def create_job(body: JobIn, who: Admin, request: Request) -> dict[str, Any]:
+    jobs: JobService = request.app.state.jobs
+    return await jobs.create(body.name, _changes(body))
+
+
+@router.patch("/jobs/{name}", tags=["jobs"], summary="Set a job's title, description, runbook")
+async def update_job(name: str, body: JobPatch, who: Admin, request: Request) -> dict[str, Any]:
+    """Fields left out stay as they are; "runbook_url": null removes the runbook link."""
+    jobs: JobService = request.app.state.jobs
+    return await jobs.update(name, _changes(body))
 
 
 @router.get("/attachments/{attachment_id}", tags=["runs"], summary="An attachment's content")

@@ -190,3 +190,15 @@ class TokenIn(Body):
     scope: Literal["admin", "read", "ingest"]
     jobs: Annotated[list[Name], Field(max_length=100)] = []
     rooms: Annotated[list[Name], Field(max_length=100)] = []
+
+
+class JobPatch(Body):
+    """What may be set on a job; a field left out stays as it is ("runbook_url": null removes it)."""
+
+    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    description: Annotated[str, Field(max_length=20_000)] | None = None
+    runbook_url: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class JobIn(JobPatch):
+    name: Name
