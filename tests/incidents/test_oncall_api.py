@@ -6,8 +6,11 @@ import csv
 import io
 from urllib.parse import urlsplit
 
+import pytest
+
 from tests.incidents.conftest import put
 from tests.monitoring.conftest import HandHub, Recorder
+from thereyet.server.services.errors import Conflict
 
 
 def test_bad_definitions_name_the_field(oncall: HandHub, recorder: Recorder):
@@ -141,3 +144,48 @@ def test_integrations_and_services_are_listed_without_tokens(oncall: HandHub, re
     people = oncall.client.get("/api/v1/oncall/people/ana").json()
     assert people["contact_methods"][0]["url"].startswith("json://127.0.0.1")
     assert "/ana/push" not in people["contact_methods"][0]["url"]  # never the whole URL
+
+
+def test_contact_methods_are_listed_among_channels_with_delivery_status_and_no_secrets(
+    any_oncall: HandHub, recorder: Recorder
+):
+    hub = any_oncall
+    secret_url = f"json://pager:s3cret@{recorder.url}/cy/push?token=t0ps3cret"
+    cy = {"timezone": "UTC", "contact_methods": [{"name": "push", "url": secret_url}]}
+    put(hub, "people/cy", cy)
+    made = hub.client.post("/api/v1/channels", json={"name": "ops-chat", "url": secret_url})
+    assert made.status_code == 201, made.text
+    assert made.json()["kind"] == "channel" and made.json()["person"] is None
+    response = hub.client.post("/api/v1/incidents", json={"service": "payments", "summary": "x"})
+    assert response.status_code == 201, response.text
+    hub.dispatch()  # ana's push is sent now, her SMS waits five minutes
+
+    channels = {c["name"]: c for c in hub.client.get("/api/v1/channels").json()["channels"]}
+    assert sorted(channels) == [
+        "@ana/push",
+        "@ana/sms",
+        "@bo/push",
+        "@bo/sms",
+        "@boss/push",
+        "@boss/sms",
+        "@cy/push",
+        "ops-chat",
+    ]
+    ana = channels["@ana/push"]
+    assert (ana["kind"], ana["person"], ana["method"]) == ("contact", "ana", "push")
+    assert (ana["sent"], ana["pending"], ana["failed"]) == (1, 0, 0)
+    assert ana["last_sent_at"] == "2026-03-02T09:00:00Z"
+    assert (channels["@ana/sms"]["sent"], channels["@ana/sms"]["pending"]) == (0, 1)
+    assert channels["ops-chat"]["kind"] == "channel" and channels["ops-chat"]["method"] is None
+    for name in ("@cy/push", "ops-chat"):
+        assert channels[name]["url"] == f"json://{recorder.url}/…"
+    assert "s3cret" not in str(channels) and "pager" not in str(channels)
+
+
+def test_a_contact_method_is_changed_with_its_person_not_removed_as_a_channel(
+    oncall: HandHub, recorder: Recorder
+):
+    with pytest.raises(Conflict, match="ana's contact method 'push'"):
+        oncall.call(oncall.app.state.notifications.delete_channel, "@ana/push")
+    names = [c["name"] for c in oncall.client.get("/api/v1/channels").json()["channels"]]
+    assert "@ana/push" in names

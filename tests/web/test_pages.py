@@ -174,6 +174,8 @@ def test_the_job_page_shows_its_schedule_and_admins_see_channel_deliveries(web_h
     web_hub.api.post(
         "/api/v1/channels", json={"name": "ops-mail", "url": "json://127.0.0.1:9/hook"}
     )
+    cy = {"timezone": "UTC", "contact_methods": [{"name": "push", "url": "json://u:pw@h:9/x"}]}
+    assert web_hub.api.put("/api/v1/oncall/people/cy", json=cy).status_code == 200
     sign_in(browser_like, "ana")
     html = browser_like.get("/jobs/nightly").text
     assert "30 2 * * *" in html and "Europe/Paris" in html and "10m" in html
@@ -182,6 +184,8 @@ def test_the_job_page_shows_its_schedule_and_admins_see_channel_deliveries(web_h
     sign_in(admin, "boss")
     channels = admin.get("/channels")
     assert channels.status_code == 200 and "ops-mail" in channels.text
+    assert '@cy/push <span class="badge">contact method</span>' in channels.text
+    assert "pw@" not in channels.text
     admin.close()
 
 

@@ -152,7 +152,7 @@ class NotificationService:
             if store.channel_by_name(tx.conn, name) is not None:
                 raise Conflict(f"channel {name!r} already exists", field="name")
             store.insert_channel(tx.conn, name, url, tx.now)
-            return _channel_view(store.channel_by_name(tx.conn, name), {})
+            return _channel_view(store.list_channels(tx.conn, name)[0], {})
 
         return await self.hub.writer.run(write)
 
@@ -161,6 +161,13 @@ class NotificationService:
             row = store.channel_by_name(tx.conn, name)
             if row is None:
                 raise NotFound(f"no channel named {name!r}")
+            contact = store.contact_of(tx.conn, row.id)
+            if contact is not None:
+                raise Conflict(
+                    f"channel {name!r} is {contact.person}'s contact method {contact.method!r}: "
+                    f"change it with PUT /api/v1/oncall/people/{contact.person}",
+                    field="name",
+                )
             store.delete_channel(tx.conn, row.id)
 
         await self.hub.writer.run(write)
@@ -302,8 +309,12 @@ def _check_apprise_url(url: str) -> None:
 
 
 def _channel_view(row: Any, stats: dict[str, Any]) -> dict[str, Any]:
+    """A channel as shown: a named channel, or a person's contact method (`@person/method`)."""
     return {
         "name": row.name,
+        "kind": "contact" if row.person is not None else "channel",
+        "person": row.person,
+        "method": row.method,
         "url": url_hint(row.url),
         "created_at": iso(row.created_at),
         "disabled": row.disabled_at is not None,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
-from .tables import channels, outbox, routes
+from .tables import channels, contact_methods, oncall_people, outbox, routes
 
 PENDING = "pending"
 SENT = "sent"
@@ -36,8 +36,31 @@ def channel_by_id(conn: Connection, channel_id: int) -> Any:
     return conn.execute(select(channels).where(channels.c.id == channel_id)).first()
 
 
-def list_channels(conn: Connection) -> list[Any]:
-    return list(conn.execute(select(channels).order_by(channels.c.name)))
+def list_channels(conn: Connection, name: str | None = None) -> list[Any]:
+    """Every channel (or the one named), with the person and method name when it is
+    someone's contact method."""
+    query = (
+        select(
+            channels,
+            oncall_people.c.name.label("person"),
+            contact_methods.c.name.label("method"),
+        )
+        .outerjoin(contact_methods, contact_methods.c.channel_id == channels.c.id)
+        .outerjoin(oncall_people, oncall_people.c.id == contact_methods.c.person_id)
+    )
+    if name is not None:
+        query = query.where(channels.c.name == name)
+    return list(conn.execute(query.order_by(channels.c.name)))
+
+
+def contact_of(conn: Connection, channel_id: int) -> Any:
+    """The person and method a channel delivers for, or None for a named channel."""
+    query = (
+        select(oncall_people.c.name.label("person"), contact_methods.c.name.label("method"))
+        .join(oncall_people, oncall_people.c.id == contact_methods.c.person_id)
+        .where(contact_methods.c.channel_id == channel_id)
+    )
+    return conn.execute(query).first()
 
 
 def delete_channel(conn: Connection, channel_id: int) -> None:
