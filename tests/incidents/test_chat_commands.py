@@ -29,10 +29,14 @@ def test_oncall_ack_and_resolve_from_the_room(oncall: HandHub, recorder: Recorde
     [incident] = oncall.client.get("/api/v1/incidents").json()["incidents"]
     number = incident["id"]
 
+    oncall.dispatch()
     assert "primary: ana" in say_and_wait(oncall, "!oncall", "primary:")
     assert "acknowledged" in say_and_wait(oncall, f"!ack {number}", f"incident {number}")
     view = oncall.client.get(f"/api/v1/incidents/{number}").json()
     assert view["status"] == "acknowledged" and view["acknowledged_by"] == "admin"
+    oncall.dispatch()  # ana, paged, is told who acknowledged
+    told = [(r["path"], r["json"]["title"]) for r in recorder.requests[1:]]
+    assert told == [("/ana/push", f"#{number} acknowledged by admin: DiskFull on db-1")]
     assert "resolved" in say_and_wait(oncall, f"!resolve {number}", f"incident {number} is res")
     assert oncall.client.get(f"/api/v1/incidents/{number}").json()["status"] == "resolved"
     help_text = say_and_wait(oncall, "!help", "Commands you may run here")
