@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.monitoring.conftest import HandHub, Recorder, SmtpSink
 
 
@@ -120,3 +122,25 @@ def test_bad_channels_and_routes_are_refused_with_the_field(hub: HandHub):
     assert hub.client.delete(f"/api/v1/routes/{route['id']}").status_code == 204
     assert hub.client.delete("/api/v1/channels/x").status_code == 204
     assert hub.client.get("/api/v1/channels").json()["channels"] == []
+
+
+@pytest.mark.parametrize(
+    "url,shown",
+    [
+        ("json://127.0.0.1:8080/hook?token=x", "json://127.0.0.1:8080/…"),
+        ("mailtos://ana:pw@mail.example.com?to=ops@example.com", "mailtos://mail.example.com/…"),
+        ("ntfys://ntfy.sh/ana-pages", "ntfys://ntfy.sh/…"),
+        ("json://[::1]:9000/hook", "json://[::1]:9000/…"),
+        # Apprise puts tokens where a host goes for many services: those are hidden too.
+        ("tgram://123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw/12345", "tgram://…"),
+        ("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#ops", "slack://…"),
+        ("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", "discord://…"),
+        ("ntfy://ana-pages", "ntfy://…"),
+    ],
+)
+def test_channel_urls_are_shown_without_their_secrets(hub: HandHub, url: str, shown: str):
+    made = hub.client.post("/api/v1/channels", json={"name": "somewhere", "url": url})
+    assert made.status_code == 201, made.text
+    assert made.json()["url"] == shown
+    [listed] = hub.client.get("/api/v1/channels").json()["channels"]
+    assert listed["url"] == shown

@@ -8,6 +8,7 @@ at least once: a row is marked sent only after its channel accepted it.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ MAX_ATTEMPTS = {"notify": 10, "callback": 5}
 CLAIM_SECONDS = 120.0
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _ESCAPED = re.compile(r"\\([\\`*_\[\]<>~])")
+_HOST_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*")
 
 
 def backoff(attempts: int) -> float:
@@ -55,11 +57,31 @@ def plain(card: str) -> str:
 
 
 def url_hint(url: str) -> str:
-    """What of a channel URL may be shown: its scheme and host, never its secrets."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}/…" if host else f"{parts.scheme}://…"
+    """What of a channel URL may be shown: its scheme, and its host when it is a host.
+
+    Never credentials, path or query. Many Apprise URLs carry a token where the
+    host goes (slack://TokenA/..., tgram://bot-id:token/..., ntfy://topic), so a
+    "host" that is not a dotted name or an address is hidden too.
+    """
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:  # tgram://123:ABC/... reads as a host and a port that is no number
+        return f"{url.split(':', 1)[0]}://…"
+    if not _is_host(host):
+        return f"{parts.scheme}://…"
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address
+    return f"{parts.scheme}://{shown}{f':{port}' if port else ''}/…"
+
+
+def _is_host(host: str) -> bool:
+    if host == "localhost" or _HOST_NAME.fullmatch(host):
+        return True
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def notify_in(
