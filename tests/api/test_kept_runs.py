@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from tests.api.test_runs import progress, start
 from tests.conftest import ADMIN_TOKEN, make_settings
 from thereyet.server.app import create_app
 from thereyet.server.clock import FakeClock
 from thereyet.server.domain.access import SYSTEM
 from thereyet.server.domain.events import Log, Progress
 from thereyet.server.store.writer import Tx
-
-from tests.api.test_runs import progress, start
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from .. import __version__
 from .clock import Clock, SystemClock
@@ -47,6 +48,7 @@ from .web.compat import alertmanager as alertmanager_compat
 from .web.compat import hooks as hooks_compat
 from .web.compat import pagerduty as pagerduty_compat
 from .web.compat import ping as ping_compat
+from .web.ingest import IngestCounts, answer_report, events_run_id
 from .web.limits import BodyLimit
 from .web.live import Live
 from .workers.loop import Worker, WorkerLoop
@@ -114,7 +116,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             app.state.live.close()
             await run_in_threadpool(hub.close)
 
-    app = FastAPI(
+    app = HubApp(
         title="thereyet",
         version=__version__,
         summary="A self-hosted ops room: runs, rooms and the event log.",
@@ -123,6 +125,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         redoc_url=None,
         lifespan=lifespan,
     )
+    app.state.ingest_counts = IngestCounts()
     errors.install(app)
     for module in (runs, rooms, misc, people, shares, search):
         app.include_router(module.router, prefix="/api/v1")
@@ -143,6 +146,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         larger={"/attachments": settings.max_attachment_bytes},
     )
     return app
+
+
+class HubApp(FastAPI):
+    """The app, with the report-events route answered first (see web/ingest.py)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        run_id = events_run_id(scope)
+        if run_id is None:
+            await super().__call__(scope, receive, send)
+        else:
+            await answer_report(super().__call__, self.state, run_id, scope, receive, send)
 
 
 def _timely_workers(app: FastAPI) -> list[Worker]:

@@ -86,8 +86,8 @@ def run_version(conn: Connection, run_id: str) -> int | None:
         query = "SELECT version FROM runs WHERE id = %s FOR UPDATE"
     else:
         query = "SELECT version FROM runs WHERE id = ?"
-    version: int | None = conn.exec_driver_sql(query, (run_id,)).scalar()
-    return version
+    row = _raw(conn, query, (run_id,), fetch=True)
+    return None if row is None else int(row[0])
 
 
 def update_run(conn: Connection, run: Run, fields: Sequence[str], now: datetime) -> None:
@@ -107,13 +107,25 @@ def update_run(conn: Connection, run: Run, fields: Sequence[str], now: datetime)
         statement = _UPDATES[key] = f"UPDATE runs SET {', '.join(sets)} WHERE id = {mark}"  # noqa: S608 (names checked above)
     bind_ts = _utc if postgres else _sqlite_datetime
     params = [_bind_field(name, getattr(run, name), bind_ts) for name in fields]
-    conn.exec_driver_sql(statement, (*params, bind_ts(now), run.id))
+    _raw(conn, statement, (*params, bind_ts(now), run.id))
 
 
 _UPDATES: dict[tuple[bool, tuple[str, ...]], str] = {}
 _FIELD_SET = frozenset(RUN_FIELDS)
 _JSON_FIELDS = frozenset({"stats", "log_tail"})
 _TIME_FIELDS = frozenset({"started_at", "finished_at", "progress_at", "heartbeat_at"})
+
+
+def _raw(conn: Connection, statement: str, params: tuple[Any, ...], *, fetch: bool = False) -> Any:
+    """Run one statement on the driver's own cursor, inside the connection's transaction:
+    the first row if `fetch`, else the count of rows changed. For the few statements
+    of the ingestion path, where SQLAlchemy's result set-up cost more than SQLite."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(statement, params)
+        return cursor.fetchone() if fetch else cursor.rowcount
+    finally:
+        cursor.close()
 
 
 def _quoted(name: str) -> str:
@@ -225,8 +237,8 @@ def insert_new_event(conn: Connection, row: dict[str, Any]) -> bool:
     """Append one event (as insert_events); False if the run already had its id."""
     postgres = conn.dialect.name == "postgresql"
     params = _event_params(row, _utc if postgres else _sqlite_datetime)
-    result = conn.exec_driver_sql(_PG_INSERT_EVENTS if postgres else _SQLITE_INSERT_EVENTS, params)
-    return bool(result.rowcount == 1)
+    inserted = _raw(conn, _PG_INSERT_EVENTS if postgres else _SQLITE_INSERT_EVENTS, params)
+    return bool(inserted == 1)
 
 
 def _event_params(r: dict[str, Any], bind_ts: Any) -> tuple[Any, ...]:
