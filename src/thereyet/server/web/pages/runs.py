@@ -16,7 +16,7 @@ from ...store.runs import RunFilter
 from ..live import frame
 from .access import Viewer, signed_in, viewer_for_stream
 from .charts import Point, durations_chart
-from .present import run_display
+from .present import dashboard_row, run_display
 from .render import page
 
 router = APIRouter(include_in_schema=False)
@@ -61,8 +61,9 @@ async def live_runs(request: Request, room: str = "", job: str = "") -> Streamin
     viewer = viewer_for_stream(request)
 
     async def snapshot() -> list[bytes]:
-        runs = await run_in_threadpool(_active, request, viewer, room or None, job or None)
-        return [frame("runs", runs)]
+        flt = RunFilter(room=room or None, job=job or None, statuses=ACTIVE)
+        views = await run_in_threadpool(_runs(request).search, viewer.principal, flt, limit=500)
+        return [frame("runs", [dashboard_row(v) for v in views])]
 
     def only(view: dict[str, Any]) -> bool:
         if room and room not in view["rooms"]:
@@ -77,7 +78,7 @@ async def live_runs(request: Request, room: str = "", job: str = "") -> Streamin
         event="runs",
         first=snapshot,
         only=None if everything else only,
-        prepare=run_display,
+        prepare=dashboard_row,
     )
     return StreamingResponse(stream, media_type="text/event-stream", headers=STREAM_HEADERS)
 
