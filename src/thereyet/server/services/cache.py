@@ -8,6 +8,7 @@ notice within `seconds`.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ class RecentlyChecked(Generic[V]):
         self.max_items = max_items
         self._items: dict[str, tuple[float, V]] = {}
         self._lock = threading.Lock()
+        self._loading: dict[str, asyncio.Future[V | None]] = {}  # used on the event loop only
 
     def get(self, key: str) -> V | None:
         with self._lock:
@@ -47,6 +49,20 @@ class RecentlyChecked(Generic[V]):
             return found
         loaded = load()
         return None if loaded is None else self.put(key, loaded)
+
+    async def get_or_load_soon(self, key: str, load: Callable[[], V | None]) -> V | None:
+        """get_or_load for an event loop: `load()` runs in a thread, and whoever asks for
+        the same key meanwhile waits for that one load. (When a busy token's entry
+        expires, hundreds of requests would otherwise each read it again at once.)"""
+        found = self.get(key)
+        if found is not None:
+            return found
+        pending = self._loading.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(asyncio.to_thread(self.get_or_load, key, load))
+            self._loading[key] = pending
+            pending.add_done_callback(lambda _: self._loading.pop(key, None))
+        return await asyncio.shield(pending)
 
     def forget(self, key: str) -> None:
         with self._lock:

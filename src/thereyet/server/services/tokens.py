@@ -109,9 +109,9 @@ class TokenService:
         """The principal behind a bearer token, or None if it is unknown or revoked."""
         return self._checked.get_or_load(_hash(token), lambda: self._load(token))
 
-    def remembered(self, token: str) -> Principal | None:
-        """The principal if this token was checked a moment ago; no database read."""
-        return self._checked.get(_hash(token))
+    async def check(self, token: str) -> Principal | None:
+        """verify, for an event loop: no thread unless the token was not checked lately."""
+        return await self._checked.get_or_load_soon(_hash(token), lambda: self._load(token))
 
     def _load(self, token: str) -> Principal | None:
         token_id, secret = split_token(token)

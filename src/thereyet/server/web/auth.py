@@ -33,7 +33,7 @@ def _page_visitor(request: Request) -> Principal | None:
 
 async def _principal(request: Request) -> Principal:
     """The caller. Async, so that the common case (a token checked a moment ago) costs
-    no trip to the thread pool; a first sight of a token reads the database there."""
+    no trip to a thread; a token not checked lately is read from the database in one."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     token = token.strip()
@@ -42,8 +42,7 @@ async def _principal(request: Request) -> Principal:
         if visitor is not None:
             return visitor
         raise HTTPException(401, "a bearer token is needed", {"WWW-Authenticate": "Bearer"})
-    tokens = request.app.state.tokens
-    principal = tokens.remembered(token) or await run_in_threadpool(tokens.verify, token)
+    principal = await request.app.state.tokens.check(token)
     if principal is None:
         raise HTTPException(401, "unknown or revoked token", {"WWW-Authenticate": "Bearer"})
     assert isinstance(principal, Principal)

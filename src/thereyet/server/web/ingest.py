@@ -3,8 +3,8 @@
 A thousand runs reporting once a second each send a thousand small requests a
 second, and FastAPI's routing, dependency solving and middleware cost more per
 request than the report itself. This path takes the plain case only: a bearer
-token checked a moment ago, a body under the size limit, a valid batch and a
-report the run accepts. Anything else (a token not seen lately, bad input, an
+valid token that may write, a body under the size limit, a valid batch and a
+report the run accepts. Anything else (no or a bad token, bad input, an
 unknown run, a refusal) goes on to the app with the body it has read, and the
 app answers exactly as it always does: a refused report was rolled back, so
 the app repeating it changes nothing.
@@ -78,7 +78,7 @@ async def _plain_report(
         return read
     headers = dict(scope["headers"])
     scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
-    who = tokens.remembered(token.strip()) if scheme.lower() == "bearer" else None
+    who = await tokens.check(token.strip()) if scheme.lower() == "bearer" and token else None
     declared = headers.get(b"content-length", b"")
     limit = runs.hub.settings.max_body_bytes
     if who is None or who.scope is TokenScope.READ or not declared.isdigit():
