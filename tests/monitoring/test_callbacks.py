@@ -56,6 +56,14 @@ def test_when_due_the_hub_creates_the_run_and_the_service_reports_with_a_run_tok
         hub.client.post(body["events_url"], json={"events": events}, headers=token).status_code
         == 200
     )
+    # While the run runs, the token reaches no other run and creates none.
+    other = hub.client.post("/api/v1/runs", json={"job": "other"}).json()
+    assert hub.client.get(f"/api/v1/runs/{other['id']}", headers=token).status_code == 404
+    assert (
+        hub.client.post("/api/v1/runs", json={"job": "league-matches"}, headers=token).status_code
+        == 403
+    )
+    assert hub.client.get("/api/v1/rooms/league/messages", headers=token).status_code == 404
     assert (
         hub.client.post(body["finish_url"], json={"status": "succeeded"}, headers=token).status_code
         == 200
@@ -67,14 +75,6 @@ def test_when_due_the_hub_creates_the_run_and_the_service_reports_with_a_run_tok
         "**league-matches** finished"
     )
 
-    # The token reaches no other run and creates none.
-    other = hub.client.post("/api/v1/runs", json={"job": "other"}).json()
-    assert hub.client.get(f"/api/v1/runs/{other['id']}", headers=token).status_code == 404
-    assert (
-        hub.client.post("/api/v1/runs", json={"job": "league-matches"}, headers=token).status_code
-        == 403
-    )
-    assert hub.client.get("/api/v1/rooms/league/messages", headers=token).status_code == 404
     # The token itself is not kept once the callback was delivered.
     [delivery] = hub.client.get("/api/v1/deliveries", params={"kind": "callback"}).json()[
         "deliveries"
@@ -138,3 +138,69 @@ def test_a_started_run_that_never_reports_is_late_then_missed(hub: HandHub, reco
     assert "**league-matches** missed its run due at 09:01 UTC" in texts
     first = hub.client.get("/api/v1/runs", params={"status": "cancelled"}).json()["runs"]
     assert len(first) == 1 and first[0]["error"].startswith("missed")
+
+
+# -- the run's token ends with the run -----------------------------------------------------
+
+
+def called_back(hub: HandHub, recorder: Recorder, **extra: object) -> dict:
+    """Make the league routine due, start it, deliver its callback; return what was sent."""
+    league(hub, recorder, **extra)
+    hub.clock.set(datetime(2026, 3, 2, 9, 1, tzinfo=UTC))
+    hub.schedule()
+    hub.dispatch()
+    [call] = recorder.requests
+    return dict(call["json"])
+
+
+def revoked_at(hub: HandHub, run_id: str) -> str | None:
+    [token] = [
+        t for t in hub.client.get("/api/v1/tokens").json()["tokens"] if t["name"] == f"run:{run_id}"
+    ]
+    return token["revoked_at"]
+
+
+def test_a_run_token_works_while_its_run_runs_and_is_refused_once_the_run_has_finished(
+    any_hub: HandHub, recorder: Recorder
+):
+    body = called_back(any_hub, recorder)
+    token = as_token(any_hub.client, body["token"])
+    progress = {"events": [{"id": "m1", "type": "progress", "done": 1, "total": 64}]}
+    assert any_hub.client.post(body["events_url"], json=progress, headers=token).status_code == 200
+    run_url = f"/api/v1/runs/{body['run_id']}"
+    assert any_hub.client.get(run_url, headers=token).json()["status"] == "running"
+    assert revoked_at(any_hub, body["run_id"]) is None
+
+    finished = any_hub.client.post(body["finish_url"], json={"status": "failed"}, headers=token)
+    assert finished.status_code == 200, finished.text
+    # Refused at once, though this node checked the token a moment ago.
+    late = {"events": [{"id": "m2", "type": "progress", "done": 2}]}
+    assert any_hub.client.post(body["events_url"], json=late, headers=token).status_code == 401
+    assert any_hub.client.get(run_url, headers=token).status_code == 401
+    assert revoked_at(any_hub, body["run_id"]) == "2026-03-02T09:01:00Z"
+    assert any_hub.client.get(run_url).json()["progress"]["done"] == 1.0
+
+
+def test_a_run_the_hub_cancels_takes_its_token_with_it(hub: HandHub, recorder: Recorder):
+    body = called_back(hub, recorder, limits={"grace": "20s"})
+    hub.clock.set(datetime(2026, 3, 2, 9, 2, tzinfo=UTC))
+    hub.monitor()  # it never reported: missed, and its queued run cancelled
+    assert hub.client.get(f"/api/v1/runs/{body['run_id']}").json()["status"] == "cancelled"
+    heartbeat = {"events": [{"id": "h1", "type": "heartbeat"}]}
+    token = as_token(hub.client, body["token"])
+    assert hub.client.post(body["events_url"], json=heartbeat, headers=token).status_code == 401
+
+
+def test_a_lost_run_keeps_its_token_and_comes_back_with_it(hub: HandHub, recorder: Recorder):
+    body = called_back(hub, recorder, limits={"lost_after": "5m"})
+    token = as_token(hub.client, body["token"])
+    progress = {"events": [{"id": "m1", "type": "progress", "done": 1}]}
+    assert hub.client.post(body["events_url"], json=progress, headers=token).status_code == 200
+    hub.clock.advance(minutes=6)
+    hub.monitor()
+    run_url = f"/api/v1/runs/{body['run_id']}"
+    assert hub.client.get(run_url).json()["status"] == "lost"
+    assert revoked_at(hub, body["run_id"]) is None
+    heartbeat = {"events": [{"id": "h1", "type": "heartbeat"}]}
+    assert hub.client.post(body["events_url"], json=heartbeat, headers=token).status_code == 200
+    assert hub.client.get(run_url, headers=token).json()["status"] == "running"

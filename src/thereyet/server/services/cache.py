@@ -3,7 +3,8 @@
 Every request presents a secret; checking it means a database read. What was
 found is kept briefly, keyed by the secret's hash, so a busy client does not
 cost a read per request. Revoking clears the cache on this node; other nodes
-notice within `seconds`.
+notice within `seconds`. A load that was under way while something was forgotten
+is answered but not remembered, so it cannot bring back what was just revoked.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class RecentlyChecked(Generic[V]):
         self._items: dict[str, tuple[float, V]] = {}
         self._lock = threading.Lock()
         self._loading: dict[str, asyncio.Future[V | None]] = {}  # used on the event loop only
+        self._forgotten = 0  # counts forget/clear calls: see get_or_load
 
     def get(self, key: str) -> V | None:
         with self._lock:
@@ -35,8 +37,10 @@ class RecentlyChecked(Generic[V]):
                 return None
             return hit[1]
 
-    def put(self, key: str, value: V) -> V:
+    def put(self, key: str, value: V, *, unless_forgotten_since: int | None = None) -> V:
         with self._lock:
+            if unless_forgotten_since is not None and unless_forgotten_since != self._forgotten:
+                return value
             if len(self._items) >= self.max_items:
                 self._items.clear()  # rare, and a miss only costs a read
             self._items[key] = (time.monotonic() + self.seconds, value)
@@ -47,8 +51,9 @@ class RecentlyChecked(Generic[V]):
         found = self.get(key)
         if found is not None:
             return found
+        forgotten = self._forgotten
         loaded = load()
-        return None if loaded is None else self.put(key, loaded)
+        return None if loaded is None else self.put(key, loaded, unless_forgotten_since=forgotten)
 
     async def get_or_load_soon(self, key: str, load: Callable[[], V | None]) -> V | None:
         """get_or_load for an event loop: `load()` runs in a thread, and whoever asks for
@@ -66,8 +71,17 @@ class RecentlyChecked(Generic[V]):
 
     def forget(self, key: str) -> None:
         with self._lock:
+            self._forgotten += 1
             self._items.pop(key, None)
+
+    def forget_where(self, matches: Callable[[V], bool]) -> None:
+        """Forget every remembered value `matches` accepts (when only the value is known)."""
+        with self._lock:
+            self._forgotten += 1
+            for key in [k for k, (_, value) in self._items.items() if matches(value)]:
+                del self._items[key]
 
     def clear(self) -> None:
         with self._lock:
+            self._forgotten += 1
             self._items.clear()

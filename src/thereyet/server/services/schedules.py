@@ -8,6 +8,9 @@ the run with the token.
 
 A job with a schedule and no target is started elsewhere (cron, a CI, a ping):
 the hub only waits for it, and the monitor says when it is late or missed.
+
+The run's token ends with the run: when it succeeds, fails or is cancelled the
+token is revoked in the same transaction (a lost run keeps it: it may come back).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain import monitoring as rules
-from ..domain.access import SYSTEM, Scope
+from ..domain.access import SYSTEM
 from ..domain.monitoring import Limits, ScheduleState
 from ..domain.runs import Run, RunStatus
 from ..domain.schedules import Schedule, ScheduleError, parse_duration, parse_schedule, parse_zone
@@ -32,7 +35,7 @@ from .errors import Invalid, NotFound
 from .notifications import Delivery, NotificationService
 from .rooms import check_name
 from .runs import NewRun, RunService
-from .tokens import issue
+from .tokens import issue_run_token, revoke_run_token
 from .views import iso
 
 LIMIT_FIELDS = ("grace", "start_deadline", "max_duration", "stall_after", "lost_after")
@@ -99,6 +102,7 @@ class ScheduleService:
         self.hub = hub
         self.runs = runs
         runs.status_hooks.append(self.on_run_status)
+        runs.status_hooks.append(self.on_run_end)
         notifications.callback_failed.append(self.on_callback_failed)
 
     # -- configuration ------------------------------------------------------------------
@@ -210,6 +214,11 @@ class ScheduleService:
             tx.conn, row.id, due_at=due, alert_at=alert, schedule_state=ScheduleState.OK.value
         )
 
+    def on_run_end(self, tx: Tx, run: Run, room_ids: list[int], was: RunStatus | None) -> None:
+        """A RunService status hook: a run that has ended no longer needs its token."""
+        if run.status.finished:
+            revoke_run_token(tx, self.hub, run.id)
+
     # -- the scheduler's step ----------------------------------------------------------
 
     async def fire_due(self, now: datetime) -> int:
@@ -244,7 +253,7 @@ class ScheduleService:
         )
         run_id: str = view["id"]
         store.set_run_columns(tx.conn, run_id, due_at=due)
-        token, _ = issue(tx.conn, tx.now, name=f"run:{run_id}", scope=Scope.RUN)
+        token = issue_run_token(tx, run_id)
         body = {
             "run_id": run_id,
             "job": row.name,

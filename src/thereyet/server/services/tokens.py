@@ -3,6 +3,10 @@
 A token reads `ty_<id>_<secret>`: the id finds the row, the secret's SHA-256
 is compared with hmac.compare_digest. Tokens are long random strings, so a
 fast hash is enough (passwords, which people choose, get argon2 elsewhere).
+
+A run the hub starts (a scheduled callback, `!run`) gets a token good for that
+run only, and only until the run ends: its id is derived from the run's, so the
+run's end revokes it by its key in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from ..domain.access import Principal, Scope
+from ..domain.access import RUN_TOKEN_PREFIX, Principal, Scope
 from ..domain.names import is_valid_name
 from ..hub import Hub
 from ..store import tokens as store
@@ -39,6 +43,11 @@ def split_token(token: str) -> tuple[str, str]:
         if sep and token_id and secret:
             return token_id, secret
     return "h" + _hash(token)[:11], token
+
+
+def run_token_id(run_id: str) -> str:
+    """The id of the token issued for run `run_id` (see issue_run_token)."""
+    return "r" + hashlib.sha256(run_id.encode()).hexdigest()[:20]
 
 
 def _principal(row: Any) -> Principal:
@@ -72,8 +81,11 @@ def issue(
     jobs: Iterable[str] = (),
     rooms: Iterable[str] = (),
     secret_token: str | None = None,
+    token_id: str | None = None,
 ) -> tuple[str, Any]:
-    """Store a new token and return it in clear (the only time it exists so) with its row."""
+    """Store a new token and return it in clear (the only time it exists so) with its row.
+
+    `token_id` chooses the id of a generated token (random otherwise)."""
     jobs, rooms = sorted(set(jobs)), sorted(set(rooms))
     if scope is not Scope.INGEST and (jobs or rooms):
         raise Invalid("only ingest tokens can be limited to jobs or rooms", field="scope")
@@ -85,7 +97,7 @@ def issue(
             raise Invalid("a given token must be at least 16 characters long")
         token_id, secret = split_token(secret_token)
     else:
-        token_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+        token_id, secret = token_id or secrets.token_hex(6), secrets.token_urlsafe(32)
     store.insert_token(
         conn,
         id=token_id,
@@ -100,10 +112,44 @@ def issue(
     return clear, store.get_token(conn, token_id)
 
 
+def issue_run_token(tx: Tx, run_id: str) -> str:
+    """Within `tx`: a token that may report to run `run_id` only; return it in clear."""
+    token, _ = issue(
+        tx.conn,
+        tx.now,
+        name=f"{RUN_TOKEN_PREFIX}{run_id}",
+        scope=Scope.RUN,
+        token_id=run_token_id(run_id),
+    )
+    return token
+
+
+def revoke_run_token(tx: Tx, hub: Hub, run_id: str) -> bool:
+    """Within `tx`: revoke the token issued for run `run_id`, if it has one still valid.
+
+    Once committed, this node refuses it at once; other nodes remember a token
+    they checked for a few seconds (RecentlyChecked), so they refuse it within 5 s.
+    Return True if there was a token to revoke."""
+    token_id = run_token_id(run_id)
+    if not store.revoke_token(tx.conn, token_id, tx.now):
+        return False
+
+    def forget() -> None:
+        for hook in hub.token_revoked:
+            hook(token_id)
+
+    tx.after_commit(forget)
+    return True
+
+
 class TokenService:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self._checked: RecentlyChecked[Principal] = RecentlyChecked()
+        hub.token_revoked.append(self._forget)
+
+    def _forget(self, token_id: str) -> None:
+        self._checked.forget_where(lambda principal: principal.token_id == token_id)
 
     def verify(self, token: str) -> Principal | None:
         """The principal behind a bearer token, or None if it is unknown or revoked."""
