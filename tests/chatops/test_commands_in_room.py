@@ -113,14 +113,45 @@ def test_help_lists_only_what_the_caller_may_run(client: TestClient, commands_to
     assert "!deploy {app} {count:int=3}" in texts(client, "ops")[-1]
 
 
-def test_a_command_the_caller_may_not_run_is_refused_and_not_run(
+def test_a_command_the_caller_may_not_run_is_refused_not_run_and_recorded(
     client: TestClient, commands_toml: Path
 ):
     write_commands(commands_toml)
     make_room(client)
-    say(client, "ops", "!deploy web", **ingest_token(client, "bob"))
+    say(client, "ops", "!deploy web 5", **ingest_token(client, "bob"))
     assert texts(client, "ops")[-1] == "bob: you may not run `!deploy` here"
+    [record] = client.get("/api/v1/commands/runs", params={"room": "ops"}).json()["runs"]
+    assert {k: record[k] for k in ("command", "text", "requested_by", "status", "error")} == {
+        "command": "deploy",
+        "text": "!deploy web 5",
+        "requested_by": "bob",
+        "status": "refused",
+        "error": "you may not run `!deploy` here",
+    }
+    assert (record["output"], record["started_at"]) == ("", None)
+    assert record["created_at"] == record["finished_at"] == "2026-03-02T09:00:00Z"
+    # The refusal is said in the record's thread.
+    [said] = [m for m in messages(client, "ops") if m["author"] == "thereyet"]
+    assert said["data"]["thread"] == f"command:{record['id']}"
+    assert client.get(f"/api/v1/commands/runs/{record['id']}").json() == record
+
+
+def test_unknown_commands_and_wrong_arguments_are_recorded_as_refused_but_chat_is_not(
+    client: TestClient, commands_toml: Path
+):
+    write_commands(commands_toml)
+    make_room(client)
+    for text in ("deploy went fine!", "!!! it is down", "yes", "yes abcd", "! deploy"):
+        say(client, "ops", text)
     assert client.get("/api/v1/commands/runs").json()["runs"] == []
+    say(client, "ops", "!deplyo web")
+    say(client, "ops", "!deploy web many")
+    records = client.get("/api/v1/commands/runs").json()["runs"]
+    assert [(r["command"], r["status"], r["requested_by"]) for r in records] == [
+        ("deploy", "refused", "admin"),
+        ("deplyo", "refused", "admin"),
+    ]
+    assert "count" in records[0]["error"] and "did you mean `!deploy`" in records[1]["error"]
 
 
 def test_unknown_and_ambiguous_commands_suggest_the_nearest(

@@ -19,3 +19,9 @@ def test_confirmation_and_approval_on_every_backend(client: TestClient, commands
     in_room.test_a_command_waits_for_confirmation_and_a_second_persons_approval(
         client, commands_toml
     )
+
+
+def test_refusals_are_recorded_on_every_backend(client: TestClient, commands_toml: Path):
+    in_room.test_a_command_the_caller_may_not_run_is_refused_not_run_and_recorded(
+        client, commands_toml
+    )

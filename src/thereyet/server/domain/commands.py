@@ -211,6 +211,11 @@ class Reply:
     code: str
 
 
+def is_command_name(name: str) -> bool:
+    """Whether a typed `!name` could name a command (`!!!` or `!wow:` is chat)."""
+    return bool(_COMMAND_NAME.match(name))
+
+
 def read_message(text: str) -> Invocation | Reply | None:
     """What a room message asks of the command runner, if anything."""
     stripped = text.strip()

@@ -4,7 +4,8 @@ A command posts an acknowledgement at once (or what it waits for: its caller's
 `yes CODE`, a second person's `approve CODE`), streams its output into the room
 in room-sized chunks, attaches the full output when it is long, and ends with a
 result. Every execution is a `command_runs` record: who, where, arguments,
-status, output, times.
+status, output, times. So is every command refused before it ran (unknown, not
+allowed to the caller there, wrong arguments): status `refused`, with the reason.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ..domain.commands import (
     Invocation,
     Reply,
     explain,
+    is_command_name,
     read_message,
     render_argv,
     resolve,
@@ -132,12 +134,19 @@ class CommandService:
         catalog = self.catalog()
         runnable = {n: s for n, s in catalog.items() if s.policy.allows(caller, room)}
         found = resolve(typed.name, runnable)
-        if found.name is None:
-            if typed.name in catalog:
-                raise CommandError(f"you may not run `!{typed.name}` here")
-            raise CommandError(explain(typed.name, found))
-        spec = runnable[found.name]
-        args = spec.template.match(typed.args)
+        try:
+            if found.name is None:
+                if typed.name in catalog:
+                    raise CommandError(f"you may not run `!{typed.name}` here")
+                raise CommandError(explain(typed.name, found))
+            spec = runnable[found.name]
+            args = spec.template.match(typed.args)
+        except CommandError as exc:
+            if not is_command_name(typed.name):
+                raise  # "!!!" is chat: answered, not recorded
+            command, why = found.name or typed.name, exc.message
+            await self.hub.writer.run(lambda tx: self._refuse(tx, who, room, typed, command, why))
+            return None
         approval = spec.policy.needs_approval(args)
         gated = spec.policy.confirm or bool(approval)
 
@@ -183,6 +192,26 @@ class CommandService:
             return _Start(record_id, spec, args, who, room)
 
         return await self.hub.writer.run(write)
+
+    def _refuse(
+        self, tx: Tx, who: Principal, room: str, typed: Invocation, command: str, why: str
+    ) -> None:
+        """Record a command that will not run, and tell its caller why, in one change."""
+        room_id = self._room_id(tx, room)
+        record_id = store.insert_run(
+            tx.conn,
+            room_id=room_id,
+            command=command,
+            text=f"!{typed.name} {typed.args}".strip(),
+            args={},
+            requested_by=who.name,
+            status="refused",
+            gate=gate_data(None, who),
+            error=why,
+            created_at=tx.now,
+            finished_at=tx.now,
+        )
+        self._post(tx, room_id, record_id, f"{who.name}: {why}")
 
     def _reply(self, tx: Tx, who: Principal, room: str, reply: Reply) -> _Start | None:
         """`yes`, `no` or `approve` a waiting command; errors are said in the room."""
