@@ -381,9 +381,12 @@ def jenkins(phase: str, status: str | None = None) -> dict[str, Any]:
 
 def test_a_jenkins_build_in_progress_is_a_run_and_its_phases_share_a_thread(client, room):
     hook = integration(client, "jenkins", room)
-    for body in (jenkins("QUEUED"), jenkins("STARTED")):
-        assert client.post(hook["url"], json=body).status_code == 200
-    [run] = client.get("/api/v1/runs", params={"job": "jenkins-shop-build"}).json()["runs"]
+    runs = {"job": "jenkins-shop-build", "room": room}
+    assert client.post(hook["url"], json=jenkins("QUEUED")).status_code == 200
+    [run] = client.get("/api/v1/runs", params=runs).json()["runs"]
+    assert (run["status"], run["trigger"], run["started_at"]) == ("queued", "jenkins", None)
+    assert client.post(hook["url"], json=jenkins("STARTED")).status_code == 200
+    [run] = client.get("/api/v1/runs", params=runs).json()["runs"]
     assert (run["status"], run["trigger"]) == ("running", "jenkins")
     assert client.post(hook["url"], json=jenkins("COMPLETED", "FAILURE")).status_code == 200
     assert client.post(hook["url"], json=jenkins("FINALIZED", "FAILURE")).status_code == 200
@@ -394,6 +397,10 @@ def test_a_jenkins_build_in_progress_is_a_run_and_its_phases_share_a_thread(clie
     hook_texts = [m["text"] for m in messages(client, room) if m["author"] == hook["name"]]
     assert hook_texts[1] == (
         "Jenkins [Shop Build #18](http://jenkins.local/job/shop-build/18/) started "
+        "(origin/main c6d86dc7)"
+    )
+    assert hook_texts[0] == (
+        "Jenkins [Shop Build #18](http://jenkins.local/job/shop-build/18/) queued "
         "(origin/main c6d86dc7)"
     )
 

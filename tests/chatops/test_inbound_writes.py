@@ -27,3 +27,40 @@ def test_a_jenkins_build_becomes_a_run_on_every_backend(client):
     assert client.post(hook["url"], json=jenkins("COMPLETED", "SUCCESS")).status_code == 200
     [run] = client.get("/api/v1/runs", params={"job": "jenkins-shop-build"}).json()["runs"]
     assert run["status"] == "succeeded"
+
+
+def test_a_queued_jenkins_build_is_a_queued_run_that_starts_and_finishes(client):
+    hook = integration(client, "jenkins")
+
+    def run() -> dict:
+        [found] = client.get("/api/v1/runs", params={"job": "jenkins-shop-build"}).json()["runs"]
+        return dict(found)
+
+    def cards() -> list[str]:
+        return [m["text"] for m in messages(client, "ci") if m["author"] == "thereyet"]
+
+    assert client.post(hook["url"], json=jenkins("QUEUED")).status_code == 200
+    queued = run()
+    assert (queued["status"], queued["started_at"]) == ("queued", None)
+    assert queued["id"].startswith("build-") and cards() == []
+    assert client.post(hook["url"], json=jenkins("QUEUED")).status_code == 200  # a repeat
+    assert client.post(hook["url"], json=jenkins("STARTED")).status_code == 200
+    started = run()
+    assert (started["id"], started["status"]) == (queued["id"], "running")
+    assert started["started_at"] == "2026-03-02T09:00:00Z"
+    assert cards() == ["**jenkins-shop-build** started"]
+    assert client.post(hook["url"], json=jenkins("QUEUED")).status_code == 200  # late: ignored
+    assert run()["status"] == "running"
+    assert client.post(hook["url"], json=jenkins("COMPLETED", "ABORTED")).status_code == 200
+    assert client.post(hook["url"], json=jenkins("FINALIZED", "ABORTED")).status_code == 200
+    ended = run()
+    assert (ended["id"], ended["status"]) == (queued["id"], "cancelled")
+    assert len(cards()) == 2
+
+
+def test_a_queued_jenkins_build_that_never_started_can_still_finish(client):
+    hook = integration(client, "jenkins")
+    assert client.post(hook["url"], json=jenkins("QUEUED")).status_code == 200
+    assert client.post(hook["url"], json=jenkins("COMPLETED", "NOT_BUILT")).status_code == 200
+    [run] = client.get("/api/v1/runs", params={"job": "jenkins-shop-build"}).json()["runs"]
+    assert run["status"] == "cancelled"

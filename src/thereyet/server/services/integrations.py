@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from ..domain.access import SYSTEM, Principal
+from ..domain.events import Heartbeat
 from ..domain.runs import RunStatus
 from ..hub import Hub
 from ..integrations.inbound import FORMATS, BadPayload, BadSignature, BuildRun, Parsed
@@ -32,6 +33,7 @@ from .views import iso
 NOTE_EVERY = timedelta(minutes=10)
 BRIDGE_BATCH = 50
 _PHASE = {
+    "queued": RunStatus.QUEUED,
     "running": RunStatus.RUNNING,
     "succeeded": RunStatus.SUCCEEDED,
     "failed": RunStatus.FAILED,
@@ -159,18 +161,30 @@ class IntegrationService:
         return Received(len(parsed.posts))
 
     def _build(self, tx: Tx, row: Any, build: BuildRun) -> None:
+        """Move the build's run to the phase reported: create it (queued or running),
+        start it, or finish it. A phase older than the run's status changes nothing."""
         run_id = run_id_for(row.name, build.key)
+        status = _PHASE[build.phase]
         existing = run_store.load_run(tx.conn, run_id)
         if existing is None:
-            self.runs.create_in(
-                tx,
-                NewRun(job=build.job, id=run_id, room=row.room, trigger=row.format, host=None),
+            spec = NewRun(
+                job=build.job,
+                id=run_id,
+                room=row.room,
+                status=RunStatus.QUEUED if status is RunStatus.QUEUED else RunStatus.RUNNING,
+                trigger=row.format,
+                host=None,
             )
-        elif existing.status.finished:
-            return  # FINALIZED after COMPLETED, or a late repeat
-        status = _PHASE[build.phase]
-        if status is not RunStatus.RUNNING:
-            self.runs.finish_in(tx, SYSTEM, run_id, status)
+            self.runs.create_in(tx, spec)
+            if not status.finished:
+                return
+        elif existing.status.finished or status is RunStatus.QUEUED:
+            return  # FINALIZED after COMPLETED, a late QUEUED, or a repeat
+        elif status is RunStatus.RUNNING:
+            if existing.status is RunStatus.QUEUED:  # its first word starts a queued run
+                self.runs.report_in(tx, SYSTEM, run_id, [Heartbeat(f"{row.format}-start", tx.now)])
+            return
+        self.runs.finish_in(tx, SYSTEM, run_id, status)
 
     async def _refused(self, row: Any, error: str) -> None:
         def write(tx: Tx) -> None:

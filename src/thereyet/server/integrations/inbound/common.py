@@ -40,7 +40,7 @@ class Post:
 
 @dataclass(frozen=True)
 class BuildRun:
-    """A build seen as a run of a job: created when it starts, finished when it ends."""
+    """A build seen as a run of a job: created when it is queued or starts, finished when it ends."""
 
     job: str
     key: str  # unique per build within the integration

@@ -1,8 +1,9 @@
 """Jenkins Notification plugin payloads (JSON, "all phases" and "with log" both fine).
 
-A build is a run of the job `jenkins-<job>`: STARTED creates it running,
-COMPLETED finishes it as succeeded, failed or cancelled; QUEUED and FINALIZED
-only post to the build's thread. One thread per build: `jenkins:<job>#<number>`.
+A build is a run of the job `jenkins-<job>`: QUEUED creates it queued, STARTED
+starts it (or creates it running when no QUEUED came), COMPLETED finishes it as
+succeeded, failed or cancelled (FINALIZED too, if COMPLETED was missed). One
+thread per build: `jenkins:<job>#<number>`.
 """
 
 from __future__ import annotations
@@ -48,7 +49,10 @@ def parse(headers: Headers, body: bytes) -> Parsed:
     thread = f"jenkins:{name}#{number}"
     label = f"[{name} #{number}]({url})" if url else f"{name} #{number}"
     runs: list[BuildRun] = []
-    if phase == "STARTED":
+    if phase == "QUEUED":
+        runs.append(BuildRun(job, f"{name}#{number}", "queued", url))
+        text = f"Jenkins {label} queued"
+    elif phase == "STARTED":
         runs.append(BuildRun(job, f"{name}#{number}", "running", url))
         text = f"Jenkins {label} started"
     elif phase == "COMPLETED" or (phase == "FINALIZED" and status):
