@@ -4,6 +4,11 @@ A delivery is verified and parsed completely before anything is written; then
 its messages (and, for builds, runs) are written in one transaction, so a bad
 payload leaves nothing half-written. A refused delivery is counted on the
 integration and noted in its room for its owner, at most every NOTE_EVERY.
+
+A message that came in through an integration is marked `inbound` and never
+mirrored out by a bridge: were the bridged channel's own messages fed back to
+the room through a hook, each would otherwise travel round forever. The mark
+is the message's origin, so no rewording on the way can get an echo past it.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from .runs import NewRun, RunService
 from .views import iso
 
 NOTE_EVERY = timedelta(minutes=10)
+INBOUND = "inbound"  # in the data of a message that came in through an integration
 BRIDGE_BATCH = 50
 _PHASE = {
     "queued": RunStatus.QUEUED,
@@ -149,6 +155,7 @@ class IntegrationService:
             data = {"integration": row.name, **post.data}
             if post.thread:
                 data["thread"] = post.thread
+            data[INBOUND] = True
             post_in_rooms(
                 tx,
                 self.hub,
@@ -244,7 +251,8 @@ class IntegrationService:
         await self.hub.writer.run(write)
 
     async def mirror(self) -> int:
-        """Queue new room messages for each bridge's channel; return how many.
+        """Queue new room messages for each bridge's channel; return how many it went
+        past (queued, or left out because they came in through an integration).
 
         The outbox rows and the bridge's cursor move in one transaction, and the
         cursor moves by a conditional UPDATE, so two nodes never queue one message twice.
@@ -258,14 +266,17 @@ class IntegrationService:
                 return 0  # the usual case: no write transaction at all
 
         def write(tx: Tx) -> int:
-            queued = 0
+            passed = 0
             for b in store.list_bridges(tx.conn):
                 found = store.messages_after(tx.conn, b.room_id, b.last_message_id, BRIDGE_BATCH)
                 if not found or not store.advance_bridge(
                     tx.conn, b.id, b.last_message_id, found[-1].id
                 ):
                     continue
+                passed += len(found)
                 for m in found:
+                    if m.data and m.data.get(INBOUND):
+                        continue  # it may be the channel's echo of what the bridge sent
                     body = f"{m.author}: {m.body}" if m.kind == "text" else m.body
                     outbox_store.insert_message(
                         tx.conn,
@@ -279,8 +290,7 @@ class IntegrationService:
                         next_attempt_at=tx.now,
                         created_at=tx.now,
                     )
-                    queued += 1
-            return queued
+            return passed
 
         return await self.hub.writer.run(write)
 

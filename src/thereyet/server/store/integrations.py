@@ -115,7 +115,7 @@ def delete_bridge(conn: Connection, bridge_id: int) -> bool:
 
 def messages_after(conn: Connection, room_id: int, after: int, limit: int) -> list[Any]:
     query = (
-        select(messages.c.id, messages.c.author, messages.c.kind, messages.c.body)
+        select(messages.c.id, messages.c.author, messages.c.kind, messages.c.body, messages.c.data)
         .where(messages.c.room_id == room_id, messages.c.id > after)
         .order_by(messages.c.id)
         .limit(limit)
