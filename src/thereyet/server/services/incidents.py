@@ -429,14 +429,11 @@ class IncidentService:
 
     def _safely(self, tx: Tx, fn: Any, *args: Any) -> None:
         # A job is never broken by its own monitoring: a failure here is logged, not raised.
-        savepoint = tx.conn.begin_nested()
         try:
-            fn(tx, *args)
+            with tx.savepoint():
+                fn(tx, *args)
         except Exception:
-            savepoint.rollback()
             log.exception("opening an incident for a job failed")
-        else:
-            savepoint.commit()
 
     def _job_event(self, tx: Tx, job: str, run_id: str | None, event: str, error: str) -> None:
         rule = oncall_store.job_rule(tx.conn, job)

@@ -319,16 +319,13 @@ class RunService:
             raise NotFound(f"no run with id {run_id!r}")
         return run, room_ids
 
-    def _save(self, tx: Tx, run: Run, **extra: Any) -> None:
-        """Write what changed of a run read with _load_for_write (all of it, with `extra`)."""
+    def _save(self, tx: Tx, run: Run, **extra: str | None) -> None:
+        """Write what changed of a run read with _load_for_write (and `extra` columns)."""
         kept: _Kept = tx.memo[run.id]
-        if extra:
-            store.save_run(tx.conn, run, tx.now, **extra)
-        else:
-            changed = [f for f in store.RUN_FIELDS if getattr(run, f) != getattr(kept.run, f)]
-            if not changed:
-                return
-            store.update_run(tx.conn, run, changed, tx.now)
+        changed = [f for f in store.RUN_FIELDS if getattr(run, f) != getattr(kept.run, f)]
+        if not changed and not extra:
+            return
+        store.update_run(tx.conn, run, changed, tx.now, **extra)
         kept = tx.memo[run.id] = _Kept(run, kept.version + 1)
         self._keep_after_commit(tx, kept)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from .tables import incident_events, incident_pages, incident_services, incidents, outbox
 
@@ -20,6 +20,12 @@ def _with_service() -> Any:
     return select(incidents, incident_services.c.name.label("service")).join(
         incident_services, incident_services.c.id == incidents.c.service_id
     )
+
+
+# Built once: asked whenever a run succeeds, fails or is lost.
+_OPEN_FOR_JOB = _with_service().where(
+    incidents.c.job == bindparam("p_job"), incidents.c.open_key.is_not(None)
+)
 
 
 def insert_incident(conn: Connection, **values: Any) -> int:
@@ -45,8 +51,7 @@ def latest_by_key(conn: Connection, service_id: int, dedup_key: str) -> Any:
 
 
 def open_for_job(conn: Connection, job: str) -> list[Any]:
-    query = _with_service().where(incidents.c.job == job, incidents.c.open_key.is_not(None))
-    return list(conn.execute(query))
+    return list(conn.execute(_OPEN_FOR_JOB, {"p_job": job}))
 
 
 def search(conn: Connection, *, status: str | None, service: str | None, limit: int) -> list[Any]:

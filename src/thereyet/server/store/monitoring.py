@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
 from ..domain.runs import RunStatus
 from .tables import job_events, jobs, ping_keys, runs
@@ -20,16 +20,22 @@ UNFINISHED = (RunStatus.QUEUED.value, RunStatus.RUNNING.value, RunStatus.LOST.va
 _LIMITS = ("grace", "start_deadline", "max_duration", "stall_after", "lost_after")
 
 
+# Built once: the ping path and every run start look jobs up.
+_JOB_BY_NAME = select(jobs).where(jobs.c.name == bindparam("p_name"))
+_JOB_BY_ID = select(jobs).where(jobs.c.id == bindparam("p_id"))
+_JOB_BY_PING_UUID = select(jobs).where(jobs.c.ping_uuid == bindparam("p_uuid"))
+
+
 def job_row(conn: Connection, name: str) -> Any:
-    return conn.execute(select(jobs).where(jobs.c.name == name)).first()
+    return conn.execute(_JOB_BY_NAME, {"p_name": name}).first()
 
 
 def job_row_by_id(conn: Connection, job_id: int) -> Any:
-    return conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
+    return conn.execute(_JOB_BY_ID, {"p_id": job_id}).first()
 
 
 def job_by_ping_uuid(conn: Connection, ping_uuid: str) -> Any:
-    return conn.execute(select(jobs).where(jobs.c.ping_uuid == ping_uuid)).first()
+    return conn.execute(_JOB_BY_PING_UUID, {"p_uuid": ping_uuid}).first()
 
 
 def update_job(conn: Connection, job_id: int, **values: Any) -> None:

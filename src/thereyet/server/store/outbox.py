@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
 from .tables import channels, contact_methods, oncall_people, outbox, routes
 
@@ -97,20 +97,24 @@ def delete_route(conn: Connection, route_id: int) -> bool:
     return conn.execute(delete(routes).where(routes.c.id == route_id)).rowcount == 1
 
 
+# Built once: asked at every status change of every run.
+_MATCHING_ROUTES = (
+    select(routes.c.channel_id, routes.c.events)
+    .join(channels, channels.c.id == routes.c.channel_id)
+    .where(
+        or_(
+            routes.c.job == bindparam("p_job"),
+            routes.c.room.in_(bindparam("p_rooms", expanding=True)),
+            (routes.c.job.is_(None)) & (routes.c.room.is_(None)),
+        ),
+        channels.c.disabled_at.is_(None),
+    )
+)
+
+
 def matching_routes(conn: Connection, job: str, rooms: Iterable[str]) -> list[Any]:
     """Routes of enabled channels that cover this job or one of these rooms (or everything)."""
-    rooms = list(rooms)
-    scope = or_(
-        routes.c.job == job,
-        routes.c.room.in_(rooms) if rooms else routes.c.id.is_(None),
-        (routes.c.job.is_(None)) & (routes.c.room.is_(None)),
-    )
-    query = (
-        select(routes.c.channel_id, routes.c.events)
-        .join(channels, channels.c.id == routes.c.channel_id)
-        .where(scope, channels.c.disabled_at.is_(None))
-    )
-    return list(conn.execute(query))
+    return list(conn.execute(_MATCHING_ROUTES, {"p_job": job, "p_rooms": list(rooms)}))
 
 
 # -- the outbox -----------------------------------------------------------------------

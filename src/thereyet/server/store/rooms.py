@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, bindparam, func, insert, select
 
 from ..domain.names import title_from_name
 from .tables import job_rooms, jobs, messages, rooms, runs
@@ -21,8 +21,14 @@ def room_id(conn: Connection, name: str) -> int | None:
     return conn.execute(select(rooms.c.id).where(rooms.c.name == name)).scalar()
 
 
+# Built once: asked for every run and every message.
+_ROOM_NAME = select(rooms.c.name).where(rooms.c.id == bindparam("p_id"))
+_JOB_ID = select(jobs.c.id).where(jobs.c.name == bindparam("p_name"))
+_JOB_ROOM_IDS = select(job_rooms.c.room_id).where(job_rooms.c.job_id == bindparam("p_job"))
+
+
 def room_name(conn: Connection, room: int) -> str:
-    return str(conn.execute(select(rooms.c.name).where(rooms.c.id == room)).scalar_one())
+    return str(conn.execute(_ROOM_NAME, {"p_id": room}).scalar_one())
 
 
 def get_room(conn: Connection, name: str) -> Any:
@@ -60,7 +66,8 @@ def list_rooms(conn: Connection) -> list[Any]:
 
 
 def job_id(conn: Connection, name: str) -> int | None:
-    return conn.execute(select(jobs.c.id).where(jobs.c.name == name)).scalar()
+    found: int | None = conn.execute(_JOB_ID, {"p_name": name}).scalar()
+    return found
 
 
 def ensure_job(conn: Connection, name: str, now: datetime) -> int:
@@ -74,9 +81,7 @@ def ensure_job(conn: Connection, name: str, now: datetime) -> int:
 
 
 def job_room_ids(conn: Connection, job: int) -> list[int]:
-    return list(
-        conn.execute(select(job_rooms.c.room_id).where(job_rooms.c.job_id == job)).scalars()
-    )
+    return list(conn.execute(_JOB_ROOM_IDS, {"p_job": job}).scalars())
 
 
 def add_job_room(conn: Connection, job: int, room: int) -> None:

@@ -90,28 +90,33 @@ def run_version(conn: Connection, run_id: str) -> int | None:
     return None if row is None else int(row[0])
 
 
-def update_run(conn: Connection, run: Run, fields: Sequence[str], now: datetime) -> None:
-    """Write only `fields` of the run (and raise its version): the ingestion path's save.
+def update_run(
+    conn: Connection, run: Run, fields: Sequence[str], now: datetime, **extra: str | None
+) -> None:
+    """Write only `fields` of the run, and `extra` columns (finish_id), and raise its version.
 
     A progress report changes four or five columns; writing all of them would
     also re-encode the stats and a log tail of up to 64 KiB every time."""
     postgres = conn.dialect.name == "postgresql"
-    key = (postgres, tuple(fields))
+    key = (postgres, tuple(fields), tuple(extra))
     statement = _UPDATES.get(key)
     if statement is None:
-        if not set(fields) <= _FIELD_SET:
-            raise ValueError(f"not run fields: {sorted(set(fields) - _FIELD_SET)}")
+        if not set(fields) <= _FIELD_SET or not set(extra) <= _EXTRA_COLUMNS:
+            unknown = (set(fields) - _FIELD_SET) | (set(extra) - _EXTRA_COLUMNS)
+            raise ValueError(f"not run fields: {sorted(unknown)}")
         mark = "%s" if postgres else "?"
         sets = [f"{_quoted(name)} = {_placeholder(name, mark, postgres)}" for name in fields]
+        sets += [f"{name} = {mark}" for name in extra]
         sets += [f"updated_at = {mark}", "version = version + 1"]
         statement = _UPDATES[key] = f"UPDATE runs SET {', '.join(sets)} WHERE id = {mark}"  # noqa: S608 (names checked above)
     bind_ts = _utc if postgres else _sqlite_datetime
     params = [_bind_field(name, getattr(run, name), bind_ts) for name in fields]
-    _raw(conn, statement, (*params, bind_ts(now), run.id))
+    _raw(conn, statement, (*params, *extra.values(), bind_ts(now), run.id))
 
 
-_UPDATES: dict[tuple[bool, tuple[str, ...]], str] = {}
+_UPDATES: dict[tuple[bool, tuple[str, ...], tuple[str, ...]], str] = {}
 _FIELD_SET = frozenset(RUN_FIELDS)
+_EXTRA_COLUMNS = frozenset({"finish_id"})
 _JSON_FIELDS = frozenset({"stats", "log_tail"})
 _TIME_FIELDS = frozenset({"started_at", "finished_at", "progress_at", "heartbeat_at"})
 
@@ -158,25 +163,25 @@ def finish_id(conn: Connection, run_id: str) -> str | None:
     return conn.execute(select(runs.c.finish_id).where(runs.c.id == run_id)).scalar()
 
 
+_INSERT_RUN = insert(runs).values(
+    {
+        name: bindparam(f"v_{name}")
+        for name in ["id", "job_id", "created_at", "updated_at", *RUN_FIELDS]
+    }
+)
+
+
 def insert_run(conn: Connection, run: Run, job_id: int, now: datetime) -> None:
-    values = {name: getattr(run, name) for name in RUN_FIELDS}
-    values["status"] = run.status.value
-    conn.execute(
-        insert(runs).values(
-            id=run.id, job_id=job_id, created_at=run.created_at, updated_at=now, **values
-        )
-    )
+    params = {f"v_{name}": getattr(run, name) for name in RUN_FIELDS}
+    params["v_status"] = run.status.value
+    fixed = {"v_id": run.id, "v_job_id": job_id, "v_created_at": run.created_at}
+    conn.execute(_INSERT_RUN, {**params, **fixed, "v_updated_at": now})
 
 
-def save_run(conn: Connection, run: Run, now: datetime, **extra: Any) -> None:
+def save_run(conn: Connection, run: Run, now: datetime) -> None:
+    """Write all of the run's fields (and raise its version)."""
     values = {name: getattr(run, name) for name in RUN_FIELDS}
     values["status"] = run.status.value
-    if extra:
-        statement = update(runs).where(runs.c.id == run.id)
-        conn.execute(
-            statement.values(updated_at=now, version=runs.c.version + 1, **values, **extra)
-        )
-        return
     params = {f"v_{name}": value for name, value in values.items()}
     conn.execute(_SAVE_RUN, {**params, "v_updated_at": now, "p_run_id": run.id})
 

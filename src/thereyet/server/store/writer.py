@@ -17,7 +17,7 @@ import contextlib
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 _SAVEPOINT = "thereyet_change"
+_PART = "thereyet_part"
 
 
 @dataclass
@@ -43,6 +44,21 @@ class Tx:
     def after_commit(self, hook: Callable[[], None]) -> None:
         """Run `hook` once the group this change belongs to is committed."""
         self._after.append(hook)
+
+    @contextlib.contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of this change that, if it raises, is rolled back alone (and re-raised).
+
+        Plain SQL with one reused name (savepoints nest by name, innermost first):
+        SQLAlchemy's begin_nested() compiles a new statement every time."""
+        self.conn.exec_driver_sql(f"SAVEPOINT {_PART}")
+        try:
+            yield
+        except BaseException:
+            self.conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_PART}")
+            self.conn.exec_driver_sql(f"RELEASE SAVEPOINT {_PART}")
+            raise
+        self.conn.exec_driver_sql(f"RELEASE SAVEPOINT {_PART}")
 
 
 @dataclass
