@@ -136,7 +136,18 @@ def claim_run_flags(
 
 
 def set_run_columns(conn: Connection, run_id: str, **values: Any) -> None:
-    conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+    names = tuple(sorted(values))
+    statement = _SET_RUN_COLUMNS.get(names)
+    if statement is None:
+        statement = _SET_RUN_COLUMNS[names] = (
+            update(runs)
+            .where(runs.c.id == bindparam("p_run_id"))
+            .values({name: bindparam(f"v_{name}") for name in names})
+        )
+    conn.execute(statement, {"p_run_id": run_id, **{f"v_{k}": v for k, v in values.items()}})
+
+
+_SET_RUN_COLUMNS: dict[tuple[str, ...], Any] = {}  # built once per set of columns
 
 
 def run_columns(conn: Connection, run_id: str) -> Any:
@@ -146,15 +157,28 @@ def run_columns(conn: Connection, run_id: str) -> Any:
     return conn.execute(query).first()
 
 
+def _open_ping_run(with_rid: bool) -> Any:
+    return (
+        select(runs.c.id)
+        .where(
+            runs.c.job_id == bindparam("p_job_id"),
+            runs.c.trigger == "ping",
+            runs.c.status.in_(UNFINISHED),
+            runs.c.ping_rid == bindparam("p_rid") if with_rid else runs.c.ping_rid.is_(None),
+        )
+        .order_by(runs.c.created_at.desc())
+        .limit(1)
+    )
+
+
+_OPEN_PING_RUN = {True: _open_ping_run(True), False: _open_ping_run(False)}
+
+
 def open_ping_run(conn: Connection, job_id: int, rid: str | None) -> str | None:
     """The newest unfinished run of the job started by a ping (with this rid, if given)."""
-    query = select(runs.c.id).where(
-        runs.c.job_id == job_id,
-        runs.c.trigger == "ping",
-        runs.c.status.in_(UNFINISHED),
-        runs.c.ping_rid.is_(None) if rid is None else runs.c.ping_rid == rid,
-    )
-    return conn.execute(query.order_by(runs.c.created_at.desc()).limit(1)).scalar()
+    params: dict[str, Any] = {"p_job_id": job_id, "p_rid": rid}
+    found: str | None = conn.execute(_OPEN_PING_RUN[rid is not None], params).scalar()
+    return found
 
 
 def latest_run(conn: Connection, job_id: int) -> str | None:
