@@ -15,13 +15,14 @@ import hashlib
 import secrets
 import threading
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ..domain.access import SYSTEM
 from ..domain.events import Log
 from ..domain.names import is_valid_name
+from ..domain.ratelimit import Bucket, Rate, take
 from ..domain.runs import RunStatus
 from ..hub import Hub
 from ..store import monitoring as store
@@ -44,35 +45,21 @@ class PingError(ServiceError):
         self.status = status
 
 
-@dataclass
-class Bucket:
-    tokens: float
-    at: datetime
-
-
-@dataclass
 class Throttle:
-    """A token bucket per key: `burst` pings at once, refilled at `per_minute`."""
+    """A token bucket per key (domain.ratelimit): `burst` pings at once, refilled at
+    `per_minute`."""
 
-    per_minute: float
-    burst: float
-    _buckets: dict[str, Bucket] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    def __init__(self, per_minute: int, burst: int) -> None:
+        self.rate = Rate(per_minute, burst)
+        self._buckets: dict[str, Bucket] = {}
+        self._lock = threading.Lock()
 
     def allow(self, key: str, now: datetime) -> bool:
         with self._lock:
-            bucket = self._buckets.get(key)
-            if bucket is None:
-                bucket = self._buckets[key] = Bucket(self.burst, now)
-            elapsed = max(0.0, (now - bucket.at).total_seconds())
-            bucket.tokens = min(self.burst, bucket.tokens + elapsed * self.per_minute / 60)
-            bucket.at = now
-            if bucket.tokens < 1:
-                return False
-            bucket.tokens -= 1
             if len(self._buckets) > 100_000:  # forget idle keys rather than grow without bound
                 self._buckets.clear()
-            return True
+            self._buckets[key], wait = take(self._buckets.get(key), self.rate, now)
+        return wait == 0
 
 
 @dataclass(frozen=True)
