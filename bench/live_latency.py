@@ -3,6 +3,7 @@
     python bench/live_latency.py [--seconds 30] [--runs 1000] [--dashboards 200]
     python bench/live_latency.py --live-only      # diagnostic: the live path alone
     python bench/live_latency.py --sdk-defaults   # the probe keeps the SDK's pacing
+    python bench/live_latency.py --db postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 Starts a real hub (`thereyet server`, SQLite in a temp dir) and, on loopback:
 
@@ -67,7 +68,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _hub import ADMIN_TOKEN, HOST, Hub, _wait_healthy, free_port, running_hub
+from _hub import (
+    ADMIN_TOKEN,
+    HOST,
+    Hub,
+    _wait_healthy,
+    free_port,
+    running_hub,
+    scratch_pg_database,
+)
 
 TARGET_P99 = 0.250  # seconds, under the full load (issue 4)
 VIEWER = ("bench-viewer", "bench-viewer-password-0123")
@@ -593,8 +602,10 @@ def report(args: argparse.Namespace, phases: list[Phase], extra: dict[str, Any])
     pacing = (
         "SDK defaults" if args.sdk_defaults else f"SDK send_interval {args.probe_send_interval}s"
     )
+    backend = "PostgreSQL (scratch database)" if args.db else "SQLite (synchronous=FULL)"
     print(f"runs {args.runs} x 1 update/s, dashboards {args.dashboards}, "
-          f"probe every {args.probe_interval}s ({pacing}), phases {args.seconds:.0f}s each")  # fmt: skip
+          f"probe every {args.probe_interval}s ({pacing}), phases {args.seconds:.0f}s each, "
+          f"hub on {backend}")  # fmt: skip
     print()
     print("| SDK progress() -> dashboard event | p50 | p90 | p99 | max | samples |")
     print("| --- | --- | --- | --- | --- | --- |")
@@ -669,6 +680,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help="diagnostic: the load's updates are published on the hub's bus, skipping HTTP "
         "and the database, to measure the live path alone",
     )
+    p.add_argument("--db", help="a PostgreSQL URL; the hub uses a scratch database on its server")
     p.add_argument("--serve", nargs=2, metavar=("PORT", "DATA_DIR"), help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -693,11 +705,13 @@ def main(argv: list[str] | None = None) -> int:
     ctx = multiprocessing.get_context("spawn")
     loadavg = " ".join(f"{x:.1f}" for x in os.getloadavg())
     budget = 4 * args.warmup + 2 * args.seconds + 120
-    start_hub = live_only_hub if args.live_only else running_hub
-    with (
-        tempfile.TemporaryDirectory(prefix="thereyet-bench-") as tmp,
-        start_hub(Path(tmp) / "hub") as hub,
-    ):
+    with contextlib.ExitStack() as stack:
+        tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="thereyet-bench-"))
+        if args.live_only:
+            hub = stack.enter_context(live_only_hub(Path(tmp) / "hub"))
+        else:
+            db = stack.enter_context(scratch_pg_database(args.db)) if args.db else None
+            hub = stack.enter_context(running_hub(Path(tmp) / "hub", db))
         deadline = time.time() + budget
         pid = hub.process.pid
         cookie = sign_in(hub)
