@@ -45,19 +45,11 @@ def test_nothing_found_is_not_remembered_and_a_cancelled_caller_spoils_nothing()
     assert asyncio.run(main()) == (None, "second")
 
 
-def test_forgetting_by_value_drops_only_those_entries():
-    cache: RecentlyChecked[str] = RecentlyChecked(seconds=60)
-    cache.put("a", "run:1")
-    cache.put("b", "admin")
-    cache.forget_where(lambda value: value == "run:1")
-    assert (cache.get("a"), cache.get("b")) == (None, "admin")
-
-
 def test_a_load_under_way_while_something_is_forgotten_is_answered_not_remembered():
     cache: RecentlyChecked[str] = RecentlyChecked(seconds=60)
 
     def load_read_before_a_revocation() -> str:
-        cache.forget_where(lambda value: value == "token")  # the revocation commits meanwhile
+        cache.clear()  # a revocation commits meanwhile
         return "token"
 
     assert cache.get_or_load("k", load_read_before_a_revocation) == "token"

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .bus import Bus
 from .clock import Clock
@@ -20,9 +19,6 @@ class Hub:
     engines: Engines
     writer: Writer
     bus: Bus
-    # Told a token's id once its revocation is committed, so that what this node
-    # remembers of checked tokens forgets it at once (other nodes within seconds).
-    token_revoked: list[Callable[[str], None]] = field(default_factory=list)
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock) -> Hub:

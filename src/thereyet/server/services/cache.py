@@ -19,8 +19,14 @@ V = TypeVar("V")
 
 
 class RecentlyChecked(Generic[V]):
-    def __init__(self, seconds: float = 5.0, max_items: int = 10_000) -> None:
+    def __init__(
+        self,
+        seconds: float = 5.0,
+        max_items: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.seconds = seconds
+        self._clock = clock  # seconds; the hub's clock where tests must move time
         self.max_items = max_items
         self._items: dict[str, tuple[float, V]] = {}
         self._lock = threading.Lock()
@@ -32,7 +38,7 @@ class RecentlyChecked(Generic[V]):
             hit = self._items.get(key)
             if hit is None:
                 return None
-            if hit[0] < time.monotonic():
+            if hit[0] < self._clock():
                 del self._items[key]
                 return None
             return hit[1]
@@ -43,7 +49,7 @@ class RecentlyChecked(Generic[V]):
                 return value
             if len(self._items) >= self.max_items:
                 self._items.clear()  # rare, and a miss only costs a read
-            self._items[key] = (time.monotonic() + self.seconds, value)
+            self._items[key] = (self._clock() + self.seconds, value)
         return value
 
     def get_or_load(self, key: str, load: Callable[[], V | None]) -> V | None:
@@ -73,13 +79,6 @@ class RecentlyChecked(Generic[V]):
         with self._lock:
             self._forgotten += 1
             self._items.pop(key, None)
-
-    def forget_where(self, matches: Callable[[V], bool]) -> None:
-        """Forget every remembered value `matches` accepts (when only the value is known)."""
-        with self._lock:
-            self._forgotten += 1
-            for key in [k for k, (_, value) in self._items.items() if matches(value)]:
-                del self._items[key]
 
     def clear(self) -> None:
         with self._lock:

@@ -217,7 +217,7 @@ class ScheduleService:
     def on_run_end(self, tx: Tx, run: Run, room_ids: list[int], was: RunStatus | None) -> None:
         """A RunService status hook: a run that has ended no longer needs its token."""
         if run.status.finished:
-            revoke_run_token(tx, self.hub, run.id)
+            revoke_run_token(tx, run.id)
 
     # -- the scheduler's step ----------------------------------------------------------
 

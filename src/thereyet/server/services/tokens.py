@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -124,50 +125,51 @@ def issue_run_token(tx: Tx, run_id: str) -> str:
     return token
 
 
-def revoke_run_token(tx: Tx, hub: Hub, run_id: str) -> bool:
-    """Within `tx`: revoke the token issued for run `run_id`, if it has one still valid.
+def revoke_run_token(tx: Tx, run_id: str) -> bool:
+    """Within `tx`: end the token issued for run `run_id` RUN_TOKEN_GRACE from now.
 
-    Once committed, this node refuses it at once; other nodes remember a token
-    they checked for a few seconds (RecentlyChecked), so they refuse it within 5 s.
-    Return True if there was a token to revoke."""
-    token_id = run_token_id(run_id)
-    if not store.revoke_token(tx.conn, token_id, tx.now):
-        return False
+    The grace lets the run's service repeat a finish whose answer it lost, and
+    send what it still had spooled; then the token stops working (on every node
+    within 5 s, the time a node remembers a checked token). Return True if the
+    run had a token still valid."""
+    return store.revoke_token(tx.conn, run_token_id(run_id), tx.now + RUN_TOKEN_GRACE)
 
-    def forget() -> None:
-        for hook in hub.token_revoked:
-            hook(token_id)
 
-    tx.after_commit(forget)
-    return True
+RUN_TOKEN_GRACE = timedelta(minutes=10)
 
 
 class TokenService:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self._checked: RecentlyChecked[Principal] = RecentlyChecked()
-        hub.token_revoked.append(self._forget)
-
-    def _forget(self, token_id: str) -> None:
-        self._checked.forget_where(lambda principal: principal.token_id == token_id)
+        # A checked token's principal, and when it stops working (None: until revoked).
+        self._checked: RecentlyChecked[tuple[Principal, datetime | None]] = RecentlyChecked(
+            clock=lambda: hub.clock.now().timestamp()
+        )
 
     def verify(self, token: str) -> Principal | None:
         """The principal behind a bearer token, or None if it is unknown or revoked."""
-        return self._checked.get_or_load(_hash(token), lambda: self._load(token))
+        return self._valid(self._checked.get_or_load(_hash(token), lambda: self._load(token)))
 
     async def check(self, token: str) -> Principal | None:
         """verify, for an event loop: no thread unless the token was not checked lately."""
-        return await self._checked.get_or_load_soon(_hash(token), lambda: self._load(token))
+        key = _hash(token)
+        return self._valid(await self._checked.get_or_load_soon(key, lambda: self._load(token)))
 
-    def _load(self, token: str) -> Principal | None:
+    def _valid(self, found: tuple[Principal, datetime | None] | None) -> Principal | None:
+        if found is None:
+            return None
+        principal, ends_at = found
+        return principal if ends_at is None or self.hub.clock.now() < ends_at else None
+
+    def _load(self, token: str) -> tuple[Principal, datetime | None] | None:
         token_id, secret = split_token(token)
         with self.hub.engines.read.connect() as conn:
             row = store.get_token(conn, token_id)
-        if row is None or row.revoked_at is not None:
+        if row is None or (row.revoked_at is not None and row.revoked_at <= self.hub.clock.now()):
             return None
         if not hmac.compare_digest(row.secret_hash, _hash(secret)):
             return None
-        return _principal(row)
+        return _principal(row), row.revoked_at
 
     async def create(
         self, *, name: str, scope: Scope, jobs: Iterable[str] = (), rooms: Iterable[str] = ()

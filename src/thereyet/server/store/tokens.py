@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from .tables import settings, tokens
 
@@ -22,12 +22,17 @@ def list_tokens(conn: Connection) -> list[Any]:
     return list(conn.execute(select(tokens).order_by(tokens.c.created_at)))
 
 
-def revoke_token(conn: Connection, token_id: str, now: datetime) -> bool:
-    result = conn.execute(
-        update(tokens)
-        .where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
+# Built once: run at the end of every run (see services.tokens.revoke_run_token).
+_REVOKE = (
+    update(tokens)
+    .where(tokens.c.id == bindparam("p_id"), tokens.c.revoked_at.is_(None))
+    .values(revoked_at=bindparam("p_at"))
+)
+
+
+def revoke_token(conn: Connection, token_id: str, at: datetime) -> bool:
+    """Set the token to stop working at `at` (unless it already has an end)."""
+    result = conn.execute(_REVOKE, {"p_id": token_id, "p_at": at})
     return result.rowcount == 1
 
 
