@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 
 import pytest
@@ -11,7 +12,7 @@ from thereyet.server.clock import FakeClock
 from thereyet.server.store.engine import make_engines
 from thereyet.server.store.migrate import upgrade
 from thereyet.server.store.tables import rooms
-from thereyet.server.store.writer import Tx, Writer, WriterStopped
+from thereyet.server.store.writer import ALONE, Tx, Writer, WriterStopped
 
 
 @pytest.fixture
@@ -112,3 +113,39 @@ async def test_async_callers_await_the_commit(writer, engines):
     writer.start()
     assert await writer.run(add_room("awaited")) == "awaited"
     assert room_names(engines) == ["awaited"]
+
+
+def test_batched_changes_are_made_together_and_left_ones_alone(writer, engines):
+    def handler(tx: Tx, items: list[str]) -> list[object]:
+        return [add_room(name)(tx) if not name.startswith("odd") else ALONE for name in items]
+
+    async def main() -> list[str]:
+        names = ["b1", "odd", "b2"]
+        tasks = [
+            asyncio.create_task(writer.run_batched(handler, n, add_room(f"{n}-alone")))
+            for n in names
+        ]
+        await asyncio.sleep(0)  # each task hands its change in; then the writer starts
+        writer.start()
+        return list(await asyncio.gather(*tasks))
+
+    assert asyncio.run(main()) == ["b1", "odd-alone", "b2"]
+    assert writer.commits == 1 and writer.batched == 2
+    assert room_names(engines) == ["b1", "b2", "odd-alone"]
+
+
+def test_a_failing_batch_is_rolled_back_and_made_one_by_one(writer, engines):
+    def handler(tx: Tx, items: list[str]) -> list[object]:
+        for name in items:
+            add_room(f"{name}-half-written")(tx)
+        raise RuntimeError("the batch breaks")
+
+    async def main() -> list[str]:
+        tasks = [asyncio.create_task(writer.run_batched(handler, n, add_room(n))) for n in "abc"]
+        await asyncio.sleep(0)
+        writer.start()
+        return list(await asyncio.gather(*tasks))
+
+    assert asyncio.run(main()) == ["a", "b", "c"]
+    assert writer.batched == 0
+    assert room_names(engines) == ["a", "b", "c"]

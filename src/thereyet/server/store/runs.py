@@ -90,6 +90,17 @@ def run_version(conn: Connection, run_id: str) -> int | None:
     return None if row is None else int(row[0])
 
 
+def run_versions(conn: Connection, run_ids: Sequence[str]) -> dict[str, int]:
+    """run_version for many runs in one statement (on PostgreSQL, locked in id order)."""
+    if conn.dialect.name == "postgresql":
+        query = "SELECT id, version FROM runs WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+        params: tuple[Any, ...] = (list(run_ids),)
+    else:
+        query = "SELECT id, version FROM runs WHERE id IN (SELECT value FROM json_each(?))"
+        params = (json.dumps(list(run_ids)),)
+    return {run_id: int(version) for run_id, version in _raw(conn, query, params, fetch="all")}
+
+
 def update_run(
     conn: Connection, run: Run, fields: Sequence[str], now: datetime, **extra: str | None
 ) -> None:
@@ -97,8 +108,34 @@ def update_run(
 
     A progress report changes four or five columns; writing all of them would
     also re-encode the stats and a log tail of up to 64 KiB every time."""
+    statement, bind_ts = _update_statement(conn, fields, tuple(extra))
+    params = [_bind_field(name, getattr(run, name), bind_ts) for name in fields]
+    _raw(conn, statement, (*params, *extra.values(), bind_ts(now), run.id))
+
+
+def update_runs(
+    conn: Connection, changed: Sequence[Run], fields: Sequence[str], now: datetime
+) -> None:
+    """update_run for runs that changed the same fields, in one executemany."""
+    statement, bind_ts = _update_statement(conn, fields, ())
+    at = bind_ts(now)
+    rows = [
+        (*[_bind_field(name, getattr(run, name), bind_ts) for name in fields], at, run.id)
+        for run in changed
+    ]
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(statement, rows)
+    finally:
+        cursor.close()
+
+
+def _update_statement(
+    conn: Connection, fields: Sequence[str], extra: tuple[str, ...]
+) -> tuple[str, Any]:
     postgres = conn.dialect.name == "postgresql"
-    key = (postgres, tuple(fields), tuple(extra))
+    bind_ts = _utc if postgres else _sqlite_datetime
+    key = (postgres, tuple(fields), extra)
     statement = _UPDATES.get(key)
     if statement is None:
         if not set(fields) <= _FIELD_SET or not set(extra) <= _EXTRA_COLUMNS:
@@ -109,9 +146,7 @@ def update_run(
         sets += [f"{name} = {mark}" for name in extra]
         sets += [f"updated_at = {mark}", "version = version + 1"]
         statement = _UPDATES[key] = f"UPDATE runs SET {', '.join(sets)} WHERE id = {mark}"  # noqa: S608 (names checked above)
-    bind_ts = _utc if postgres else _sqlite_datetime
-    params = [_bind_field(name, getattr(run, name), bind_ts) for name in fields]
-    _raw(conn, statement, (*params, *extra.values(), bind_ts(now), run.id))
+    return statement, bind_ts
 
 
 _UPDATES: dict[tuple[bool, tuple[str, ...], tuple[str, ...]], str] = {}
@@ -121,13 +156,18 @@ _JSON_FIELDS = frozenset({"stats", "log_tail"})
 _TIME_FIELDS = frozenset({"started_at", "finished_at", "progress_at", "heartbeat_at"})
 
 
-def _raw(conn: Connection, statement: str, params: tuple[Any, ...], *, fetch: bool = False) -> Any:
+def _raw(
+    conn: Connection, statement: str, params: tuple[Any, ...], *, fetch: str | bool = False
+) -> Any:
     """Run one statement on the driver's own cursor, inside the connection's transaction:
-    the first row if `fetch`, else the count of rows changed. For the few statements
-    of the ingestion path, where SQLAlchemy's result set-up cost more than SQLite."""
+    the first row if `fetch`, all rows if `fetch="all"`, else the count of rows changed.
+    For the statements of the ingestion path, where SQLAlchemy's result set-up cost
+    more than SQLite."""
     cursor = conn.connection.cursor()
     try:
         cursor.execute(statement, params)
+        if fetch == "all":
+            return cursor.fetchall()
         return cursor.fetchone() if fetch else cursor.rowcount
     finally:
         cursor.close()
@@ -244,6 +284,23 @@ def insert_new_event(conn: Connection, row: dict[str, Any]) -> bool:
     params = _event_params(row, _utc if postgres else _sqlite_datetime)
     inserted = _raw(conn, _PG_INSERT_EVENTS if postgres else _SQLITE_INSERT_EVENTS, params)
     return bool(inserted == 1)
+
+
+def insert_new_events(conn: Connection, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """Append events of several runs in one statement (as insert_events); return the
+    (run_id, event_id) of those that were new."""
+    if not rows:
+        return set()
+    postgres = conn.dialect.name == "postgresql"
+    bind_ts = _utc if postgres else _sqlite_datetime
+    one = "(%s, %s, %s, %s, CAST(%s AS JSONB))" if postgres else "(?, ?, ?, ?, ?)"
+    statement = (  # only placeholders are joined in
+        "INSERT INTO run_events (run_id, event_id, kind, ts, data) VALUES "  # noqa: S608
+        + ", ".join([one] * len(rows))
+        + " ON CONFLICT (run_id, event_id) DO NOTHING RETURNING run_id, event_id"
+    )
+    params = tuple(value for row in rows for value in _event_params(row, bind_ts))
+    return {(run_id, event_id) for run_id, event_id in _raw(conn, statement, params, fetch="all")}
 
 
 def _event_params(r: dict[str, Any], bind_ts: Any) -> tuple[Any, ...]:

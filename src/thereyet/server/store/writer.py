@@ -61,11 +61,18 @@ class Tx:
         self.conn.exec_driver_sql(f"RELEASE SAVEPOINT {_PART}")
 
 
+BatchHandler = Callable[[Tx, list[Any]], list[Any]]
+# What a batch handler answers for an item it leaves to be made on its own.
+ALONE: Any = object()
+
+
 @dataclass
 class _Job:
     fn: Callable[[Tx], Any]
     future: Future[Any] | None = None  # a thread's caller (submit, run_sync)
     waiter: asyncio.Future[Any] | None = None  # an event loop's caller (run)
+    handler: BatchHandler | None = None  # run_batched: made with its neighbours
+    item: Any = None
 
 
 _Answer = tuple["asyncio.Future[Any]", Any, BaseException | None]
@@ -93,6 +100,7 @@ class Writer:
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self.commits = 0
         self.jobs_done = 0
+        self.batched = 0  # changes made together by a batch handler
 
     def start(self) -> None:
         self._thread.start()
@@ -125,6 +133,17 @@ class Writer:
         self._enqueue(_Job(fn, waiter=waiter))
         return await waiter
 
+    async def run_batched(self, handler: BatchHandler, item: Any, alone: Callable[[Tx], T]) -> T:
+        """Like run(alone), but changes handed in one after another with the same
+        `handler` may be made together, in one savepoint: `handler(tx, items)` returns
+        a result for each item, or ALONE for one to be made by its own `alone`.
+
+        If the handler raises, its batch is rolled back and every change in it is
+        made alone, so a batch can only ever be an optimisation."""
+        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._enqueue(_Job(alone, waiter=waiter, handler=handler, item=item))
+        return await waiter
+
     def run_sync(self, fn: Callable[[Tx], T], timeout: float | None = 60) -> T:
         return self.submit(fn).result(timeout)
 
@@ -152,25 +171,20 @@ class Writer:
                 _answer(answers)
 
     def _commit_group(self, group: list[_Job]) -> None:
-        results: list[tuple[_Job, Any, BaseException | None, Tx]] = []
+        results: list[_Result] = []
         with self._engine.connect() as conn, conn.begin():
             now = self._now()
-            for job in group:
-                if job.future is not None and not job.future.set_running_or_notify_cancel():
-                    continue
-                tx = Tx(conn=conn, now=now)
-                # A plain, reused savepoint name: SQLAlchemy's begin_nested() compiles
-                # a fresh statement per savepoint, which cost more than the job itself.
-                conn.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
-                try:
-                    value = job.fn(tx)
-                except Exception as exc:
-                    conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-                    conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-                    results.append((job, None, exc, tx))
+            start = 0
+            while start < len(group):
+                job = group[start]
+                end = start + 1
+                while end < len(group) and job.handler and group[end].handler == job.handler:
+                    end += 1
+                if end - start > 1:
+                    self._make_batch(conn, now, group[start:end], results)
                 else:
-                    conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-                    results.append((job, value, None, tx))
+                    self._make_alone(conn, now, job, results)
+                start = end
         self.commits += 1
         answers: list[_Answer] = []
         for job, value, error, tx in results:
@@ -178,6 +192,7 @@ class Writer:
             if error is None:
                 for hook in tx._after:
                     _run_hook(hook)
+                tx._after.clear()  # a batch's changes share one Tx: its hooks run once
             if job.waiter is not None:
                 answers.append((job.waiter, value, error))
             elif job.future is not None and error is not None:
@@ -185,6 +200,53 @@ class Writer:
             elif job.future is not None:
                 job.future.set_result(value)
         _answer(answers)
+
+    def _make_alone(
+        self, conn: Connection, now: datetime, job: _Job, results: list[_Result]
+    ) -> None:
+        if job.future is not None and not job.future.set_running_or_notify_cancel():
+            return
+        tx = Tx(conn=conn, now=now)
+        # A plain, reused savepoint name: SQLAlchemy's begin_nested() compiles
+        # a fresh statement per savepoint, which cost more than the job itself.
+        conn.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
+        try:
+            value = job.fn(tx)
+        except Exception as exc:
+            conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            results.append((job, None, exc, tx))
+        else:
+            conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            results.append((job, value, None, tx))
+
+    def _make_batch(
+        self, conn: Connection, now: datetime, jobs: list[_Job], results: list[_Result]
+    ) -> None:
+        handler = jobs[0].handler
+        assert handler is not None
+        tx = Tx(conn=conn, now=now)
+        conn.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
+        try:
+            answers = handler(tx, [job.item for job in jobs])
+            if len(answers) != len(jobs):
+                raise RuntimeError(f"{len(answers)} answers for {len(jobs)} items")
+        except Exception:
+            log.exception("a batch failed; its changes are made one by one")
+            conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            answers = [ALONE] * len(jobs)
+        else:
+            conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+        for job, answer in zip(jobs, answers, strict=True):
+            if answer is ALONE:
+                self._make_alone(conn, now, job, results)
+            else:
+                self.batched += 1
+                results.append((job, answer, None, tx))
+
+
+_Result = tuple[_Job, Any, BaseException | None, Tx]
 
 
 def _run_hook(hook: Callable[[], None]) -> None:
