@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -149,3 +150,22 @@ def test_a_failing_batch_is_rolled_back_and_made_one_by_one(writer, engines):
     assert asyncio.run(main()) == ["a", "b", "c"]
     assert writer.batched == 0
     assert room_names(engines) == ["a", "b", "c"]
+
+
+@pytest.mark.postgres
+def test_a_group_is_made_again_when_the_database_dropped_the_connection(pg_database):
+    engines = make_engines(pg_database)
+    upgrade(engines.write)
+    writer = Writer(engines.write, lambda: datetime.now(UTC))
+    writer.start()
+    try:
+        pid = writer.run_sync(
+            lambda tx: tx.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        )
+        with engines.read.connect() as conn:  # what a database restart does to it
+            conn.exec_driver_sql("SELECT pg_terminate_backend(%s)", (pid,))
+        assert writer.run_sync(add_room("after-the-drop")) == "after-the-drop"
+        assert "after-the-drop" in room_names(engines)
+    finally:
+        writer.stop()
+        engines.dispose()

@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
 
@@ -157,11 +158,30 @@ class Writer:
             return [self._pending.popleft() for _ in range(count)]
 
     def _loop(self) -> None:
+        # The writer keeps its connection from group to group (checking one out of the
+        # pool each time cost a round trip to PostgreSQL for its pre-ping). If the
+        # database dropped it meanwhile (a restart), the group, of which nothing was
+        # committed, is made again on a new one; after any other failure the next
+        # group gets a new one too, in case the old one is why.
+        conn: Connection | None = None
         while (group := self._take_group()) is not None:
             try:
-                self._commit_group(group)
+                conn = conn or self._engine.connect()
+                try:
+                    self._commit_group(conn, group)
+                except DBAPIError as exc:
+                    if not exc.connection_invalidated:
+                        raise
+                    log.warning("the database connection was lost; the group is made again")
+                    conn.close()
+                    conn = self._engine.connect()
+                    self._commit_group(conn, group)
             except BaseException as exc:  # the commit failed: nobody's change is durable
                 log.exception("group commit failed")
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        conn.close()
+                    conn = None
                 answers: list[_Answer] = []
                 for job in group:
                     if job.waiter is not None:
@@ -169,10 +189,12 @@ class Writer:
                     elif job.future is not None and not job.future.done():
                         job.future.set_exception(exc)
                 _answer(answers)
+        if conn is not None:
+            conn.close()
 
-    def _commit_group(self, group: list[_Job]) -> None:
+    def _commit_group(self, conn: Connection, group: list[_Job]) -> None:
         results: list[_Result] = []
-        with self._engine.connect() as conn, conn.begin():
+        with conn.begin():
             now = self._now()
             start = 0
             while start < len(group):
@@ -204,7 +226,12 @@ class Writer:
     def _make_alone(
         self, conn: Connection, now: datetime, job: _Job, results: list[_Result]
     ) -> None:
-        if job.future is not None and not job.future.set_running_or_notify_cancel():
+        future = job.future
+        if (
+            future is not None
+            and not future.running()
+            and not future.set_running_or_notify_cancel()
+        ):
             return
         tx = Tx(conn=conn, now=now)
         # A plain, reused savepoint name: SQLAlchemy's begin_nested() compiles
