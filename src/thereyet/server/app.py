@@ -20,6 +20,7 @@ from .services import oncall_commands  # noqa: F401  (registers !ack, !resolve, 
 from .services.command_builtins import Services as CommandServices
 from .services.command_config import CommandFile, commands_path
 from .services.commands import CommandService
+from .services.escalation import EscalationService
 from .services.incidents import IncidentService
 from .services.integrations import IntegrationService
 from .services.jobs import JobService
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.monitoring = MonitorService(hub, app.state.runs)
         app.state.pings = PingService(hub, app.state.runs)
         app.state.oncall = OncallService(hub)
+        app.state.escalation = EscalationService(hub)
         app.state.incidents = IncidentService(hub, app.state.oncall)
         app.state.reports = ReportService(hub, app.state.oncall)
         app.state.runs.status_hooks.append(app.state.incidents.on_run_status)

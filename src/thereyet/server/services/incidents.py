@@ -31,7 +31,8 @@ from ..store.tables import escalation_policies, incident_services, jobs, oncall_
 from ..store.writer import Tx
 from .alert_limits import AlertLimiter
 from .errors import Forbidden, Invalid, NotFound
-from .oncall import OncallService, hours_of, overrides_of, policy_of, rotation_of
+from .oncall import OncallService
+from .oncall_rows import hours_of, overrides_of, policy_of, rotation_of
 from .rooms import post_in_rooms
 from .views import iso
 

@@ -1,9 +1,13 @@
-"""On-call configuration: people, rotations, overrides, policies, services, integrations.
+"""On-call configuration: people, rotations, overrides and swaps, and calendar feeds.
 
 Every definition is replaced whole with PUT-style calls (config as code: the
 same file applied twice changes nothing). A person's contact method is an
 Apprise URL kept as a channel row named `@person/method`, so that pages go
 through the outbox and dispatcher like every other notification.
+
+This service also keeps the hub's link secret and public URL, which signed
+calendar feeds and the one-click links in pages are built from. Escalation
+policies, incident services, integrations and job rules are in `escalation`.
 """
 
 from __future__ import annotations
@@ -18,81 +22,22 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ..domain import oncall as rules
-from ..domain.incidents import JOB_EVENTS, EscalationError, Policy, Step, Target
 from ..domain.oncall import OncallError, Override, Rotation, WorkingHours
 from ..hub import Hub
 from ..store import oncall as store
 from ..store import outbox as outbox_store
-from ..store.tables import (
-    channels,
-    contact_methods,
-    escalation_policies,
-    incident_integrations,
-    incident_services,
-    jobs,
-    oncall_people,
-    rotation_overrides,
-    rotations,
-)
+from ..store.tables import contact_methods, oncall_people, rotation_overrides, rotations
 from ..store.writer import Tx
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .notifications import url_hint
+from .oncall_rows import invalid, overrides_of, rotation_of, row_named
 from .rooms import check_name
 from .views import iso
 
-INTEGRATION_KINDS = ("pagerduty", "alertmanager", "generic")
 LINK_SECRET_KEY = "incident_link_secret"  # noqa: S105 (a settings key, not a secret)
 PUBLIC_URL_KEY = "public_url"
 FEED_DAYS_BEFORE = 7
 FEED_DAYS_AFTER = 90
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _invalid(exc: OncallError | EscalationError) -> Invalid:
-    return Invalid(str(exc), field=exc.field)
-
-
-# -- turning rows into domain values ---------------------------------------------------
-
-
-def rotation_of(row: Any) -> Rotation:
-    return Rotation(
-        name=row.name,
-        participants=tuple(row.participants),
-        timezone=row.timezone,
-        start=date.fromisoformat(row.start_date),
-        handoff=rules.parse_clock(row.handoff, "handoff"),
-        shift_hours=row.shift_hours,
-    )
-
-
-def overrides_of(conn: Connection, rotation_id: int) -> list[Override]:
-    return [
-        Override(o.person, o.starts_at, o.ends_at) for o in store.overrides_of(conn, rotation_id)
-    ]
-
-
-def hours_of(row: Any) -> WorkingHours:
-    return WorkingHours(
-        timezone=row.timezone,
-        days=frozenset(row.work_days),
-        begin=rules.parse_clock(row.work_start, "work_start"),
-        end=rules.parse_clock(row.work_end, "work_end"),
-    )
-
-
-def policy_of(row: Any) -> Policy:
-    steps = tuple(
-        Step(
-            targets=tuple(Target(t["kind"], t["name"]) for t in step["targets"]),
-            delay_minutes=int(step["delay_minutes"]),
-        )
-        for step in row.steps
-    )
-    return Policy(row.name, steps, int(row.repeat))
 
 
 @dataclass(frozen=True)
@@ -131,7 +76,7 @@ class OncallService:
         try:
             hours.check()
         except OncallError as exc:
-            raise _invalid(exc) from exc
+            raise invalid(exc) from exc
         for method, url in spec.contact_methods.items():
             check_name(method, "contact_methods")
             _check_url(url)
@@ -186,7 +131,7 @@ class OncallService:
 
     def person(self, name: str) -> dict[str, Any]:
         with self.hub.engines.read.connect() as conn:
-            return self._person_view(conn, _must(conn, oncall_people, name, "person"))
+            return self._person_view(conn, row_named(conn, oncall_people, name, "person"))
 
     def _person_view(self, conn: Connection, row: Any) -> dict[str, Any]:
         return {
@@ -217,7 +162,7 @@ class OncallService:
         try:
             rotation.check()
         except OncallError as exc:
-            raise _invalid(exc) from exc
+            raise invalid(exc) from exc
         values = {
             "timezone": spec.timezone,
             "start_date": spec.start_date.isoformat(),
@@ -241,7 +186,7 @@ class OncallService:
 
     def rotation(self, name: str, now: datetime, days: int = 28) -> dict[str, Any]:
         with self.hub.engines.read.connect() as conn:
-            row = _must(conn, rotations, name, "rotation")
+            row = row_named(conn, rotations, name, "rotation")
             view = self._rotation_view(conn, row, now)
             view["upcoming"] = [
                 _segment_view(s) for s in self.segments(conn, row, now, now + timedelta(days=days))
@@ -287,8 +232,8 @@ class OncallService:
             raise Invalid("ends_at must be after starts_at", field="ends_at")
 
         def write(tx: Tx) -> dict[str, Any]:
-            row = _must(tx.conn, rotations, rotation, "rotation")
-            _must(tx.conn, oncall_people, person, "person")
+            row = row_named(tx.conn, rotations, rotation, "rotation")
+            row_named(tx.conn, oncall_people, person, "person")
             override_id = store.insert_row(
                 tx.conn,
                 rotation_overrides,
@@ -314,11 +259,11 @@ class OncallService:
         """Exchange the shifts in progress at `first` and `second` (two overrides)."""
 
         def write(tx: Tx) -> list[dict[str, Any]]:
-            row = _must(tx.conn, rotations, rotation, "rotation")
+            row = row_named(tx.conn, rotations, rotation, "rotation")
             try:
                 pair = rules.swap(rotation_of(row), first, second)
             except OncallError as exc:
-                raise _invalid(exc) from exc
+                raise invalid(exc) from exc
             made = []
             for override in pair:
                 override_id = store.insert_row(
@@ -345,185 +290,11 @@ class OncallService:
 
     async def delete_override(self, rotation: str, override_id: int) -> None:
         def write(tx: Tx) -> None:
-            row = _must(tx.conn, rotations, rotation, "rotation")
+            row = row_named(tx.conn, rotations, rotation, "rotation")
             if not store.delete_override(tx.conn, row.id, override_id):
                 raise NotFound(f"no override {override_id} in rotation {rotation!r}")
 
         await self.hub.writer.run(write)
-
-    # -- escalation policies and services ------------------------------------------------------
-
-    async def put_policy(
-        self, name: str, steps: list[dict[str, Any]], repeat: int
-    ) -> dict[str, Any]:
-        check_name(name, "name")
-        policy = policy_of(_Row(name=name, steps=steps, repeat=repeat))
-        try:
-            policy.check()
-        except EscalationError as exc:
-            raise _invalid(exc) from exc
-
-        def write(tx: Tx) -> dict[str, Any]:
-            self._check_targets(tx.conn, policy)
-            row = store.by_name(tx.conn, escalation_policies, name)
-            if row is None:
-                store.insert_row(
-                    tx.conn,
-                    escalation_policies,
-                    name=name,
-                    steps=steps,
-                    repeat=repeat,
-                    created_at=tx.now,
-                )
-            else:
-                store.update_row(tx.conn, escalation_policies, row.id, steps=steps, repeat=repeat)
-            return {"name": name, "steps": steps, "repeat": repeat}
-
-        return await self.hub.writer.run(write)
-
-    def _check_targets(self, conn: Connection, policy: Policy) -> None:
-        for i, step in enumerate(policy.steps):
-            for j, target in enumerate(step.targets):
-                table = {
-                    "rotation": rotations,
-                    "person": oncall_people,
-                    "channel": channels,
-                }[target.kind]
-                if store.by_name(conn, table, target.name) is None:
-                    raise Invalid(
-                        f"no {target.kind} named {target.name!r}",
-                        field=f"steps.{i}.targets.{j}.name",
-                    )
-
-    def policies(self) -> list[dict[str, Any]]:
-        with self.hub.engines.read.connect() as conn:
-            return [
-                {"name": r.name, "steps": r.steps, "repeat": r.repeat}
-                for r in store.all_rows(conn, escalation_policies)
-            ]
-
-    async def put_service(
-        self,
-        name: str,
-        *,
-        room: str | None,
-        policy: str | None,
-        runbook_url: str | None,
-        require_runbook: bool,
-    ) -> dict[str, Any]:
-        check_name(name, "name")
-        if room is not None:
-            check_name(room, "room")
-
-        def write(tx: Tx) -> dict[str, Any]:
-            policy_id = None
-            if policy is not None:
-                policy_id = _must(tx.conn, escalation_policies, policy, "policy").id
-            values = {
-                "room": room,
-                "policy_id": policy_id,
-                "runbook_url": runbook_url,
-                "require_runbook": int(require_runbook),
-            }
-            row = store.by_name(tx.conn, incident_services, name)
-            if row is None:
-                store.insert_row(tx.conn, incident_services, name=name, created_at=tx.now, **values)
-            else:
-                store.update_row(tx.conn, incident_services, row.id, **values)
-            return {"name": name, "policy": policy, **values, "require_runbook": require_runbook}
-
-        return await self.hub.writer.run(write)
-
-    def services(self) -> list[dict[str, Any]]:
-        with self.hub.engines.read.connect() as conn:
-            policies = {r.id: r.name for r in store.all_rows(conn, escalation_policies)}
-            return [
-                {
-                    "name": r.name,
-                    "room": r.room,
-                    "policy": policies.get(r.policy_id),
-                    "runbook_url": r.runbook_url,
-                    "require_runbook": bool(r.require_runbook),
-                }
-                for r in store.all_rows(conn, incident_services)
-            ]
-
-    # -- integrations and job rules -----------------------------------------------------------
-
-    async def create_integration(self, name: str, service: str, kind: str) -> dict[str, Any]:
-        check_name(name, "name")
-        if kind not in INTEGRATION_KINDS:
-            raise Invalid(f"kind must be one of {', '.join(INTEGRATION_KINDS)}", field="kind")
-        # 32 characters, as PagerDuty routing keys are.
-        token = secrets.token_hex(16)
-
-        def write(tx: Tx) -> dict[str, Any]:
-            row = _must(tx.conn, incident_services, service, "service")
-            if store.by_name(tx.conn, incident_integrations, name) is not None:
-                raise Conflict(f"integration {name!r} already exists", field="name")
-            store.insert_row(
-                tx.conn,
-                incident_integrations,
-                name=name,
-                service_id=row.id,
-                kind=kind,
-                token_hash=token_hash(token),
-                created_at=tx.now,
-            )
-            return {"name": name, "service": service, "kind": kind, "token": token}
-
-        return await self.hub.writer.run(write)
-
-    def integrations(self) -> list[dict[str, Any]]:
-        with self.hub.engines.read.connect() as conn:
-            return [
-                {
-                    "name": r.name,
-                    "service": r.service,
-                    "kind": r.kind,
-                    "created_at": iso(r.created_at),
-                    "revoked": r.revoked_at is not None,
-                }
-                for r in store.integrations_list(conn)
-            ]
-
-    def integration(self, token: str) -> Any:
-        """The live integration this token belongs to, or None."""
-        with self.hub.engines.read.connect() as conn:
-            return store.integration_by_hash(conn, token_hash(token))
-
-    async def put_job_rule(self, job: str, service: str, events: list[str]) -> dict[str, Any]:
-        check_name(job, "job")
-        if not events:
-            events = list(JOB_EVENTS)
-        if bad := [e for e in events if e not in JOB_EVENTS]:
-            raise Invalid(
-                f"unknown event {bad[0]!r}; known: {', '.join(JOB_EVENTS)}", field="events"
-            )
-
-        def write(tx: Tx) -> dict[str, Any]:
-            row = _must(tx.conn, incident_services, service, "service")
-            job_row = store.by_name(tx.conn, jobs, job)
-            if (
-                row.require_runbook
-                and not (job_row and job_row.runbook_url)
-                and not row.runbook_url
-            ):
-                raise Invalid(
-                    f"service {service!r} requires a runbook: give job {job!r} a runbook_url",
-                    field="job",
-                )
-            store.put_job_rule(tx.conn, job, row.id, sorted(set(events)), tx.now)
-            return {"job": job, "service": service, "events": sorted(set(events))}
-
-        return await self.hub.writer.run(write)
-
-    def job_rules(self) -> list[dict[str, Any]]:
-        with self.hub.engines.read.connect() as conn:
-            return [
-                {"job": r.job, "service": r.service, "events": r.events}
-                for r in store.job_rules(conn)
-            ]
 
     # -- the hub's secrets and address ---------------------------------------------------------
 
@@ -541,37 +312,6 @@ class OncallService:
         if found is not None:
             return bytes.fromhex(str(found))
         return await self.hub.writer.run(lambda tx: self.secret_in(tx.conn))
-
-    # -- calendar feeds ---------------------------------------------------------------------
-
-    async def feed_url(self, kind: str, name: str) -> str:
-        """The secret address of a rotation's or a person's calendar (calendar apps send no token)."""
-        table = rotations if kind == "rotations" else oncall_people
-        with self.hub.engines.read.connect() as conn:
-            _must(conn, table, name, kind[:-1])
-            base = self.public_url(conn)
-        signature = _feed_signature(await self.link_secret(), kind, name)
-        return f"{base}/ical/{kind}/{name}.ics?sig={signature}"
-
-    async def feed(self, kind: str, name: str, signature: str, now: datetime) -> str:
-        expected = _feed_signature(await self.link_secret(), kind, name)
-        if not hmac.compare_digest(expected, signature):
-            raise Forbidden("this calendar address is not valid", field="sig")
-        start, end = now - timedelta(days=FEED_DAYS_BEFORE), now + timedelta(days=FEED_DAYS_AFTER)
-        shifts: list[tuple[str, rules.Segment]] = []
-        with self.hub.engines.read.connect() as conn:
-            if kind == "rotations":
-                row = _must(conn, rotations, name, "rotation")
-                shifts = [(row.name, s) for s in self.segments(conn, row, start, end)]
-            else:
-                _must(conn, oncall_people, name, "person")
-                for row in store.all_rows(conn, rotations):
-                    shifts += [
-                        (row.name, s)
-                        for s in self.segments(conn, row, start, end)
-                        if s.person == name
-                    ]
-        return rules.ical(f"{kind[:-1]} {name}", shifts, now)
 
     def public_url(self, conn: Connection) -> str:
         found = store.setting(conn, PUBLIC_URL_KEY)
@@ -593,12 +333,36 @@ class OncallService:
 
         await self.hub.writer.run(write)
 
+    # -- calendar feeds ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Row:
-    name: str
-    steps: list[dict[str, Any]]
-    repeat: int
+    async def feed_url(self, kind: str, name: str) -> str:
+        """The secret address of a rotation's or a person's calendar (calendar apps send no token)."""
+        table = rotations if kind == "rotations" else oncall_people
+        with self.hub.engines.read.connect() as conn:
+            row_named(conn, table, name, kind[:-1])
+            base = self.public_url(conn)
+        signature = _feed_signature(await self.link_secret(), kind, name)
+        return f"{base}/ical/{kind}/{name}.ics?sig={signature}"
+
+    async def feed(self, kind: str, name: str, signature: str, now: datetime) -> str:
+        expected = _feed_signature(await self.link_secret(), kind, name)
+        if not hmac.compare_digest(expected, signature):
+            raise Forbidden("this calendar address is not valid", field="sig")
+        start, end = now - timedelta(days=FEED_DAYS_BEFORE), now + timedelta(days=FEED_DAYS_AFTER)
+        shifts: list[tuple[str, rules.Segment]] = []
+        with self.hub.engines.read.connect() as conn:
+            if kind == "rotations":
+                row = row_named(conn, rotations, name, "rotation")
+                shifts = [(row.name, s) for s in self.segments(conn, row, start, end)]
+            else:
+                row_named(conn, oncall_people, name, "person")
+                for row in store.all_rows(conn, rotations):
+                    shifts += [
+                        (row.name, s)
+                        for s in self.segments(conn, row, start, end)
+                        if s.person == name
+                    ]
+        return rules.ical(f"{kind[:-1]} {name}", shifts, now)
 
 
 def _feed_signature(secret: bytes, kind: str, name: str) -> str:
@@ -609,7 +373,7 @@ def _clock(text: str, field: str) -> Any:
     try:
         return rules.parse_clock(text, field)
     except OncallError as exc:
-        raise _invalid(exc) from exc
+        raise invalid(exc) from exc
 
 
 def _check_url(url: str) -> None:
@@ -619,13 +383,6 @@ def _check_url(url: str) -> None:
         raise Invalid(
             "contact method must be an Apprise URL Apprise knows", field="contact_methods"
         )
-
-
-def _must(conn: Connection, table: Any, name: str, what: str) -> Any:
-    row = store.by_name(conn, table, name)
-    if row is None:
-        raise NotFound(f"no {what} named {name!r}", field=what)
-    return row
 
 
 def _segment_view(segment: rules.Segment) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from ..store import incidents as store
 from ..store import oncall as oncall_store
 from ..store.tables import oncall_people, rotations
 from .errors import Invalid
-from .oncall import OncallService, hours_of
+from .oncall import OncallService
+from .oncall_rows import hours_of
 
 DEFAULT_TARGET = 10
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...domain.incidents import SEVERITIES
 from ...domain.names import NAME_PATTERN
 from ...services.errors import Invalid, NotFound
+from ...services.escalation import EscalationService
 from ...services.incidents import IncidentService, Trigger
-from ...services.oncall import OncallService
 from ...store import oncall as oncall_store
 from ...store.tables import incident_services
 from ...store.writer import Tx
@@ -104,8 +104,8 @@ async def resolve(incident_id: int, who: Writer, request: Request) -> dict[str, 
 
 @router.post("/alerts/{token}", status_code=202, summary="Our own inbound alert format")
 async def inbound_event(token: str, body: EventIn, request: Request) -> dict[str, Any]:
-    oncall: OncallService = request.app.state.oncall
-    integration = oncall.integration(token)
+    escalation: EscalationService = request.app.state.escalation
+    integration = escalation.integration(token)
     if integration is None or integration.kind != "generic":
         raise NotFound("unknown integration token", field="token")
     if body.action == "trigger" and not body.summary:

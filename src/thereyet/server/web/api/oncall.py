@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ...domain.names import NAME_PATTERN
 from ...services.errors import Invalid
+from ...services.escalation import EscalationService
 from ...services.oncall import OncallService, PersonSpec, RotationSpec
 from ...services.reports import DEFAULT_TARGET, ReportService
 from ..auth import Admin, Reader
@@ -125,6 +126,11 @@ def _oncall(request: Request) -> OncallService:
     return service
 
 
+def _escalation(request: Request) -> EscalationService:
+    service: EscalationService = request.app.state.escalation
+    return service
+
+
 def _now(request: Request) -> datetime:
     now: datetime = request.app.state.hub.clock.now()
     return now
@@ -214,17 +220,17 @@ async def swap(name: str, body: SwapIn, who: Admin, request: Request) -> dict[st
 @router.put("/policies/{name}", summary="Define an escalation policy")
 async def put_policy(name: str, body: PolicyIn, who: Admin, request: Request) -> dict[str, Any]:
     steps = [step.model_dump() for step in body.steps]
-    return await _oncall(request).put_policy(name, steps, body.repeat)
+    return await _escalation(request).put_policy(name, steps, body.repeat)
 
 
 @router.get("/policies", summary="Escalation policies")
 def list_policies(who: Reader, request: Request) -> dict[str, Any]:
-    return {"policies": _oncall(request).policies()}
+    return {"policies": _escalation(request).policies()}
 
 
 @router.put("/services/{name}", summary="Define a service: its room, policy and runbook rule")
 async def put_service(name: str, body: ServiceIn, who: Admin, request: Request) -> dict[str, Any]:
-    return await _oncall(request).put_service(
+    return await _escalation(request).put_service(
         name,
         room=body.room,
         policy=body.policy,
@@ -235,12 +241,12 @@ async def put_service(name: str, body: ServiceIn, who: Admin, request: Request) 
 
 @router.get("/services", summary="Services incidents belong to")
 def list_services(who: Reader, request: Request) -> dict[str, Any]:
-    return {"services": _oncall(request).services()}
+    return {"services": _escalation(request).services()}
 
 
 @router.post("/integrations", status_code=201, summary="An inbound endpoint with its own token")
 async def create_integration(body: IntegrationIn, who: Admin, request: Request) -> dict[str, Any]:
-    made = await _oncall(request).create_integration(body.name, body.service, body.kind)
+    made = await _escalation(request).create_integration(body.name, body.service, body.kind)
     token = made["token"]
     made["endpoint"] = {
         "pagerduty": "/v2/enqueue (routing_key: the token)",
@@ -252,17 +258,17 @@ async def create_integration(body: IntegrationIn, who: Admin, request: Request) 
 
 @router.get("/integrations", summary="Inbound integrations (tokens are never shown again)")
 def list_integrations(who: Admin, request: Request) -> dict[str, Any]:
-    return {"integrations": _oncall(request).integrations()}
+    return {"integrations": _escalation(request).integrations()}
 
 
 @router.put("/jobs/{job}", summary="Which of a job's failed/missed/stalled/overdue/lost page")
 async def put_job_rule(job: str, body: JobRuleIn, who: Admin, request: Request) -> dict[str, Any]:
-    return await _oncall(request).put_job_rule(job, body.service, body.events)
+    return await _escalation(request).put_job_rule(job, body.service, body.events)
 
 
 @router.get("/jobs", summary="Jobs that page someone")
 def list_job_rules(who: Reader, request: Request) -> dict[str, Any]:
-    return {"jobs": _oncall(request).job_rules()}
+    return {"jobs": _escalation(request).job_rules()}
 
 
 @router.put("/public-url", summary="The address links in pages and calendar feeds start with")

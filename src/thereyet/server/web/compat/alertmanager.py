@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...domain.incidents import SEVERITIES
 from ...services.errors import NotFound
+from ...services.escalation import EscalationService
 from ...services.incidents import IncidentService, Trigger
-from ...services.oncall import OncallService
 from ...store import oncall as oncall_store
 from ...store.tables import incident_services
 from ...store.writer import Tx
@@ -75,8 +75,8 @@ def trigger_of(note: Notification, index: int) -> Trigger:
 
 @router.post("/api/v1/alerts/{token}/alertmanager", summary="Prometheus Alertmanager webhook v4")
 async def alertmanager(token: str, note: Notification, request: Request) -> dict[str, Any]:
-    oncall: OncallService = request.app.state.oncall
-    integration = oncall.integration(token)
+    escalation: EscalationService = request.app.state.escalation
+    integration = escalation.integration(token)
     if integration is None or integration.kind != "alertmanager":
         raise NotFound("unknown integration token", field="token")
     incidents: IncidentService = request.app.state.incidents

@@ -17,8 +17,8 @@ from fastapi.responses import JSONResponse
 
 from ...domain.incidents import SEVERITIES
 from ...services.errors import ServiceError, TooManyAttempts
+from ...services.escalation import EscalationService
 from ...services.incidents import IncidentService, Trigger
-from ...services.oncall import OncallService
 from ...store import oncall as oncall_store
 from ...store.tables import incident_services
 from ...store.writer import Tx
@@ -145,8 +145,8 @@ async def enqueue(request: Request) -> JSONResponse:
     errors = check(body)
     if errors:
         return _invalid(errors)
-    oncall: OncallService = request.app.state.oncall
-    integration = oncall.integration(body["routing_key"])
+    escalation: EscalationService = request.app.state.escalation
+    integration = escalation.integration(body["routing_key"])
     if integration is None or integration.kind != "pagerduty":
         return _invalid(["'routing_key' is not a known integration key"])
     incidents: IncidentService = request.app.state.incidents
