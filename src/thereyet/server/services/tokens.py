@@ -165,7 +165,12 @@ class TokenService:
         token_id, secret = split_token(token)
         with self.hub.engines.read.connect() as conn:
             row = store.get_token(conn, token_id)
-        if row is None or (row.revoked_at is not None and row.revoked_at <= self.hub.clock.now()):
+        if row is None:
+            return None
+        # A revoked token ends at once, but a run's token only when its grace is over
+        # (revoke_run_token sets the end ahead).
+        in_grace = row.scope == Scope.RUN.value and row.revoked_at is not None
+        if row.revoked_at is not None and not (in_grace and self.hub.clock.now() < row.revoked_at):
             return None
         if not hmac.compare_digest(row.secret_hash, _hash(secret)):
             return None
