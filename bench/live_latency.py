@@ -279,6 +279,18 @@ class _Conn:
         self.writer: asyncio.StreamWriter | None = None
 
     async def call(self, method: str, target: str, body: bytes) -> tuple[int, bytes]:
+        """One request; if a kept-alive connection turns out closed (the hub closes one
+        left idle for 5 s), once more on a new one, as HTTP clients and the SDK do
+        (the requests here are safe to repeat)."""
+        reused = self.writer is not None
+        try:
+            return await self._call(method, target, body)
+        except (OSError, asyncio.IncompleteReadError):
+            if not reused:
+                raise
+            return await self._call(method, target, body)
+
+    async def _call(self, method: str, target: str, body: bytes) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
         assert self.reader is not None
