@@ -82,12 +82,7 @@ def run_version(conn: Connection, run_id: str) -> int | None:
 
     On PostgreSQL the row is locked until the transaction ends, so that what the
     caller then writes cannot race another hub's change of the same run."""
-    if conn.dialect.name == "postgresql":
-        query = "SELECT version FROM runs WHERE id = %s FOR UPDATE"
-    else:
-        query = "SELECT version FROM runs WHERE id = ?"
-    row = _raw(conn, query, (run_id,), fetch=True)
-    return None if row is None else int(row[0])
+    return run_versions(conn, [run_id]).get(run_id)
 
 
 def run_versions(conn: Connection, run_ids: Sequence[str]) -> dict[str, int]:
@@ -280,10 +275,7 @@ _PG_INSERT_EVENTS = _INSERT_EVENTS.format(values="%s, %s, %s, %s, CAST(%s AS JSO
 
 def insert_new_event(conn: Connection, row: dict[str, Any]) -> bool:
     """Append one event (as insert_events); False if the run already had its id."""
-    postgres = conn.dialect.name == "postgresql"
-    params = _event_params(row, _utc if postgres else _sqlite_datetime)
-    inserted = _raw(conn, _PG_INSERT_EVENTS if postgres else _SQLITE_INSERT_EVENTS, params)
-    return bool(inserted == 1)
+    return bool(insert_new_events(conn, [row]))
 
 
 def insert_new_events(conn: Connection, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
