@@ -117,7 +117,7 @@ class RunService:
         store.insert_run(conn, run, job_id, tx.now)
         # Kept from the start (as inserted: version 0), so even its first report
         # can be made with others (see _report_many).
-        self._keep_after_commit(tx, _Kept(dataclasses.replace(run, stats={}), 0))
+        self._keep_after_commit(tx, _Kept(dataclasses.replace(run, stats=dict(run.stats)), 0))
         room_ids = room_store.job_room_ids(conn, job_id)
         store.add_run_rooms(conn, run.id, room_ids)
         self._status_changed(tx, run, room_ids)
