@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import random
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -499,7 +500,11 @@ class RunService:
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
         durations = store.recent_durations(conn, job, before=now)
-        self._histories[job] = (time.monotonic() + HISTORY_SECONDS, durations)
+        # Each job's copy lasts a little more or less, so that jobs first asked for
+        # together are not all read again in one group (on PostgreSQL each read is a
+        # round trip, and a group waits for all of its own).
+        lasts = HISTORY_SECONDS * random.uniform(0.5, 1.5)
+        self._histories[job] = (time.monotonic() + lasts, durations)
         return durations
 
     def _publish(self, tx: Tx, run: Run) -> None:

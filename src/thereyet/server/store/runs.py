@@ -338,23 +338,26 @@ def list_events(conn: Connection, run_id: str, after: int, limit: int) -> list[A
     return list(conn.execute(query))
 
 
+_RECENT_DURATIONS = (
+    select(runs.c.started_at, runs.c.finished_at)
+    .join(jobs, jobs.c.id == runs.c.job_id)
+    .where(
+        jobs.c.name == bindparam("p_job"),
+        runs.c.status == RunStatus.SUCCEEDED.value,
+        runs.c.started_at.is_not(None),
+        runs.c.finished_at < bindparam("p_before"),
+    )
+    .order_by(runs.c.finished_at.desc())
+    .limit(bindparam("p_limit"))
+)
+
+
 def recent_durations(
     conn: Connection, job: str, *, before: datetime, limit: int = 10
 ) -> list[float]:
     """Durations in seconds of the job's latest successful runs, newest first."""
-    query = (
-        select(runs.c.started_at, runs.c.finished_at)
-        .join(jobs, jobs.c.id == runs.c.job_id)
-        .where(
-            jobs.c.name == job,
-            runs.c.status == RunStatus.SUCCEEDED.value,
-            runs.c.started_at.is_not(None),
-            runs.c.finished_at < before,
-        )
-        .order_by(runs.c.finished_at.desc())
-        .limit(limit)
-    )
-    return [(end - start).total_seconds() for start, end in conn.execute(query)]
+    params = {"p_job": job, "p_before": before, "p_limit": limit}
+    return [(end - start).total_seconds() for start, end in conn.execute(_RECENT_DURATIONS, params)]
 
 
 @dataclass(frozen=True)
