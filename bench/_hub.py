@@ -10,11 +10,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ADMIN_TOKEN = "ty_benchadmin_" + "b" * 32
 HOST = "127.0.0.1"
@@ -25,6 +27,42 @@ def free_port() -> int:
         sock.bind((HOST, 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+class Arrival(NamedTuple):
+    """One POST a Recorder received: when (monotonic and wall clock) and its JSON body."""
+
+    monotonic: float
+    wall: float
+    body: Any
+
+
+class Recorder:
+    """A local HTTP service (for pages and callbacks) that notes each POST it receives,
+    in order of arrival, and answers `status`. Stop it with `close()`."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.arrivals: list[Arrival] = []
+        recorder = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                monotonic, wall = time.monotonic(), time.time()
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                recorder.arrivals.append(Arrival(monotonic, wall, body))
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.port = free_port()
+        self.server = ThreadingHTTPServer((HOST, self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class Hub:

@@ -14,53 +14,31 @@ same page sent straight to the recorder with Apprise (what delivery alone costs)
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import statistics
 import sys
 import tempfile
-import threading
 import time
 import warnings
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _hub import free_port, running_hub
+from _hub import Recorder, running_hub
 
 _BENCH_ID = re.compile(r"bench-(\d+)")
 
 
-class Recorder:
-    """A local push service that notes when each page arrived."""
-
-    def __init__(self) -> None:
-        self.arrivals: dict[int, float] = {}
-        recorder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                now = time.monotonic()
-                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                found = _BENCH_ID.search(body.get("title", ""))
-                if found:
-                    recorder.arrivals.setdefault(int(found.group(1)), now)
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.port = free_port()
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+def page_arrivals(recorder: Recorder) -> dict[int, float]:
+    """When the first page for each bench incident number reached the recorder (monotonic)."""
+    arrivals: dict[int, float] = {}
+    for arrival in list(recorder.arrivals):
+        found = _BENCH_ID.search(arrival.body.get("title", ""))
+        if found:
+            arrivals.setdefault(int(found.group(1)), arrival.monotonic)
+    return arrivals
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -116,14 +94,15 @@ def run_hub(count: int, rate: float, recorder: Recorder) -> list[float]:
             sent[number] = time.monotonic()
             trigger(hub, key, number)
         deadline = time.monotonic() + 30
-        while not set(sent) <= set(recorder.arrivals) and time.monotonic() < deadline:
+        while not set(sent) <= set(page_arrivals(recorder)) and time.monotonic() < deadline:
             time.sleep(0.05)
-        missing = sorted(set(sent) - set(recorder.arrivals))
+        arrivals = page_arrivals(recorder)
+        missing = sorted(set(sent) - set(arrivals))
         if missing:
             failed = hub.call("GET", "/api/v1/deliveries?status=failed")["deliveries"]
             pending = hub.call("GET", "/api/v1/deliveries?status=pending")["deliveries"]
             print(f"missing pages: {missing}; failed {failed[:3]}; pending {pending[:3]}")
-        return [recorder.arrivals[n] - sent[n] for n in sent if n in recorder.arrivals]
+        return [arrivals[n] - sent[n] for n in sent if n in arrivals]
 
 
 def run_baseline(count: int, recorder: Recorder) -> list[float]:
@@ -137,7 +116,7 @@ def run_baseline(count: int, recorder: Recorder) -> list[float]:
         sender.add(url)
         began = time.monotonic()
         sender.notify(title=f"[critical] #0 bench-{100000 + number} is down", body="baseline")
-        latencies.append(recorder.arrivals[100000 + number] - began)
+        latencies.append(page_arrivals(recorder)[100000 + number] - began)
     return latencies
 
 

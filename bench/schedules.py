@@ -15,49 +15,18 @@ same run an idle hub's (an empty database, same flags) over --idle-seconds.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _hub import free_port, running_hub
+from _hub import Recorder, running_hub
 from ingest import _cpu_seconds
-
-
-class Sink:
-    """A local service that notes when each callback arrived."""
-
-    def __init__(self) -> None:
-        self.arrivals: list[tuple[float, str]] = []
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                now = time.time()
-                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-                sink.arrivals.append((now, body["due_at"]))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.port = free_port()
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def build_database(url: str, count: int, per_minute: int, minutes: int, sink_port: int) -> datetime:
@@ -129,7 +98,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=int, default=2)
     parser.add_argument("--idle-seconds", type=float, default=60)
     args = parser.parse_args()
-    sink = Sink()
+    sink = Recorder(status=204)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             data = Path(tmp)
@@ -149,8 +118,9 @@ def main() -> int:
     finally:
         sink.close()
     delays = sorted(
-        at - datetime.fromisoformat(due.replace("Z", "+00:00")).timestamp()
-        for at, due in sink.arrivals
+        arrival.wall
+        - datetime.fromisoformat(arrival.body["due_at"].replace("Z", "+00:00")).timestamp()
+        for arrival in sink.arrivals
     )
     expected = args.per_minute * args.minutes
     print(
