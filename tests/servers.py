@@ -28,26 +28,60 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class RestartableServer:
+    """An app served by uvicorn in a thread on a loopback port that stays the same when
+    the server is stopped and started again (an outage, without a process start's cost).
+
+    Each start serves a new app from `make_app`, so it runs its lifespan afresh."""
+
+    def __init__(self, make_app: Callable[[], Any]) -> None:
+        self.make_app = make_app
+        self.port = 0
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._sock: socket.socket | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Serve a new app on the port (a free one the first time); return once it answers."""
+        self._sock = sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", self.port))
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.make_app(), log_level="warning", lifespan="on", timeout_graceful_shutdown=1
+        )
+        self._server = server = uvicorn.Server(config)
+        self._thread = thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, daemon=True
+        )
+        thread.start()
+        deadline = time.monotonic() + 15
+        while not server.started:
+            assert time.monotonic() < deadline and thread.is_alive(), "the hub did not start"
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        """Stop serving and free the port; a stopped server may be started again."""
+        if self._server is not None and self._thread is not None and self._sock is not None:
+            self._server.should_exit = True
+            self._thread.join(15)
+            self._sock.close()
+            self._server = None
+
+
 @contextmanager
 def serve(app: Any) -> Iterator[str]:
     """Serve `app` with uvicorn in a thread on a free loopback port; yield its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=1)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "the hub did not start"
-        time.sleep(0.01)
+    server = RestartableServer(lambda: app)
+    server.start()
     try:
-        yield url
+        yield server.url
     finally:
-        server.should_exit = True
-        thread.join(15)
-        sock.close()
+        server.stop()
 
 
 def start_alertmanager(tmp_path: Path, receivers: str) -> tuple[subprocess.Popen[bytes], str]:

@@ -7,10 +7,8 @@ The SDK speaks HTTP through the standard library, so the hub runs in uvicorn
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,9 +17,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.servers import RestartableServer, free_port
 from thereyet.client import state
 from thereyet.client.config import Config
 from thereyet.server.app import create_app
@@ -61,60 +59,18 @@ class LiveHub:
         return list(response.json()["messages"])
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _api(url: str) -> httpx.Client:
     return httpx.Client(
         base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=10
     )
 
 
-class ThreadHub:
-    """A real hub served by uvicorn in a thread; it can be stopped and started again
-    on the same port and database (an outage, without a process start's cost)."""
-
-    def __init__(self, tmp_path: Path) -> None:
-        self.settings = make_settings(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path / "hub")
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._sock: socket.socket | None = None
-
-    def start(self) -> None:
-        self._sock = socket.socket()
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", self.port))
-        app = create_app(self.settings)
-        self._server = server = uvicorn.Server(
-            uvicorn.Config(app, log_level="warning", lifespan="on")
-        )
-        self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + 15
-        while not server.started:
-            assert time.monotonic() < deadline, "hub did not start"
-            assert self._thread.is_alive(), "hub did not start"
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None and self._sock is not None:
-            self._server.should_exit = True
-            self._thread.join(10)
-            self._sock.close()
-            self._server = None
-
-
 @pytest.fixture
-def thread_hub(tmp_path: Path) -> Iterator[ThreadHub]:
-    served = ThreadHub(tmp_path)
+def thread_hub(tmp_path: Path) -> Iterator[RestartableServer]:
+    """A real hub (uvicorn in a thread, SQLite) that tests can stop and start again on
+    the same port and database (an outage)."""
+    settings = make_settings(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path / "hub")
+    served = RestartableServer(lambda: create_app(settings))
     served.start()
     try:
         yield served
@@ -123,7 +79,7 @@ def thread_hub(tmp_path: Path) -> Iterator[ThreadHub]:
 
 
 @pytest.fixture
-def hub(thread_hub: ThreadHub) -> Iterator[LiveHub]:
+def hub(thread_hub: RestartableServer) -> Iterator[LiveHub]:
     """A real hub (uvicorn in a thread) on a free port, with SQLite."""
     with _api(thread_hub.url) as api:
         yield LiveHub(thread_hub.url, ADMIN_TOKEN, api)

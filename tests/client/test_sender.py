@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from tests.client.conftest import free_port
+from tests.servers import free_port
 from thereyet.client.runs import Run
 from thereyet.client.sender import Backoff, Sender
 
