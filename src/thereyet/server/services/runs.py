@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from ..domain.access import Principal
+from ..domain.access import SYSTEM, Principal
 from ..domain.cards import run_card
 from ..domain.events import Event, Heartbeat, Note, apply_events
 from ..domain.runs import Run, RunStatus, TransitionError, check_move
@@ -481,12 +481,15 @@ class RunService:
 
     def mark_lost(self, tx: Tx, run_id: str) -> Run | None:
         """Mark a running run lost (the monitor heard nothing for lost_after)."""
-        run = store.load_run(tx.conn, run_id)
-        if run is None or run.status is not RunStatus.RUNNING:
+        try:
+            run, room_ids = self._load_for_write(tx, SYSTEM, run_id)
+        except NotFound:
+            return None
+        if run.status is not RunStatus.RUNNING:
             return None
         run.status = RunStatus.LOST
-        store.save_run(tx.conn, run, tx.now)
-        self._status_changed(tx, run, self._rooms_of(tx.conn, run_id)[0], RunStatus.RUNNING)
+        self._save(tx, run)
+        self._status_changed(tx, run, room_ids, RunStatus.RUNNING)
         self._publish(tx, run)
         return run
 

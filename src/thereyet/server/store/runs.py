@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, exists, func, insert, or_, select
 
 from ..domain.runs import Run, RunStatus
 from .tables import jobs, rooms, run_events, run_rooms, runs
@@ -48,16 +48,6 @@ def _run_select() -> Any:
 # The statements of the ingestion path are built once: building them anew on
 # every call cost more than running them.
 _LOAD_RUN = _run_select().where(runs.c.id == bindparam("p_run_id"))
-_SAVE_RUN = (
-    update(runs)
-    .where(runs.c.id == bindparam("p_run_id"))
-    .values(
-        {
-            **{name: bindparam(f"v_{name}") for name in [*RUN_FIELDS, "updated_at"]},
-            "version": runs.c.version + 1,
-        }
-    )
-)
 _ROOMS_OF_RUN = (
     select(rooms.c.id, rooms.c.name)
     .join(run_rooms, run_rooms.c.room_id == rooms.c.id)
@@ -211,14 +201,6 @@ def insert_run(conn: Connection, run: Run, job_id: int, now: datetime) -> None:
     params["v_status"] = run.status.value
     fixed = {"v_id": run.id, "v_job_id": job_id, "v_created_at": run.created_at}
     conn.execute(_INSERT_RUN, {**params, **fixed, "v_updated_at": now})
-
-
-def save_run(conn: Connection, run: Run, now: datetime) -> None:
-    """Write all of the run's fields (and raise its version)."""
-    values = {name: getattr(run, name) for name in RUN_FIELDS}
-    values["status"] = run.status.value
-    params = {f"v_{name}": value for name, value in values.items()}
-    conn.execute(_SAVE_RUN, {**params, "v_updated_at": now, "p_run_id": run.id})
 
 
 def add_run_rooms(conn: Connection, run_id: str, room_ids: Iterable[int]) -> None:
