@@ -76,9 +76,13 @@ def web_hub(tmp_path: Path) -> Iterator[WebHub]:
         yield WebHub(url, api)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    """Debian's Chromium driven by Playwright (never a downloaded browser).
+
+    Module-scoped: Playwright's sync API runs an event loop in this thread for as
+    long as it is open, and an asyncio test run while it is open fails; closing it
+    with the module leaves no loop behind, whatever order the modules run in."""
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         reason = "Chromium is not installed (scripts/test installs it with apt-get)"
         if os.environ.get("CI"):
