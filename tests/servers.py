@@ -124,6 +124,7 @@ class Recorder:
 
     port: int = 0
     status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every answer
     requests: list[dict[str, Any]] = field(default_factory=list)
     on_request: Callable[[dict[str, Any]], None] | None = None
 
@@ -159,6 +160,8 @@ def recording_server() -> Iterator[Recorder]:
                 rec.on_request(entry)
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            for name, value in rec.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(b"{}")
 
