@@ -110,3 +110,30 @@ def test_thereyet_run_forwards_sigterm_to_its_command_and_reports_cancelled(
     assert code != 0
     view = wait_for(lambda: (r := hub.runs(job="trap")[0])["status"] != "running" and r)
     assert view["status"] == "cancelled"
+
+
+SLEEPING_COMMAND = "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGINT])
+def test_thereyet_run_forwards_hup_and_int_and_exits_128_plus_the_signal(
+    hub, tmp_path, processes, signum
+):
+    wrapper = subprocess.Popen(
+        [sys.executable, "-m", "thereyet.cli.main", "run", "--job", "sleeper", "--"]
+        + [sys.executable, "-c", SLEEPING_COMMAND],
+        env=client_env(hub.url, hub.token, tmp_path),
+        stdin=subprocess.DEVNULL,  # not a terminal: the wrapper must pass SIGINT on itself
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    processes.append(wrapper)
+    assert wrapper.stdout is not None
+    assert wrapper.stdout.readline().strip() == "ready"
+    wait_for(lambda: hub.runs(job="sleeper"))
+    wrapper.send_signal(signum)
+    assert wrapper.wait(20) == 128 + signum
+    view = wait_for(lambda: (r := hub.runs(job="sleeper")[0])["status"] != "running" and r)
+    full = hub.run(view["id"])
+    assert full["exit_code"] == 128 + signum
+    assert full["error"].startswith(f"killed by {signal.Signals(signum).name}")
