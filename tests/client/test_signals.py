@@ -112,6 +112,7 @@ def test_thereyet_run_forwards_sigterm_to_its_command_and_reports_cancelled(
     assert view["status"] == "cancelled"
 
 
+WRAPPER = [sys.executable, "-m", "thereyet.cli.main", "run"]
 SLEEPING_COMMAND = "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"
 
 
@@ -120,8 +121,7 @@ def test_thereyet_run_forwards_hup_and_int_and_exits_128_plus_the_signal(
     hub, tmp_path, processes, signum
 ):
     wrapper = subprocess.Popen(
-        [sys.executable, "-m", "thereyet.cli.main", "run", "--job", "sleeper", "--"]
-        + [sys.executable, "-c", SLEEPING_COMMAND],
+        [*WRAPPER, "--job", "sleeper", "--", sys.executable, "-c", SLEEPING_COMMAND],
         env=client_env(hub.url, hub.token, tmp_path),
         stdin=subprocess.DEVNULL,  # not a terminal: the wrapper must pass SIGINT on itself
         stdout=subprocess.PIPE,
