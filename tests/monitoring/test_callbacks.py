@@ -137,6 +137,27 @@ def test_a_failing_callback_is_retried_then_the_run_fails_and_the_room_is_told(
     assert any(t.startswith("**league-matches** failed") for t in hub.room("league"))
 
 
+def test_a_failing_callback_is_tried_again_after_10_20_40_then_80_seconds(
+    hub: HandHub, recorder: Recorder
+):
+    league(hub, recorder)
+    recorder.status = 503
+    start = datetime(2026, 3, 2, 9, 1, tzinfo=UTC)
+    hub.clock.set(start)
+    hub.schedule()
+    hub.dispatch()
+    tried_at = [0.0]
+    for wait in (10, 20, 40, 80):
+        hub.clock.advance(wait - 0.5)
+        hub.dispatch()
+        assert len(recorder.requests) == len(tried_at), f"tried again before {wait} s"
+        hub.clock.advance(0.5)
+        hub.dispatch()
+        tried_at.append((hub.clock.now() - start).total_seconds())
+        assert len(recorder.requests) == len(tried_at), f"not tried again after {wait} s"
+    assert tried_at == [0, 10, 30, 70, 150]
+
+
 def test_a_started_run_that_never_reports_is_late_then_missed(hub: HandHub, recorder: Recorder):
     league(hub, recorder, limits={"grace": "20s"})
     hub.clock.set(datetime(2026, 3, 2, 9, 1, tzinfo=UTC))
