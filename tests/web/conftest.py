@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -112,3 +113,17 @@ def browser_sign_in(page, username: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("button:has-text('Sign in')")
     page.wait_for_url(re.compile(r".*/$"))
+
+
+def read_events(response: httpx.Response, count: int) -> list[tuple[str, object]]:
+    """Read `count` SSE events (name, data) from a streaming response."""
+    events: list[tuple[str, object]] = []
+    name = None
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: ") and name:
+            events.append((name, json.loads(line[6:])))
+            if len(events) == count:
+                return events
+    raise AssertionError("stream ended early")
