@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import ADMIN_TOKEN, make_settings
-from tests.servers import serve
+from tests.servers import missing, serve
 from thereyet.server.app import create_app
 
 PASSWORD = "correct horse battery staple"
@@ -85,10 +84,7 @@ def browser() -> Iterator[object]:
     long as it is open, and an asyncio test run while it is open fails; closing it
     with the module leaves no loop behind, whatever order the modules run in."""
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        reason = "Chromium is not installed (scripts/test installs it with apt-get)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing("Chromium is not installed (scripts/test installs it with apt-get)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
