@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
-from typing import Any
 
 from starlette.testclient import TestClient
 
 from tests.chatops.conftest import Recorder, make_room, say, texts, wait_for_record
+from tests.servers import wait_for
 from thereyet.server.workers.bridge import Bridge
-
-
-def wait_for(check: Any, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
 
 
 def test_a_bridged_room_is_mirrored_to_its_channel(client: TestClient, recorder: Recorder):
