@@ -42,7 +42,7 @@ class User:
 
     @property
     def principal(self) -> Principal:
-        return principal_for(self.username, self.role)
+        return principal_for(self.username, self.role, self.id)
 
 
 @dataclass(frozen=True)

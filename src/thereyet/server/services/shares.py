@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..domain.access import Principal, Scope
+from ..domain.policy import Credential
 from ..hub import Hub
 from ..store import shares as store
 from ..store.writer import Tx
@@ -39,8 +40,15 @@ class Share:
         """A reader limited to the shared room (and its runs) or the shared job's runs."""
         only = frozenset({self.target})
         if self.kind == "room":
-            return Principal(name=f"share:{self.id}", scope=Scope.READ, rooms=only)
-        return Principal(name=f"share:{self.id}", scope=Scope.READ, jobs=only)
+            return Principal(
+                name=f"share:{self.id}",
+                scope=Scope.READ,
+                rooms=only,
+                credential=Credential.ROOM_SHARE,
+            )
+        return Principal(
+            name=f"share:{self.id}", scope=Scope.READ, jobs=only, credential=Credential.JOB_SHARE
+        )
 
 
 def _hash(secret: str) -> str:

@@ -12,13 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...domain.incidents import SEVERITIES
 from ...domain.names import NAME_PATTERN
+from ...domain.policy import Action, Resource
 from ...services.errors import Invalid, NotFound
 from ...services.escalation import EscalationService
 from ...services.incidents import IncidentService, Trigger
 from ...store import oncall as oncall_store
 from ...store.tables import incident_services
 from ...store.writer import Tx
-from ..auth import Reader, Writer
+from ..auth import Reader, Writer, uses
 from ..pages.render import SECURITY_HEADERS
 
 router = APIRouter(tags=["incidents"])
@@ -61,6 +62,7 @@ def _incidents(request: Request) -> IncidentService:
 
 
 @router.get("/incidents", summary="Incidents, newest first")
+@uses(Resource.INCIDENTS, Action.READ)
 def list_incidents(
     who: Reader,
     request: Request,
@@ -73,11 +75,13 @@ def list_incidents(
 
 
 @router.get("/incidents/{incident_id}", summary="An incident with its timeline and pages")
+@uses(Resource.INCIDENTS, Action.READ)
 def get_incident(incident_id: int, who: Reader, request: Request) -> dict[str, Any]:
     return _incidents(request).get(incident_id)
 
 
 @router.post("/incidents", status_code=201, summary="Open an incident by hand")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def open_incident(body: IncidentIn, who: Writer, request: Request) -> dict[str, Any]:
     trigger = Trigger(
         summary=body.summary,
@@ -93,16 +97,19 @@ async def open_incident(body: IncidentIn, who: Writer, request: Request) -> dict
 
 
 @router.post("/incidents/{incident_id}/acknowledge", summary="Acknowledge: stop escalating")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def acknowledge(incident_id: int, who: Writer, request: Request) -> dict[str, Any]:
     return await _incidents(request).act(incident_id, "acknowledge", who.name)
 
 
 @router.post("/incidents/{incident_id}/resolve", summary="Resolve: the incident is over")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def resolve(incident_id: int, who: Writer, request: Request) -> dict[str, Any]:
     return await _incidents(request).act(incident_id, "resolve", who.name)
 
 
 @router.post("/alerts/{token}", status_code=202, summary="Our own inbound alert format")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def inbound_event(token: str, body: EventIn, request: Request) -> dict[str, Any]:
     escalation: EscalationService = request.app.state.escalation
     integration = escalation.integration(token)
@@ -154,6 +161,7 @@ def _html(title: str, text: str, form: str = "") -> HTMLResponse:
 
 
 @links.get("/incidents/{incident_id}/{action}")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def confirm_link(
     incident_id: int,
     action: Literal["acknowledge", "resolve"],
@@ -173,6 +181,7 @@ async def confirm_link(
 
 
 @links.post("/incidents/{incident_id}/{action}")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def use_link(
     incident_id: int,
     action: Literal["acknowledge", "resolve"],

@@ -15,12 +15,14 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...domain.incidents import SEVERITIES
+from ...domain.policy import Action, Resource
 from ...services.errors import NotFound
 from ...services.escalation import EscalationService
 from ...services.incidents import IncidentService, Trigger
 from ...store import oncall as oncall_store
 from ...store.tables import incident_services
 from ...store.writer import Tx
+from ..auth import uses
 
 router = APIRouter(tags=["compatible"])
 
@@ -74,6 +76,7 @@ def trigger_of(note: Notification, index: int) -> Trigger:
 
 
 @router.post("/api/v1/alerts/{token}/alertmanager", summary="Prometheus Alertmanager webhook v4")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def alertmanager(token: str, note: Notification, request: Request) -> dict[str, Any]:
     escalation: EscalationService = request.app.state.escalation
     integration = escalation.integration(token)

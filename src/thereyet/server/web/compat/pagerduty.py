@@ -16,12 +16,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ...domain.incidents import SEVERITIES
+from ...domain.policy import Action, Resource
 from ...services.errors import ServiceError, TooManyAttempts
 from ...services.escalation import EscalationService
 from ...services.incidents import IncidentService, Trigger
 from ...store import oncall as oncall_store
 from ...store.tables import incident_services
 from ...store.writer import Tx
+from ..auth import uses
 
 router = APIRouter(tags=["compatible"])
 
@@ -137,6 +139,7 @@ def trigger_of(body: dict[str, Any]) -> Trigger:
 
 
 @router.post("/v2/enqueue", status_code=202, summary="PagerDuty Events API v2")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def enqueue(request: Request) -> JSONResponse:
     try:
         body = json.loads(await request.body())

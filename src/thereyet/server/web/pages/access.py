@@ -11,6 +11,7 @@ from fastapi import Request
 from starlette.exceptions import HTTPException
 
 from ...domain.access import Principal
+from ..declare import check_route
 
 SESSION_COOKIE = "thereyet_session"
 
@@ -47,6 +48,7 @@ def signed_in(request: Request) -> Viewer:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise NeedLogin(quote(target, safe="/?=&"))
     user = session.user
+    check_route(request, user.principal)
     return Viewer(user.principal, user.username, user.role.value, session.csrf)
 
 
@@ -54,6 +56,7 @@ def shared(request: Request, token: str) -> Viewer:
     share = request.app.state.shares.verify(token)
     if share is None:
         raise HTTPException(404, "this share link is unknown or was revoked")
+    check_route(request, share.principal)
     return Viewer(share.principal, share=share)
 
 

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
+from ...domain.policy import Action, Resource
+from ..declare import uses
 from .access import Viewer, check_csrf, signed_in
 from .render import page
 
@@ -16,6 +18,7 @@ SignedIn = Annotated[Viewer, Depends(signed_in)]
 
 
 @router.get("/incidents", response_class=HTMLResponse)
+@uses(Resource.INCIDENTS, Action.READ)
 def incidents_page(request: Request, viewer: SignedIn, status: str = "") -> HTMLResponse:
     chosen = status if status in ("triggered", "acknowledged", "resolved") else None
     found = request.app.state.incidents.list(status=chosen, service=None, limit=200)
@@ -23,6 +26,7 @@ def incidents_page(request: Request, viewer: SignedIn, status: str = "") -> HTML
 
 
 @router.post("/incidents/{incident_id}")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def act(
     request: Request,
     incident_id: int,
