@@ -118,7 +118,7 @@ POLICY: Mapping[Entry, Mapping[Credential, Reach]] = {
         C.INTEGRATION: L,
         C.PING_URL: L,
     },
-    Entry(Resource.JOB_SETTINGS, Action.READ): {**_PEOPLE_READ, C.INGEST_TOKEN: L},
+    Entry(Resource.JOB_SETTINGS, Action.READ): {**_PEOPLE_READ, C.INGEST_TOKEN: L, **_SHARES},
     Entry(Resource.JOB_SETTINGS, Action.MANAGE): _ADMIN_ONLY,
     Entry(Resource.PING_URLS, Action.READ): {**_PEOPLE_WRITE, C.INGEST_TOKEN: L},
     Entry(Resource.PING_URLS, Action.MANAGE): _ADMIN_ONLY,

@@ -333,7 +333,7 @@ class CommandService:
             return await run_argv(render_argv(action.argv, start.args), action.timeout, out)
         if action.kind == "http":
             return await self._call(action, start, out)
-        await out.write(await start_job(self.services, action.job))
+        await out.write(await start_job(self.services, start.who, action.job))
         return None
 
     async def _call(self, action: Action, start: _Start, out: OutputStream) -> int:

@@ -70,14 +70,14 @@ def list_incidents(
     service: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    found = _incidents(request).list(status=status, service=service, limit=limit)
+    found = _incidents(request).list(who, status=status, service=service, limit=limit)
     return {"incidents": found}
 
 
 @router.get("/incidents/{incident_id}", summary="An incident with its timeline and pages")
 @uses(Resource.INCIDENTS, Action.READ)
 def get_incident(incident_id: int, who: Reader, request: Request) -> dict[str, Any]:
-    return _incidents(request).get(incident_id)
+    return _incidents(request).get(who, incident_id)
 
 
 @router.post("/incidents", status_code=201, summary="Open an incident by hand")
@@ -92,20 +92,20 @@ async def open_incident(body: IncidentIn, who: Writer, request: Request) -> dict
         details=body.details,
         runbook_url=body.runbook_url,
     )
-    opened = await _incidents(request).trigger(body.service, trigger)
-    return {**_incidents(request).get(opened.incident_id), "created": opened.created}
+    opened = await _incidents(request).trigger(who, body.service, trigger)
+    return {**_incidents(request).get(who, opened.incident_id), "created": opened.created}
 
 
 @router.post("/incidents/{incident_id}/acknowledge", summary="Acknowledge: stop escalating")
 @uses(Resource.INCIDENTS, Action.WRITE)
 async def acknowledge(incident_id: int, who: Writer, request: Request) -> dict[str, Any]:
-    return await _incidents(request).act(incident_id, "acknowledge", who.name)
+    return await _incidents(request).act(who, incident_id, "acknowledge")
 
 
 @router.post("/incidents/{incident_id}/resolve", summary="Resolve: the incident is over")
 @uses(Resource.INCIDENTS, Action.WRITE)
 async def resolve(incident_id: int, who: Writer, request: Request) -> dict[str, Any]:
-    return await _incidents(request).act(incident_id, "resolve", who.name)
+    return await _incidents(request).act(who, incident_id, "resolve")
 
 
 @router.post("/alerts/{token}", status_code=202, summary="Our own inbound alert format")
@@ -171,8 +171,7 @@ async def confirm_link(
     sig: str,
 ) -> HTMLResponse:
     # A GET only shows a button: link previewers and mail scanners must not page anyone off.
-    await _incidents(request).check_link(incident_id, action, person, expires, sig)
-    incident = _incidents(request).get(incident_id)
+    incident = await _incidents(request).check_link(incident_id, action, person, expires, sig)
     form = (
         "<form method='post'><button type='submit'>"
         f"{html.escape(action.capitalize())}</button></form>"

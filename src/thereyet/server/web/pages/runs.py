@@ -148,9 +148,7 @@ def job_context(request: Request, viewer: Viewer, name: str) -> dict[str, Any]:
         "average": format_duration(average) if average is not None else "—",
         "typical": format_duration(job["typical_duration"]) if job["typical_duration"] else "—",
     }
-    schedule = request.app.state.schedules.get(name)
-    if viewer.read_only:
-        schedule["ping_url"] = None  # whoever holds it can report for the job
+    schedule = request.app.state.schedules.get(viewer.principal, name)
     return {
         "job": job,
         "runs": runs,
