@@ -20,11 +20,10 @@ from typing import Any
 from ..domain.access import Principal
 from ..domain.commands import Caller, CommandError, Policy, parse_template
 from ..domain.policy import Action, Resource
-from ..domain.runs import RunStatus
+from ..domain.runs import RunFilter, RunStatus
 from ..hub import Hub
 from ..store import monitoring as job_store
 from ..store import rooms as room_store
-from ..store.runs import RunFilter
 from ..store.writer import Tx
 from .command_config import CommandSpec
 from .runs import RunService

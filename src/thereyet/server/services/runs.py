@@ -18,12 +18,11 @@ from ..domain.access import SYSTEM, Principal, run_start_refusal
 from ..domain.cards import run_card
 from ..domain.events import Event, Heartbeat, Note, apply_events
 from ..domain.policy import Action, Entry, Resource
-from ..domain.runs import Run, RunStatus, TransitionError, check_move
+from ..domain.runs import Run, RunFilter, RunStatus, TransitionError, check_move
 from ..hub import Hub
 from ..store import attachments as attachment_store
 from ..store import rooms as room_store
 from ..store import runs as store
-from ..store.runs import RunFilter
 from ..store.writer import ALONE, Tx
 from .attachments import check_attachment, save_attachment, stable_id
 from .errors import Conflict, Forbidden, NotFound

@@ -13,12 +13,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...domain.incidents import SEVERITIES
 from ...domain.names import NAME_PATTERN
 from ...domain.policy import Action, Resource
+from ...services.alert_events import AlertEvent, apply_alert_events
 from ...services.errors import Invalid, NotFound
 from ...services.escalation import EscalationService
 from ...services.incidents import IncidentService, Trigger
-from ...store import oncall as oncall_store
-from ...store.tables import incident_services
-from ...store.writer import Tx
 from ..auth import Reader, Writer, uses
 from ..pages.render import SECURITY_HEADERS
 
@@ -122,29 +120,24 @@ async def inbound_event(token: str, body: EventIn, request: Request) -> dict[str
     incidents = _incidents(request)
     incidents.limiter.admit(integration.id, integration.name)
 
-    def write(tx: Tx) -> dict[str, Any]:
-        if body.action == "trigger":
-            service = oncall_store.by_id(tx.conn, incident_services, integration.service_id)
-            trigger = Trigger(
-                summary=body.summary or "",
-                origin="generic",
-                dedup_key=body.key,
-                source=body.source or integration.name,
-                severity=body.severity,
-                details=body.details,
-                links=list(body.links),
-                runbook_url=body.runbook_url,
-            )
-            opened = incidents.trigger_in(tx, service, trigger, enforce_runbook=True)
-            return {"key": opened.dedup_key, "incident": opened.incident_id}
-        assert body.key is not None
-        found = incidents.act_by_key(
-            tx, integration.service_id, body.key, body.action, integration.name
+    if body.action == "trigger":
+        trigger = Trigger(
+            summary=body.summary or "",
+            origin="generic",
+            dedup_key=body.key,
+            source=body.source or integration.name,
+            severity=body.severity,
+            details=body.details,
+            links=list(body.links),
+            runbook_url=body.runbook_url,
         )
-        return {"key": body.key, "changed": found}
-
-    done: dict[str, Any] = await request.app.state.hub.writer.run(write)
-    return done
+        [opened] = await apply_alert_events(
+            incidents, integration, [AlertEvent("trigger", trigger=trigger)], integration.name
+        )
+        return {"key": opened.key, "incident": opened.incident_id}
+    event = AlertEvent(body.action, key=body.key)
+    [acted] = await apply_alert_events(incidents, integration, [event], integration.name)
+    return {"key": acted.key, "changed": acted.changed}
 
 
 # -- one-click links -------------------------------------------------------------------

@@ -11,10 +11,9 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from ...domain.policy import Action, Resource
-from ...domain.runs import RunStatus
+from ...domain.runs import RunFilter, RunStatus
 from ...services.errors import Invalid
 from ...services.runs import NewRun, RunService
-from ...store.runs import RunFilter
 from ..auth import Reader, Writer, uses
 from .schemas import (
     EVENT_BATCH_OPENAPI,

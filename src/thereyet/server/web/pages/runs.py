@@ -11,9 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from ...domain.cards import format_duration
 from ...domain.policy import Action, Resource
-from ...domain.runs import FINISHED, RunStatus
+from ...domain.runs import FINISHED, RunFilter, RunStatus
 from ...services.runs import RunService
-from ...store.runs import RunFilter
 from ..declare import uses
 from ..live import frame
 from .access import Viewer, signed_in, viewer_for_stream
