@@ -312,7 +312,11 @@ class GateState(StrEnum):
 
 @dataclass(frozen=True)
 class Gate:
-    """What a command still waits for: its caller's `yes CODE`, another person's approval."""
+    """What a command still waits for: its caller's `yes CODE`, another person's approval.
+
+    People are compared by identity (`requester`, `approver`: a principal's id, which
+    two callers never share), never by the names shown (`requested_by`, `approved_by`).
+    """
 
     code: str
     requested_by: str
@@ -321,12 +325,33 @@ class Gate:
     needs_approval: tuple[str, ...] = ()
     confirmed: bool = False
     approved_by: str | None = None
+    requester: str = ""  # the requester's id ("" in records older than ids: their name)
+    approver: str | None = None
 
     @classmethod
     def open(
-        cls, code: str, requested_by: str, now: datetime, *, confirm: bool, approval: list[str]
+        cls,
+        code: str,
+        requested_by: str,
+        now: datetime,
+        *,
+        confirm: bool,
+        approval: list[str],
+        requester: str | None = None,
     ) -> Gate:
-        return cls(code, requested_by, now + CONFIRM_WITHIN, confirm, tuple(approval))
+        expires = now + CONFIRM_WITHIN
+        return cls(
+            code,
+            requested_by,
+            expires,
+            confirm,
+            tuple(approval),
+            requester=requester or requested_by,
+        )
+
+    @property
+    def requester_id(self) -> str:
+        return self.requester or self.requested_by
 
     def state(self, now: datetime) -> GateState:
         if now >= self.expires_at:
@@ -337,18 +362,20 @@ class Gate:
         return GateState.WAITING if waiting else GateState.READY
 
     def confirm(self, by: str, now: datetime) -> Gate:
+        """Confirmed by the caller whose id is `by`; CommandError for anyone else."""
         self._still_open(now)
-        if by != self.requested_by:
+        if by != self.requester_id:
             raise CommandError(f"only {self.requested_by} can confirm this command")
         return replace(self, confirmed=True)
 
-    def approve(self, by: str, now: datetime) -> Gate:
+    def approve(self, by: str, now: datetime, *, name: str | None = None) -> Gate:
+        """Approved by the caller whose id is `by` (shown as `name`), a second person."""
         self._still_open(now)
         if not self.needs_approval:
             raise CommandError("this command needs no approval")
-        if by == self.requested_by:
+        if by == self.requester_id:
             raise CommandError("approval must come from a second person")
-        return replace(self, approved_by=by)
+        return replace(self, approved_by=name or by, approver=by)
 
     def _still_open(self, now: datetime) -> None:
         if now >= self.expires_at:
