@@ -38,7 +38,8 @@ class CommandError(ValueError):
 
 
 class ArgType(StrEnum):
-    STRING = "string"
+    STRING = "string"  # a word that cannot pass for an option or climb a path (see convert)
+    TEXT = "text"  # any text, "-" and ".." included: for arguments never given to a program
     INT = "int"
     CHOICE = "choice"
     BOOL = "bool"
@@ -70,6 +71,12 @@ class Param:
             if raw.lower() in _FALSE:
                 return False
             raise CommandError(f"{self.name} must be yes or no", field=self.name)
+        if self.type is ArgType.STRING and (raw.startswith("-") or ".." in raw):
+            # A program given "--output=x" or "../../etc" as its argument may take it
+            # for an option or a path outside where it should look (option injection).
+            raise CommandError(
+                f"{self.name} may not start with '-' or contain '..'", field=self.name
+            )
         if self.type is ArgType.CHOICE and raw not in self.choices:
             raise CommandError(
                 f"{self.name} must be one of: {', '.join(self.choices)}", field=self.name
@@ -181,7 +188,7 @@ def _parse_param(word: str) -> Param:
         raise CommandError(f"{word!r}: a choice needs its values, as choice(a,b)")
     param = Param(found["name"], kind, None, choices)
     default = found["default"]
-    if default == "" and kind is ArgType.STRING:
+    if default == "" and kind in (ArgType.STRING, ArgType.TEXT):
         param = replace(param, default="")  # optional, empty when left out
     elif default is not None:
         param = replace(param, default=param.convert(default))
