@@ -133,6 +133,11 @@ class Principal:
         return self.may(Resource.ROOMS, Action.READ, rooms=[room])
 
 
+# The bus topic that says grants ended: {"keys": [...]}, each key a principal's id
+# ("share:<id>", "user:<id>") or a session's key ("session:<digest>"). Live streams
+# opened with one of them end when they hear it, on every node the bus reaches.
+REVOKED_TOPIC = "access.revoked"
+
 RUN_TOKEN_PREFIX = "run:"  # noqa: S105 (a name prefix, not a secret)
 SYSTEM = Principal(name="thereyet", scope=Scope.ADMIN)
 

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..domain.access import Principal, Scope
+from ..domain.access import REVOKED_TOPIC, Principal, Scope
 from ..domain.policy import Credential
 from ..hub import Hub
 from ..store import shares as store
@@ -122,6 +122,8 @@ class ShareService:
 
         await self.hub.writer.run(write)
         self._checked.clear()
+        # Streams opened with the link end now (on other nodes too, through the bus).
+        self.hub.bus.publish(REVOKED_TOPIC, {"keys": [f"share:{share_id}"]})
 
     def verify(self, token: str) -> Share | None:
         """The share behind a link's token, or None if it is unknown or revoked."""

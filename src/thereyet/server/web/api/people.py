@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from ...domain.policy import Action, Resource
@@ -37,3 +37,13 @@ async def create_user(body: UserIn, who: Admin, request: Request) -> dict[str, A
 @uses(Resource.USERS, Action.MANAGE)
 def list_users(who: Admin, request: Request) -> dict[str, Any]:
     return {"users": _people(request).users()}
+
+
+@router.post(
+    "/{username}/disable", status_code=204, summary="Refuse a user's logins, end their sessions"
+)
+@uses(Resource.USERS, Action.MANAGE)
+async def disable_user(username: str, who: Admin, request: Request) -> Response:
+    """Their open live streams end too, on every node the bus reaches."""
+    await _people(request).disable(username)
+    return Response(status_code=204)

@@ -23,6 +23,7 @@ class Viewer:
     role: str | None = None
     csrf: str = ""
     share: Any = None  # the Share behind a share link, read-only
+    ends_with: frozenset[str] = frozenset()  # revocation keys that end its live streams
 
     @property
     def read_only(self) -> bool:
@@ -49,7 +50,9 @@ def signed_in(request: Request) -> Viewer:
         raise NeedLogin(quote(target, safe="/?=&"))
     user = session.user
     check_route(request, user.principal)
-    return Viewer(user.principal, user.username, user.role.value, session.csrf)
+    return Viewer(
+        user.principal, user.username, user.role.value, session.csrf, ends_with=session.ends_with
+    )
 
 
 def shared(request: Request, token: str) -> Viewer:
@@ -57,7 +60,7 @@ def shared(request: Request, token: str) -> Viewer:
     if share is None:
         raise HTTPException(404, "this share link is unknown or was revoked")
     check_route(request, share.principal)
-    return Viewer(share.principal, share=share)
+    return Viewer(share.principal, share=share, ends_with=frozenset({share.principal.id}))
 
 
 def viewer_for_stream(request: Request) -> Viewer:

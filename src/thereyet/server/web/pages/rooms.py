@@ -126,7 +126,11 @@ async def live_room(
             cursor = found[-1]["id"]
 
     stream = request.app.state.live.stream(
-        f"room:{name}", event="messages", first=catch_up, prepare=message_display
+        f"room:{name}",
+        event="messages",
+        first=catch_up,
+        prepare=message_display,
+        ends_with=viewer.ends_with,
     )
     return StreamingResponse(stream, media_type="text/event-stream", headers=STREAM_HEADERS)
 

@@ -82,6 +82,7 @@ async def live_runs(request: Request, room: str = "", job: str = "") -> Streamin
         first=snapshot,
         only=None if everything else only,
         prepare=dashboard_row,
+        ends_with=viewer.ends_with,
     )
     return StreamingResponse(stream, media_type="text/event-stream", headers=STREAM_HEADERS)
 
@@ -122,7 +123,11 @@ async def live_run(request: Request, run_id: str) -> StreamingResponse:
         return [frame("run", [run_display(view)])]
 
     stream = request.app.state.live.stream(
-        f"run:{run_id}", event="run", first=snapshot, prepare=run_display
+        f"run:{run_id}",
+        event="run",
+        first=snapshot,
+        prepare=run_display,
+        ends_with=viewer.ends_with,
     )
     return StreamingResponse(stream, media_type="text/event-stream", headers=STREAM_HEADERS)
 
