@@ -175,7 +175,7 @@ def reach(credential: Credential, resource: Resource, action: Action) -> Reach:
 def policy_table() -> str:
     """The policy as a Markdown table: one row per entry, one column per credential kind."""
     kinds = [c for c in Credential if c is not Credential.ANYONE]
-    marks = {Reach.ALL: "yes", Reach.LIMITED: "limited", Reach.NONE: "·"}
+    marks = {Reach.ALL: "yes", Reach.LIMITED: "limited", Reach.NONE: "no"}
     lines = [
         "| resource: action | " + " | ".join(k.value for k in kinds) + " | anyone |",
         "| --- " * (len(kinds) + 2) + "|",
