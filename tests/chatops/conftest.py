@@ -54,3 +54,38 @@ def recorder() -> Iterator[Recorder]:
     """An HTTP service on 127.0.0.1 that records the JSON it is sent."""
     with recording_server() as rec:
         yield rec
+
+
+def person(client: TestClient, username: str, role: str = "operator") -> dict[str, str]:
+    """The session cookies of a new user `username`, signed in to the pages."""
+    from tests.web.conftest import add_user, sign_in
+
+    add_user(client, username, role)
+    browser = TestClient(client.app, raise_server_exceptions=False)
+    sign_in(browser, username)
+    return dict(browser.cookies)
+
+
+def say_as(client: TestClient, session: dict[str, str], room: str, text: str) -> None:
+    """Post `text` in `room` from its page, as the person whose session this is.
+
+    Sent through `client` (whose event loop runs for the whole test), so that a
+    command the message starts is not cut short with a one-request loop."""
+    from tests.web.conftest import page_csrf
+
+    saved = dict(client.cookies)
+    client.cookies.clear()
+    client.cookies.update(session)
+    try:
+        nobody = {"Authorization": ""}
+        csrf = page_csrf(client.get(f"/rooms/{room}", headers=nobody).text)
+        response = client.post(
+            f"/rooms/{room}/messages",
+            data={"text": text, "csrf": csrf},
+            headers=nobody,
+            follow_redirects=False,
+        )
+        assert response.status_code == 303, response.text
+    finally:
+        client.cookies.clear()
+        client.cookies.update(saved)

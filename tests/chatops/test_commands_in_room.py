@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from tests.chatops.conftest import Recorder, make_room, messages, say, texts, wait_for_record
+from tests.chatops.conftest import (
+    Recorder,
+    make_room,
+    messages,
+    person,
+    say,
+    say_as,
+    texts,
+    wait_for_record,
+)
 from tests.conftest import as_token
 
 
@@ -180,6 +189,7 @@ def test_a_command_waits_for_confirmation_and_a_second_persons_approval(
     write_commands(commands_toml)
     make_room(client)
     alice, bob = ingest_token(client, "alice"), ingest_token(client, "bob")
+    bob_in_person = person(client, "bob")
     say(client, "ops", "!release web to prod", **alice)
     prompt = texts(client, "ops")[-1]
     assert "alice: reply `yes" in prompt and "env=prod needs a second person" in prompt
@@ -193,6 +203,8 @@ def test_a_command_waits_for_confirmation_and_a_second_persons_approval(
     say(client, "ops", f"yes {code}", **alice)
     assert "still waits" in texts(client, "ops")[-1]
     say(client, "ops", f"approve {code}", **bob)
+    assert "approval must come from a signed-in person" in texts(client, "ops")[-1]
+    say_as(client, bob_in_person, "ops", f"approve {code}")
     assert "approved by bob: running" in texts(client, "ops")[-1]
     record = wait_for_record(client, record["id"])
     assert (record["status"], record["approved_by"], record["output"]) == (
@@ -263,7 +275,7 @@ def test_an_http_action_posts_the_arguments(
     commands_toml.write_text(f"""
 [commands.flip]
 template = "flip {{flag}} {{on:bool=yes}}"
-allow = {{ users = ["admin"] }}
+allow = {{ roles = ["admin"] }}
 action = {{ http = "http://{recorder.url}/flags", headers = {{ X-Key = "k1" }} }}
 """)
     make_room(client)

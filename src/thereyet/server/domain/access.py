@@ -1,10 +1,17 @@
-"""Who may do what: token scopes and their limits."""
+"""Who is calling: the principal behind a credential, and what the policy lets it reach.
+
+The rules themselves are data in `policy.py`; a Principal answers "may I?"
+by looking itself up there and, where the policy says LIMITED, by checking
+what its credential names (its jobs and rooms, its run).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from .policy import Action, Credential, Entry, Reach, Resource, reach
 
 
 class Scope(StrEnum):
@@ -14,14 +21,24 @@ class Scope(StrEnum):
     RUN = "run"  # reports to one run only: handed to a service the hub calls back
 
 
+_KIND_OF_SCOPE = {
+    Scope.ADMIN: Credential.ADMIN,
+    Scope.READ: Credential.READ_TOKEN,
+    Scope.INGEST: Credential.INGEST_TOKEN,
+    Scope.RUN: Credential.RUN_TOKEN,
+}
+
+
 @dataclass(frozen=True)
 class Principal:
-    """The caller behind a request, as its token describes it.
+    """The caller behind a request, as its credential describes it.
 
     An ingest token may be limited to named jobs and/or rooms: it may then
     report only runs of those jobs or runs that post to those rooms, and read
-    only what it may report. A read principal with limits (a share link) reads
-    only those jobs' runs, those rooms and the runs that post to them.
+    only what it may report. A share link is a reader limited the same way to
+    its room or job. `credential` says which kind of credential this is (by
+    default, the token kind of `scope`); `id` is the caller's identity, which
+    two callers never share even when their names are alike.
     """
 
     name: str
@@ -29,6 +46,25 @@ class Principal:
     token_id: str | None = None
     jobs: frozenset[str] = field(default_factory=frozenset)
     rooms: frozenset[str] = field(default_factory=frozenset)
+    credential: Credential | None = None
+    user_id: int | None = None
+
+    @property
+    def kind(self) -> Credential:
+        return self.credential or _KIND_OF_SCOPE[self.scope]
+
+    @property
+    def id(self) -> str:
+        """`user:<id>`, `token:<id>`, or the name of a share link or the hub itself."""
+        if self.user_id is not None:
+            return f"user:{self.user_id}"
+        if self.token_id is not None:
+            return f"token:{self.token_id}"
+        return self.name
+
+    @property
+    def is_user(self) -> bool:
+        return self.user_id is not None
 
     @property
     def run_id(self) -> str | None:
@@ -47,35 +83,83 @@ class Principal:
 
     @property
     def reads_everything(self) -> bool:
-        return not self.limited and self.scope is not Scope.RUN
+        return self.reach(Resource.RUNS, Action.READ) is Reach.ALL or (
+            self.kind is Credential.INGEST_TOKEN and not self.limited
+        )
+
+    def reach(self, resource: Resource, action: Action) -> Reach:
+        return reach(self.kind, resource, action)
+
+    def reaches(self, entry: Entry) -> bool:
+        """Whether the policy lets this caller do `entry` anywhere at all."""
+        return reach(self.kind, entry.resource, entry.action) is not Reach.NONE
+
+    def may(
+        self,
+        resource: Resource,
+        action: Action,
+        *,
+        job: str | None = None,
+        rooms: Iterable[str] = (),
+        run_id: str | None = None,
+    ) -> bool:
+        """Whether the policy lets this caller do `action` on the `resource` that belongs
+        to `job` and/or posts to `rooms` (or is the run `run_id`).
+
+        A LIMITED reach is inside the limits when the credential names the job or one
+        of the rooms (a run token: when it is the run); a credential that names nothing
+        is inside its limits only for kinds whose limits are optional (ingest tokens)."""
+        found = self.reach(resource, action)
+        if found is Reach.ALL:
+            return True
+        if found is Reach.NONE:
+            return False
+        if self.kind is Credential.RUN_TOKEN:
+            return run_id is not None and run_id == self.run_id
+        if not self.limited:
+            return self.kind is Credential.INGEST_TOKEN
+        return (job is not None and job in self.jobs) or not self.rooms.isdisjoint(rooms)
 
     def may_write_run(self, job: str, rooms: Iterable[str], run_id: str | None = None) -> bool:
-        if self.scope is Scope.ADMIN:
-            return True
-        if self.scope is Scope.RUN:
-            return run_id is not None and run_id == self.run_id
-        if self.scope is not Scope.INGEST:
-            return False
-        return self._within_limits(job, rooms)
+        return self.may(Resource.RUNS, Action.WRITE, job=job, rooms=rooms, run_id=run_id)
 
     def may_read_run(self, job: str, rooms: Iterable[str], run_id: str | None = None) -> bool:
-        if self.scope is Scope.RUN:
-            return self.may_write_run(job, rooms, run_id)
-        return self._within_limits(job, rooms)
-
-    def _within_limits(self, job: str, rooms: Iterable[str]) -> bool:
-        return not self.limited or job in self.jobs or not self.rooms.isdisjoint(rooms)
+        return self.may(Resource.RUNS, Action.READ, job=job, rooms=rooms, run_id=run_id)
 
     def may_post_in(self, room: str) -> bool:
-        if self.scope is Scope.ADMIN:
-            return True
-        if self.scope is not Scope.INGEST:
-            return False
-        return not self.limited or room in self.rooms
+        return self.may(Resource.ROOMS, Action.WRITE, rooms=[room])
 
     def may_read_room(self, room: str) -> bool:
-        return self.reads_everything or room in self.rooms
+        return self.may(Resource.ROOMS, Action.READ, rooms=[room])
 
+
+# The bus topic that says grants ended: {"keys": [...]}, each key a principal's id
+# ("share:<id>", "user:<id>") or a session's key ("session:<digest>"). Live streams
+# opened with one of them end when they hear it, on every node the bus reaches.
+REVOKED_TOPIC = "access.revoked"
 
 RUN_TOKEN_PREFIX = "run:"  # noqa: S105 (a name prefix, not a secret)
 SYSTEM = Principal(name="thereyet", scope=Scope.ADMIN)
+
+
+def run_start_refusal(
+    who: Principal, job: str, job_rooms: list[str] | None, room: str | None
+) -> str | None:
+    """Why `who` may not start a run of `job` posting to `room`, or None if it may.
+
+    `job_rooms` are the rooms the job posts to, None when the job is new. A job's
+    rooms change only through an admin (or configuration): a run that names a room
+    the job does not post to yet is refused to everyone else. A limited credential
+    starts runs only of jobs inside its limits, judged by the job's own rooms (not
+    the room it asks for), and makes new jobs only in its rooms.
+    """
+    asked = [room] if room else []
+    if job_rooms is None:
+        if who.may(Resource.JOBS, Action.WRITE, job=job, rooms=asked):
+            return None
+        return f"this {who.kind.value} may not make job {job!r} (only in its rooms or jobs)"
+    if not who.may(Resource.JOBS, Action.WRITE, job=job, rooms=job_rooms):
+        return f"this {who.kind.value} may not start runs of job {job!r}"
+    if room and room not in job_rooms and not who.may(Resource.JOB_SETTINGS, Action.MANAGE):
+        return f"only an admin may add room {room!r} to job {job!r}"
+    return None

@@ -38,7 +38,8 @@ class CommandError(ValueError):
 
 
 class ArgType(StrEnum):
-    STRING = "string"
+    STRING = "string"  # a word that cannot pass for an option or climb a path (see convert)
+    TEXT = "text"  # any text, "-" and ".." included: for arguments never given to a program
     INT = "int"
     CHOICE = "choice"
     BOOL = "bool"
@@ -70,6 +71,12 @@ class Param:
             if raw.lower() in _FALSE:
                 return False
             raise CommandError(f"{self.name} must be yes or no", field=self.name)
+        if self.type is ArgType.STRING and (raw.startswith("-") or ".." in raw):
+            # A program given "--output=x" or "../../etc" as its argument may take it
+            # for an option or a path outside where it should look (option injection).
+            raise CommandError(
+                f"{self.name} may not start with '-' or contain '..'", field=self.name
+            )
         if self.type is ArgType.CHOICE and raw not in self.choices:
             raise CommandError(
                 f"{self.name} must be one of: {', '.join(self.choices)}", field=self.name
@@ -181,7 +188,7 @@ def _parse_param(word: str) -> Param:
         raise CommandError(f"{word!r}: a choice needs its values, as choice(a,b)")
     param = Param(found["name"], kind, None, choices)
     default = found["default"]
-    if default == "" and kind is ArgType.STRING:
+    if default == "" and kind in (ArgType.STRING, ArgType.TEXT):
         param = replace(param, default="")  # optional, empty when left out
     elif default is not None:
         param = replace(param, default=param.convert(default))
@@ -312,7 +319,11 @@ class GateState(StrEnum):
 
 @dataclass(frozen=True)
 class Gate:
-    """What a command still waits for: its caller's `yes CODE`, another person's approval."""
+    """What a command still waits for: its caller's `yes CODE`, another person's approval.
+
+    People are compared by identity (`requester`, `approver`: a principal's id, which
+    two callers never share), never by the names shown (`requested_by`, `approved_by`).
+    """
 
     code: str
     requested_by: str
@@ -321,12 +332,33 @@ class Gate:
     needs_approval: tuple[str, ...] = ()
     confirmed: bool = False
     approved_by: str | None = None
+    requester: str = ""  # the requester's id ("" in records older than ids: their name)
+    approver: str | None = None
 
     @classmethod
     def open(
-        cls, code: str, requested_by: str, now: datetime, *, confirm: bool, approval: list[str]
+        cls,
+        code: str,
+        requested_by: str,
+        now: datetime,
+        *,
+        confirm: bool,
+        approval: list[str],
+        requester: str | None = None,
     ) -> Gate:
-        return cls(code, requested_by, now + CONFIRM_WITHIN, confirm, tuple(approval))
+        expires = now + CONFIRM_WITHIN
+        return cls(
+            code,
+            requested_by,
+            expires,
+            confirm,
+            tuple(approval),
+            requester=requester or requested_by,
+        )
+
+    @property
+    def requester_id(self) -> str:
+        return self.requester or self.requested_by
 
     def state(self, now: datetime) -> GateState:
         if now >= self.expires_at:
@@ -337,18 +369,20 @@ class Gate:
         return GateState.WAITING if waiting else GateState.READY
 
     def confirm(self, by: str, now: datetime) -> Gate:
+        """Confirmed by the caller whose id is `by`; CommandError for anyone else."""
         self._still_open(now)
-        if by != self.requested_by:
+        if by != self.requester_id:
             raise CommandError(f"only {self.requested_by} can confirm this command")
         return replace(self, confirmed=True)
 
-    def approve(self, by: str, now: datetime) -> Gate:
+    def approve(self, by: str, now: datetime, *, name: str | None = None) -> Gate:
+        """Approved by the caller whose id is `by` (shown as `name`), a second person."""
         self._still_open(now)
         if not self.needs_approval:
             raise CommandError("this command needs no approval")
-        if by == self.requested_by:
+        if by == self.requester_id:
             raise CommandError("approval must come from a second person")
-        return replace(self, approved_by=by)
+        return replace(self, approved_by=name or by, approver=by)
 
     def _still_open(self, now: datetime) -> None:
         if now >= self.expires_at:

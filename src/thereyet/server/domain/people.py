@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from .access import Principal, Scope
+from .policy import Credential
 
 
 class Role(StrEnum):
@@ -23,11 +24,17 @@ class Role(StrEnum):
 
 
 _SCOPES = {Role.VIEWER: Scope.READ, Role.OPERATOR: Scope.INGEST, Role.ADMIN: Scope.ADMIN}
+_KINDS = {Role.VIEWER: Credential.VIEWER, Role.OPERATOR: Credential.OPERATOR}
 
 
-def principal_for(username: str, role: Role) -> Principal:
+def principal_for(username: str, role: Role, user_id: int | None = None) -> Principal:
     """The principal a signed-in user acts as (an operator is an unlimited ingest caller)."""
-    return Principal(name=username, scope=_SCOPES[role])
+    return Principal(
+        name=username,
+        scope=_SCOPES[role],
+        credential=_KINDS.get(role, Credential.ADMIN),
+        user_id=user_id,
+    )
 
 
 USERNAME_RULE = (

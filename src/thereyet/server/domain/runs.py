@@ -103,3 +103,18 @@ def append_log(tail: list[str], lines: list[str]) -> list[str]:
             break
         keep += 1
     return merged[len(merged) - keep :] if keep else []
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    """Which runs to list (None or empty: any)."""
+
+    job: str | None = None
+    room: str | None = None
+    statuses: tuple[RunStatus, ...] = ()
+    host: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    # Limits of the caller's token: only runs of these jobs or in these rooms.
+    only_jobs: frozenset[str] | None = None
+    only_rooms: frozenset[str] | None = None

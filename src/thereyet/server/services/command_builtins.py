@@ -19,10 +19,11 @@ from typing import Any
 
 from ..domain.access import Principal
 from ..domain.commands import Caller, CommandError, Policy, parse_template
-from ..domain.runs import RunStatus
+from ..domain.policy import Action, Resource
+from ..domain.runs import RunFilter, RunStatus
 from ..hub import Hub
 from ..store import monitoring as job_store
-from ..store.runs import RunFilter
+from ..store import rooms as room_store
 from ..store.writer import Tx
 from .command_config import CommandSpec
 from .runs import RunService
@@ -127,16 +128,21 @@ def _run_line(view: dict[str, Any]) -> str:
 
 @builtin("run {job}", "Start a job now, as its schedule would", roles=("operator", "admin"))
 async def run(ctx: Context) -> str:
-    return await start_job(ctx.services, str(ctx.args["job"]))
+    return await start_job(ctx.services, ctx.who, str(ctx.args["job"]))
 
 
-async def start_job(services: Services, job: str) -> str:
-    """Start `job` the way the scheduler does (its callback target); say which run."""
+async def start_job(services: Services, who: Principal, job: str) -> str:
+    """Start `job` for `who` the way the scheduler does (its callback target); say which run.
+
+    `who` must be allowed to start runs of the job (inside its limits)."""
 
     def write(tx: Tx) -> str:
         row = job_store.job_row(tx.conn, job)
-        if row is None:
+        rooms = [] if row is None else room_store.job_room_names(tx.conn, row.id)
+        if row is None or not who.may(Resource.JOBS, Action.READ, job=job, rooms=rooms):
             raise CommandError(f"no job named {job!r}", field="job")
+        if not who.may(Resource.JOBS, Action.WRITE, job=job, rooms=rooms):
+            raise CommandError(f"you may not start runs of job {job!r}", field="job")
         if not row.target:
             raise CommandError(f"job {job!r} has no target the hub can start", field="job")
         run_id = services.schedules.start_in(tx, row, tx.now, trigger="chat")

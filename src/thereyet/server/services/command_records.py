@@ -7,6 +7,7 @@ from typing import Any
 
 from ..domain.access import Principal, Scope
 from ..domain.commands import Gate
+from ..domain.policy import Credential
 from .views import iso
 
 
@@ -15,6 +16,10 @@ def gate_data(gate: Gate | None, who: Principal) -> dict[str, Any]:
         "scope": who.scope.value,
         "jobs": sorted(who.jobs),
         "rooms": sorted(who.rooms),
+        "principal": who.id,
+        "kind": who.kind.value,
+        "user_id": who.user_id,
+        "token_id": who.token_id,
     }
     if gate is not None:
         data |= {
@@ -22,6 +27,7 @@ def gate_data(gate: Gate | None, who: Principal) -> dict[str, Any]:
             "needs_approval": list(gate.needs_approval),
             "confirmed": gate.confirmed,
             "approved_by": gate.approved_by,
+            "approver": gate.approver,
         }
     return data
 
@@ -36,17 +42,23 @@ def gate_of(row: Any) -> Gate:
         needs_approval=tuple(data.get("needs_approval", ())),
         confirmed=bool(data.get("confirmed")),
         approved_by=data.get("approved_by"),
+        requester=data.get("principal") or "",
+        approver=data.get("approver"),
     )
 
 
 def principal_of(row: Any) -> Principal:
     """The requester, with the permissions they had when they typed the command."""
     data = row.gate
+    kind = data.get("kind")
     return Principal(
         name=row.requested_by,
         scope=Scope(data.get("scope", "read")),
         jobs=frozenset(data.get("jobs", ())),
         rooms=frozenset(data.get("rooms", ())),
+        credential=Credential(kind) if kind else None,
+        user_id=data.get("user_id"),
+        token_id=data.get("token_id"),
     )
 
 

@@ -53,8 +53,12 @@ _ROLES = {Scope.ADMIN: "admin", Scope.INGEST: "operator"}
 
 
 def caller_of(who: Principal) -> Caller:
-    """The role a poster has for command policies: admin, operator (may post) or viewer."""
-    return Caller(who.name, _ROLES.get(who.scope, "viewer"))
+    """The role a poster has for command policies: admin, operator (may post) or viewer.
+
+    A command's `users` are usernames: only a signed-in person goes by one, so a token
+    named like a person is never taken for them."""
+    name = who.name if who.is_user else who.id
+    return Caller(name, _ROLES.get(who.scope, "viewer"))
 
 
 def _shown(spec: CommandSpec, args: dict[str, Any]) -> str:
@@ -158,7 +162,12 @@ class CommandService:
                 while store.waiting_by_code(tx.conn, room_id, code) is not None:
                     code = self._new_code()  # one waiting command per code in a room
                 gate = Gate.open(
-                    code, who.name, tx.now, confirm=spec.policy.confirm, approval=approval
+                    code,
+                    who.name,
+                    tx.now,
+                    confirm=spec.policy.confirm,
+                    approval=approval,
+                    requester=who.id,
                 )
             record_id = store.insert_run(
                 tx.conn,
@@ -244,7 +253,7 @@ class CommandService:
             say(f"#{row.id}: code {reply.code} has expired; run the command again")
             return None
         if reply.verb == "no":
-            if who.name != row.requested_by:
+            if who.id != requester.id:
                 say(f"{who.name}: only {row.requested_by} can cancel #{row.id}")
                 return None
             store.update_run(tx.conn, row.id, status="cancelled", code=None, finished_at=tx.now)
@@ -252,11 +261,9 @@ class CommandService:
             return None
         try:
             if reply.verb == "yes":
-                gate = gate.confirm(who.name, tx.now)
-            elif not spec.policy.allows(caller_of(who), room):
-                raise CommandError(f"only someone who may run `!{spec.name}` can approve it")
+                gate = gate.confirm(who.id, tx.now)
             else:
-                gate = gate.approve(who.name, tx.now)
+                gate = self._approved(gate, spec, who, room, tx.now)
         except CommandError as exc:
             say(f"{who.name}: {exc.message}")
             return None
@@ -279,6 +286,17 @@ class CommandService:
         approved = f", approved by {gate.approved_by}" if gate.approved_by else ""
         say(f"▶ #{row.id} {_shown(spec, args)} for {row.requested_by}{approved}: running")
         return _Start(row.id, spec, args, requester, room)
+
+    @staticmethod
+    def _approved(gate: Gate, spec: CommandSpec, who: Principal, room: str, now: Any) -> Gate:
+        """`gate` approved by `who`: a second person, signed in (never a token), whom the
+        command's policy allows to run it here; CommandError otherwise."""
+        approved = gate.approve(who.id, now, name=who.name)
+        if not who.is_user:
+            raise CommandError("approval must come from a signed-in person, not a token")
+        if not spec.policy.allows(caller_of(who), room):
+            raise CommandError(f"only someone who may run `!{spec.name}` can approve it")
+        return approved
 
     # -- running -----------------------------------------------------------------------
 
@@ -333,7 +351,7 @@ class CommandService:
             return await run_argv(render_argv(action.argv, start.args), action.timeout, out)
         if action.kind == "http":
             return await self._call(action, start, out)
-        await out.write(await start_job(self.services, action.job))
+        await out.write(await start_job(self.services, start.who, action.job))
         return None
 
     async def _call(self, action: Action, start: _Start, out: OutputStream) -> int:

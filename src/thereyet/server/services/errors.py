@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# Raised by the writer when the hub is shutting down (answered 503 with Retry-After);
+# named here so that transports need not import the store.
+from ..store.writer import WriterStopped as WriterStopped
+
 
 class ServiceError(Exception):
     status = 400

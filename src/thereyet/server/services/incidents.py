@@ -20,7 +20,9 @@ from sqlalchemy import Connection
 
 from ..domain import incidents as rules
 from ..domain import oncall as oncall_rules
+from ..domain.access import SYSTEM, Principal
 from ..domain.incidents import IncidentStatus
+from ..domain.policy import Action, Resource
 from ..domain.runs import Run, RunStatus
 from ..hub import Hub
 from ..store import incidents as store
@@ -77,11 +79,19 @@ class IncidentService:
 
     # -- opening and changing incidents -------------------------------------------------
 
-    async def trigger(self, service: str, trigger: Trigger) -> Opened:
+    async def trigger(self, who: Principal, service: str, trigger: Trigger) -> Opened:
+        """Open an incident on `service` for `who` (within its limits: the service's room)."""
+
         def write(tx: Tx) -> Opened:
             row = oncall_store.by_name(tx.conn, incident_services, service)
             if row is None:
                 raise NotFound(f"no service named {service!r}", field="service")
+            rooms = [row.room] if row.room else []
+            if not who.may(Resource.INCIDENTS, Action.WRITE, job=trigger.job, rooms=rooms):
+                raise Forbidden(
+                    f"this {who.kind.value} may not open incidents on service {service!r}",
+                    field="service",
+                )
             return self.trigger_in(tx, row, trigger, enforce_runbook=True)
 
         return await self.hub.writer.run(write)
@@ -130,12 +140,19 @@ class IncidentService:
         self._escalate_one(tx, row, tx.now)
         return Opened(incident_id, key, True)
 
-    async def act(self, incident_id: int, action: str, actor: str) -> dict[str, Any]:
+    async def act(
+        self, who: Principal, incident_id: int, action: str, actor: str | None = None
+    ) -> dict[str, Any]:
+        """Acknowledge or resolve an incident `who` may write; `actor` is who is named
+        in its timeline (`who`'s name unless given, as a paging link names its person)."""
+
         def write(tx: Tx) -> dict[str, Any]:
             row = store.get(tx.conn, incident_id)
-            if row is None:
+            if row is None or not _may(who, Action.READ, row):
                 raise NotFound(f"no incident {incident_id}")
-            self.act_in(tx, row, action, actor)
+            if not _may(who, Action.WRITE, row):
+                raise Forbidden(f"this {who.kind.value} may not {action} incident {incident_id}")
+            self.act_in(tx, row, action, actor or who.name)
             return self._view(tx.conn, store.get(tx.conn, incident_id))
 
         return await self.hub.writer.run(write)
@@ -398,19 +415,20 @@ class IncidentService:
 
     async def check_link(
         self, incident_id: int, action: str, person: str, expires: int, signature: str
-    ) -> None:
-        """Raise Forbidden unless this one-click link is genuine and unexpired."""
+    ) -> dict[str, Any]:
+        """The incident a one-click link is for; Forbidden unless it is genuine and unexpired."""
         secret = await self.oncall.link_secret()
         if not rules.link_is_valid(
             secret, incident_id, action, person, expires, signature, self.hub.clock.now()
         ):
             raise Forbidden("this link is not valid or has expired", field="sig")
+        return self.get(SYSTEM, incident_id)  # the link names this one incident
 
     async def act_by_link(
         self, incident_id: int, action: str, person: str, expires: int, signature: str
     ) -> dict[str, Any]:
         await self.check_link(incident_id, action, person, expires, signature)
-        return await self.act(incident_id, action, person)
+        return await self.act(SYSTEM, incident_id, action, person)
 
     # -- jobs ---------------------------------------------------------------------------------
 
@@ -463,16 +481,18 @@ class IncidentService:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def list(self, *, status: str | None, service: str | None, limit: int) -> list[dict[str, Any]]:
+    def list(
+        self, who: Principal, *, status: str | None, service: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        """The incidents `who` may read, newest first."""
         with self.hub.engines.read.connect() as conn:
-            return [
-                _summary(r) for r in store.search(conn, status=status, service=service, limit=limit)
-            ]
+            rows = store.search(conn, status=status, service=service, limit=limit)
+        return [_summary(r) for r in rows if _may(who, Action.READ, r)]
 
-    def get(self, incident_id: int) -> dict[str, Any]:
+    def get(self, who: Principal, incident_id: int) -> dict[str, Any]:
         with self.hub.engines.read.connect() as conn:
             row = store.get(conn, incident_id)
-            if row is None:
+            if row is None or not _may(who, Action.READ, row):
                 raise NotFound(f"no incident {incident_id}")
             return self._view(conn, row)
 
@@ -493,6 +513,13 @@ class IncidentService:
             for p in store.pages_of(conn, row.id)
         ]
         return view
+
+
+def _may(who: Principal, action: Action, row: Any) -> bool:
+    """Whether `who` may `action` the incident in `row`: inside its limits when it
+    names the incident's job or its service's room."""
+    rooms = [row.service_room] if row.service_room else []
+    return who.may(Resource.INCIDENTS, action, job=row.job, rooms=rooms)
 
 
 def _summary(row: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ async def _act(ctx: Context, action: str) -> str:
         raise CommandError("incidents are not set up on this hub")
     number = int(ctx.args["incident"])
     try:
-        view: dict[str, Any] = await incidents.act(number, action, ctx.who.name)
+        view: dict[str, Any] = await incidents.act(ctx.who, number, action)
     except ServiceError as exc:
         raise CommandError(exc.message, field="incident") from exc
     return f"incident {number} is {view.get('status', action + 'd')}: {view.get('summary', '')}"

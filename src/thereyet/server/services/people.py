@@ -21,7 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.access import Principal
+from ..domain.access import REVOKED_TOPIC, Principal
 from ..domain.people import LoginThrottle, Role, password_problem, principal_for, username_problem
 from ..hub import Hub
 from ..store import people as store
@@ -42,7 +42,7 @@ class User:
 
     @property
     def principal(self) -> Principal:
-        return principal_for(self.username, self.role)
+        return principal_for(self.username, self.role, self.id)
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,12 @@ class WebSession:
     user: User
     csrf: str
     expires_at: datetime
+    key: str = ""  # "session:<digest>": what a sign-out announces on the bus
+
+    @property
+    def ends_with(self) -> frozenset[str]:
+        """The revocation keys that end what this session opened (see REVOKED_TOPIC)."""
+        return frozenset({self.key, self.user.principal.id} - {""})
 
     def csrf_ok(self, token: str | None) -> bool:
         """Whether a form's or header's CSRF token is this session's (constant time)."""
@@ -58,6 +64,11 @@ class WebSession:
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _session_key(digest: str) -> str:
+    # A prefix of the digest: enough to tell sessions apart, useless to sign in with.
+    return f"session:{digest[:24]}"
 
 
 def _normal(username: str) -> str:
@@ -144,15 +155,17 @@ class PeopleService:
         """Refuse the user's logins from now on and end their sessions."""
         username = _normal(username)
 
-        def write(tx: Tx) -> None:
+        def write(tx: Tx) -> int:
             row = store.get_user(tx.conn, username)
             if row is None:
                 raise NotFound(f"no user named {username!r}")
             store.disable_user(tx.conn, row.id, tx.now)
             store.delete_sessions_of(tx.conn, row.id)
+            return int(row.id)
 
-        await self.hub.writer.run(write)
+        user_id = await self.hub.writer.run(write)
         self._forget_sessions()
+        self.hub.bus.publish(REVOKED_TOPIC, {"keys": [f"user:{user_id}"]})
 
     # -- signing in and out -------------------------------------------------------
 
@@ -202,7 +215,8 @@ class PeopleService:
             expires_at=expires_at,
         )
         user = User(id=row.id, username=row.username, role=Role(row.role))
-        return secret, WebSession(user=user, csrf=csrf, expires_at=expires_at)
+        key = _session_key(_hash(secret))
+        return secret, WebSession(user=user, csrf=csrf, expires_at=expires_at, key=key)
 
     def session(self, cookie: str) -> WebSession | None:
         """The live session behind a cookie's value, or None (unknown, expired, disabled)."""
@@ -216,7 +230,8 @@ class PeopleService:
             if row is None or row.disabled_at is not None:
                 return None
             user = User(id=row.user_id, username=row.username, role=Role(row.role))
-            return WebSession(user=user, csrf=row.csrf, expires_at=row.expires_at)
+            key = _session_key(digest)
+            return WebSession(user=user, csrf=row.csrf, expires_at=row.expires_at, key=key)
 
         found = self._checked.get_or_load(digest, load)
         if found is None or found.expires_at <= self.hub.clock.now():
@@ -227,6 +242,7 @@ class PeopleService:
         digest = _hash(cookie)
         await self.hub.writer.run(lambda tx: store.delete_session(tx.conn, digest))
         self._checked.forget(digest)
+        self.hub.bus.publish(REVOKED_TOPIC, {"keys": [_session_key(digest)]})
 
     # -- helpers -------------------------------------------------------------------
 

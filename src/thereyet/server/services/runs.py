@@ -14,15 +14,15 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from ..domain.access import SYSTEM, Principal
+from ..domain.access import SYSTEM, Principal, run_start_refusal
 from ..domain.cards import run_card
 from ..domain.events import Event, Heartbeat, Note, apply_events
-from ..domain.runs import Run, RunStatus, TransitionError, check_move
+from ..domain.policy import Action, Entry, Resource
+from ..domain.runs import Run, RunFilter, RunStatus, TransitionError, check_move
 from ..hub import Hub
 from ..store import attachments as attachment_store
 from ..store import rooms as room_store
 from ..store import runs as store
-from ..store.runs import RunFilter
 from ..store.writer import ALONE, Tx
 from .attachments import check_attachment, save_attachment, stable_id
 from .errors import Conflict, Forbidden, NotFound
@@ -86,17 +86,25 @@ class RunService:
         check_name(spec.job, "job")
         if spec.room is not None:
             check_name(spec.room, "room")
-        if not who.may_write_run(spec.job, [spec.room] if spec.room else []):
-            raise Forbidden(f"this token may not report runs of job {spec.job!r}")
-        return await self.hub.writer.run(lambda tx: self._create(tx, spec))
+        if not who.reaches(Entry(Resource.JOBS, Action.WRITE)):
+            raise Forbidden(f"a {who.kind.value} may not start runs")
+        return await self.hub.writer.run(lambda tx: self._create(tx, spec, who))
 
-    def _create(self, tx: Tx, spec: NewRun) -> tuple[dict[str, Any], bool]:
+    def _create(self, tx: Tx, spec: NewRun, who: Principal = SYSTEM) -> tuple[dict[str, Any], bool]:
         conn = tx.conn
         if spec.id is not None and (existing := store.load_run(conn, spec.id)) is not None:
             if existing.job != spec.job:
                 raise Conflict(f"run {spec.id} belongs to job {existing.job!r}", field="id")
+            if not who.may_read_run(
+                existing.job, self._rooms_of(conn, existing.id)[1], existing.id
+            ):
+                raise NotFound(f"no run {spec.id}", field="id")
             return self._view(conn, existing, tx.now), False
-        job_id = room_store.ensure_job(conn, spec.job, tx.now)
+        found = room_store.job_id(conn, spec.job)
+        job_rooms = None if found is None else room_store.job_room_names(conn, found)
+        if why := run_start_refusal(who, spec.job, job_rooms, spec.room):
+            raise Forbidden(why, field="room" if spec.room else "job")
+        job_id = found if found is not None else room_store.ensure_job(conn, spec.job, tx.now)
         if spec.room is not None:
             room_store.add_job_room(conn, job_id, room_store.ensure_room(conn, spec.room, tx.now))
         running = spec.status is RunStatus.RUNNING

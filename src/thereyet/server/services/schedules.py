@@ -21,8 +21,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain import monitoring as rules
-from ..domain.access import SYSTEM
+from ..domain.access import SYSTEM, Principal
 from ..domain.monitoring import Limits, ScheduleState
+from ..domain.policy import Action, Resource
 from ..domain.runs import Run, RunStatus
 from ..domain.schedules import Schedule, ScheduleError, parse_duration, parse_schedule, parse_zone
 from ..hub import Hub
@@ -159,12 +160,25 @@ class ScheduleService:
         alert = rules.alert_at(schedule, limits, due, ScheduleState.OK)
         return {"due_at": due, "alert_at": alert, "schedule_state": ScheduleState.OK.value}
 
-    def get(self, name: str) -> dict[str, Any]:
+    def get(self, who: Principal, name: str) -> dict[str, Any]:
+        """A job's schedule, limits, state and recent events, as `who` may see them.
+
+        Its target (whose URL may carry a secret) is shown only to those who may
+        configure the job, and its ping URL, a write credential, only to those who
+        may write the job (never to share links, readers or run tokens)."""
         with self.hub.engines.read.connect() as conn:
             row = store.job_row(conn, name)
             if row is None:
                 raise NotFound(f"no job named {name!r}")
-            return self._view(conn, row, self.hub.clock.now())
+            rooms = room_store.job_room_names(conn, row.id)
+            if not who.may(Resource.JOB_SETTINGS, Action.READ, job=name, rooms=rooms):
+                raise NotFound(f"no job named {name!r}")
+            view = self._view(conn, row, self.hub.clock.now())
+        if not who.may(Resource.JOB_SETTINGS, Action.MANAGE, job=name, rooms=rooms):
+            view.pop("target", None)
+        if not who.may(Resource.PING_URLS, Action.READ, job=name, rooms=rooms):
+            view.pop("ping_url", None)
+        return view
 
     def _view(self, conn: Any, row: Any, now: datetime) -> dict[str, Any]:
         schedule = schedule_of(row)

@@ -13,7 +13,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..domain.access import Principal, Scope
+from ..domain.access import REVOKED_TOPIC, Principal, Scope
+from ..domain.policy import Credential
 from ..hub import Hub
 from ..store import shares as store
 from ..store.writer import Tx
@@ -39,8 +40,15 @@ class Share:
         """A reader limited to the shared room (and its runs) or the shared job's runs."""
         only = frozenset({self.target})
         if self.kind == "room":
-            return Principal(name=f"share:{self.id}", scope=Scope.READ, rooms=only)
-        return Principal(name=f"share:{self.id}", scope=Scope.READ, jobs=only)
+            return Principal(
+                name=f"share:{self.id}",
+                scope=Scope.READ,
+                rooms=only,
+                credential=Credential.ROOM_SHARE,
+            )
+        return Principal(
+            name=f"share:{self.id}", scope=Scope.READ, jobs=only, credential=Credential.JOB_SHARE
+        )
 
 
 def _hash(secret: str) -> str:
@@ -114,6 +122,8 @@ class ShareService:
 
         await self.hub.writer.run(write)
         self._checked.clear()
+        # Streams opened with the link end now (on other nodes too, through the bus).
+        self.hub.bus.publish(REVOKED_TOPIC, {"keys": [f"share:{share_id}"]})
 
     def verify(self, token: str) -> Share | None:
         """The share behind a link's token, or None if it is unknown or revoked."""

@@ -17,9 +17,11 @@ def _new_id(result: Any) -> int:
 
 
 def _with_service() -> Any:
-    return select(incidents, incident_services.c.name.label("service")).join(
-        incident_services, incident_services.c.id == incidents.c.service_id
-    )
+    return select(
+        incidents,
+        incident_services.c.name.label("service"),
+        incident_services.c.room.label("service_room"),
+    ).join(incident_services, incident_services.c.id == incidents.c.service_id)
 
 
 # Built once: asked whenever a run succeeds, fails or is lost.

@@ -167,3 +167,14 @@ def list_messages(
         query = query.where(messages.c.id < before)
     query = query.order_by(messages.c.id.desc()).limit(limit)
     return list(reversed(list(conn.execute(query))))
+
+
+def job_room_names(conn: Connection, job: int) -> list[str]:
+    """The names of the rooms job `job` posts to."""
+    query = (
+        select(rooms.c.name)
+        .join(job_rooms, job_rooms.c.room_id == rooms.c.id)
+        .where(job_rooms.c.job_id == job)
+        .order_by(rooms.c.name)
+    )
+    return list(conn.execute(query).scalars())

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, exists, func, insert, or_, select
 
-from ..domain.runs import Run, RunStatus
+from ..domain.runs import Run, RunFilter, RunStatus
 from .tables import jobs, rooms, run_events, run_rooms, runs
 
 RUN_FIELDS = [
@@ -340,19 +339,6 @@ def recent_durations(
     """Durations in seconds of the job's latest successful runs, newest first."""
     params = {"p_job": job, "p_before": before, "p_limit": limit}
     return [(end - start).total_seconds() for start, end in conn.execute(_RECENT_DURATIONS, params)]
-
-
-@dataclass(frozen=True)
-class RunFilter:
-    job: str | None = None
-    room: str | None = None
-    statuses: tuple[RunStatus, ...] = ()
-    host: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    # Limits of the caller's token: only runs of these jobs or in these rooms.
-    only_jobs: frozenset[str] | None = None
-    only_rooms: frozenset[str] | None = None
 
 
 def _in_room(names: Iterable[str]) -> Any:

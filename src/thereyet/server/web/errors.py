@@ -9,8 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from ..services.errors import ServiceError
-from ..store.writer import WriterStopped
+from ..services.errors import ServiceError, WriterStopped
 
 
 def _field(loc: tuple[Any, ...]) -> str:

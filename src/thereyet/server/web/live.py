@@ -21,7 +21,8 @@ import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from ..bus import Bus
+from ..bus import Bus, Subscription
+from ..domain.access import REVOKED_TOPIC
 
 Filter = Callable[[dict[str, Any]], bool]
 Prepare = Callable[[dict[str, Any]], dict[str, Any]]
@@ -44,6 +45,12 @@ class _Viewer:
         self.only = only
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(CLIENT_QUEUE)
         self.offered_at = now  # loop time of the last frame or keep-alive
+
+    def end(self) -> None:
+        """End this viewer's stream at once (what it was let in with was revoked)."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(None)
 
     def offer(self, data: bytes, now: float) -> None:
         self.offered_at = now
@@ -135,11 +142,45 @@ class Channel:
 
 
 class Live:
-    """The channels of one hub process, made on first use and closed when idle."""
+    """The channels of one hub process, made on first use and closed when idle.
+
+    A stream opened with a share link or a session names the keys that end it
+    (`ends_with`); when the bus says one of them was revoked (REVOKED_TOPIC), the
+    stream ends at once. The bus carries that to every node once it is bridged."""
 
     def __init__(self, bus: Bus) -> None:
         self.bus = bus
         self.channels: dict[str, Channel] = {}
+        self._ending: dict[str, set[_Viewer]] = {}
+        self._revocations: asyncio.Task[None] | None = None
+
+    async def _watch_revocations(self, sub: Subscription) -> None:
+        try:
+            while True:
+                _topic, data = await sub.get()
+                for key in data.get("keys", ()):
+                    for viewer in self._ending.pop(key, set()):
+                        viewer.end()
+        finally:
+            sub.close()
+
+    def _end_on(self, keys: frozenset[str], viewer: _Viewer) -> None:
+        if self._revocations is None:
+            # Subscribed before the stream starts, so no revocation falls in between.
+            sub = self.bus.subscribe(REVOKED_TOPIC)
+            self._revocations = asyncio.create_task(
+                self._watch_revocations(sub), name="live:revoked"
+            )
+        for key in keys:
+            self._ending.setdefault(key, set()).add(viewer)
+
+    def _forget(self, keys: frozenset[str], viewer: _Viewer) -> None:
+        for key in keys:
+            viewers = self._ending.get(key)
+            if viewers is not None:
+                viewers.discard(viewer)
+                if not viewers:
+                    del self._ending[key]
 
     async def stream(
         self,
@@ -150,6 +191,7 @@ class Live:
         first: Callable[[], Awaitable[list[bytes]]] | None = None,
         only: Filter | None = None,
         prepare: Prepare | None = None,
+        ends_with: frozenset[str] = frozenset(),
     ) -> AsyncIterator[bytes]:
         """Yield SSE bytes for one viewer: what `first()` gives (a snapshot or the catch-up
         since Last-Event-ID), then live frames. `first` runs after the viewer is listening,
@@ -158,6 +200,7 @@ class Live:
         if channel is None:
             channel = self.channels[topic] = Channel(self.bus, topic, event, key, prepare)
         viewer = channel.join(only)
+        self._end_on(ends_with, viewer)
         try:
             yield b"retry: 2000\n\n"
             for snapshot in await first() if first else []:
@@ -165,6 +208,7 @@ class Live:
             while (data := await viewer.next()) is not None:
                 yield data
         finally:
+            self._forget(ends_with, viewer)
             channel.viewers.discard(viewer)
             if not channel.viewers:
                 channel.close()
@@ -174,3 +218,5 @@ class Live:
         for channel in self.channels.values():
             channel.close()
         self.channels.clear()
+        if self._revocations is not None:
+            self._revocations.cancel()

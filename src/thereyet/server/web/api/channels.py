@@ -8,8 +8,9 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...domain.names import NAME_PATTERN
+from ...domain.policy import Action, Resource
 from ...services.notifications import NotificationService
-from ..auth import Admin
+from ..auth import Admin, uses
 
 router = APIRouter(tags=["notifications"])
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -37,22 +38,26 @@ def _service(request: Request) -> NotificationService:
 
 
 @router.post("/channels", status_code=201, summary="Add a channel (an Apprise URL)")
+@uses(Resource.CHANNELS, Action.MANAGE)
 async def create_channel(body: ChannelIn, who: Admin, request: Request) -> dict[str, Any]:
     return await _service(request).create_channel(body.name, body.url)
 
 
 @router.get("/channels", summary="Channels with their delivery status")
+@uses(Resource.CHANNELS, Action.READ)
 def list_channels(who: Admin, request: Request) -> dict[str, Any]:
     return {"channels": _service(request).channels()}
 
 
 @router.delete("/channels/{name}", status_code=204, summary="Remove a channel and its routes")
+@uses(Resource.CHANNELS, Action.MANAGE)
 async def delete_channel(name: str, who: Admin, request: Request) -> Response:
     await _service(request).delete_channel(name)
     return Response(status_code=204)
 
 
 @router.post("/routes", status_code=201, summary="Route events of a job or room to a channel")
+@uses(Resource.CHANNELS, Action.MANAGE)
 async def create_route(body: RouteIn, who: Admin, request: Request) -> dict[str, Any]:
     return await _service(request).add_route(
         body.channel, job=body.job, room=body.room, events=body.events
@@ -60,17 +65,20 @@ async def create_route(body: RouteIn, who: Admin, request: Request) -> dict[str,
 
 
 @router.get("/routes", summary="Routing rules")
+@uses(Resource.CHANNELS, Action.READ)
 def list_routes(who: Admin, request: Request) -> dict[str, Any]:
     return {"routes": _service(request).routes()}
 
 
 @router.delete("/routes/{route_id}", status_code=204, summary="Remove a routing rule")
+@uses(Resource.CHANNELS, Action.MANAGE)
 async def delete_route(route_id: int, who: Admin, request: Request) -> Response:
     await _service(request).delete_route(route_id)
     return Response(status_code=204)
 
 
 @router.get("/deliveries", summary="Notifications and callbacks, newest first, with their status")
+@uses(Resource.CHANNELS, Action.READ)
 def list_deliveries(
     who: Admin,
     request: Request,

@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from ...domain.policy import Action, Resource
 from ...services.commands import CommandService
-from ..auth import Reader
+from ..auth import Reader, uses
 
 router = APIRouter(prefix="/commands", tags=["commands"])
 
@@ -18,6 +19,7 @@ def _commands(request: Request) -> CommandService:
 
 
 @router.get("", summary="Commands the caller may run (in a room, if named)")
+@uses(Resource.COMMANDS, Action.READ)
 def list_commands(
     who: Reader,
     request: Request,
@@ -43,6 +45,7 @@ def list_commands(
 
 
 @router.get("/runs", summary="Command executions, newest first")
+@uses(Resource.COMMANDS, Action.READ)
 def list_runs(
     who: Reader,
     request: Request,
@@ -53,5 +56,6 @@ def list_runs(
 
 
 @router.get("/runs/{run_id}", summary="One command execution: who, where, arguments, output")
+@uses(Resource.COMMANDS, Action.READ)
 def get_run(run_id: int, who: Reader, request: Request) -> dict[str, Any]:
     return _commands(request).record(who, run_id)

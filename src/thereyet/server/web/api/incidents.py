@@ -12,13 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...domain.incidents import SEVERITIES
 from ...domain.names import NAME_PATTERN
+from ...domain.policy import Action, Resource
+from ...services.alert_events import AlertEvent, apply_alert_events
 from ...services.errors import Invalid, NotFound
 from ...services.escalation import EscalationService
 from ...services.incidents import IncidentService, Trigger
-from ...store import oncall as oncall_store
-from ...store.tables import incident_services
-from ...store.writer import Tx
-from ..auth import Reader, Writer
+from ..auth import Reader, Writer, uses
 from ..pages.render import SECURITY_HEADERS
 
 router = APIRouter(tags=["incidents"])
@@ -61,6 +60,7 @@ def _incidents(request: Request) -> IncidentService:
 
 
 @router.get("/incidents", summary="Incidents, newest first")
+@uses(Resource.INCIDENTS, Action.READ)
 def list_incidents(
     who: Reader,
     request: Request,
@@ -68,16 +68,18 @@ def list_incidents(
     service: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
-    found = _incidents(request).list(status=status, service=service, limit=limit)
+    found = _incidents(request).list(who, status=status, service=service, limit=limit)
     return {"incidents": found}
 
 
 @router.get("/incidents/{incident_id}", summary="An incident with its timeline and pages")
+@uses(Resource.INCIDENTS, Action.READ)
 def get_incident(incident_id: int, who: Reader, request: Request) -> dict[str, Any]:
-    return _incidents(request).get(incident_id)
+    return _incidents(request).get(who, incident_id)
 
 
 @router.post("/incidents", status_code=201, summary="Open an incident by hand")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def open_incident(body: IncidentIn, who: Writer, request: Request) -> dict[str, Any]:
     trigger = Trigger(
         summary=body.summary,
@@ -88,21 +90,24 @@ async def open_incident(body: IncidentIn, who: Writer, request: Request) -> dict
         details=body.details,
         runbook_url=body.runbook_url,
     )
-    opened = await _incidents(request).trigger(body.service, trigger)
-    return {**_incidents(request).get(opened.incident_id), "created": opened.created}
+    opened = await _incidents(request).trigger(who, body.service, trigger)
+    return {**_incidents(request).get(who, opened.incident_id), "created": opened.created}
 
 
 @router.post("/incidents/{incident_id}/acknowledge", summary="Acknowledge: stop escalating")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def acknowledge(incident_id: int, who: Writer, request: Request) -> dict[str, Any]:
-    return await _incidents(request).act(incident_id, "acknowledge", who.name)
+    return await _incidents(request).act(who, incident_id, "acknowledge")
 
 
 @router.post("/incidents/{incident_id}/resolve", summary="Resolve: the incident is over")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def resolve(incident_id: int, who: Writer, request: Request) -> dict[str, Any]:
-    return await _incidents(request).act(incident_id, "resolve", who.name)
+    return await _incidents(request).act(who, incident_id, "resolve")
 
 
 @router.post("/alerts/{token}", status_code=202, summary="Our own inbound alert format")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def inbound_event(token: str, body: EventIn, request: Request) -> dict[str, Any]:
     escalation: EscalationService = request.app.state.escalation
     integration = escalation.integration(token)
@@ -115,29 +120,24 @@ async def inbound_event(token: str, body: EventIn, request: Request) -> dict[str
     incidents = _incidents(request)
     incidents.limiter.admit(integration.id, integration.name)
 
-    def write(tx: Tx) -> dict[str, Any]:
-        if body.action == "trigger":
-            service = oncall_store.by_id(tx.conn, incident_services, integration.service_id)
-            trigger = Trigger(
-                summary=body.summary or "",
-                origin="generic",
-                dedup_key=body.key,
-                source=body.source or integration.name,
-                severity=body.severity,
-                details=body.details,
-                links=list(body.links),
-                runbook_url=body.runbook_url,
-            )
-            opened = incidents.trigger_in(tx, service, trigger, enforce_runbook=True)
-            return {"key": opened.dedup_key, "incident": opened.incident_id}
-        assert body.key is not None
-        found = incidents.act_by_key(
-            tx, integration.service_id, body.key, body.action, integration.name
+    if body.action == "trigger":
+        trigger = Trigger(
+            summary=body.summary or "",
+            origin="generic",
+            dedup_key=body.key,
+            source=body.source or integration.name,
+            severity=body.severity,
+            details=body.details,
+            links=list(body.links),
+            runbook_url=body.runbook_url,
         )
-        return {"key": body.key, "changed": found}
-
-    done: dict[str, Any] = await request.app.state.hub.writer.run(write)
-    return done
+        [opened] = await apply_alert_events(
+            incidents, integration, [AlertEvent("trigger", trigger=trigger)], integration.name
+        )
+        return {"key": opened.key, "incident": opened.incident_id}
+    event = AlertEvent(body.action, key=body.key)
+    [acted] = await apply_alert_events(incidents, integration, [event], integration.name)
+    return {"key": acted.key, "changed": acted.changed}
 
 
 # -- one-click links -------------------------------------------------------------------
@@ -154,6 +154,7 @@ def _html(title: str, text: str, form: str = "") -> HTMLResponse:
 
 
 @links.get("/incidents/{incident_id}/{action}")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def confirm_link(
     incident_id: int,
     action: Literal["acknowledge", "resolve"],
@@ -163,8 +164,7 @@ async def confirm_link(
     sig: str,
 ) -> HTMLResponse:
     # A GET only shows a button: link previewers and mail scanners must not page anyone off.
-    await _incidents(request).check_link(incident_id, action, person, expires, sig)
-    incident = _incidents(request).get(incident_id)
+    incident = await _incidents(request).check_link(incident_id, action, person, expires, sig)
     form = (
         "<form method='post'><button type='submit'>"
         f"{html.escape(action.capitalize())}</button></form>"
@@ -173,6 +173,7 @@ async def confirm_link(
 
 
 @links.post("/incidents/{incident_id}/{action}")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def use_link(
     incident_id: int,
     action: Literal["acknowledge", "resolve"],

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
+from ...domain.policy import Action, Resource
 from ...services.integrations import IntegrationService
-from ..auth import Admin
+from ..auth import Admin, uses
 from .schemas import Body, Name
 
 router = APIRouter(tags=["integrations"])
@@ -34,6 +35,7 @@ def _service(request: Request) -> IntegrationService:
 @router.post(
     "/integrations", status_code=201, summary="Create an integration (its URL is shown once)"
 )
+@uses(Resource.INTEGRATIONS, Action.MANAGE)
 async def create_integration(body: IntegrationIn, who: Admin, request: Request) -> dict[str, Any]:
     return await _service(request).create(
         who, name=body.name, format=body.format, room=body.room, secret=body.secret
@@ -41,27 +43,32 @@ async def create_integration(body: IntegrationIn, who: Admin, request: Request) 
 
 
 @router.get("/integrations", summary="Integrations, with refused deliveries (never secrets)")
+@uses(Resource.INTEGRATIONS, Action.READ)
 def list_integrations(who: Admin, request: Request) -> dict[str, Any]:
     return {"integrations": _service(request).all()}
 
 
 @router.delete("/integrations/{name}", status_code=204, summary="Delete an integration")
+@uses(Resource.INTEGRATIONS, Action.MANAGE)
 async def delete_integration(name: str, who: Admin, request: Request) -> Response:
     await _service(request).delete(name)
     return Response(status_code=204)
 
 
 @router.post("/bridges", status_code=201, summary="Mirror a room's new messages to a channel")
+@uses(Resource.INTEGRATIONS, Action.MANAGE)
 async def create_bridge(body: BridgeIn, who: Admin, request: Request) -> dict[str, Any]:
     return await _service(request).bridge(body.room, body.channel)
 
 
 @router.get("/bridges", summary="Rooms mirrored to channels")
+@uses(Resource.INTEGRATIONS, Action.READ)
 def list_bridges(who: Admin, request: Request) -> dict[str, Any]:
     return {"bridges": _service(request).bridges()}
 
 
 @router.delete("/bridges/{bridge_id}", status_code=204, summary="Stop mirroring a room")
+@uses(Resource.INTEGRATIONS, Action.MANAGE)
 async def delete_bridge(bridge_id: int, who: Admin, request: Request) -> Response:
     await _service(request).unbridge(bridge_id)
     return Response(status_code=204)

@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from ...domain.access import Scope
+from ...domain.policy import Action, Resource
 from ...services.jobs import JobChanges, JobService
 from ...services.runs import RunService
 from ...services.tokens import TokenService
-from ..auth import Admin, Reader
+from ..auth import Admin, Reader, uses
 from .runs import attachment_response
 from .schemas import JobIn, JobPatch, TokenIn
 
@@ -18,12 +19,14 @@ router = APIRouter()
 
 
 @router.get("/health", tags=["hub"], summary="Is the hub up? (no token needed)")
+@uses(Resource.HUB, Action.READ)
 def health(request: Request) -> dict[str, Any]:
     hub = request.app.state.hub
     return {"status": "ok", "node": hub.settings.node, "version": request.app.version}
 
 
 @router.get("/me", tags=["hub"], summary="What the calling token may do")
+@uses(Resource.HUB, Action.READ)
 def me(who: Reader) -> dict[str, Any]:
     return {
         "name": who.name,
@@ -34,12 +37,14 @@ def me(who: Reader) -> dict[str, Any]:
 
 
 @router.get("/jobs", tags=["jobs"], summary="List jobs")
+@uses(Resource.JOBS, Action.READ)
 def list_jobs(who: Reader, request: Request) -> dict[str, Any]:
     jobs: JobService = request.app.state.jobs
     return {"jobs": jobs.all(who)}
 
 
 @router.get("/jobs/{name}", tags=["jobs"], summary="One job, with its typical duration")
+@uses(Resource.JOBS, Action.READ)
 def get_job(name: str, who: Reader, request: Request) -> dict[str, Any]:
     jobs: JobService = request.app.state.jobs
     return jobs.get(who, name)
@@ -53,12 +58,14 @@ def _changes(body: JobPatch) -> JobChanges:
 
 
 @router.post("/jobs", tags=["jobs"], status_code=201, summary="Make a job before its first run")
+@uses(Resource.JOB_SETTINGS, Action.MANAGE)
 async def create_job(body: JobIn, who: Admin, request: Request) -> dict[str, Any]:
     jobs: JobService = request.app.state.jobs
     return await jobs.create(body.name, _changes(body))
 
 
 @router.patch("/jobs/{name}", tags=["jobs"], summary="Set a job's title, description, runbook")
+@uses(Resource.JOB_SETTINGS, Action.MANAGE)
 async def update_job(name: str, body: JobPatch, who: Admin, request: Request) -> dict[str, Any]:
     """Fields left out stay as they are; "runbook_url": null removes the runbook link."""
     jobs: JobService = request.app.state.jobs
@@ -66,12 +73,14 @@ async def update_job(name: str, body: JobPatch, who: Admin, request: Request) ->
 
 
 @router.get("/attachments/{attachment_id}", tags=["runs"], summary="An attachment's content")
+@uses(Resource.ATTACHMENTS, Action.READ)
 def get_attachment(attachment_id: str, who: Reader, request: Request) -> Response:
     runs: RunService = request.app.state.runs
     return attachment_response(runs.attachment(who, attachment_id))
 
 
 @router.post("/tokens", tags=["tokens"], status_code=201, summary="Create a token (shown once)")
+@uses(Resource.TOKENS, Action.MANAGE)
 async def create_token(body: TokenIn, who: Admin, request: Request) -> dict[str, Any]:
     tokens: TokenService = request.app.state.tokens
     token, view = await tokens.create(
@@ -81,12 +90,14 @@ async def create_token(body: TokenIn, who: Admin, request: Request) -> dict[str,
 
 
 @router.get("/tokens", tags=["tokens"], summary="List tokens (never their secrets)")
+@uses(Resource.TOKENS, Action.MANAGE)
 def list_tokens(who: Admin, request: Request) -> dict[str, Any]:
     tokens: TokenService = request.app.state.tokens
     return {"tokens": tokens.all()}
 
 
 @router.delete("/tokens/{token_id}", tags=["tokens"], status_code=204, summary="Revoke a token")
+@uses(Resource.TOKENS, Action.MANAGE)
 async def revoke_token(token_id: str, who: Admin, request: Request) -> Response:
     tokens: TokenService = request.app.state.tokens
     await tokens.revoke(token_id)

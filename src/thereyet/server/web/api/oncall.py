@@ -12,11 +12,12 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ...domain.names import NAME_PATTERN
+from ...domain.policy import Action, Resource
 from ...services.errors import Invalid
 from ...services.escalation import EscalationService
 from ...services.oncall import OncallService, PersonSpec, RotationSpec
 from ...services.reports import DEFAULT_TARGET, ReportService
-from ..auth import Admin, Reader
+from ..auth import Admin, Reader, uses
 from ..pages.render import SECURITY_HEADERS
 
 router = APIRouter(prefix="/oncall", tags=["on-call"])
@@ -140,6 +141,7 @@ def _now(request: Request) -> datetime:
 
 
 @router.put("/people/{name}", summary="Define a person: time zone, hours, contacts, rules")
+@uses(Resource.ONCALL, Action.MANAGE)
 async def put_person(name: str, body: PersonIn, who: Admin, request: Request) -> dict[str, Any]:
     names = [c.name for c in body.contact_methods]
     spec = PersonSpec(
@@ -156,11 +158,13 @@ async def put_person(name: str, body: PersonIn, who: Admin, request: Request) ->
 
 
 @router.get("/people", summary="People who can be paged")
+@uses(Resource.ONCALL, Action.READ)
 def list_people(who: Reader, request: Request) -> dict[str, Any]:
     return {"people": _oncall(request).people()}
 
 
 @router.get("/people/{name}", summary="A person")
+@uses(Resource.ONCALL, Action.READ)
 def get_person(name: str, who: Reader, request: Request) -> dict[str, Any]:
     return _oncall(request).person(name)
 
@@ -169,6 +173,7 @@ def get_person(name: str, who: Reader, request: Request) -> dict[str, Any]:
 
 
 @router.put("/rotations/{name}", summary="Define a rotation")
+@uses(Resource.ONCALL, Action.MANAGE)
 async def put_rotation(name: str, body: RotationIn, who: Admin, request: Request) -> dict[str, Any]:
     spec = RotationSpec(
         timezone=body.timezone,
@@ -181,11 +186,13 @@ async def put_rotation(name: str, body: RotationIn, who: Admin, request: Request
 
 
 @router.get("/rotations", summary="Rotations, with who is on call now")
+@uses(Resource.ONCALL, Action.READ)
 def list_rotations(who: Reader, request: Request) -> dict[str, Any]:
     return {"rotations": _oncall(request).rotations(_now(request))}
 
 
 @router.get("/rotations/{name}", summary="A rotation: on call at a time, upcoming shifts")
+@uses(Resource.ONCALL, Action.READ)
 def get_rotation(
     name: str,
     who: Reader,
@@ -197,6 +204,7 @@ def get_rotation(
 
 
 @router.post("/rotations/{name}/overrides", status_code=201, summary="Someone covers a range")
+@uses(Resource.ONCALL, Action.MANAGE)
 async def add_override(name: str, body: OverrideIn, who: Admin, request: Request) -> dict[str, Any]:
     return await _oncall(request).add_override(
         name, body.person, body.starts_at, body.ends_at, body.note
@@ -204,12 +212,14 @@ async def add_override(name: str, body: OverrideIn, who: Admin, request: Request
 
 
 @router.delete("/rotations/{name}/overrides/{override_id}", status_code=204)
+@uses(Resource.ONCALL, Action.MANAGE)
 async def delete_override(name: str, override_id: int, who: Admin, request: Request) -> Response:
     await _oncall(request).delete_override(name, override_id)
     return Response(status_code=204)
 
 
 @router.post("/rotations/{name}/swaps", status_code=201, summary="Exchange two shifts")
+@uses(Resource.ONCALL, Action.MANAGE)
 async def swap(name: str, body: SwapIn, who: Admin, request: Request) -> dict[str, Any]:
     return {"overrides": await _oncall(request).swap(name, body.first, body.second)}
 
@@ -218,17 +228,20 @@ async def swap(name: str, body: SwapIn, who: Admin, request: Request) -> dict[st
 
 
 @router.put("/policies/{name}", summary="Define an escalation policy")
+@uses(Resource.ONCALL, Action.MANAGE)
 async def put_policy(name: str, body: PolicyIn, who: Admin, request: Request) -> dict[str, Any]:
     steps = [step.model_dump() for step in body.steps]
     return await _escalation(request).put_policy(name, steps, body.repeat)
 
 
 @router.get("/policies", summary="Escalation policies")
+@uses(Resource.ONCALL, Action.READ)
 def list_policies(who: Reader, request: Request) -> dict[str, Any]:
     return {"policies": _escalation(request).policies()}
 
 
 @router.put("/services/{name}", summary="Define a service: its room, policy and runbook rule")
+@uses(Resource.ONCALL, Action.MANAGE)
 async def put_service(name: str, body: ServiceIn, who: Admin, request: Request) -> dict[str, Any]:
     return await _escalation(request).put_service(
         name,
@@ -240,11 +253,13 @@ async def put_service(name: str, body: ServiceIn, who: Admin, request: Request) 
 
 
 @router.get("/services", summary="Services incidents belong to")
+@uses(Resource.ONCALL, Action.READ)
 def list_services(who: Reader, request: Request) -> dict[str, Any]:
     return {"services": _escalation(request).services()}
 
 
 @router.post("/integrations", status_code=201, summary="An inbound endpoint with its own token")
+@uses(Resource.INTEGRATIONS, Action.MANAGE)
 async def create_integration(body: IntegrationIn, who: Admin, request: Request) -> dict[str, Any]:
     made = await _escalation(request).create_integration(body.name, body.service, body.kind)
     token = made["token"]
@@ -257,21 +272,25 @@ async def create_integration(body: IntegrationIn, who: Admin, request: Request) 
 
 
 @router.get("/integrations", summary="Inbound integrations (tokens are never shown again)")
+@uses(Resource.INTEGRATIONS, Action.READ)
 def list_integrations(who: Admin, request: Request) -> dict[str, Any]:
     return {"integrations": _escalation(request).integrations()}
 
 
 @router.put("/jobs/{job}", summary="Which of a job's failed/missed/stalled/overdue/lost page")
+@uses(Resource.ONCALL, Action.MANAGE)
 async def put_job_rule(job: str, body: JobRuleIn, who: Admin, request: Request) -> dict[str, Any]:
     return await _escalation(request).put_job_rule(job, body.service, body.events)
 
 
 @router.get("/jobs", summary="Jobs that page someone")
+@uses(Resource.ONCALL, Action.READ)
 def list_job_rules(who: Reader, request: Request) -> dict[str, Any]:
     return {"jobs": _escalation(request).job_rules()}
 
 
 @router.put("/public-url", summary="The address links in pages and calendar feeds start with")
+@uses(Resource.ONCALL, Action.MANAGE)
 async def put_public_url(body: PublicUrlIn, who: Admin, request: Request) -> dict[str, Any]:
     await _oncall(request).set_public_url(body.public_url)
     return {"public_url": body.public_url}
@@ -281,6 +300,7 @@ async def put_public_url(body: PublicUrlIn, who: Admin, request: Request) -> dic
 
 
 @router.get("/{kind}/{name}/feed", summary="The secret iCal address of a rotation or person")
+@uses(Resource.ONCALL, Action.MANAGE)
 async def feed_url(
     kind: Literal["rotations", "people"], name: str, who: Admin, request: Request
 ) -> dict[str, Any]:
@@ -288,6 +308,7 @@ async def feed_url(
 
 
 @feeds.get("/ical/{kind}/{name}.ics")
+@uses(Resource.ONCALL, Action.READ)
 async def feed(
     kind: Literal["rotations", "people"], name: str, sig: str, request: Request
 ) -> Response:
@@ -307,6 +328,7 @@ Target = Annotated[int, Query(ge=0, le=1000)]
 
 
 @router.get("/reports/{month}", summary="Pages per person in and out of hours, shifts served")
+@uses(Resource.ONCALL_REPORTS, Action.READ)
 def report(
     month: str, who: Reader, request: Request, target: Target = DEFAULT_TARGET
 ) -> dict[str, Any]:
@@ -314,6 +336,7 @@ def report(
 
 
 @router.get("/reports/{month}/csv", summary="The same report as CSV")
+@uses(Resource.ONCALL_REPORTS, Action.READ)
 def report_csv(
     month: str, who: Reader, request: Request, target: Target = DEFAULT_TARGET
 ) -> PlainTextResponse:
@@ -325,6 +348,7 @@ def report_csv(
 
 
 @feeds.get("/oncall/report", response_class=HTMLResponse)
+@uses(Resource.ONCALL_REPORTS, Action.READ)
 def report_page(
     who: Reader, request: Request, month: str | None = None, target: Target = DEFAULT_TARGET
 ) -> HTMLResponse:

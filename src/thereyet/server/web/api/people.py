@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
+from ...domain.policy import Action, Resource
 from ...services.people import PeopleService
-from ..auth import Admin
+from ..auth import Admin, uses
 from .schemas import Body
 
 router = APIRouter(prefix="/users", tags=["people"])
@@ -26,11 +27,23 @@ def _people(request: Request) -> PeopleService:
 
 
 @router.post("", status_code=201, summary="Create a web user (argon2-hashed password)")
+@uses(Resource.USERS, Action.MANAGE)
 async def create_user(body: UserIn, who: Admin, request: Request) -> dict[str, Any]:
     user = await _people(request).create_user(body.username, body.password, body.role)
     return {"id": user.id, "username": user.username, "role": user.role.value}
 
 
 @router.get("", summary="List web users")
+@uses(Resource.USERS, Action.MANAGE)
 def list_users(who: Admin, request: Request) -> dict[str, Any]:
     return {"users": _people(request).users()}
+
+
+@router.post(
+    "/{username}/disable", status_code=204, summary="Refuse a user's logins, end their sessions"
+)
+@uses(Resource.USERS, Action.MANAGE)
+async def disable_user(username: str, who: Admin, request: Request) -> Response:
+    """Their open live streams end too, on every node the bus reaches."""
+    await _people(request).disable(username)
+    return Response(status_code=204)

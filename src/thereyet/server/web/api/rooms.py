@@ -7,8 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from ...domain.policy import Action, Resource
 from ...services.rooms import RoomService
-from ..auth import Reader, Writer
+from ..auth import Reader, Writer, uses
 from .runs import upload_meta
 from .schemas import ID_PATTERN, MessageIn, RoomIn
 
@@ -21,21 +22,25 @@ def _rooms(request: Request) -> RoomService:
 
 
 @router.post("", status_code=201, summary="Create a room")
+@uses(Resource.ROOMS, Action.MANAGE)
 async def create_room(body: RoomIn, who: Writer, request: Request) -> dict[str, Any]:
     return await _rooms(request).create(who, body.name, body.title, body.topic)
 
 
 @router.get("", summary="List rooms")
+@uses(Resource.ROOMS, Action.READ)
 def list_rooms(who: Reader, request: Request) -> dict[str, Any]:
     return {"rooms": _rooms(request).all(who)}
 
 
 @router.get("/{room}", summary="One room")
+@uses(Resource.ROOMS, Action.READ)
 def get_room(room: str, who: Reader, request: Request) -> dict[str, Any]:
     return _rooms(request).get(who, room)
 
 
 @router.post("/{room}/messages", status_code=201, summary="Post a message (repeat-safe with an id)")
+@uses(Resource.ROOMS, Action.WRITE)
 async def post_message(room: str, body: MessageIn, who: Writer, request: Request) -> JSONResponse:
     posted = await _rooms(request).post(who, room, body.text, body.id)
     return JSONResponse(posted.view, status_code=201 if posted.created else 200)
@@ -46,6 +51,7 @@ async def post_message(room: str, body: MessageIn, who: Writer, request: Request
     status_code=201,
     summary="Post a file in the room: the raw body is the file, ?name= its name",
 )
+@uses(Resource.ROOMS, Action.WRITE)
 async def attach(
     room: str,
     who: Writer,
@@ -71,6 +77,7 @@ async def attach(
     "/{room}/messages",
     summary="A page of messages in time order: the newest, or before/after a cursor",
 )
+@uses(Resource.ROOMS, Action.READ)
 def list_messages(
     room: str,
     who: Reader,

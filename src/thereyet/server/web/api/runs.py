@@ -10,11 +10,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from ...domain.runs import RunStatus
+from ...domain.policy import Action, Resource
+from ...domain.runs import RunFilter, RunStatus
 from ...services.errors import Invalid
 from ...services.runs import NewRun, RunService
-from ...store.runs import RunFilter
-from ..auth import Reader, Writer
+from ..auth import Reader, Writer, uses
 from .schemas import (
     EVENT_BATCH_OPENAPI,
     ID_PATTERN,
@@ -35,6 +35,7 @@ def _runs(request: Request) -> RunService:
 
 
 @router.post("", status_code=201, summary="Create a run (repeat-safe with a client id)")
+@uses(Resource.JOBS, Action.WRITE)
 async def create_run(body: RunIn, who: Writer, request: Request) -> JSONResponse:
     spec = NewRun(**{**body.model_dump(exclude={"status"}), "status": RunStatus(body.status)})
     view, created = await _runs(request).create(who, spec)
@@ -55,6 +56,7 @@ def _encode_cursor(view: dict[str, Any]) -> str:
 
 
 @router.get("", summary="List runs, newest first")
+@uses(Resource.RUNS, Action.READ)
 def list_runs(
     who: Reader,
     request: Request,
@@ -77,6 +79,7 @@ def list_runs(
 
 
 @router.get("/{run_id}", summary="One run, with progress, ETA, stats, log tail and attachments")
+@uses(Resource.RUNS, Action.READ)
 def get_run(run_id: str, who: Reader, request: Request) -> dict[str, Any]:
     return _runs(request).get(who, run_id)
 
@@ -86,6 +89,7 @@ def get_run(run_id: str, who: Reader, request: Request) -> dict[str, Any]:
     summary="Report a batch of events (ids make retries safe)",
     openapi_extra=EVENT_BATCH_OPENAPI,
 )
+@uses(Resource.RUNS, Action.WRITE)
 async def post_events(run_id: str, who: Writer, request: Request) -> dict[str, Any]:
     # The busiest endpoint validates its body itself, straight from the bytes:
     # see parse_event_batch.
@@ -101,6 +105,7 @@ async def post_events(run_id: str, who: Writer, request: Request) -> dict[str, A
 
 
 @router.get("/{run_id}/events", summary="The run's event log, oldest first")
+@uses(Resource.RUNS, Action.READ)
 def list_events(
     run_id: str,
     who: Reader,
@@ -113,6 +118,7 @@ def list_events(
 
 
 @router.post("/{run_id}/finish", summary="Finish a run: succeeded, failed or cancelled")
+@uses(Resource.RUNS, Action.WRITE)
 async def finish_run(run_id: str, body: FinishIn, who: Writer, request: Request) -> dict[str, Any]:
     return await _runs(request).finish(
         who,
@@ -129,6 +135,7 @@ async def finish_run(run_id: str, body: FinishIn, who: Writer, request: Request)
     status_code=201,
     summary="Attach a file: the raw body is the file, ?name= its name",
 )
+@uses(Resource.RUNS, Action.WRITE)
 async def attach(
     run_id: str,
     who: Writer,

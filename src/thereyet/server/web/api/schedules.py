@@ -8,9 +8,10 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...domain.names import NAME_PATTERN
+from ...domain.policy import Action, Resource
 from ...services.pings import PingService
 from ...services.schedules import JobConfig, ScheduleService
-from ..auth import Admin, Reader
+from ..auth import Admin, Reader, uses
 
 router = APIRouter(tags=["schedules"])
 
@@ -54,6 +55,7 @@ def _schedules(request: Request) -> ScheduleService:
 
 
 @router.put("/jobs/{name}/schedule", summary="Set a job's schedule, limits and target")
+@uses(Resource.JOB_SETTINGS, Action.MANAGE)
 async def put_schedule(name: str, body: ScheduleIn, who: Admin, request: Request) -> dict[str, Any]:
     """Fields left out stay as they are; "schedule": "" removes the schedule, and a
     target is removed with "target": null given explicitly."""
@@ -73,26 +75,28 @@ async def put_schedule(name: str, body: ScheduleIn, who: Admin, request: Request
 
 
 @router.get("/jobs/{name}/schedule", summary="A job's schedule, limits, state and recent events")
+@uses(Resource.JOB_SETTINGS, Action.READ)
 def get_schedule(name: str, who: Reader, request: Request) -> dict[str, Any]:
-    view = _schedules(request).get(name)
-    if not who.is_admin:
-        view.pop("target", None)  # its URL may carry a secret
-    return view
+    """Its target and ping URL only to those the policy lets see them."""
+    return _schedules(request).get(who, name)
 
 
 @router.post("/ping-keys", status_code=201, summary="Create a ping key (shown once)")
+@uses(Resource.PING_URLS, Action.MANAGE)
 async def create_ping_key(body: PingKeyIn, who: Admin, request: Request) -> dict[str, Any]:
     pings: PingService = request.app.state.pings
     return await pings.create_key(body.name)
 
 
 @router.get("/ping-keys", summary="List ping keys (never the keys themselves)")
+@uses(Resource.PING_URLS, Action.MANAGE)
 def list_ping_keys(who: Admin, request: Request) -> dict[str, Any]:
     pings: PingService = request.app.state.pings
     return {"ping_keys": pings.keys()}
 
 
 @router.delete("/ping-keys/{key_id}", status_code=204, summary="Revoke a ping key")
+@uses(Resource.PING_URLS, Action.MANAGE)
 async def revoke_ping_key(key_id: str, who: Admin, request: Request) -> Response:
     pings: PingService = request.app.state.pings
     await pings.revoke_key(key_id)

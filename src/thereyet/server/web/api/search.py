@@ -6,15 +6,17 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
+from ...domain.policy import Action, Resource
 from ...services.search import MAX_LIMIT, MAX_QUERY, SearchService
 from ...services.transcripts import TranscriptService
-from ..auth import Reader
+from ..auth import Reader, uses
 from .schemas import When
 
 router = APIRouter(tags=["rooms"])
 
 
 @router.get("/search", summary="Full-text search of messages in the rooms you may read")
+@uses(Resource.SEARCH, Action.READ)
 def search(
     who: Reader,
     request: Request,
@@ -30,6 +32,7 @@ def search(
     "/rooms/{room}/transcript",
     summary="A room's transcript for a time range: Markdown, self-contained HTML or JSON Lines",
 )
+@uses(Resource.SEARCH, Action.READ)
 def transcript(
     room: str,
     who: Reader,

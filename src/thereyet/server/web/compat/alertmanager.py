@@ -15,12 +15,12 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...domain.incidents import SEVERITIES
+from ...domain.policy import Action, Resource
+from ...services.alert_events import AlertEvent, apply_alert_events
 from ...services.errors import NotFound
 from ...services.escalation import EscalationService
 from ...services.incidents import IncidentService, Trigger
-from ...store import oncall as oncall_store
-from ...store.tables import incident_services
-from ...store.writer import Tx
+from ..auth import uses
 
 router = APIRouter(tags=["compatible"])
 
@@ -74,6 +74,7 @@ def trigger_of(note: Notification, index: int) -> Trigger:
 
 
 @router.post("/api/v1/alerts/{token}/alertmanager", summary="Prometheus Alertmanager webhook v4")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def alertmanager(token: str, note: Notification, request: Request) -> dict[str, Any]:
     escalation: EscalationService = request.app.state.escalation
     integration = escalation.integration(token)
@@ -82,21 +83,12 @@ async def alertmanager(token: str, note: Notification, request: Request) -> dict
     incidents: IncidentService = request.app.state.incidents
     incidents.limiter.admit(integration.id, integration.name)
 
-    def write(tx: Tx) -> dict[str, list[int]]:
-        service = oncall_store.by_id(tx.conn, incident_services, integration.service_id)
-        opened: list[int] = []
-        resolved = 0
-        for index, alert in enumerate(note.alerts):
-            if alert.status == "firing":
-                found = incidents.trigger_in(
-                    tx, service, trigger_of(note, index), enforce_runbook=True
-                )
-                opened.append(found.incident_id)
-            elif incidents.act_by_key(
-                tx, service.id, f"am:{alert.fingerprint}", "resolve", "alertmanager"
-            ):
-                resolved += 1
-        return {"incidents": opened, "resolved": [resolved]}
-
-    result = await request.app.state.hub.writer.run(write)
-    return {"incidents": result["incidents"], "resolved": result["resolved"][0]}
+    events = [
+        AlertEvent("trigger", trigger=trigger_of(note, index))
+        if alert.status == "firing"
+        else AlertEvent("resolve", key=f"am:{alert.fingerprint}")
+        for index, alert in enumerate(note.alerts)
+    ]
+    applied = await apply_alert_events(incidents, integration, events, "alertmanager")
+    opened = [a.incident_id for a in applied if a.incident_id is not None]
+    return {"incidents": opened, "resolved": sum(a.changed for a in applied)}

@@ -10,7 +10,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
+from ...domain.policy import Action, Resource
 from ...services.integrations import IntegrationService
+from ..auth import uses
 
 router = APIRouter(tags=["integrations"])
 
@@ -25,10 +27,12 @@ async def _receive(request: Request, format: str, token: str) -> Response:
 
 
 @router.post("/hooks/{format}/{token}", summary="An integration's delivery, in its format")
+@uses(Resource.ROOMS, Action.WRITE)
 async def hook(format: str, token: str, request: Request) -> Response:
     return await _receive(request, format, token)
 
 
 @router.post("/hooks/{token}", summary="A Slack-style incoming webhook (Mattermost's path)")
+@uses(Resource.ROOMS, Action.WRITE)
 async def slack_hook(token: str, request: Request) -> Response:
     return await _receive(request, "slack", token)

@@ -16,12 +16,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ...domain.incidents import SEVERITIES
+from ...domain.policy import Action, Resource
+from ...services.alert_events import AlertEvent, apply_alert_events
 from ...services.errors import ServiceError, TooManyAttempts
 from ...services.escalation import EscalationService
 from ...services.incidents import IncidentService, Trigger
-from ...store import oncall as oncall_store
-from ...store.tables import incident_services
-from ...store.writer import Tx
+from ..auth import uses
 
 router = APIRouter(tags=["compatible"])
 
@@ -137,6 +137,7 @@ def trigger_of(body: dict[str, Any]) -> Trigger:
 
 
 @router.post("/v2/enqueue", status_code=202, summary="PagerDuty Events API v2")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def enqueue(request: Request) -> JSONResponse:
     try:
         body = json.loads(await request.body())
@@ -156,16 +157,13 @@ async def enqueue(request: Request) -> JSONResponse:
         return _throttled(exc)
     action = body["event_action"]
 
-    def write(tx: Tx) -> str:
-        if action == "trigger":
-            service = oncall_store.by_id(tx.conn, incident_services, integration.service_id)
-            opened = incidents.trigger_in(tx, service, trigger_of(body), enforce_runbook=True)
-            return opened.dedup_key
-        incidents.act_by_key(tx, integration.service_id, body["dedup_key"], action, "pagerduty")
-        return str(body["dedup_key"])
-
+    if action == "trigger":
+        event = AlertEvent(action, trigger=trigger_of(body))
+    else:
+        event = AlertEvent(action, key=str(body["dedup_key"]))
     try:
-        key = await request.app.state.hub.writer.run(write)
+        [applied] = await apply_alert_events(incidents, integration, [event], "pagerduty")
+        key = applied.key
     except ServiceError as exc:
         return _invalid([f"'{exc.field or 'event'}': {exc.message}"])
     return JSONResponse(

@@ -14,7 +14,9 @@ import uuid
 
 from fastapi import APIRouter, Request, Response
 
+from ...domain.policy import Action, Resource
 from ...services.pings import ACTIONS, PING_BODY_LIMIT, Ping, PingError, PingService, parse_rid
+from ..auth import uses
 
 router = APIRouter(tags=["pings"])
 _EXIT = re.compile(r"^\d{1,10}$")
@@ -64,6 +66,7 @@ _PATH = "/ping/{rest:path}"
 @router.post(_PATH, operation_id="ping_post", summary="Ping (POST: the body is kept as the log)")
 @router.get(_PATH, operation_id="ping_get", summary="Ping: /ping/<uuid>[/start|/fail|/log|/<code>]")
 @router.head(_PATH, operation_id="ping_head", include_in_schema=False)
+@uses(Resource.RUNS, Action.WRITE)
 async def ping(rest: str, request: Request) -> Response:
     """Signal success, start, failure, an exit status, or log a line (healthchecks style)."""
     pings: PingService = request.app.state.pings

@@ -11,6 +11,7 @@ from fastapi import Request
 from starlette.exceptions import HTTPException
 
 from ...domain.access import Principal
+from ..declare import check_route
 
 SESSION_COOKIE = "thereyet_session"
 
@@ -22,6 +23,7 @@ class Viewer:
     role: str | None = None
     csrf: str = ""
     share: Any = None  # the Share behind a share link, read-only
+    ends_with: frozenset[str] = frozenset()  # revocation keys that end its live streams
 
     @property
     def read_only(self) -> bool:
@@ -47,14 +49,18 @@ def signed_in(request: Request) -> Viewer:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise NeedLogin(quote(target, safe="/?=&"))
     user = session.user
-    return Viewer(user.principal, user.username, user.role.value, session.csrf)
+    check_route(request, user.principal)
+    return Viewer(
+        user.principal, user.username, user.role.value, session.csrf, ends_with=session.ends_with
+    )
 
 
 def shared(request: Request, token: str) -> Viewer:
     share = request.app.state.shares.verify(token)
     if share is None:
         raise HTTPException(404, "this share link is unknown or was revoked")
-    return Viewer(share.principal, share=share)
+    check_route(request, share.principal)
+    return Viewer(share.principal, share=share, ends_with=frozenset({share.principal.id}))
 
 
 def viewer_for_stream(request: Request) -> Viewer:

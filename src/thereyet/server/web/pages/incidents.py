@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
+from ...domain.policy import Action, Resource
+from ..declare import uses
 from .access import Viewer, check_csrf, signed_in
 from .render import page
 
@@ -16,13 +18,17 @@ SignedIn = Annotated[Viewer, Depends(signed_in)]
 
 
 @router.get("/incidents", response_class=HTMLResponse)
+@uses(Resource.INCIDENTS, Action.READ)
 def incidents_page(request: Request, viewer: SignedIn, status: str = "") -> HTMLResponse:
     chosen = status if status in ("triggered", "acknowledged", "resolved") else None
-    found = request.app.state.incidents.list(status=chosen, service=None, limit=200)
+    found = request.app.state.incidents.list(
+        viewer.principal, status=chosen, service=None, limit=200
+    )
     return page(request, "incidents.html", viewer=viewer, incidents=found, wanted=status)
 
 
 @router.post("/incidents/{incident_id}")
+@uses(Resource.INCIDENTS, Action.WRITE)
 async def act(
     request: Request,
     incident_id: int,
@@ -33,5 +39,5 @@ async def act(
     check_csrf(request, viewer, csrf)
     if viewer.read_only:
         raise HTTPException(403, "viewers may not act on incidents")
-    await request.app.state.incidents.act(incident_id, action, viewer.username or "someone")
+    await request.app.state.incidents.act(viewer.principal, incident_id, action)
     return RedirectResponse("/incidents", status_code=303)

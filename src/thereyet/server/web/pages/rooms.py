@@ -8,10 +8,12 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from ...domain.policy import Action, Resource
 from ...services.errors import ServiceError
 from ...services.rooms import RoomService
 from ..api.runs import upload_meta
 from ..api.schemas import MessageIn, When
+from ..declare import uses
 from ..live import frame
 from .access import Viewer, check_csrf, signed_in, viewer_for_stream
 from .render import message_display, page
@@ -28,11 +30,13 @@ def _rooms(request: Request) -> RoomService:
 
 
 @router.get("/rooms", response_class=HTMLResponse)
+@uses(Resource.ROOMS, Action.READ)
 def rooms_page(request: Request, viewer: SignedIn) -> HTMLResponse:
     return page(request, "rooms.html", viewer=viewer, rooms=_rooms(request).all(viewer.principal))
 
 
 @router.post("/rooms")
+@uses(Resource.ROOMS, Action.MANAGE)
 async def create_room(
     request: Request, viewer: SignedIn, name: Annotated[str, Form()], csrf: Annotated[str, Form()]
 ) -> Response:
@@ -58,6 +62,7 @@ def room_context(
 
 
 @router.get("/rooms/{name}", response_class=HTMLResponse)
+@uses(Resource.ROOMS, Action.READ)
 def room_page(
     request: Request, name: str, viewer: SignedIn, before: Annotated[int | None, Query()] = None
 ) -> HTMLResponse:
@@ -65,6 +70,7 @@ def room_page(
 
 
 @router.post("/rooms/{name}/messages")
+@uses(Resource.ROOMS, Action.WRITE)
 async def post_message(request: Request, name: str, viewer: SignedIn) -> Response:
     """Post from the page: JSON from the script (X-CSRF-Token), or a plain form."""
     if request.headers.get("content-type", "").startswith("application/json"):
@@ -81,6 +87,7 @@ async def post_message(request: Request, name: str, viewer: SignedIn) -> Respons
 
 
 @router.post("/rooms/{name}/attachments", status_code=201)
+@uses(Resource.ROOMS, Action.WRITE)
 async def attach(
     request: Request, name: str, viewer: SignedIn, file_name: Annotated[str, Query(alias="name")]
 ) -> dict[str, Any]:
@@ -96,6 +103,7 @@ async def attach(
 
 
 @router.get("/live/room/{name}")
+@uses(Resource.ROOMS, Action.READ)
 async def live_room(
     request: Request, name: str, after: Annotated[int, Query(ge=0)] = 0
 ) -> StreamingResponse:
@@ -118,12 +126,17 @@ async def live_room(
             cursor = found[-1]["id"]
 
     stream = request.app.state.live.stream(
-        f"room:{name}", event="messages", first=catch_up, prepare=message_display
+        f"room:{name}",
+        event="messages",
+        first=catch_up,
+        prepare=message_display,
+        ends_with=viewer.ends_with,
     )
     return StreamingResponse(stream, media_type="text/event-stream", headers=STREAM_HEADERS)
 
 
 @router.get("/search", response_class=HTMLResponse)
+@uses(Resource.SEARCH, Action.READ)
 def search_page(request: Request, viewer: SignedIn, q: str = "", room: str = "") -> HTMLResponse:
     hits: list[dict[str, Any]] = []
     error = None
@@ -139,6 +152,7 @@ def search_page(request: Request, viewer: SignedIn, q: str = "", room: str = "")
 
 
 @router.get("/rooms/{name}/transcript")
+@uses(Resource.SEARCH, Action.READ)
 def transcript(
     request: Request,
     name: str,

@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from ...domain.cards import format_duration
-from ...domain.runs import FINISHED, RunStatus
+from ...domain.policy import Action, Resource
+from ...domain.runs import FINISHED, RunFilter, RunStatus
 from ...services.runs import RunService
-from ...store.runs import RunFilter
+from ..declare import uses
 from ..live import frame
 from .access import Viewer, signed_in, viewer_for_stream
 from .charts import Point, durations_chart
@@ -36,6 +37,7 @@ def _active(request: Request, viewer: Viewer, room: str | None, job: str | None)
 
 
 @router.get("/", response_class=HTMLResponse)
+@uses(Resource.RUNS, Action.READ)
 def dashboard(request: Request, viewer: SignedIn, room: str = "", job: str = "") -> HTMLResponse:
     active = _active(request, viewer, room or None, job or None)
     finished_filter = RunFilter(room=room or None, job=job or None, statuses=tuple(FINISHED))
@@ -57,6 +59,7 @@ def dashboard(request: Request, viewer: SignedIn, room: str = "", job: str = "")
 
 
 @router.get("/live/runs")
+@uses(Resource.RUNS, Action.READ)
 async def live_runs(request: Request, room: str = "", job: str = "") -> StreamingResponse:
     viewer = viewer_for_stream(request)
 
@@ -79,6 +82,7 @@ async def live_runs(request: Request, room: str = "", job: str = "") -> Streamin
         first=snapshot,
         only=None if everything else only,
         prepare=dashboard_row,
+        ends_with=viewer.ends_with,
     )
     return StreamingResponse(stream, media_type="text/event-stream", headers=STREAM_HEADERS)
 
@@ -97,6 +101,7 @@ def _summary(event: dict[str, Any]) -> str:
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
+@uses(Resource.RUNS, Action.READ)
 def run_page(request: Request, run_id: str, viewer: SignedIn) -> HTMLResponse:
     run = run_display(_runs(request).get(viewer.principal, run_id))
     events = _runs(request).events(viewer.principal, run_id, after=0, limit=1000)
@@ -107,6 +112,7 @@ def run_page(request: Request, run_id: str, viewer: SignedIn) -> HTMLResponse:
 
 
 @router.get("/live/run/{run_id}")
+@uses(Resource.RUNS, Action.READ)
 async def live_run(request: Request, run_id: str) -> StreamingResponse:
     viewer = viewer_for_stream(request)
     runs = _runs(request)
@@ -117,7 +123,11 @@ async def live_run(request: Request, run_id: str) -> StreamingResponse:
         return [frame("run", [run_display(view)])]
 
     stream = request.app.state.live.stream(
-        f"run:{run_id}", event="run", first=snapshot, prepare=run_display
+        f"run:{run_id}",
+        event="run",
+        first=snapshot,
+        prepare=run_display,
+        ends_with=viewer.ends_with,
     )
     return StreamingResponse(stream, media_type="text/event-stream", headers=STREAM_HEADERS)
 
@@ -142,9 +152,7 @@ def job_context(request: Request, viewer: Viewer, name: str) -> dict[str, Any]:
         "average": format_duration(average) if average is not None else "—",
         "typical": format_duration(job["typical_duration"]) if job["typical_duration"] else "—",
     }
-    schedule = request.app.state.schedules.get(name)
-    if viewer.read_only:
-        schedule["ping_url"] = None  # whoever holds it can report for the job
+    schedule = request.app.state.schedules.get(viewer.principal, name)
     return {
         "job": job,
         "runs": runs,
@@ -155,6 +163,7 @@ def job_context(request: Request, viewer: Viewer, name: str) -> dict[str, Any]:
 
 
 @router.get("/jobs/{name}", response_class=HTMLResponse)
+@uses(Resource.JOBS, Action.READ)
 def job_page(request: Request, name: str, viewer: SignedIn) -> HTMLResponse:
     return page(request, "job.html", viewer=viewer, **job_context(request, viewer, name))
 

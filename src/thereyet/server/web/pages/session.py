@@ -9,7 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ...domain.policy import Action, Resource
 from ...services.errors import ServiceError
+from ..declare import uses
 from .access import SESSION_COOKIE, signed_in
 from .render import page
 
@@ -37,11 +39,13 @@ def _login_page(request: Request, status: int = 200, **context: object) -> HTMLR
 
 
 @router.get("/login", response_class=HTMLResponse)
+@uses(Resource.SESSION, Action.WRITE)
 def login_form(request: Request, next: str = "/") -> HTMLResponse:
     return _login_page(request, next=_safe_next(next), error=None)
 
 
 @router.post("/login")
+@uses(Resource.SESSION, Action.WRITE)
 async def login(
     request: Request,
     username: Annotated[str, Form()],
@@ -82,6 +86,7 @@ async def login(
 
 
 @router.post("/logout")
+@uses(Resource.SESSION, Action.WRITE)
 async def logout(request: Request, csrf: Annotated[str, Form()]) -> Response:
     viewer = signed_in(request)
     if hmac.compare_digest(viewer.csrf.encode(), csrf.encode()):

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
+from ...domain.policy import Action, Resource
+from ..declare import uses
 from .access import Viewer, check_csrf, shared, signed_in
 from .render import page
 from .rooms import room_context
@@ -18,6 +20,7 @@ SignedIn = Annotated[Viewer, Depends(signed_in)]
 
 
 @router.get("/share/{token}", response_class=HTMLResponse)
+@uses(Resource.RUNS, Action.READ)
 def share_page(request: Request, token: str) -> HTMLResponse:
     viewer = shared(request, token)
     share = viewer.share
@@ -36,11 +39,13 @@ def _shares_page(request: Request, viewer: Viewer, created: str = "") -> HTMLRes
 
 
 @router.get("/shares", response_class=HTMLResponse)
+@uses(Resource.SHARES, Action.MANAGE)
 def shares_page(request: Request, viewer: SignedIn) -> HTMLResponse:
     return _shares_page(request, viewer)
 
 
 @router.get("/channels", response_class=HTMLResponse)
+@uses(Resource.CHANNELS, Action.READ)
 def channels_page(request: Request, viewer: SignedIn) -> HTMLResponse:
     """Where notifications go, and whether they get there."""
     if not viewer.is_admin:
@@ -56,6 +61,7 @@ def channels_page(request: Request, viewer: SignedIn) -> HTMLResponse:
 
 
 @router.post("/rooms/{name}/share", response_class=HTMLResponse)
+@uses(Resource.SHARES, Action.MANAGE)
 async def share_room(
     request: Request, name: str, viewer: SignedIn, csrf: Annotated[str, Form()]
 ) -> HTMLResponse:
@@ -68,6 +74,7 @@ async def share_room(
 
 
 @router.post("/shares/{share_id}/revoke")
+@uses(Resource.SHARES, Action.MANAGE)
 async def revoke(
     request: Request, share_id: str, viewer: SignedIn, csrf: Annotated[str, Form()]
 ) -> Response:

@@ -1,0 +1,53 @@
+"""Events from an alert source (PagerDuty, Alertmanager, our own format), applied at once.
+
+The transports parse their format into AlertEvents; this applies a list of them
+for one integration in one transaction (all of it or none of it): a trigger
+opens an incident on the integration's service or folds into the open one with
+its key, an acknowledge or resolve acts on the open incident with that key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..store import oncall as oncall_store
+from ..store.tables import incident_services
+from ..store.writer import Tx
+from .incidents import IncidentService, Trigger
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    action: str  # trigger | acknowledge | resolve
+    key: str | None = None  # the dedup key (a trigger without one gets a new key)
+    trigger: Trigger | None = None  # what a trigger says
+
+
+@dataclass(frozen=True)
+class Applied:
+    key: str
+    incident_id: int | None = None  # a trigger: the incident it opened or joined
+    changed: bool = False  # an acknowledge or resolve: whether an open incident had the key
+
+
+async def apply_alert_events(
+    incidents: IncidentService, integration: Any, events: list[AlertEvent], actor: str
+) -> list[Applied]:
+    """Apply `events` from `integration` (an integration row) in one transaction."""
+
+    def write(tx: Tx) -> list[Applied]:
+        service = oncall_store.by_id(tx.conn, incident_services, integration.service_id)
+        done: list[Applied] = []
+        for event in events:
+            if event.trigger is not None:
+                opened = incidents.trigger_in(tx, service, event.trigger, enforce_runbook=True)
+                done.append(Applied(opened.dedup_key, incident_id=opened.incident_id))
+            else:
+                assert event.key is not None
+                changed = incidents.act_by_key(tx, service.id, event.key, event.action, actor)
+                done.append(Applied(event.key, changed=changed))
+        return done
+
+    applied: list[Applied] = await incidents.hub.writer.run(write)
+    return applied

@@ -1,0 +1,170 @@
+"""Every route declares its access-policy entry, and each kind of credential gets
+exactly what the policy gives it on representative routes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.routing import Match
+from starlette.testclient import TestClient
+
+from tests.conftest import ADMIN_TOKEN, as_token
+from tests.web.conftest import add_user, sign_in
+from thereyet.server.app import create_app
+from thereyet.server.domain.policy import POLICY, Credential, Entry, Reach, reach
+from thereyet.server.services.tokens import issue_run_token
+from thereyet.server.web.declare import FRAMEWORK_ROUTES, declared_entry
+
+
+def all_routes(routes: list[Any]) -> Iterator[Any]:
+    """The app's routes, those of included routers included."""
+    for route in routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if contexts is not None:
+            yield from contexts()
+        else:
+            yield route
+
+
+def test_every_route_of_the_app_declares_a_policy_entry(settings):
+    app = create_app(settings)
+    routes = list(all_routes(app.routes))
+    assert len(routes) > 100  # compat, hooks, pages and live streams included
+    undeclared = [
+        (sorted(getattr(r, "methods", None) or []), r.path)
+        for r in routes
+        if declared_entry(getattr(r, "endpoint", None)) is None and r.path not in FRAMEWORK_ROUTES
+    ]
+    assert undeclared == []
+
+
+def test_every_declared_entry_is_in_the_policy(settings):
+    app = create_app(settings)
+    entries = {declared_entry(getattr(r, "endpoint", None)) for r in all_routes(app.routes)}
+    entries.discard(None)
+    assert entries <= set(POLICY)
+
+
+def _entry_of(app: Any, method: str, path: str) -> Entry:
+    scope = {"type": "http", "method": method, "path": path.split("?")[0]}
+    for route in all_routes(app.routes):
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            entry = declared_entry(route.endpoint)
+            assert entry is not None
+            return entry
+    raise AssertionError(f"no route for {method} {path}")
+
+
+# Representative routes: (method, path, JSON body). Bodies are valid, so an allowed
+# caller gets past the policy (2xx, or 404/409 about the thing itself).
+ROUTES: list[tuple[str, str, Any]] = [
+    ("GET", "/api/v1/runs", None),
+    ("GET", "/api/v1/runs/{run}", None),
+    ("GET", "/api/v1/runs/{run}/events", None),
+    ("POST", "/api/v1/runs", {"job": "backup", "room": "ops"}),
+    ("POST", "/api/v1/runs/{run}/events", {"events": [{"type": "log", "line": "hi"}]}),
+    ("GET", "/api/v1/jobs", None),
+    ("GET", "/api/v1/jobs/backup/schedule", None),
+    ("PUT", "/api/v1/jobs/backup/schedule", {"schedule": "0 3 * * *"}),
+    ("PATCH", "/api/v1/jobs/backup", {"title": "Backup"}),
+    ("GET", "/api/v1/rooms", None),
+    ("GET", "/api/v1/rooms/ops/messages", None),
+    ("POST", "/api/v1/rooms/ops/messages", {"text": "hello"}),
+    ("GET", "/api/v1/search?q=hello", None),
+    ("GET", "/api/v1/incidents", None),
+    ("POST", "/api/v1/incidents", {"service": "web", "summary": "down"}),
+    ("GET", "/api/v1/oncall/people", None),
+    ("GET", "/api/v1/oncall/rotations", None),
+    ("GET", "/api/v1/oncall/reports/2026-03", None),
+    ("GET", "/api/v1/commands/runs", None),
+    ("GET", "/api/v1/channels", None),
+    ("GET", "/api/v1/integrations", None),
+    ("GET", "/api/v1/tokens", None),
+    ("GET", "/api/v1/users", None),
+    ("GET", "/api/v1/shares", None),
+    ("GET", "/api/v1/ping-keys", None),
+]
+
+# Credentials that read through a query string or a cookie can only GET.
+READ_ONLY_KINDS = {Credential.ROOM_SHARE, Credential.JOB_SHARE}
+
+
+@pytest.fixture
+def hub(settings, clock) -> Iterator[dict[str, Any]]:
+    """A hub with one credential of each kind the API takes, and a run in room `ops`."""
+    app = create_app(settings, clock)
+    with TestClient(app, raise_server_exceptions=False) as admin:
+        admin.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        run = admin.post("/api/v1/runs", json={"job": "backup", "room": "ops"}).json()["id"]
+        admin.post("/api/v1/rooms/ops/messages", json={"text": "hello"})
+        admin.put("/api/v1/oncall/services/web", json={"room": "ops"})
+
+        def token(scope: str, **limits: list[str]) -> str:
+            body = {"name": f"a {scope} token", "scope": scope, **limits}
+            return str(admin.post("/api/v1/tokens", json=body).json()["token"])
+
+        def share(kind: str, target: str) -> str:
+            made = admin.post("/api/v1/shares", json={"kind": kind, "target": target})
+            return str(made.json()["url"].rsplit("/", 1)[1])
+
+        run_token = app.state.hub.writer.run_sync(lambda tx: issue_run_token(tx, run))
+        callers: dict[Credential, Any] = {
+            Credential.ADMIN: ("bearer", ADMIN_TOKEN),
+            Credential.READ_TOKEN: ("bearer", token("read")),
+            Credential.INGEST_TOKEN: ("bearer", token("ingest", rooms=["ops"])),
+            Credential.RUN_TOKEN: ("bearer", run_token),
+            Credential.ROOM_SHARE: ("share", share("room", "ops")),
+            Credential.JOB_SHARE: ("share", share("job", "backup")),
+        }
+        for kind, role in ((Credential.OPERATOR, "operator"), (Credential.VIEWER, "viewer")):
+            add_user(admin, role, role)
+            person = TestClient(app, raise_server_exceptions=False)
+            sign_in(person, role)
+            callers[kind] = ("session", person)
+        yield {"app": app, "admin": admin, "run": run, "callers": callers}
+
+
+def _call(hub: dict[str, Any], kind: Credential, method: str, path: str, body: Any) -> int:
+    how, credential = hub["callers"][kind]
+    client: TestClient = hub["admin"]
+    headers = as_token(client, None)
+    if how == "bearer":
+        headers = as_token(client, credential)
+    elif how == "share":
+        path += ("&" if "?" in path else "?") + f"share={credential}"
+    else:
+        client = credential
+        headers = {"X-CSRF-Token": "none", "Accept": "application/json"}
+    response = client.request(method, path, json=body, headers=headers)
+    return response.status_code
+
+
+API_KINDS = [
+    Credential.ADMIN,
+    Credential.OPERATOR,
+    Credential.VIEWER,
+    Credential.READ_TOKEN,
+    Credential.INGEST_TOKEN,
+    Credential.RUN_TOKEN,
+    Credential.ROOM_SHARE,
+    Credential.JOB_SHARE,
+]
+
+
+@pytest.mark.parametrize("kind", API_KINDS, ids=lambda k: k.name.lower())
+def test_each_kind_of_credential_gets_what_the_policy_gives_it(hub, kind):
+    wrong: list[str] = []
+    for method, template, body in ROUTES:
+        path = template.format(run=hub["run"])
+        entry = _entry_of(hub["app"], method, path)
+        allowed = reach(kind, entry.resource, entry.action) is not Reach.NONE
+        if method != "GET" and kind in READ_ONLY_KINDS | {Credential.OPERATOR, Credential.VIEWER}:
+            continue  # a share link never writes; a page writes only with its CSRF token
+        status = _call(hub, kind, method, path, body)
+        refused = status in (401, 403)
+        if allowed == refused:
+            wrong.append(f"{method} {path} ({entry}): {status}, policy says {allowed=}")
+    assert wrong == []
