@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...domain.names import NAME_PATTERN
 from ...services.notifications import NotificationService
 from ..auth import Admin
+from ..bounds import RowId
 
 router = APIRouter(tags=["notifications"])
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -65,7 +66,7 @@ def list_routes(who: Admin, request: Request) -> dict[str, Any]:
 
 
 @router.delete("/routes/{route_id}", status_code=204, summary="Remove a routing rule")
-async def delete_route(route_id: int, who: Admin, request: Request) -> Response:
+async def delete_route(route_id: RowId, who: Admin, request: Request) -> Response:
     await _service(request).delete_route(route_id)
     return Response(status_code=204)
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from ...services.commands import CommandService
 from ..auth import Reader
+from ..bounds import RowId
 
 router = APIRouter(prefix="/commands", tags=["commands"])
 
@@ -53,5 +54,5 @@ def list_runs(
 
 
 @router.get("/runs/{run_id}", summary="One command execution: who, where, arguments, output")
-def get_run(run_id: int, who: Reader, request: Request) -> dict[str, Any]:
+def get_run(run_id: RowId, who: Reader, request: Request) -> dict[str, Any]:
     return _commands(request).record(who, run_id)

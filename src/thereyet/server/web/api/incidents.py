@@ -19,6 +19,7 @@ from ...store import oncall as oncall_store
 from ...store.tables import incident_services
 from ...store.writer import Tx
 from ..auth import Reader, Writer
+from ..bounds import RowId, Stamp
 from ..pages.render import SECURITY_HEADERS
 
 router = APIRouter(tags=["incidents"])
@@ -73,7 +74,7 @@ def list_incidents(
 
 
 @router.get("/incidents/{incident_id}", summary="An incident with its timeline and pages")
-def get_incident(incident_id: int, who: Reader, request: Request) -> dict[str, Any]:
+def get_incident(incident_id: RowId, who: Reader, request: Request) -> dict[str, Any]:
     return _incidents(request).get(incident_id)
 
 
@@ -93,12 +94,12 @@ async def open_incident(body: IncidentIn, who: Writer, request: Request) -> dict
 
 
 @router.post("/incidents/{incident_id}/acknowledge", summary="Acknowledge: stop escalating")
-async def acknowledge(incident_id: int, who: Writer, request: Request) -> dict[str, Any]:
+async def acknowledge(incident_id: RowId, who: Writer, request: Request) -> dict[str, Any]:
     return await _incidents(request).act(incident_id, "acknowledge", who.name)
 
 
 @router.post("/incidents/{incident_id}/resolve", summary="Resolve: the incident is over")
-async def resolve(incident_id: int, who: Writer, request: Request) -> dict[str, Any]:
+async def resolve(incident_id: RowId, who: Writer, request: Request) -> dict[str, Any]:
     return await _incidents(request).act(incident_id, "resolve", who.name)
 
 
@@ -155,11 +156,11 @@ def _html(title: str, text: str, form: str = "") -> HTMLResponse:
 
 @links.get("/incidents/{incident_id}/{action}")
 async def confirm_link(
-    incident_id: int,
+    incident_id: RowId,
     action: Literal["acknowledge", "resolve"],
     request: Request,
     person: str,
-    expires: int,
+    expires: Stamp,
     sig: str,
 ) -> HTMLResponse:
     # A GET only shows a button: link previewers and mail scanners must not page anyone off.
@@ -174,11 +175,11 @@ async def confirm_link(
 
 @links.post("/incidents/{incident_id}/{action}")
 async def use_link(
-    incident_id: int,
+    incident_id: RowId,
     action: Literal["acknowledge", "resolve"],
     request: Request,
     person: str,
-    expires: int,
+    expires: Stamp,
     sig: str,
 ) -> HTMLResponse:
     found = await _incidents(request).act_by_link(incident_id, action, person, expires, sig)

@@ -17,6 +17,7 @@ from ...services.escalation import EscalationService
 from ...services.oncall import OncallService, PersonSpec, RotationSpec
 from ...services.reports import DEFAULT_TARGET, ReportService
 from ..auth import Admin, Reader
+from ..bounds import RowId
 from ..pages.render import SECURITY_HEADERS
 
 router = APIRouter(prefix="/oncall", tags=["on-call"])
@@ -204,7 +205,7 @@ async def add_override(name: str, body: OverrideIn, who: Admin, request: Request
 
 
 @router.delete("/rotations/{name}/overrides/{override_id}", status_code=204)
-async def delete_override(name: str, override_id: int, who: Admin, request: Request) -> Response:
+async def delete_override(name: str, override_id: RowId, who: Admin, request: Request) -> Response:
     await _oncall(request).delete_override(name, override_id)
     return Response(status_code=204)
 

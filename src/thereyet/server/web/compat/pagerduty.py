@@ -9,13 +9,13 @@ limit. The routing key is one of our integration tokens (kind "pagerduty").
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ...domain.incidents import SEVERITIES
+from ...jsonsafe import UnsafeJSON, loads
 from ...services.errors import ServiceError, TooManyAttempts
 from ...services.escalation import EscalationService
 from ...services.incidents import IncidentService, Trigger
@@ -139,9 +139,11 @@ def trigger_of(body: dict[str, Any]) -> Trigger:
 @router.post("/v2/enqueue", status_code=202, summary="PagerDuty Events API v2")
 async def enqueue(request: Request) -> JSONResponse:
     try:
-        body = json.loads(await request.body())
-    except ValueError:
-        return _invalid(["Event object is not valid JSON"])
+        body = loads(await request.body())
+    except UnsafeJSON as exc:
+        if exc.syntax:
+            return _invalid(["Event object is not valid JSON"])
+        return _invalid([f"'{exc.field}' {exc.reason}"])
     errors = check(body)
     if errors:
         return _invalid(errors)

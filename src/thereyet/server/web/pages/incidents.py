@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
+from ..bounds import RowId
 from .access import Viewer, check_csrf, signed_in
 from .render import page
 
@@ -25,7 +26,7 @@ def incidents_page(request: Request, viewer: SignedIn, status: str = "") -> HTML
 @router.post("/incidents/{incident_id}")
 async def act(
     request: Request,
-    incident_id: int,
+    incident_id: RowId,
     viewer: SignedIn,
     action: Annotated[Literal["acknowledge", "resolve"], Form()],
     csrf: Annotated[str, Form()],
