@@ -21,6 +21,7 @@ from ...store.writer import Tx
 from ..auth import Reader, Writer
 from ..bounds import RowId, Stamp
 from ..pages.render import SECURITY_HEADERS
+from .schemas import WebUrl
 
 router = APIRouter(tags=["incidents"])
 links = APIRouter(tags=["incidents"], include_in_schema=False)
@@ -40,7 +41,12 @@ class IncidentIn(_Body):
     severity: Severity = "error"
     source: Annotated[str, Field(max_length=255)] = ""
     details: dict[str, Any] = {}
-    runbook_url: Annotated[str, Field(max_length=2000)] | None = None
+    runbook_url: WebUrl | None = None
+
+
+class LinkIn(_Body):
+    href: WebUrl
+    text: Annotated[str, Field(max_length=1000)] = ""
 
 
 class EventIn(_Body):
@@ -52,8 +58,8 @@ class EventIn(_Body):
     severity: Severity = "error"
     source: Annotated[str, Field(max_length=255)] = ""
     details: dict[str, Any] = {}
-    links: Annotated[list[dict[str, str]], Field(max_length=20)] = []
-    runbook_url: Annotated[str, Field(max_length=2000)] | None = None
+    links: Annotated[list[LinkIn], Field(max_length=20)] = []
+    runbook_url: WebUrl | None = None
 
 
 def _incidents(request: Request) -> IncidentService:
@@ -126,7 +132,7 @@ async def inbound_event(token: str, body: EventIn, request: Request) -> dict[str
                 source=body.source or integration.name,
                 severity=body.severity,
                 details=body.details,
-                links=list(body.links),
+                links=[link.model_dump() for link in body.links],
                 runbook_url=body.runbook_url,
             )
             opened = incidents.trigger_in(tx, service, trigger, enforce_runbook=True)

@@ -19,6 +19,7 @@ from ...services.reports import DEFAULT_TARGET, ReportService
 from ..auth import Admin, Reader
 from ..bounds import RowId
 from ..pages.render import SECURITY_HEADERS
+from .schemas import WebUrl
 
 router = APIRouter(prefix="/oncall", tags=["on-call"])
 # Outside /api/v1: calendar feeds (signed, no token) and the report page (signed-in people).
@@ -103,7 +104,7 @@ class PolicyIn(_Body):
 class ServiceIn(_Body):
     room: Name | None = None
     policy: Name | None = None
-    runbook_url: Annotated[str, Field(max_length=2000)] | None = None
+    runbook_url: WebUrl | None = None
     require_runbook: bool = False
 
 
@@ -119,7 +120,7 @@ class JobRuleIn(_Body):
 
 
 class PublicUrlIn(_Body):
-    public_url: Annotated[str, Field(min_length=8, max_length=500)]
+    public_url: Annotated[WebUrl, Field(max_length=500)]
 
 
 def _oncall(request: Request) -> OncallService:

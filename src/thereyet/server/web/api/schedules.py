@@ -11,6 +11,7 @@ from ...domain.names import NAME_PATTERN
 from ...services.pings import PingService
 from ...services.schedules import JobConfig, ScheduleService
 from ..auth import Admin, Reader
+from .schemas import WebUrl
 
 router = APIRouter(tags=["schedules"])
 
@@ -32,7 +33,7 @@ class LimitsIn(_Body):
 
 class TargetIn(_Body):
     kind: Literal["http"]
-    url: Annotated[str, Field(min_length=1, max_length=2000)]
+    url: WebUrl
     headers: Annotated[dict[str, Annotated[str, Field(max_length=2000)]], Field(max_length=20)] = {}
 
 
