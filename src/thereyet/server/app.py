@@ -50,6 +50,7 @@ from .web.compat import hooks as hooks_compat
 from .web.compat import pagerduty as pagerduty_compat
 from .web.compat import ping as ping_compat
 from .web.ingest import IngestCounts, answer_report, events_run_id
+from .web.input_guard import InputGuard
 from .web.limits import BodyLimit
 from .web.live import Live
 from .workers.loop import Worker, WorkerLoop
@@ -142,6 +143,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(pagerduty_compat.router)
     app.include_router(alertmanager_compat.router)
     pages.install(app)
+    # Pings keep any body as a log; PagerDuty's route answers in PagerDuty's format; hooks
+    # tell the integration's owner about a refused delivery: each checks on its own.
+    app.add_middleware(InputGuard, skip=("/ping/", "/v2/", "/hooks/"))
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,

@@ -22,6 +22,7 @@ from ..domain import incidents as rules
 from ..domain import oncall as oncall_rules
 from ..domain.access import SYSTEM, Principal
 from ..domain.incidents import IncidentStatus
+from ..domain.links import is_web_url, web_links
 from ..domain.policy import Action, Resource
 from ..domain.runs import Run, RunStatus
 from ..hub import Hub
@@ -105,7 +106,11 @@ class IncidentService:
         if found is not None:
             store.add_event(tx.conn, found.id, tx.now, "deduplicated", trigger.origin, {})
             return Opened(found.id, key, False)
-        runbook = trigger.runbook_url or service.runbook_url
+        # Links from outside (PagerDuty, Alertmanager) are kept only if they are http(s):
+        # a `javascript:` runbook would run in the hub's pages when clicked.
+        runbook = next(
+            (u for u in (trigger.runbook_url, service.runbook_url) if is_web_url(u)), None
+        )
         if enforce_runbook and service.require_runbook and not runbook:
             raise Invalid(
                 f"service {service.name!r} requires a runbook link", field=trigger.runbook_field
@@ -120,8 +125,8 @@ class IncidentService:
             source=trigger.source,
             severity=trigger.severity,
             details=trigger.details,
-            links=trigger.links,
-            images=trigger.images,
+            links=web_links(trigger.links, "href"),
+            images=web_links(trigger.images, "src"),
             runbook_url=runbook,
             origin=trigger.origin,
             group_key=trigger.group_key,

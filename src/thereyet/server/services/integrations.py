@@ -35,6 +35,8 @@ from .rooms import check_name, post_in_rooms
 from .runs import NewRun, RunService
 from .views import iso
 
+DELIVERY_MEMORY = timedelta(hours=72)  # GitHub redelivers by hand for 3 days at most
+
 NOTE_EVERY = timedelta(minutes=10)
 INBOUND = "inbound"  # in the data of a message that came in through an integration
 BRIDGE_BATCH = 50
@@ -145,9 +147,7 @@ class IntegrationService:
         return await self.hub.writer.run(lambda tx: self._write(tx, row, parsed))
 
     def _write(self, tx: Tx, row: Any, parsed: Parsed) -> Received:
-        if parsed.delivery_id and not store.first_delivery(
-            tx.conn, row.id, parsed.delivery_id, tx.now
-        ):
+        if not self._first_delivery(tx, row.id, parsed):
             return Received(0, duplicate=True)
         for build in parsed.runs:
             self._build(tx, row, build)
@@ -166,6 +166,13 @@ class IntegrationService:
                 data=data,
             )
         return Received(len(parsed.posts))
+
+    def _first_delivery(self, tx: Tx, integration_id: int, parsed: Parsed) -> bool:
+        """Remember the delivery's id and body for DELIVERY_MEMORY (in the database, so every
+        node agrees); False if either was seen. Older ones are forgotten here."""
+        store.forget_deliveries(tx.conn, integration_id, tx.now - DELIVERY_MEMORY)
+        keys = [k for k in (parsed.delivery_id, parsed.body_digest) if k]
+        return all([store.first_delivery(tx.conn, integration_id, k, tx.now) for k in keys])
 
     def _build(self, tx: Tx, row: Any, build: BuildRun) -> None:
         """Move the build's run to the phase reported: create it (queued or running),

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ..domain.access import Principal
+from ..domain.media import shown_inline
 from ..hub import Hub
 from ..markdown import render_markdown
 from ..store import rooms as room_store
@@ -32,7 +33,6 @@ FORMATS = {
     "html": ("text/html; charset=utf-8", "html"),
     "jsonl": ("application/x-ndjson", "jsonl"),
 }
-EMBEDDED_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp")
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>~#|])")
 
 
@@ -177,7 +177,7 @@ def _html_message(conn: Connection, meta: _Room, view: dict[str, Any]) -> str:
 def _html_attachment(conn: Connection, meta: _Room, attachment: dict[str, Any]) -> str:
     name = html.escape(str(attachment.get("name") or "attachment"))
     found = store.attachment_content(conn, str(attachment["id"]))
-    if found is not None and found.content_type in EMBEDDED_IMAGES:
+    if found is not None and shown_inline(found.content_type):
         data = base64.b64encode(found.content).decode()
         return f'<figure><img alt="{name}" src="data:{found.content_type};base64,{data}"></figure>'
     link = html.escape(meta.base_url + str(attachment["url"]))

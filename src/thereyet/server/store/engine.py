@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 
+from .text import dumps, keep_text_storable, loads
+
 SQLITE_SYNC_MODES = ("FULL", "NORMAL", "OFF")
 
 
@@ -31,13 +33,22 @@ def make_engines(url: str, *, sqlite_synchronous: str = "FULL") -> Engines:
     has to upgrade a read lock, and readers see committed data through WAL.
     """
     if url.startswith("sqlite"):
-        return Engines(
+        engines = Engines(
             read=_sqlite_engine(url, immediate=False, synchronous=sqlite_synchronous),
             write=_sqlite_engine(url, immediate=True, synchronous=sqlite_synchronous),
         )
-    read = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
-    write = create_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True)
-    return Engines(read=read, write=write)
+    else:
+        engines = Engines(
+            read=create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True, **_JSON),
+            write=create_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True, **_JSON),
+        )
+    keep_text_storable(engines.read)
+    keep_text_storable(engines.write)
+    return engines
+
+
+# JSON columns are written and read so that both databases keep the same (store/text.py).
+_JSON: dict[str, Any] = {"json_serializer": dumps, "json_deserializer": loads}
 
 
 def _sqlite_engine(url: str, *, immediate: bool, synchronous: str) -> Engine:
@@ -50,7 +61,7 @@ def _sqlite_engine(url: str, *, immediate: bool, synchronous: str) -> Engine:
     if immediate:
         kwargs["pool_size"] = 1
         kwargs["max_overflow"] = 0
-    engine = create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs, **_JSON)
     begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
     @event.listens_for(engine, "connect")

@@ -72,6 +72,16 @@ def first_delivery(conn: Connection, integration_id: int, delivery_id: str, now:
     return True
 
 
+def forget_deliveries(conn: Connection, integration_id: int, before: datetime) -> None:
+    """Forget the integration's deliveries received before `before`."""
+    conn.execute(
+        delete(hook_deliveries).where(
+            hook_deliveries.c.integration_id == integration_id,
+            hook_deliveries.c.created_at < before,
+        )
+    )
+
+
 # -- room bridges -----------------------------------------------------------------------
 
 

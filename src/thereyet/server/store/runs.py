@@ -11,6 +11,8 @@ from sqlalchemy import Connection, and_, bindparam, exists, func, insert, or_, s
 
 from ..domain.runs import Run, RunFilter, RunStatus
 from .tables import jobs, rooms, run_events, run_rooms, runs
+from .text import dumps as json_text
+from .text import storable_params, storable_text
 
 RUN_FIELDS = [
     "status",
@@ -149,7 +151,7 @@ def _raw(
     more than SQLite."""
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(statement, params)
+        cursor.execute(statement, storable_params(params))
         if fetch == "all":
             return cursor.fetchall()
         return cursor.fetchone() if fetch else cursor.rowcount
@@ -171,10 +173,12 @@ def _bind_field(name: str, value: Any, bind_ts: Any) -> Any:
     if name in _TIME_FIELDS:
         return bind_ts(value)
     if name in _JSON_FIELDS:
-        return json.dumps(value)
+        return json_text(value)
     if name == "status":
         return value.value
-    return value
+    # The driver's own cursor skips the engine's hook (store/text.py), so text is made
+    # storable here.
+    return storable_text(value) if isinstance(value, str) else value
 
 
 def rooms_of_run(conn: Connection, run_id: str) -> tuple[list[int], list[str]]:
@@ -277,7 +281,7 @@ def insert_new_events(conn: Connection, rows: list[dict[str, Any]]) -> set[tuple
 
 
 def _event_params(r: dict[str, Any], bind_ts: Any) -> tuple[Any, ...]:
-    return (r["run_id"], r["event_id"], r["kind"], bind_ts(r["ts"]), json.dumps(r["data"]))
+    return (r["run_id"], r["event_id"], r["kind"], bind_ts(r["ts"]), json_text(r["data"]))
 
 
 def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..domain.policy import Action, Entry, Resource
+from ..jsonsafe import int64_or_none
 from .api.schemas import parse_event_batch, to_event
 
 if TYPE_CHECKING:
@@ -83,11 +84,9 @@ async def _plain_report(
         who = await tokens.check(token.strip()) if scheme.lower() == "bearer" and token else None
     except Exception:  # say, the database is unreachable: the app answers that
         return read
-    declared = headers.get(b"content-length", b"")
+    declared = int64_or_none(headers.get(b"content-length", b""))
     limit = runs.hub.settings.max_body_bytes
-    if who is None or not who.reaches(_REPORT) or not declared.isdigit():
-        return read
-    if int(declared) > limit:
+    if who is None or not who.reaches(_REPORT) or declared is None or declared > limit:
         return read
     chunks: list[bytes] = []
     while True:

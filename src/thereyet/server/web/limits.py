@@ -6,6 +6,8 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..jsonsafe import int64_or_none
+
 
 class BodyLimit:
     """An ASGI middleware: bodies over `default` bytes (or a larger limit for
@@ -28,7 +30,7 @@ class BodyLimit:
             return
         limit = self._limit(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
+        if declared is not None and (int64_or_none(declared) or 0) > limit:
             await _too_large(send, limit)
             return
         seen = 0

@@ -7,11 +7,12 @@ sent and say what to post; the integration service writes it all at once.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
+
+from ...jsonsafe import UnsafeJSON, loads
 
 Headers = Mapping[str, str]  # lower-case names
 
@@ -52,6 +53,7 @@ class BuildRun:
 class Parsed:
     posts: list[Post]
     delivery_id: str | None = None  # repeated deliveries with this id are dropped
+    body_digest: str | None = None  # and, for signed formats, repeated bodies
     runs: list[BuildRun] = field(default_factory=list)
 
 
@@ -67,9 +69,9 @@ def read_json_or_form(headers: Headers, body: bytes) -> dict[str, Any]:
     else:
         where = "body"
     try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise BadPayload(f"not valid JSON: {exc}", where) from None
+        data = loads(text, where)
+    except UnsafeJSON as exc:
+        raise BadPayload(f"{exc.field} {exc.reason}", exc.field) from None
     if not isinstance(data, dict):
         raise BadPayload("expected a JSON object", where)
     return data

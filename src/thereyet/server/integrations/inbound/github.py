@@ -2,7 +2,9 @@
 
 Every delivery is signed: X-Hub-Signature-256 is `sha256=` and the HMAC-SHA256
 of the raw body with the webhook's secret, compared in constant time.
-X-GitHub-Delivery identifies a delivery, so a redelivery is dropped.
+X-GitHub-Delivery identifies a delivery and is required; a delivery whose id or
+body was seen in the last 72 hours (a redelivery, or a captured one replayed) is
+dropped.
 """
 
 from __future__ import annotations
@@ -39,11 +41,16 @@ def parse(headers: Headers, body: bytes) -> Parsed:
     event = headers.get("x-github-event", "")
     if not event:
         raise BadPayload("X-GitHub-Event is missing", "X-GitHub-Event")
+    delivery = headers.get("x-github-delivery", "").strip()
+    if not delivery:
+        raise BadPayload("X-GitHub-Delivery is missing", "X-GitHub-Delivery")
     data = read_json_or_form(headers, body)
-    delivery = headers.get("x-github-delivery") or None
     handler = _EVENTS.get(event)
     posts = handler(data) if handler else []
-    return Parsed(posts, delivery_id=delivery[:128] if delivery else None)
+    # The signature covers the body, not the headers: a captured delivery sent again
+    # under a new delivery id is still the same body, so both are remembered.
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    return Parsed(posts, delivery_id=delivery[:128], body_digest=digest)
 
 
 def _repo(data: dict[str, Any]) -> str:

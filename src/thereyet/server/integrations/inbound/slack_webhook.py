@@ -85,15 +85,22 @@ def _block(b: dict[str, Any], where: str) -> str:
     if kind == "header":
         return f"**{_text_object(b.get('text'))}**"
     if kind == "context":
-        elements = b.get("elements") or []
+        elements = _items(b, "elements", where)
         return " · ".join(_text_object(e) for e in elements if isinstance(e, dict))
     if kind == "section":
         lines = [_text_object(b.get("text"))]
-        lines += [_text_object(f) for f in b.get("fields") or [] if isinstance(f, dict)]
+        lines += [_text_object(f) for f in _items(b, "fields", where) if isinstance(f, dict)]
         return "\n".join(line for line in lines if line)
     if kind is None:
         raise BadPayload(f"{where}.type is missing", f"{where}.type")
     return ""  # images, actions, inputs: nothing to read
+
+
+def _items(b: dict[str, Any], key: str, where: str) -> list[Any]:
+    items = b.get(key) or []
+    if not isinstance(items, list):
+        raise BadPayload(f"{where}.{key} must be a list", f"{where}.{key}")
+    return items
 
 
 def _text_object(value: Any) -> str:

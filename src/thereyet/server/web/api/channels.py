@@ -11,6 +11,7 @@ from ...domain.names import NAME_PATTERN
 from ...domain.policy import Action, Resource
 from ...services.notifications import NotificationService
 from ..auth import Admin, uses
+from ..bounds import RowId
 
 router = APIRouter(tags=["notifications"])
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -72,7 +73,7 @@ def list_routes(who: Admin, request: Request) -> dict[str, Any]:
 
 @router.delete("/routes/{route_id}", status_code=204, summary="Remove a routing rule")
 @uses(Resource.CHANNELS, Action.MANAGE)
-async def delete_route(route_id: int, who: Admin, request: Request) -> Response:
+async def delete_route(route_id: RowId, who: Admin, request: Request) -> Response:
     await _service(request).delete_route(route_id)
     return Response(status_code=204)
 

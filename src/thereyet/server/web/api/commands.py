@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from ...domain.policy import Action, Resource
 from ...services.commands import CommandService
 from ..auth import Reader, uses
+from ..bounds import RowId
 
 router = APIRouter(prefix="/commands", tags=["commands"])
 
@@ -57,5 +58,5 @@ def list_runs(
 
 @router.get("/runs/{run_id}", summary="One command execution: who, where, arguments, output")
 @uses(Resource.COMMANDS, Action.READ)
-def get_run(run_id: int, who: Reader, request: Request) -> dict[str, Any]:
+def get_run(run_id: RowId, who: Reader, request: Request) -> dict[str, Any]:
     return _commands(request).record(who, run_id)

@@ -18,7 +18,9 @@ from ...services.errors import Invalid, NotFound
 from ...services.escalation import EscalationService
 from ...services.incidents import IncidentService, Trigger
 from ..auth import Reader, Writer, uses
+from ..bounds import RowId, Stamp
 from ..pages.render import SECURITY_HEADERS
+from .schemas import WebUrl
 
 router = APIRouter(tags=["incidents"])
 links = APIRouter(tags=["incidents"], include_in_schema=False)
@@ -38,7 +40,12 @@ class IncidentIn(_Body):
     severity: Severity = "error"
     source: Annotated[str, Field(max_length=255)] = ""
     details: dict[str, Any] = {}
-    runbook_url: Annotated[str, Field(max_length=2000)] | None = None
+    runbook_url: WebUrl | None = None
+
+
+class LinkIn(_Body):
+    href: WebUrl
+    text: Annotated[str, Field(max_length=1000)] = ""
 
 
 class EventIn(_Body):
@@ -50,8 +57,8 @@ class EventIn(_Body):
     severity: Severity = "error"
     source: Annotated[str, Field(max_length=255)] = ""
     details: dict[str, Any] = {}
-    links: Annotated[list[dict[str, str]], Field(max_length=20)] = []
-    runbook_url: Annotated[str, Field(max_length=2000)] | None = None
+    links: Annotated[list[LinkIn], Field(max_length=20)] = []
+    runbook_url: WebUrl | None = None
 
 
 def _incidents(request: Request) -> IncidentService:
@@ -74,7 +81,7 @@ def list_incidents(
 
 @router.get("/incidents/{incident_id}", summary="An incident with its timeline and pages")
 @uses(Resource.INCIDENTS, Action.READ)
-def get_incident(incident_id: int, who: Reader, request: Request) -> dict[str, Any]:
+def get_incident(incident_id: RowId, who: Reader, request: Request) -> dict[str, Any]:
     return _incidents(request).get(who, incident_id)
 
 
@@ -96,13 +103,13 @@ async def open_incident(body: IncidentIn, who: Writer, request: Request) -> dict
 
 @router.post("/incidents/{incident_id}/acknowledge", summary="Acknowledge: stop escalating")
 @uses(Resource.INCIDENTS, Action.WRITE)
-async def acknowledge(incident_id: int, who: Writer, request: Request) -> dict[str, Any]:
+async def acknowledge(incident_id: RowId, who: Writer, request: Request) -> dict[str, Any]:
     return await _incidents(request).act(who, incident_id, "acknowledge")
 
 
 @router.post("/incidents/{incident_id}/resolve", summary="Resolve: the incident is over")
 @uses(Resource.INCIDENTS, Action.WRITE)
-async def resolve(incident_id: int, who: Writer, request: Request) -> dict[str, Any]:
+async def resolve(incident_id: RowId, who: Writer, request: Request) -> dict[str, Any]:
     return await _incidents(request).act(who, incident_id, "resolve")
 
 
@@ -128,7 +135,7 @@ async def inbound_event(token: str, body: EventIn, request: Request) -> dict[str
             source=body.source or integration.name,
             severity=body.severity,
             details=body.details,
-            links=list(body.links),
+            links=[link.model_dump() for link in body.links],
             runbook_url=body.runbook_url,
         )
         [opened] = await apply_alert_events(
@@ -156,11 +163,11 @@ def _html(title: str, text: str, form: str = "") -> HTMLResponse:
 @links.get("/incidents/{incident_id}/{action}")
 @uses(Resource.INCIDENTS, Action.WRITE)
 async def confirm_link(
-    incident_id: int,
+    incident_id: RowId,
     action: Literal["acknowledge", "resolve"],
     request: Request,
     person: str,
-    expires: int,
+    expires: Stamp,
     sig: str,
 ) -> HTMLResponse:
     # A GET only shows a button: link previewers and mail scanners must not page anyone off.
@@ -175,11 +182,11 @@ async def confirm_link(
 @links.post("/incidents/{incident_id}/{action}")
 @uses(Resource.INCIDENTS, Action.WRITE)
 async def use_link(
-    incident_id: int,
+    incident_id: RowId,
     action: Literal["acknowledge", "resolve"],
     request: Request,
     person: str,
-    expires: int,
+    expires: Stamp,
     sig: str,
 ) -> HTMLResponse:
     found = await _incidents(request).act_by_link(incident_id, action, person, expires, sig)

@@ -10,6 +10,7 @@ from pydantic import Field
 from ...domain.policy import Action, Resource
 from ...services.integrations import IntegrationService
 from ..auth import Admin, uses
+from ..bounds import RowId
 from .schemas import Body, Name
 
 router = APIRouter(tags=["integrations"])
@@ -69,6 +70,6 @@ def list_bridges(who: Admin, request: Request) -> dict[str, Any]:
 
 @router.delete("/bridges/{bridge_id}", status_code=204, summary="Stop mirroring a room")
 @uses(Resource.INTEGRATIONS, Action.MANAGE)
-async def delete_bridge(bridge_id: int, who: Admin, request: Request) -> Response:
+async def delete_bridge(bridge_id: RowId, who: Admin, request: Request) -> Response:
     await _service(request).unbridge(bridge_id)
     return Response(status_code=204)

@@ -18,7 +18,9 @@ from ...services.escalation import EscalationService
 from ...services.oncall import OncallService, PersonSpec, RotationSpec
 from ...services.reports import DEFAULT_TARGET, ReportService
 from ..auth import Admin, Reader, uses
+from ..bounds import RowId
 from ..pages.render import SECURITY_HEADERS
+from .schemas import WebUrl
 
 router = APIRouter(prefix="/oncall", tags=["on-call"])
 # Outside /api/v1: calendar feeds (signed, no token) and the report page (signed-in people).
@@ -103,7 +105,7 @@ class PolicyIn(_Body):
 class ServiceIn(_Body):
     room: Name | None = None
     policy: Name | None = None
-    runbook_url: Annotated[str, Field(max_length=2000)] | None = None
+    runbook_url: WebUrl | None = None
     require_runbook: bool = False
 
 
@@ -119,7 +121,7 @@ class JobRuleIn(_Body):
 
 
 class PublicUrlIn(_Body):
-    public_url: Annotated[str, Field(min_length=8, max_length=500)]
+    public_url: Annotated[WebUrl, Field(max_length=500)]
 
 
 def _oncall(request: Request) -> OncallService:
@@ -213,7 +215,7 @@ async def add_override(name: str, body: OverrideIn, who: Admin, request: Request
 
 @router.delete("/rotations/{name}/overrides/{override_id}", status_code=204)
 @uses(Resource.ONCALL, Action.MANAGE)
-async def delete_override(name: str, override_id: int, who: Admin, request: Request) -> Response:
+async def delete_override(name: str, override_id: RowId, who: Admin, request: Request) -> Response:
     await _oncall(request).delete_override(name, override_id)
     return Response(status_code=204)
 

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from ...domain.policy import Action, Resource
 from ...services.rooms import RoomService
 from ..auth import Reader, Writer, uses
+from ..bounds import INT64_MAX
 from .runs import upload_meta
 from .schemas import ID_PATTERN, MessageIn, RoomIn
 
@@ -82,8 +83,8 @@ def list_messages(
     room: str,
     who: Reader,
     request: Request,
-    before: Annotated[int | None, Query(ge=1)] = None,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    before: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
+    after: Annotated[int | None, Query(ge=0, le=INT64_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     found = _rooms(request).messages(who, room, before=before, after=after, limit=limit)

@@ -10,11 +10,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from ...domain.media import media_type, shown_inline
 from ...domain.policy import Action, Resource
 from ...domain.runs import RunFilter, RunStatus
 from ...services.errors import Invalid
 from ...services.runs import NewRun, RunService
 from ..auth import Reader, Writer, uses
+from ..bounds import INT64_MAX
 from .schemas import (
     EVENT_BATCH_OPENAPI,
     ID_PATTERN,
@@ -110,7 +112,7 @@ def list_events(
     run_id: str,
     who: Reader,
     request: Request,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> dict[str, Any]:
     events = _runs(request).events(who, run_id, after=after, limit=limit)
@@ -157,11 +159,12 @@ def upload_meta(request: Request, name: str) -> tuple[str, str]:
 
 
 def attachment_response(row: Any) -> Response:
-    inline = row.content_type.startswith("image/") and row.content_type != "image/svg+xml"
+    """Raster images inline (as their bare type); everything else, SVG too, downloads."""
+    inline = shown_inline(row.content_type)
     disposition = "inline" if inline else "attachment"
     return Response(
         row.content,
-        media_type=row.content_type if inline else "application/octet-stream",
+        media_type=media_type(row.content_type) if inline else "application/octet-stream",
         headers={
             "Content-Disposition": f'{disposition}; filename="{row.name}"',
             "X-Content-Type-Options": "nosniff",

@@ -12,6 +12,7 @@ from ...domain.policy import Action, Resource
 from ...services.pings import PingService
 from ...services.schedules import JobConfig, ScheduleService
 from ..auth import Admin, Reader, uses
+from .schemas import WebUrl
 
 router = APIRouter(tags=["schedules"])
 
@@ -33,7 +34,7 @@ class LimitsIn(_Body):
 
 class TargetIn(_Body):
     kind: Literal["http"]
-    url: Annotated[str, Field(min_length=1, max_length=2000)]
+    url: WebUrl
     headers: Annotated[dict[str, Annotated[str, Field(max_length=2000)]], Field(max_length=20)] = {}
 
 

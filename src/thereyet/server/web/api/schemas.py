@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from typing_extensions import TypedDict  # pydantic wants this one before Python 3.12
 
 from ...domain import events as ev
+from ...domain.links import MAX_URL, WEB_URL_RULE, is_web_url
 from ...domain.names import NAME_PATTERN
 from ...domain.runs import RunStatus
 
@@ -26,6 +27,16 @@ When = Annotated[datetime, AfterValidator(_utc)]
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]
 ShortText = Annotated[str, Field(max_length=255)]
+
+
+def _web_url(value: str) -> str:
+    if not is_web_url(value):
+        raise ValueError(WEB_URL_RULE)
+    return value
+
+
+WebUrl = Annotated[str, Field(max_length=MAX_URL), AfterValidator(_web_url)]
+"""A link someone may click or the hub may call: http(s) only (see domain/links.py)."""
 
 
 class Body(BaseModel):
@@ -197,7 +208,7 @@ class JobPatch(Body):
 
     title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     description: Annotated[str, Field(max_length=20_000)] | None = None
-    runbook_url: Annotated[str, Field(max_length=2000)] | None = None
+    runbook_url: WebUrl | None = None
 
 
 class JobIn(JobPatch):

@@ -9,7 +9,6 @@ limit. The routing key is one of our integration tokens (kind "pagerduty").
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -17,6 +16,7 @@ from fastapi.responses import JSONResponse
 
 from ...domain.incidents import SEVERITIES
 from ...domain.policy import Action, Resource
+from ...jsonsafe import UnsafeJSON, loads
 from ...services.alert_events import AlertEvent, apply_alert_events
 from ...services.errors import ServiceError, TooManyAttempts
 from ...services.escalation import EscalationService
@@ -140,9 +140,11 @@ def trigger_of(body: dict[str, Any]) -> Trigger:
 @uses(Resource.INCIDENTS, Action.WRITE)
 async def enqueue(request: Request) -> JSONResponse:
     try:
-        body = json.loads(await request.body())
-    except ValueError:
-        return _invalid(["Event object is not valid JSON"])
+        body = loads(await request.body())
+    except UnsafeJSON as exc:
+        if exc.syntax:
+            return _invalid(["Event object is not valid JSON"])
+        return _invalid([f"'{exc.field}' {exc.reason}"])
     errors = check(body)
     if errors:
         return _invalid(errors)

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from ...domain.policy import Action, Resource
+from ..bounds import RowId
 from ..declare import uses
 from .access import Viewer, check_csrf, signed_in
 from .render import page
@@ -31,7 +32,7 @@ def incidents_page(request: Request, viewer: SignedIn, status: str = "") -> HTML
 @uses(Resource.INCIDENTS, Action.WRITE)
 async def act(
     request: Request,
-    incident_id: int,
+    incident_id: RowId,
     viewer: SignedIn,
     action: Annotated[Literal["acknowledge", "resolve"], Form()],
     csrf: Annotated[str, Form()],

@@ -10,11 +10,15 @@ from fastapi.responses import HTMLResponse
 from starlette.templating import Jinja2Templates
 
 from ...domain.cards import format_count, format_duration
+from ...domain.links import is_web_url
+from ...domain.media import shown_inline
 from ...markdown import render_markdown
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
 TEMPLATES.env.filters["duration"] = format_duration
 TEMPLATES.env.filters["count"] = format_count
+TEMPLATES.env.tests["shown_inline"] = shown_inline
+TEMPLATES.env.tests["web_url"] = is_web_url  # links stored before URLs were checked
 
 SECURITY_HEADERS = {
     # Our own scripts and styles only; images may be attachments served by the hub.

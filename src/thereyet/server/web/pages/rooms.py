@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from ...domain.policy import Action, Resource
+from ...jsonsafe import INT64_MAX, int64_or_none
 from ...services.errors import ServiceError
 from ...services.rooms import RoomService
 from ..api.runs import upload_meta
@@ -64,7 +67,10 @@ def room_context(
 @router.get("/rooms/{name}", response_class=HTMLResponse)
 @uses(Resource.ROOMS, Action.READ)
 def room_page(
-    request: Request, name: str, viewer: SignedIn, before: Annotated[int | None, Query()] = None
+    request: Request,
+    name: str,
+    viewer: SignedIn,
+    before: Annotated[int | None, Query(ge=1, le=INT64_MAX)] = None,
 ) -> HTMLResponse:
     return page(request, "room.html", viewer=viewer, **room_context(request, viewer, name, before))
 
@@ -75,7 +81,7 @@ async def post_message(request: Request, name: str, viewer: SignedIn) -> Respons
     """Post from the page: JSON from the script (X-CSRF-Token), or a plain form."""
     if request.headers.get("content-type", "").startswith("application/json"):
         check_csrf(request, viewer, None)
-        body = MessageIn.model_validate_json(await request.body())
+        body = _message_in(await request.body())
         posted = await _rooms(request).post(viewer.principal, name, body.text, body.id)
         return Response(status_code=201 if posted.created else 200)
     form = await request.form()
@@ -84,6 +90,14 @@ async def post_message(request: Request, name: str, viewer: SignedIn) -> Respons
     if text:
         await _rooms(request).post(viewer.principal, name, text, None)
     return RedirectResponse(f"/rooms/{name}", status_code=303)
+
+
+def _message_in(raw: bytes) -> MessageIn:
+    try:
+        return MessageIn.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in errors]) from None
 
 
 @router.post("/rooms/{name}/attachments", status_code=201)
@@ -105,13 +119,13 @@ async def attach(
 @router.get("/live/room/{name}")
 @uses(Resource.ROOMS, Action.READ)
 async def live_room(
-    request: Request, name: str, after: Annotated[int, Query(ge=0)] = 0
+    request: Request, name: str, after: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0
 ) -> StreamingResponse:
     viewer = viewer_for_stream(request)
     service = _rooms(request)
     await run_in_threadpool(service.get, viewer.principal, name)  # 404 before streaming
-    last_seen = request.headers.get("last-event-id", "")
-    since = int(last_seen) if last_seen.isdigit() else after
+    last_seen = int64_or_none(request.headers.get("last-event-id", ""))
+    since = after if last_seen is None else last_seen
 
     async def catch_up() -> list[bytes]:
         frames: list[bytes] = []

@@ -127,6 +127,10 @@ function runPage(list) {
   });
 }
 
+// The same allow-list as domain/media.py: raster images only, compared without parameters.
+const INLINE_IMAGES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
+const shownInline = (type) => INLINE_IMAGES.has((type || "").split(";")[0].trim().toLowerCase());
+
 function messageItem(m, share) {
   const li = document.createElement("li");
   li.className = `msg kind-${m.kind}`;
@@ -152,7 +156,7 @@ function messageItem(m, share) {
     const link = document.createElement("a");
     const url = share ? `${a.url}?share=${encodeURIComponent(share)}` : a.url;
     link.href = url;
-    if (a.content_type.startsWith("image/") && a.content_type !== "image/svg+xml") {
+    if (shownInline(a.content_type)) {
       const img = document.createElement("img");
       img.src = url;
       img.alt = a.name;

@@ -1,0 +1,31 @@
+"""Links people click (runbooks, alert links, callbacks): http and https only.
+
+A stored `javascript:` or `data:` URL would run in the hub's origin when someone
+clicks it, so wherever a link is stored it must be an absolute http(s) URL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+MAX_URL = 2000
+WEB_URL_RULE = "must be an absolute http:// or https:// URL"
+
+
+def is_web_url(value: object) -> bool:
+    """Whether `value` is an absolute http(s) URL with a host, without spaces or controls."""
+    if not isinstance(value, str) or not value or len(value) > MAX_URL:
+        return False
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # an invalid IPv6 literal, say
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def web_links(links: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """The links whose `key` (href, src) is a web URL; the others are dropped."""
+    return [link for link in links if isinstance(link, dict) and is_web_url(link.get(key))]
