@@ -78,6 +78,10 @@ class RunService:
         # Running runs as last committed, so that a report need not read the whole
         # row (a log tail may be 64 KiB) nor write it back: see _load_for_write.
         self._kept: dict[str, _Kept] = {}
+        # Between nodes, a run's page crosses as the run's id (its view, with the log, is
+        # large, and only a node showing that page reads it again); a dashboard row whole.
+        hub.bus.by_reference("run:", lambda _topic, run_id: self._live_view(run_id))
+        hub.bus.by_reference("runs", self._live_summary, always=False)
 
     # -- writes ---------------------------------------------------------------
 
@@ -510,6 +514,17 @@ class RunService:
         self._histories[job] = (time.monotonic() + lasts, durations)
         return durations
 
+    def _live_view(self, run_id: str) -> dict[str, Any] | None:
+        """A run's view for its page on this node, when another node changed it."""
+        try:
+            return self.get(SYSTEM, run_id)
+        except NotFound:
+            return None
+
+    def _live_summary(self, _topic: str, run_id: str) -> dict[str, Any] | None:
+        view = self._live_view(run_id)
+        return None if view is None else run_summary(view)
+
     def _publish(self, tx: Tx, run: Run) -> None:
         """Once committed, tell the run's page (the whole view) and dashboards (a summary)."""
         bus = self.hub.bus
@@ -517,7 +532,7 @@ class RunService:
             # (The job's history is left to expire: a finish every second, as
             # pings make, would otherwise mean a history query for every run.)
             self._run_rooms.pop(run.id, None)
-        if not (bus.has_subscribers(f"run:{run.id}") or bus.has_subscribers("runs")):
+        if not (bus.is_heard(f"run:{run.id}") or bus.is_heard("runs")):
             return
         view = self._view(tx.conn, run, tx.now)
 

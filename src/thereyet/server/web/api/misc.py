@@ -20,7 +20,14 @@ router = APIRouter()
 @router.get("/health", tags=["hub"], summary="Is the hub up? (no token needed)")
 def health(request: Request) -> dict[str, Any]:
     hub = request.app.state.hub
-    return {"status": "ok", "node": hub.settings.node, "version": request.app.version}
+    bus = (
+        "this node"
+        if hub.bridge is None
+        else "listening"
+        if hub.bridge.listening.is_set()
+        else "reconnecting"
+    )
+    return {"status": "ok", "node": hub.settings.node, "version": request.app.version, "bus": bus}
 
 
 @router.get("/me", tags=["hub"], summary="What the calling token may do")
