@@ -21,7 +21,7 @@ optionally behind Debian's real nginx or HAProxy, configured from the repo's dep
 from __future__ import annotations
 
 import contextlib
-import http.client
+import http.client as http_client
 import json
 import os
 import re
@@ -394,7 +394,7 @@ class Cluster:
 def sign_in(base_url: str, username: str, password: str) -> str:
     """Sign in through the login form, as a browser does; the Cookie header value."""
     parts = urllib.parse.urlsplit(base_url)
-    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
+    conn = http_client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
     try:
         conn.request("GET", "/login")
         response = conn.getresponse()
@@ -418,7 +418,7 @@ def sign_in(base_url: str, username: str, password: str) -> str:
         conn.close()
 
 
-def _cookies(response: http.client.HTTPResponse) -> dict[str, str]:
+def _cookies(response: http_client.HTTPResponse) -> dict[str, str]:
     jar: SimpleCookie = SimpleCookie()
     for header in response.headers.get_all("set-cookie") or []:
         jar.load(header)
@@ -439,12 +439,12 @@ class SseStream:
         with SseStream(node.url + "/live/runs", cookie=cookie) as stream:
             stream.wait_for(lambda e: e.event == "runs" and ..., "the run on the stream")
 
-    `status` is the answer's status; `events` every event so far (data parsed as JSON);
+    `status` is the answer's status, `headers` its headers (names in lower case); `events` every event so far (data parsed as JSON);
     `ended` is set when the server closed the stream."""
 
     def __init__(self, url: str, *, cookie: str | None = None, timeout: float = 10) -> None:
         parts = urllib.parse.urlsplit(url)
-        self._conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+        self._conn = http_client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
         if cookie:
             headers["Cookie"] = cookie
@@ -452,7 +452,7 @@ class SseStream:
         self._conn.request("GET", target, headers=headers)
         self._response = self._conn.getresponse()
         self.status = self._response.status
-        self.headers = dict(self._response.headers)
+        self.headers = {k.lower(): v for k, v in self._response.headers.items()}
         self.events: list[SseEvent] = []
         self.ended = threading.Event()
         self._changed = threading.Condition()
@@ -483,7 +483,7 @@ class SseStream:
                         self.events.append(event)
                         self._changed.notify_all()
                 fields = {}
-        except (OSError, ValueError, http.client.HTTPException):
+        except (OSError, ValueError, http_client.HTTPException):
             pass
         finally:
             self.ended.set()
@@ -512,13 +512,14 @@ class SseStream:
         )
 
     def close(self) -> None:
+        """End the stream as a closed browser tab does; wait for the reader to stop."""
         sock = self._conn.sock
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-        self._conn.close()
         if self._thread.is_alive():
             self._thread.join(5)
+        self._conn.close()
 
     def __enter__(self) -> SseStream:
         return self

@@ -10,7 +10,9 @@ On one node the bus is in-process. With several nodes on PostgreSQL a bridge
 (bus_bridge.py) carries every published message to every other node, where it
 is delivered as if published there. A message with an "id" supersedes an
 earlier one of the same topic and id that has not crossed yet (live views show
-the latest state). Topics registered with `by_reference` cross as their id only;
+the latest state). Messages from different nodes may arrive in any order: one
+with an "id" and a "version" is not delivered after one of the same topic and id
+with a higher version. Topics registered with `by_reference` cross as their id only;
 the receiving node loads the data itself, and only if someone there listens.
 """
 
@@ -69,6 +71,8 @@ class Bus:
         self._wake_pending = False
         self._listeners: dict[str, list[Listener]] = {}
         self._loaders: dict[str, tuple[Loader, bool]] = {}
+        self._versions: dict[tuple[str, Any], int] = {}  # (topic, id) -> latest delivered
+        self._versions_lock = threading.Lock()
         # Set by a bridge: hands what is published here to the other nodes.
         self.outward: Callable[[str, dict[str, Any]], None] | None = None
 
@@ -128,6 +132,8 @@ class Bus:
 
     def deliver(self, topic: str, data: dict[str, Any]) -> None:
         """Deliver on this node only (what the bridge brings from another node)."""
+        if self._is_stale(topic, data):
+            return
         for listener in self._listeners.get(topic, ()):
             listener(data)
         loop = self._loop
@@ -147,6 +153,20 @@ class Bus:
             self._wake_pending = True
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
             loop.call_soon_threadsafe(self._drain)
+
+    def _is_stale(self, topic: str, data: dict[str, Any]) -> bool:
+        """Whether a newer version of this message (same topic and id) was delivered."""
+        version, ident = data.get("version"), data.get("id")
+        if not isinstance(version, int) or ident is None:
+            return False
+        key = (topic, ident)
+        with self._versions_lock:
+            if self._versions.get(key, -1) > version:
+                return True
+            if len(self._versions) > 200_000:  # finished runs' entries; forgetting is safe
+                self._versions.clear()
+            self._versions[key] = version
+        return False
 
     def _drain(self) -> None:
         with self._wake_lock:

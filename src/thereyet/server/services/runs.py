@@ -178,7 +178,7 @@ class RunService:
             if fields:
                 changed.setdefault(fields, []).append(run)
                 self._keep_after_commit(tx, _Kept(run, kept.version + 1))
-            self._publish(tx, run)
+            self._publish(tx, run, kept.version + bool(fields))
             answers[i] = BatchResult(int(fresh), int(not fresh), run.status)
         for fields, runs in changed.items():
             store.update_runs(tx.conn, runs, fields, tx.now)
@@ -217,7 +217,7 @@ class RunService:
                 data={"run_id": run.id, "job": run.job},
             )
         self._save(tx, run)
-        self._publish(tx, run)
+        self._publish(tx, run, tx.memo[run.id].version)
         return BatchResult(len(new), len(events) - len(new), run.status)
 
     async def finish(
@@ -480,7 +480,7 @@ class RunService:
         run.error = error[:MAX_ERROR_CHARS] if error else None
         self._save(tx, run, finish_id=finish_id)
         self._status_changed(tx, run, room_ids, was)
-        self._publish(tx, run)
+        self._publish(tx, run, tx.memo[run.id].version)
         return run
 
     def mark_lost(self, tx: Tx, run_id: str) -> Run | None:
@@ -494,7 +494,7 @@ class RunService:
         run.status = RunStatus.LOST
         self._save(tx, run)
         self._status_changed(tx, run, room_ids, RunStatus.RUNNING)
-        self._publish(tx, run)
+        self._publish(tx, run, tx.memo[run.id].version)
         return run
 
     def _view(self, conn: Connection, run: Run, now: datetime) -> dict[str, Any]:
@@ -525,8 +525,12 @@ class RunService:
         view = self._live_view(run_id)
         return None if view is None else run_summary(view)
 
-    def _publish(self, tx: Tx, run: Run) -> None:
-        """Once committed, tell the run's page (the whole view) and dashboards (a summary)."""
+    def _publish(self, tx: Tx, run: Run, version: int) -> None:
+        """Once committed, tell the run's page (the whole view) and dashboards (a summary).
+
+        `version` is the run row's version as committed: other nodes' updates of the same
+        run may reach this node's bus in any order, and the bus drops an older state that
+        arrives after a newer one."""
         bus = self.hub.bus
         if run.status.finished:
             # (The job's history is left to expire: a finish every second, as
@@ -534,7 +538,7 @@ class RunService:
             self._run_rooms.pop(run.id, None)
         if not (bus.is_heard(f"run:{run.id}") or bus.is_heard("runs")):
             return
-        view = self._view(tx.conn, run, tx.now)
+        view = {**self._view(tx.conn, run, tx.now), "version": version}
 
         def announce() -> None:
             bus.publish(f"run:{run.id}", view)
