@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -118,10 +119,10 @@ def _wait_healthy(process: subprocess.Popen[bytes], port: int, log: Path) -> Non
 
 
 @contextlib.contextmanager
-def running_hub(data_dir: Path, db: str | None = None) -> Iterator[Hub]:
+def running_hub(data_dir: Path, db: str | None = None, node: str = "bench") -> Iterator[Hub]:
     """Start `thereyet server` on a free loopback port; stop it on the way out."""
     port = free_port()
-    env = {**os.environ, "THEREYET_ADMIN_TOKEN": ADMIN_TOKEN, "THEREYET_NODE": "bench"}
+    env = {**os.environ, "THEREYET_ADMIN_TOKEN": ADMIN_TOKEN, "THEREYET_NODE": node}
     command = [sys.executable, "-m", "thereyet.cli.main", "server", "--host", HOST]
     command += ["--port", str(port), "--data-dir", str(data_dir), "--log-level", "warning"]
     if db:
@@ -154,3 +155,64 @@ def scratch_pg_database(url: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Nodes:
+    """Hub nodes on one database, and nginx in front of them (deploy/nginx.conf)."""
+
+    hubs: list[Hub]
+    front: Hub  # calls go through nginx; its `process` is the first node's
+
+    @property
+    def pids(self) -> list[int]:
+        return [hub.process.pid for hub in self.hubs]
+
+
+@contextlib.contextmanager
+def running_nodes(data_dir: Path, db: str, count: int) -> Iterator[Nodes]:
+    """Start `count` nodes on PostgreSQL database `db` behind Debian's nginx, configured
+    from the repo's deploy/nginx.conf; stop them all on the way out."""
+    with contextlib.ExitStack() as stack:
+        hubs = [
+            stack.enter_context(running_hub(data_dir / f"node-{i}", db, node=f"node-{i}"))
+            for i in range(count)
+        ]
+        port = stack.enter_context(_nginx(data_dir / "nginx", [hub.port for hub in hubs]))
+        front = Hub(hubs[0].process, port, hubs[0].log)
+        _wait_healthy(hubs[0].process, port, hubs[0].log)
+        yield Nodes(hubs, front)
+
+
+@contextlib.contextmanager
+def _nginx(workdir: Path, ports: list[int]) -> Iterator[int]:
+    import re
+    import shutil
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    listen = free_port()
+    site = (REPO / "deploy" / "nginx.conf").read_text()
+    servers = "".join(f"    server {HOST}:{p};\n" for p in ports)
+    site = re.sub(r"(?m)^    server 127\.0\.0\.1:\d+;\n(?:    server .*;\n)*", servers, site)
+    site = re.sub(r"listen \d+;", f"listen {HOST}:{listen};", site)
+    (workdir / "site.conf").write_text(site)
+    main = workdir / "nginx.conf"
+    temp = " ".join(
+        f"{kind}_temp_path {workdir}/{kind};" for kind in ("client_body", "proxy", "fastcgi")
+    )
+    main.write_text(
+        f"daemon off;\nworker_processes 1;\npid {workdir}/nginx.pid;\n"
+        f"error_log {workdir}/error.log warn;\nevents {{ worker_connections 8192; }}\n"
+        f"http {{ access_log off; {temp} uwsgi_temp_path {workdir}/uwsgi; "
+        f"scgi_temp_path {workdir}/scgi; include {workdir}/site.conf; }}\n"
+    )
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    process = subprocess.Popen([binary, "-p", str(workdir), "-c", str(main), "-e", "stderr"])
+    try:
+        yield listen
+    finally:
+        process.terminate()
+        process.wait(10)

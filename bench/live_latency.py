@@ -4,6 +4,15 @@
     python bench/live_latency.py --live-only      # diagnostic: the live path alone
     python bench/live_latency.py --sdk-defaults   # the probe keeps the SDK's pacing
     python bench/live_latency.py --db postgresql+psycopg://postgres@127.0.0.1:5432/test
+    python bench/live_latency.py --db postgresql+psycopg://... --nodes 2
+
+With --nodes N (PostgreSQL only) the hub is N real nodes on one database behind
+Debian's nginx (deploy/nginx.conf): the load, the probe and the dashboards all go
+through nginx, so both the reports and the dashboards are spread over the nodes,
+and a dashboard sees another node's reports through the PostgreSQL bus bridge.
+The same run first measures 1 node behind the same nginx (the baseline), then N
+nodes, each in a fresh process and database, and prints both loaded p99s and
+their ratio.
 
 Starts a real hub (`thereyet server`, SQLite in a temp dir) and, on loopback:
 
@@ -75,6 +84,7 @@ from _hub import (
     _wait_healthy,
     free_port,
     running_hub,
+    running_nodes,
     scratch_pg_database,
 )
 
@@ -169,6 +179,10 @@ class _Stream(asyncio.Protocol):
         self.arrivals: dict[float, float] = {}  # probe `done` -> first arrival
         self.closed = False
         self.transport: asyncio.Transport | None = None
+        self.chunked = False  # the body comes in HTTP/1.1 chunks
+        self.raw = bytearray()  # chunked bytes not yet taken apart
+        self.chunk_left = 0  # data bytes of the current chunk still to come
+        self.skip = 0  # bytes of framing still to skip
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
@@ -189,14 +203,47 @@ class _Stream(asyncio.Protocol):
             self.head_done = True
             if not self.ok.done():
                 self.ok.set_result(self.buf.startswith(b"HTTP/1.1 200"))
+            self.chunked = b"transfer-encoding: chunked" in bytes(self.buf[:end]).lower()
             data = bytes(self.buf[end + 4 :])
             self.buf.clear()
+        if self.chunked:
+            data = self._dechunk(data)
         slot = self.tally.setdefault(int(now), [0, 0, 0])
         slot[0] += len(data)
         slot[1] += data.count(b"event: runs\n")
         slot[2] += data.count(b'"show":')
         self.buf += data
         self._scan(now)
+
+    def _dechunk(self, data: bytes) -> bytes:
+        """The body bytes in `data` (HTTP/1.1 chunked framing taken off). A proxy such
+        as nginx cuts chunks anywhere, even inside a number; the hub cuts at frames."""
+        raw, out = self.raw, bytearray()
+        raw += data
+        while True:
+            if self.skip:  # the CRLF after a chunk's data
+                n = min(self.skip, len(raw))
+                del raw[:n]
+                self.skip -= n
+                if self.skip:
+                    break
+            if self.chunk_left == 0:
+                line_end = raw.find(b"\r\n")
+                if line_end < 0:
+                    break
+                self.chunk_left = int(bytes(raw[:line_end]).split(b";")[0], 16)
+                del raw[: line_end + 2]
+                if self.chunk_left == 0:  # the last chunk: the stream ended
+                    break
+            take = min(self.chunk_left, len(raw))
+            if take == 0:
+                break
+            out += raw[:take]
+            del raw[:take]
+            self.chunk_left -= take
+            if self.chunk_left == 0:
+                self.skip = 2
+        return bytes(out)
 
     def _scan(self, now: float) -> None:
         buf = self.buf
@@ -615,6 +662,8 @@ def report(args: argparse.Namespace, phases: list[Phase], extra: dict[str, Any])
         "SDK defaults" if args.sdk_defaults else f"SDK send_interval {args.probe_send_interval}s"
     )
     backend = "PostgreSQL (scratch database)" if args.db else "SQLite (synchronous=FULL)"
+    if args.nodes:
+        backend += f", {args.nodes} node(s) behind nginx"
     print(f"runs {args.runs} x 1 update/s, dashboards {args.dashboards}, "
           f"probe every {args.probe_interval}s ({pacing}), phases {args.seconds:.0f}s each, "
           f"hub on {backend}")  # fmt: skip
@@ -693,12 +742,21 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         "and the database, to measure the live path alone",
     )
     p.add_argument("--db", help="a PostgreSQL URL; the hub uses a scratch database on its server")
+    p.add_argument(
+        "--nodes", type=int, default=0, help="N nodes behind nginx (with --db), against 1"
+    )
+    p.add_argument("--result-json", help=argparse.SUPPRESS)
     p.add_argument("--serve", nargs=2, metavar=("PORT", "DATA_DIR"), help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
-def _cpu_delta(pid: int, before: float | None) -> float | None:
-    after = _cpu_seconds(pid)
+def _cpu_all(pids: list[int]) -> float | None:
+    found = [_cpu_seconds(pid) for pid in pids]
+    return None if None in found else sum(x for x in found if x is not None)
+
+
+def _cpu_delta(pids: list[int], before: float | None) -> float | None:
+    after = _cpu_all(pids)
     return None if before is None or after is None else after - before
 
 
@@ -711,6 +769,10 @@ def _wait(ready: Any, proc: Any, timeout: float, what: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
+    if args.nodes and not args.db:
+        raise SystemExit("--nodes needs --db (several nodes share one PostgreSQL database)")
+    if args.nodes > 1 and not args.result_json:
+        return compare_nodes(args, sys.argv[1:] if argv is None else argv)
     if args.serve:
         serve_live_only(int(args.serve[0]), Path(args.serve[1]))
         return 0
@@ -723,9 +785,14 @@ def main(argv: list[str] | None = None) -> int:
             hub = stack.enter_context(live_only_hub(Path(tmp) / "hub"))
         else:
             db = stack.enter_context(scratch_pg_database(args.db)) if args.db else None
-            hub = stack.enter_context(running_hub(Path(tmp) / "hub", db))
+            if db and args.nodes:
+                nodes = stack.enter_context(running_nodes(Path(tmp) / "hub", db, args.nodes))
+                hub, pids = nodes.front, nodes.pids
+            else:
+                hub = stack.enter_context(running_hub(Path(tmp) / "hub", db))
         deadline = time.time() + budget
-        pid = hub.process.pid
+        if not args.nodes:
+            pids = [hub.process.pid]
         cookie = sign_in(hub)
         probe = Probe()
         sse_ready, sse_stop = ctx.Event(), ctx.Event()
@@ -759,9 +826,9 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(args.warmup)
 
             idle = Phase("idle hub (probe only)", time.time(), 0.0)
-            cpu = _cpu_seconds(pid)
+            cpu = _cpu_all(pids)
             time.sleep(args.seconds)
-            idle.end, idle.hub_cpu = time.time(), _cpu_delta(pid, cpu)
+            idle.end, idle.hub_cpu = time.time(), _cpu_delta(pids, cpu)
             print(f"idle phase done; starting the load: {args.runs} runs", flush=True)
 
             load.start()
@@ -775,10 +842,10 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(args.warmup)
             name = f"{args.runs} runs x 1/s" + (" (live only)" if args.live_only else "")
             loaded = Phase(name, time.time(), 0.0)
-            print(f"loaded phase: {args.seconds:.0f} s (hub pid {pid})", flush=True)
-            cpu = _cpu_seconds(pid)
+            print(f"loaded phase: {args.seconds:.0f} s (hub pids {pids})", flush=True)
+            cpu = _cpu_all(pids)
             time.sleep(args.seconds)
-            loaded.end, loaded.hub_cpu = time.time(), _cpu_delta(pid, cpu)
+            loaded.end, loaded.hub_cpu = time.time(), _cpu_delta(pids, cpu)
         finally:
             load_stop.set()
             probe.stop.set()
@@ -808,7 +875,39 @@ def main(argv: list[str] | None = None) -> int:
         "sse_cpu": f"{dashboards['cpu']:.1f} s",
         "load_cpu": f"{load_result['cpu']:.1f} s" if load_result else "n/a",
     }
-    return 0 if report(args, phases, extra) else 1
+    ok = report(args, phases, extra)
+    if args.result_json:
+        figures = {p.name: p.q(0.99) if p.latencies else None for p in phases}
+        Path(args.result_json).write_text(json.dumps({"p99": list(figures.values())}))
+    return 0 if ok else 1
+
+
+def compare_nodes(args: argparse.Namespace, argv: list[str]) -> int:
+    """1 node, then args.nodes nodes, behind the same nginx, each in its own process."""
+    rest, skip = [], False
+    for arg in argv:  # the same arguments, less --nodes
+        if skip or arg.startswith("--nodes="):
+            skip = False
+        elif arg == "--nodes":
+            skip = True
+        else:
+            rest.append(arg)
+    figures = []
+    code = 0
+    with tempfile.TemporaryDirectory(prefix="thereyet-bench-") as tmp:
+        for count in (1, args.nodes):
+            out = str(Path(tmp) / f"{count}.json")
+            print(f"\n=== {count} node(s) behind nginx ===", flush=True)
+            command = [sys.executable, __file__, *rest, "--nodes", str(count), "--result-json", out]
+            code |= subprocess.run(command, check=False).returncode
+            figures.append(json.loads(Path(out).read_text())["p99"])
+    (idle1, loaded1), (idle_n, loaded_n) = figures
+    print(f"\n| loaded p99 | 1 node | {args.nodes} nodes | ratio |")
+    print("| --- | --- | --- | --- |")
+    print(f"| idle | {_ms(idle1)} | {_ms(idle_n)} | {idle_n / idle1:.2f} |")
+    print(f"| {args.runs} runs x 1/s, {args.dashboards} dashboards | {_ms(loaded1)} | "
+          f"{_ms(loaded_n)} | {loaded_n / loaded1:.2f} |")  # fmt: skip
+    return code
 
 
 if __name__ == "__main__":

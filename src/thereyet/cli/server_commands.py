@@ -64,8 +64,16 @@ def run_server(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ..server.app import create_app
+    from ..server.single_node import AlreadyServed, hold_sqlite_database
 
     settings = _settings(args)
+    if not settings.db:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = hold_sqlite_database(settings.database_url)  # held until the process ends
+    except AlreadyServed as exc:
+        print(f"thereyet: {exc}", file=sys.stderr)
+        return 1
     print(
         f"thereyet: hub on http://{settings.host}:{settings.port} "
         f"(database {settings.database_url.split('@')[-1]})",
@@ -80,6 +88,8 @@ def run_server(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         timeout_graceful_shutdown=5,
     )
+    if lock is not None:
+        lock.close()
     return 0
 
 

@@ -1,8 +1,19 @@
-"""In-process publish/subscribe for live updates (SSE subscribes here).
+"""Publish/subscribe for live updates (SSE subscribes here) and for keeping what a node
+holds in memory in step with what other nodes change.
 
 Publishing is safe from any thread (the writer publishes after each commit);
 subscribers are asyncio consumers. A slow subscriber loses its oldest
-messages rather than holding anyone up.
+messages rather than holding anyone up. Listeners (`on`) are plain callbacks,
+called in the thread that delivers a message: for clearing a cache.
+
+On one node the bus is in-process. With several nodes on PostgreSQL a bridge
+(bus_bridge.py) carries every published message to every other node, where it
+is delivered as if published there. A message with an "id" supersedes an
+earlier one of the same topic and id that has not crossed yet (live views show
+the latest state). Messages from different nodes may arrive in any order: one
+with an "id" and a "version" is not delivered after one of the same topic and id
+with a higher version. Topics registered with `by_reference` cross as their id only;
+the receiving node loads the data itself, and only if someone there listens.
 """
 
 from __future__ import annotations
@@ -11,10 +22,17 @@ import asyncio
 import contextlib
 import threading
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 Message = tuple[str, dict[str, Any]]
+Listener = Callable[[dict[str, Any]], None]
+# (topic, the id it crossed with) -> the data to deliver, or None (gone: deliver nothing)
+Loader = Callable[[str, str], dict[str, Any] | None]
+
+# Delivered on this node when its bridge listens again after losing its connection:
+# what other nodes published meanwhile is lost, so caches must forget what they hold.
+RESUMED = "bus:resumed"
 
 
 class Subscription:
@@ -51,6 +69,34 @@ class Bus:
         self._inbox: deque[Message] = deque()
         self._wake_lock = threading.Lock()
         self._wake_pending = False
+        self._listeners: dict[str, list[Listener]] = {}
+        self._loaders: dict[str, tuple[Loader, bool]] = {}
+        self._versions: dict[tuple[str, Any], int] = {}  # (topic, id) -> latest delivered
+        self._versions_lock = threading.Lock()
+        # Set by a bridge: hands what is published here to the other nodes.
+        self.outward: Callable[[str, dict[str, Any]], None] | None = None
+
+    @property
+    def bridged(self) -> bool:
+        return self.outward is not None
+
+    def on(self, topic: str, listener: Listener) -> None:
+        """Call `listener(data)` for every message on `topic`, published here or on another
+        node, in the thread that delivers it: it must be quick and thread-safe."""
+        self._listeners.setdefault(topic, []).append(listener)
+
+    def by_reference(self, prefix: str, load: Loader, *, always: bool = True) -> None:
+        """Messages on topics starting with `prefix` cross to other nodes as their "id"
+        only (`always`), or only when too large to cross whole; `load(topic, id)` makes
+        the data again on the receiving node."""
+        self._loaders[prefix] = (load, always)
+
+    def loader(self, topic: str) -> tuple[Loader, bool] | None:
+        """How messages on `topic` cross by reference (see by_reference), if they do."""
+        for prefix, found in self._loaders.items():
+            if topic.startswith(prefix):
+                return found
+        return None
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -70,10 +116,26 @@ class Bus:
                     del self._subs[topic]
 
     def has_subscribers(self, topic: str) -> bool:
+        """Whether anyone on this node subscribes to `topic`."""
         return topic in self._subs
 
+    def is_heard(self, topic: str) -> bool:
+        """Whether a message on `topic` may reach anyone: a subscriber here, or other nodes."""
+        return self.outward is not None or topic in self._subs
+
     def publish(self, topic: str, data: dict[str, Any]) -> None:
-        """Deliver to every subscriber of `topic`; callable from any thread."""
+        """Deliver to every listener and subscriber of `topic`, here and (bridged) on every
+        other node; callable from any thread."""
+        if self.outward is not None:
+            self.outward(topic, data)
+        self.deliver(topic, data)
+
+    def deliver(self, topic: str, data: dict[str, Any]) -> None:
+        """Deliver on this node only (what the bridge brings from another node)."""
+        if self._is_stale(topic, data):
+            return
+        for listener in self._listeners.get(topic, ()):
+            listener(data)
         loop = self._loop
         if loop is None or loop.is_closed() or topic not in self._subs:
             return
@@ -91,6 +153,20 @@ class Bus:
             self._wake_pending = True
         with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
             loop.call_soon_threadsafe(self._drain)
+
+    def _is_stale(self, topic: str, data: dict[str, Any]) -> bool:
+        """Whether a newer version of this message (same topic and id) was delivered."""
+        version, ident = data.get("version"), data.get("id")
+        if not isinstance(version, int) or ident is None:
+            return False
+        key = (topic, ident)
+        with self._versions_lock:
+            if self._versions.get(key, -1) > version:
+                return True
+            if len(self._versions) > 200_000:  # finished runs' entries; forgetting is safe
+                self._versions.clear()
+            self._versions[key] = version
+        return False
 
     def _drain(self) -> None:
         with self._wake_lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .bus import Bus
+from .bus_bridge import PostgresBridge
 from .clock import Clock
 from .config import Settings
 from .store.engine import Engines, make_engines
@@ -19,6 +20,8 @@ class Hub:
     engines: Engines
     writer: Writer
     bus: Bus
+    # On PostgreSQL, the bus reaches every node through it; SQLite is one node.
+    bridge: PostgresBridge | None = None
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock) -> Hub:
@@ -31,8 +34,15 @@ class Hub:
         upgrade(engines.write)
         writer = Writer(engines.write, clock.now)
         writer.start()
-        return cls(settings=settings, clock=clock, engines=engines, writer=writer, bus=Bus())
+        bus = Bus()
+        bridge = None
+        if engines.dialect == "postgresql":
+            bridge = PostgresBridge(bus, settings.database_url)
+            bridge.start()
+        return cls(settings, clock, engines, writer, bus, bridge)
 
     def close(self) -> None:
+        if self.bridge is not None:
+            self.bridge.stop()
         self.writer.stop()
         self.engines.dispose()

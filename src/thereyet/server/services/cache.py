@@ -2,9 +2,11 @@
 
 Every request presents a secret; checking it means a database read. What was
 found is kept briefly, keyed by the secret's hash, so a busy client does not
-cost a read per request. Revoking clears the cache on this node; other nodes
-notice within `seconds`. A load that was under way while something was forgotten
-is answered but not remembered, so it cannot bring back what was just revoked.
+cost a read per request. Revoking clears the cache on every node through the bus
+(`kept_in_step`): at once here, within a second on the other nodes (and should a
+message be lost, within `seconds`). A load that was under way while something was
+forgotten is answered but not remembered, so it cannot bring back what was just
+revoked.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+from ..bus import RESUMED, Bus
 
 V = TypeVar("V")
 
@@ -84,3 +88,16 @@ class RecentlyChecked(Generic[V]):
         with self._lock:
             self._forgotten += 1
             self._items.clear()
+
+
+def kept_in_step(cache: RecentlyChecked[Any], bus: Bus, topic: str) -> Callable[[], None]:
+    """Clear `cache` whenever `topic` is published on any node, and when the bus listens
+    again after a break (a revocation may have passed meanwhile). Return the function
+    that clears it on every node: call it once a revocation is committed."""
+
+    def forget(_data: dict[str, Any]) -> None:
+        cache.clear()
+
+    bus.on(topic, forget)
+    bus.on(RESUMED, forget)
+    return lambda: bus.publish(topic, {})

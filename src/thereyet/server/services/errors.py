@@ -4,6 +4,7 @@ from __future__ import annotations
 
 # Raised by the writer when the hub is shutting down (answered 503 with Retry-After);
 # named here so that transports need not import the store.
+from ..store.writer import DatabaseUnavailable as DatabaseUnavailable
 from ..store.writer import WriterStopped as WriterStopped
 
 

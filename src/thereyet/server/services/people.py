@@ -26,7 +26,7 @@ from ..domain.people import LoginThrottle, Role, password_problem, principal_for
 from ..hub import Hub
 from ..store import people as store
 from ..store.writer import Tx
-from .cache import RecentlyChecked
+from .cache import RecentlyChecked, kept_in_step
 from .errors import Conflict, Invalid, LoginFailed, NotFound, TooManyAttempts
 from .views import iso
 
@@ -97,6 +97,7 @@ class PeopleService:
         self.throttle = LoginThrottle()
         self._lock = threading.Lock()
         self._checked: RecentlyChecked[WebSession] = RecentlyChecked()
+        self._forget_everywhere = kept_in_step(self._checked, hub.bus, "forget:sessions")
         self._dummy_hash: str | None = None
 
     # -- accounts ---------------------------------------------------------------
@@ -243,6 +244,7 @@ class PeopleService:
         await self.hub.writer.run(lambda tx: store.delete_session(tx.conn, digest))
         self._checked.forget(digest)
         self.hub.bus.publish(REVOKED_TOPIC, {"keys": [_session_key(digest)]})
+        self._forget_everywhere()  # other nodes may remember it too
 
     # -- helpers -------------------------------------------------------------------
 
@@ -258,4 +260,4 @@ class PeopleService:
         return self._dummy_hash
 
     def _forget_sessions(self) -> None:
-        self._checked.clear()
+        self._forget_everywhere()

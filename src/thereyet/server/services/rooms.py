@@ -72,6 +72,13 @@ class RoomService:
         self.hub = hub
         # Called with (who, room, text) after a new message is committed: ChatOps commands.
         self.posted_hooks: list[PostedHook] = []
+        # A message too long to cross to other nodes whole is read there by its id.
+        hub.bus.by_reference("room:", self._live_message, always=False)
+
+    def _live_message(self, _topic: str, message_id: str) -> dict[str, Any] | None:
+        with self.hub.engines.read.connect() as conn:
+            row = store.get_message(conn, int(message_id))
+            return None if row is None else message_view(row, store.room_name(conn, row.room_id))
 
     async def create(self, who: Principal, name: str, title: str, topic: str) -> dict[str, Any]:
         check_name(name, "name")

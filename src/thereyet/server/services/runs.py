@@ -78,6 +78,10 @@ class RunService:
         # Running runs as last committed, so that a report need not read the whole
         # row (a log tail may be 64 KiB) nor write it back: see _load_for_write.
         self._kept: dict[str, _Kept] = {}
+        # Between nodes, a run's page crosses as the run's id (its view, with the log, is
+        # large, and only a node showing that page reads it again); a dashboard row whole.
+        hub.bus.by_reference("run:", lambda _topic, run_id: self._live_view(run_id))
+        hub.bus.by_reference("runs", self._live_summary, always=False)
 
     # -- writes ---------------------------------------------------------------
 
@@ -182,7 +186,7 @@ class RunService:
             if fields:
                 changed.setdefault(fields, []).append(run)
                 self._keep_after_commit(tx, _Kept(run, kept.version + 1))
-            self._publish(tx, run)
+            self._publish(tx, run, kept.version + bool(fields))
             answers[i] = BatchResult(int(fresh), int(not fresh), run.status)
         for fields, runs in changed.items():
             store.update_runs(tx.conn, runs, fields, tx.now)
@@ -221,7 +225,7 @@ class RunService:
                 data={"run_id": run.id, "job": run.job},
             )
         self._save(tx, run)
-        self._publish(tx, run)
+        self._publish(tx, run, tx.memo[run.id].version)
         return BatchResult(len(new), len(events) - len(new), run.status)
 
     async def finish(
@@ -484,7 +488,7 @@ class RunService:
         run.error = error[:MAX_ERROR_CHARS] if error else None
         self._save(tx, run, finish_id=finish_id)
         self._status_changed(tx, run, room_ids, was)
-        self._publish(tx, run)
+        self._publish(tx, run, tx.memo[run.id].version)
         return run
 
     def mark_lost(self, tx: Tx, run_id: str) -> Run | None:
@@ -498,7 +502,7 @@ class RunService:
         run.status = RunStatus.LOST
         self._save(tx, run)
         self._status_changed(tx, run, room_ids, RunStatus.RUNNING)
-        self._publish(tx, run)
+        self._publish(tx, run, tx.memo[run.id].version)
         return run
 
     def _view(self, conn: Connection, run: Run, now: datetime) -> dict[str, Any]:
@@ -518,16 +522,31 @@ class RunService:
         self._histories[job] = (time.monotonic() + lasts, durations)
         return durations
 
-    def _publish(self, tx: Tx, run: Run) -> None:
-        """Once committed, tell the run's page (the whole view) and dashboards (a summary)."""
+    def _live_view(self, run_id: str) -> dict[str, Any] | None:
+        """A run's view for its page on this node, when another node changed it."""
+        try:
+            return self.get(SYSTEM, run_id)
+        except NotFound:
+            return None
+
+    def _live_summary(self, _topic: str, run_id: str) -> dict[str, Any] | None:
+        view = self._live_view(run_id)
+        return None if view is None else run_summary(view)
+
+    def _publish(self, tx: Tx, run: Run, version: int) -> None:
+        """Once committed, tell the run's page (the whole view) and dashboards (a summary).
+
+        `version` is the run row's version as committed: other nodes' updates of the same
+        run may reach this node's bus in any order, and the bus drops an older state that
+        arrives after a newer one."""
         bus = self.hub.bus
         if run.status.finished:
             # (The job's history is left to expire: a finish every second, as
             # pings make, would otherwise mean a history query for every run.)
             self._run_rooms.pop(run.id, None)
-        if not (bus.has_subscribers(f"run:{run.id}") or bus.has_subscribers("runs")):
+        if not (bus.is_heard(f"run:{run.id}") or bus.is_heard("runs")):
             return
-        view = self._view(tx.conn, run, tx.now)
+        view = {**self._view(tx.conn, run, tx.now), "version": version}
 
         def announce() -> None:
             bus.publish(f"run:{run.id}", view)

@@ -18,7 +18,7 @@ from ..domain.policy import Credential
 from ..hub import Hub
 from ..store import shares as store
 from ..store.writer import Tx
-from .cache import RecentlyChecked
+from .cache import RecentlyChecked, kept_in_step
 from .errors import Forbidden, Invalid, NotFound
 from .rooms import check_name
 from .views import iso
@@ -81,6 +81,7 @@ class ShareService:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self._checked: RecentlyChecked[Share] = RecentlyChecked()
+        self._forget_everywhere = kept_in_step(self._checked, hub.bus, "forget:shares")
 
     async def create(self, who: Principal, kind: str, target: str) -> tuple[str, dict[str, Any]]:
         """Make a link to a room or a job; return its token (the only time it is shown) and view."""
@@ -121,7 +122,7 @@ class ShareService:
                 raise NotFound(f"no active share link with id {share_id!r}")
 
         await self.hub.writer.run(write)
-        self._checked.clear()
+        self._forget_everywhere()
         # Streams opened with the link end now (on other nodes too, through the bus).
         self.hub.bus.publish(REVOKED_TOPIC, {"keys": [f"share:{share_id}"]})
 

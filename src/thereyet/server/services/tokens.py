@@ -25,7 +25,7 @@ from ..domain.names import is_valid_name
 from ..hub import Hub
 from ..store import tokens as store
 from ..store.writer import Tx
-from .cache import RecentlyChecked
+from .cache import RecentlyChecked, kept_in_step
 from .errors import Invalid, NotFound
 from .views import iso
 
@@ -145,6 +145,7 @@ class TokenService:
         self._checked: RecentlyChecked[tuple[Principal, datetime | None]] = RecentlyChecked(
             clock=lambda: hub.clock.now().timestamp()
         )
+        self._forget_everywhere = kept_in_step(self._checked, hub.bus, "forget:tokens")
 
     def verify(self, token: str) -> Principal | None:
         """The principal behind a bearer token, or None if it is unknown or revoked."""
@@ -195,7 +196,7 @@ class TokenService:
                 raise NotFound(f"no active token with id {token_id!r}")
 
         await self.hub.writer.run(write)
-        self._checked.clear()
+        self._forget_everywhere()
 
 
 def bootstrap_admin(hub: Hub) -> str | None:

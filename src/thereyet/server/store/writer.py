@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -81,6 +82,13 @@ _Answer = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
 class WriterStopped(RuntimeError):
     pass
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be reached for RECONNECT_SECONDS; nothing was committed."""
+
+
+RECONNECT_SECONDS = 15.0  # how long a group waits for the database to come back
 
 
 class Writer:
@@ -159,23 +167,12 @@ class Writer:
 
     def _loop(self) -> None:
         # The writer keeps its connection from group to group (checking one out of the
-        # pool each time cost a round trip to PostgreSQL for its pre-ping). If the
-        # database dropped it meanwhile (a restart), the group, of which nothing was
-        # committed, is made again on a new one; after any other failure the next
-        # group gets a new one too, in case the old one is why.
+        # pool each time cost a round trip to PostgreSQL for its pre-ping). After a
+        # failure the next group gets a new one, in case the old one is why.
         conn: Connection | None = None
         while (group := self._take_group()) is not None:
             try:
-                conn = conn or self._engine.connect()
-                try:
-                    self._commit_group(conn, group)
-                except DBAPIError as exc:
-                    if not exc.connection_invalidated:
-                        raise
-                    log.warning("the database connection was lost; the group is made again")
-                    conn.close()
-                    conn = self._engine.connect()
-                    self._commit_group(conn, group)
+                conn = self._commit_while_away(conn, group)
             except BaseException as exc:  # the commit failed: nobody's change is durable
                 log.exception("group commit failed")
                 if conn is not None:
@@ -191,6 +188,34 @@ class Writer:
                 _answer(answers)
         if conn is not None:
             conn.close()
+
+    def _commit_while_away(self, conn: Connection | None, group: list[_Job]) -> Connection:
+        """Commit `group`; return the connection to keep. While the database cannot be
+        reached (a restart, a failover), make the group again on a new connection after
+        a pause, for up to RECONNECT_SECONDS, then raise DatabaseUnavailable. A lost
+        session's open transaction is rolled back by PostgreSQL, and callers are
+        answered only once their group is committed: what was acknowledged is durable.
+        (Had the connection been lost during the COMMIT itself, the group may already
+        be in: made again, its reports are known by their event ids.)"""
+        deadline = time.monotonic() + RECONNECT_SECONDS
+        pause = 0.05
+        while True:
+            try:
+                conn = conn or self._engine.connect()
+                self._commit_group(conn, group)
+                return conn
+            except DBAPIError as exc:
+                if conn is not None and not exc.connection_invalidated:
+                    raise  # the group itself failed, not the connection
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        conn.close()
+                conn = None
+                if time.monotonic() + pause > deadline:
+                    raise DatabaseUnavailable("the database cannot be reached") from exc
+                log.warning("the database cannot be reached; the group waits and is made again")
+                time.sleep(pause)
+                pause = min(2 * pause, 1.0)
 
     def _commit_group(self, conn: Connection, group: list[_Job]) -> None:
         results: list[_Result] = []

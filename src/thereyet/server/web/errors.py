@@ -7,9 +7,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-from ..services.errors import ServiceError, WriterStopped
+from ..services.errors import DatabaseUnavailable, ServiceError, WriterStopped
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -79,8 +80,19 @@ async def _stopping(_request: Request, _exc: Exception) -> JSONResponse:
     )
 
 
+async def _database_away(_request: Request, _exc: Exception) -> JSONResponse:
+    # PostgreSQL restarting or failing over: nothing was written, the client tries again.
+    return JSONResponse(
+        {"error": "the database is unavailable; try again shortly"},
+        status_code=503,
+        headers={"Retry-After": "2"},
+    )
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(ServiceError, _service)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(WriterStopped, _stopping)
+    app.add_exception_handler(DatabaseUnavailable, _database_away)
+    app.add_exception_handler(OperationalError, _database_away)

@@ -22,7 +22,14 @@ router = APIRouter()
 @uses(Resource.HUB, Action.READ)
 def health(request: Request) -> dict[str, Any]:
     hub = request.app.state.hub
-    return {"status": "ok", "node": hub.settings.node, "version": request.app.version}
+    bus = (
+        "this node"
+        if hub.bridge is None
+        else "listening"
+        if hub.bridge.listening.is_set()
+        else "reconnecting"
+    )
+    return {"status": "ok", "node": hub.settings.node, "version": request.app.version, "bus": bus}
 
 
 @router.get("/me", tags=["hub"], summary="What the calling token may do")

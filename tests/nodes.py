@@ -1,0 +1,600 @@
+"""Several real hub nodes for tests: `thereyet server` processes on one PostgreSQL database,
+optionally behind Debian's real nginx or HAProxy, configured from the repo's deploy/ files.
+
+    with fresh_pg_database() as db, Cluster.start(db, tmp_path, nodes=2, balancer="nginx") as hub:
+        a, b = hub.nodes
+        a.post("/api/v1/runs", {"job": "export"})      # straight to node A
+        hub.get("/api/v1/runs")                         # through the balancer (or node A)
+        a.kill()                                        # kill -9, no goodbye
+        a.start()                                       # same port, same data dir, same log
+        hub.wait_until(lambda: ..., "what we wait for")  # fails with every node's log tail
+
+- Each node is a subprocess of this checkout's code (`python -m thereyet.cli.main server`),
+  with its own data directory and a log file (stdout and stderr) kept in `tmp_path`; a
+  restarted node appends to the same log.
+- `env=` sets THEREYET_* variables (or anything else, such as fault points a test arms)
+  for every node; `node.start(env=...)` adds some for one start.
+- Every node's admin token is ADMIN_TOKEN; node names are node-a, node-b, ...
+- Nothing is left running: leaving the `with` block kills the nodes and the balancer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client as http_client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.servers import free_port
+
+T = TypeVar("T")
+REPO = Path(__file__).resolve().parent.parent
+DEPLOY = REPO / "deploy"
+PG_URL = os.environ.get("THEREYET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ADMIN_TOKEN = "ty_nodesadmin_" + "n" * 32
+START_TIMEOUT = 30.0
+
+
+@contextlib.contextmanager
+def fresh_pg_database(base_url: str = PG_URL) -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server of `base_url`, dropped afterwards
+    (with FORCE: nodes killed with -9 may leave sessions behind for a moment)."""
+    name = f"thereyet_nodes_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def http(
+    method: str,
+    url: str,
+    body: Any = None,
+    *,
+    token: str | None = ADMIN_TOKEN,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10.0,
+) -> tuple[int, Any]:
+    """One request with the standard library; (status, JSON body or text). Never raises
+    for an HTTP error status (a refused token is an answer, not an exception)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (loopback)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    for key, value in (headers or {}).items():
+        request.add_header(key, value)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, raw.decode(errors="replace")
+
+
+@dataclass
+class Node:
+    """One `thereyet server` process. Its port, data directory and log survive restarts."""
+
+    name: str
+    db: str
+    data_dir: Path
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, env: dict[str, str] | None = None, *, wait: bool = True) -> Node:
+        """Start the process (extra `env` for this start only); with `wait`, return once
+        /api/v1/health answers, failing with the log tail if it does not in time."""
+        assert not self.running, f"{self.name} is already running"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        environ = {
+            **os.environ,
+            "PYTHONPATH": str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            "THEREYET_ADMIN_TOKEN": ADMIN_TOKEN,
+            "THEREYET_NODE": self.name,
+            **self.env,
+            **(env or {}),
+        }
+        with self.log_path.open("ab") as log:
+            log.write(f"--- {self.name} starting at {time.time():.3f}\n".encode())
+            log.flush()
+            self.process = subprocess.Popen(
+                [
+                    *(sys.executable, "-m", "thereyet.cli.main", "server", "--db", self.db),
+                    *("--port", str(self.port), "--data-dir", str(self.data_dir)),
+                    *("--log-level", "warning"),
+                ],
+                env=environ,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        if wait:
+            self.wait_ready()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running:
+                raise AssertionError(f"{self.name} exited at start:\n{self.log_tail()}")
+            with contextlib.suppress(OSError):
+                if http("GET", self.url + "/api/v1/health", token=None, timeout=2)[0] == 200:
+                    return
+            time.sleep(0.1)
+        raise AssertionError(f"{self.name} did not answer in {timeout} s:\n{self.log_tail()}")
+
+    def kill(self) -> None:
+        """kill -9: the node gets no chance to finish anything."""
+        if self.process is not None and self.running:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self, timeout: float = 15) -> None:
+        """A clean stop (SIGTERM, as systemd sends); kill -9 if it does not end in time."""
+        if self.process is not None and self.running:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def restart(self, env: dict[str, str] | None = None) -> Node:
+        self.stop()
+        return self.start(env)
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def request(self, method: str, path: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
+        return http(method, self.url + path, body, **kw)
+
+    def get(self, path: str, **kw: Any) -> Any:
+        """GET that must answer 200; its JSON body."""
+        status, found = self.request("GET", path, **kw)
+        assert status == 200, f"GET {path} on {self.name}: {status} {found}"
+        return found
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> Any:
+        """POST that must answer 2xx; its JSON body."""
+        status, found = self.request("POST", path, body, **kw)
+        assert 200 <= status < 300, f"POST {path} on {self.name}: {status} {found}"
+        return found
+
+
+class PrivatePostgres:
+    """A PostgreSQL server of a test's own (initdb in a temporary directory, run as the
+    postgres user on a free port), so that a test may restart or stop it without
+    disturbing other tests on the shared server.
+
+        with PrivatePostgres.running() as pg:
+            url = pg.url                 # a database "hub" on it, trust auth
+            pg.restart()                 # pg_ctl restart -m fast, as a service restart does
+            pg.restart(mode="immediate") # as a crash: no clean shutdown
+    """
+
+    def __init__(self) -> None:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+        if not found:
+            raise RuntimeError("PostgreSQL's server binaries are not installed")
+        self.bin = found[-1].parent
+        self.dir = Path(tempfile.mkdtemp(prefix="thereyet-pg-"))
+        self.data = self.dir / "data"
+        self.port = free_port()
+        shutil.chown(self.dir, "postgres", "postgres")
+        self._as_postgres(
+            "initdb", "--no-sync", "-D", str(self.data), "-A", "trust", "-U", "postgres"
+        )
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls) -> Iterator[PrivatePostgres]:
+        pg = cls()
+        try:
+            pg.start()
+            pg._as_postgres("createdb", "-h", str(pg.dir), "-p", str(pg.port), "hub")
+            yield pg
+        finally:
+            pg.stop()
+            shutil.rmtree(pg.dir, ignore_errors=True)
+
+    @staticmethod
+    def available() -> str | None:
+        """None if a private server can be made here, else why not (for pytest.skip)."""
+        if not list(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl")):
+            return "PostgreSQL's server binaries are not installed"
+        if os.geteuid() != 0:
+            return "making a private PostgreSQL server needs root (to run it as postgres)"
+        return None
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/hub"
+
+    def _as_postgres(self, tool: str, *args: str) -> None:
+        command = ["runuser", "-u", "postgres", "--", str(self.bin / tool), *args]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=self.dir)
+        assert done.returncode == 0, f"{tool} failed: {done.stdout}{done.stderr}"
+
+    def _ctl(self, *args: str) -> None:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = str(self.dir / "postgres.log")
+        self._as_postgres("pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", *args)
+
+    def start(self) -> None:
+        self._ctl("start")
+
+    def restart(self, mode: str = "fast") -> None:
+        """Stop (sessions are cut; `mode` as pg_ctl's -m) and start again on the same port."""
+        self._ctl("restart", "-m", mode)
+
+    def stop(self, mode: str = "fast") -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._ctl("stop", "-m", mode)
+
+
+class Balancer:
+    """Debian's nginx or HAProxy in front of the nodes, run from deploy/nginx.conf or
+    deploy/haproxy.cfg with only the listen port and the upstream servers replaced."""
+
+    def __init__(self, kind: str, ports: list[int], workdir: Path) -> None:
+        if kind not in ("nginx", "haproxy"):
+            raise ValueError(f"unknown balancer {kind!r}")
+        self.kind = kind
+        self.port = free_port()
+        self.workdir = workdir
+        self.log_path = workdir / f"{kind}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.config = self._write_config(ports)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @staticmethod
+    def available(kind: str) -> str | None:
+        """None if `kind` can run here, else why not (for pytest.skip)."""
+        return None if shutil.which(kind) else f"{kind} is not installed (apt-get install {kind})"
+
+    def _write_config(self, ports: list[int]) -> Path:
+        if self.kind == "nginx":
+            return write_nginx_config(self.workdir, self.port, ports)
+        return write_haproxy_config(self.workdir, self.port, ports)
+
+    def start(self) -> None:
+        binary = shutil.which(self.kind) or f"/usr/sbin/{self.kind}"
+        if self.kind == "nginx":
+            args = [binary, "-p", str(self.workdir), "-c", str(self.config), "-e", "stderr"]
+        else:
+            args = [binary, "-db", "-f", str(self.config)]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"{self.kind} exited:\n{self.log_text()}"
+            with contextlib.suppress(OSError):
+                http("GET", self.url + "/api/v1/health", token=None, timeout=2)
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"{self.kind} did not answer:\n{self.log_text()}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def write_nginx_config(workdir: Path, listen: int, ports: list[int]) -> Path:
+    """deploy/nginx.conf (a site: upstream + server) with our port and nodes, wrapped in a
+    main config whose files all live in `workdir` (nginx runs unprivileged from there)."""
+    site = (DEPLOY / "nginx.conf").read_text()
+    servers = "".join(f"    server 127.0.0.1:{p};\n" for p in ports)
+    site, found = re.subn(
+        r"(?m)^    server 127\.0\.0\.1:\d+;\n(?:    server .*;\n)*", servers, site
+    )
+    assert found == 1, "deploy/nginx.conf: the upstream's server lines were not found"
+    site, found = re.subn(r"listen \d+;", f"listen 127.0.0.1:{listen};", site)
+    assert found == 1, "deploy/nginx.conf: the listen line was not found"
+    (workdir / "site.conf").write_text(site)
+    main = workdir / "nginx-main.conf"
+    main.write_text(
+        f"daemon off;\nmaster_process on;\nworker_processes 1;\npid {workdir}/nginx.pid;\n"
+        f"error_log {workdir}/nginx.log warn;\nevents {{ worker_connections 4096; }}\n"
+        f"http {{\n  access_log off;\n  client_body_temp_path {workdir}/body;\n"
+        f"  proxy_temp_path {workdir}/proxy;\n  fastcgi_temp_path {workdir}/fastcgi;\n"
+        f"  uwsgi_temp_path {workdir}/uwsgi;\n  scgi_temp_path {workdir}/scgi;\n"
+        f"  include {workdir}/site.conf;\n}}\n"
+    )
+    return main
+
+
+def write_haproxy_config(workdir: Path, listen: int, ports: list[int]) -> Path:
+    """deploy/haproxy.cfg with our port and nodes."""
+    config = (DEPLOY / "haproxy.cfg").read_text()
+    servers = "".join(
+        f"    server node{i} 127.0.0.1:{p} check inter 1s fall 2 rise 1\n"
+        for i, p in enumerate(ports, 1)
+    )
+    config, found = re.subn(
+        r"(?m)^    server node\d+ .*\n(?:    server node\d+ .*\n)*", servers, config
+    )
+    assert found == 1, "deploy/haproxy.cfg: the backend's server lines were not found"
+    config, found = re.subn(r"bind \S+", f"bind 127.0.0.1:{listen}", config)
+    assert found == 1, "deploy/haproxy.cfg: the bind line was not found"
+    path = workdir / "haproxy.cfg"
+    path.write_text(config)
+    return path
+
+
+@dataclass
+class Cluster:
+    """N nodes on one database, and the balancer in front of them if one was asked for."""
+
+    nodes: list[Node]
+    balancer: Balancer | None = None
+
+    @classmethod
+    @contextlib.contextmanager
+    def start(
+        cls,
+        db: str,
+        workdir: Path,
+        *,
+        nodes: int = 2,
+        balancer: str | None = None,
+        env: dict[str, str] | None = None,
+    ) -> Iterator[Cluster]:
+        """Start `nodes` nodes on database `db` (one after the other, so the first brings the
+        schema up to date), and `balancer` ("nginx" or "haproxy") in front if given."""
+        made = [
+            Node(
+                name=f"node-{chr(ord('a') + i)}",
+                db=db,
+                data_dir=workdir / f"node-{i}",
+                log_path=workdir / f"node-{chr(ord('a') + i)}.log",
+                env=dict(env or {}),
+            )
+            for i in range(nodes)
+        ]
+        cluster = cls(made)
+        try:
+            for node in made:
+                node.start()
+            if balancer is not None:
+                cluster.balancer = Balancer(balancer, [n.port for n in made], workdir / balancer)
+                cluster.balancer.start()
+            yield cluster
+        finally:
+            cluster.close()
+
+    @property
+    def url(self) -> str:
+        """The balancer's URL, or the first node's when there is none."""
+        return self.balancer.url if self.balancer else self.nodes[0].url
+
+    def request(self, method: str, path: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
+        return http(method, self.url + path, body, **kw)
+
+    def get(self, path: str, **kw: Any) -> Any:
+        status, found = self.request("GET", path, **kw)
+        assert status == 200, f"GET {path} via {self.url}: {status} {found}"
+        return found
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> Any:
+        status, found = self.request("POST", path, body, **kw)
+        assert 200 <= status < 300, f"POST {path} via {self.url}: {status} {found}"
+        return found
+
+    def logs(self) -> str:
+        parts = [f"=== {n.name} ({n.log_path})\n{n.log_tail()}" for n in self.nodes]
+        if self.balancer is not None:
+            parts.append(f"=== {self.balancer.kind}\n{self.balancer.log_text()[-3000:]}")
+        return "\n".join(parts)
+
+    def wait_until(
+        self, check: Callable[[], T | None], what: str, timeout: float = 15, every: float = 0.05
+    ) -> T:
+        """Poll `check` until it gives something truthy; else fail naming `what`, with the
+        nodes' log tails."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = check()
+            if found:
+                return found
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"timed out after {timeout} s waiting for {what}\n{self.logs()}"
+                )
+            time.sleep(every)
+
+    def close(self) -> None:
+        if self.balancer is not None:
+            self.balancer.stop()
+        for node in self.nodes:
+            node.kill()
+
+
+def sign_in(base_url: str, username: str, password: str) -> str:
+    """Sign in through the login form, as a browser does; the Cookie header value."""
+    parts = urllib.parse.urlsplit(base_url)
+    conn = http_client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
+    try:
+        conn.request("GET", "/login")
+        response = conn.getresponse()
+        page = response.read().decode()
+        login_cookie = _cookies(response)["thereyet_login"]
+        found = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert found, "no csrf field on /login"
+        form = urllib.parse.urlencode(
+            {"username": username, "password": password, "csrf": found[1]}
+        )
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"thereyet_login={login_cookie}",
+        }
+        conn.request("POST", "/login", form, headers)
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 303, f"sign-in answered {response.status}"
+        return f"thereyet_session={_cookies(response)['thereyet_session']}"
+    finally:
+        conn.close()
+
+
+def _cookies(response: http_client.HTTPResponse) -> dict[str, str]:
+    jar: SimpleCookie = SimpleCookie()
+    for header in response.headers.get_all("set-cookie") or []:
+        jar.load(header)
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+@dataclass
+class SseEvent:
+    event: str
+    data: Any
+    id: str | None
+    at: float  # time.monotonic() when its blank line arrived
+
+
+class SseStream:
+    """A Server-Sent-Events stream read by a thread, as a browser holds one open.
+
+        with SseStream(node.url + "/live/runs", cookie=cookie) as stream:
+            stream.wait_for(lambda e: e.event == "runs" and ..., "the run on the stream")
+
+    `status` is the answer's status, `headers` its headers (names in lower case); `events` every event so far (data parsed as JSON);
+    `ended` is set when the server closed the stream."""
+
+    def __init__(self, url: str, *, cookie: str | None = None, timeout: float = 10) -> None:
+        parts = urllib.parse.urlsplit(url)
+        self._conn = http_client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
+        if cookie:
+            headers["Cookie"] = cookie
+        target = parts.path + (f"?{parts.query}" if parts.query else "")
+        self._conn.request("GET", target, headers=headers)
+        self._response = self._conn.getresponse()
+        self.status = self._response.status
+        self.headers = {k.lower(): v for k, v in self._response.headers.items()}
+        self.events: list[SseEvent] = []
+        self.ended = threading.Event()
+        self._changed = threading.Condition()
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        if self.status == 200:
+            self._thread.start()
+        else:
+            self.ended.set()
+
+    def _read(self) -> None:
+        fields: dict[str, str] = {}
+        try:
+            for raw in self._response:
+                line = raw.decode().rstrip("\r\n")
+                if line:
+                    if not line.startswith(":"):
+                        name, _, value = line.partition(":")
+                        fields[name] = value.removeprefix(" ")
+                    continue
+                if "data" in fields:
+                    event = SseEvent(
+                        fields.get("event", "message"),
+                        json.loads(fields["data"]),
+                        fields.get("id"),
+                        time.monotonic(),
+                    )
+                    with self._changed:
+                        self.events.append(event)
+                        self._changed.notify_all()
+                fields = {}
+        except (OSError, ValueError, http_client.HTTPException):
+            pass
+        finally:
+            self.ended.set()
+            with self._changed:
+                self._changed.notify_all()
+
+    def wait_for(
+        self, match: Callable[[SseEvent], bool], what: str, timeout: float = 10
+    ) -> SseEvent:
+        """The first event (so far or to come) that `match`es; fail naming `what`."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self._changed:
+            while True:
+                for event in self.events[seen:]:
+                    if match(event):
+                        return event
+                seen = len(self.events)
+                left = deadline - time.monotonic()
+                if left <= 0 or self.ended.is_set():
+                    break
+                self._changed.wait(left)
+        state = "ended" if self.ended.is_set() else "open"
+        raise AssertionError(
+            f"no {what} on the stream ({state}) after {timeout} s: {self.events[-5:]}"
+        )
+
+    def close(self) -> None:
+        """End the stream as a closed browser tab does; wait for the reader to stop."""
+        sock = self._conn.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        if self._thread.is_alive():
+            self._thread.join(5)
+        self._conn.close()
+
+    def __enter__(self) -> SseStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
