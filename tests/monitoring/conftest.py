@@ -61,6 +61,7 @@ def open_hand_hub(
         hub = HandHub(client, clock, app)
         hub.call(app.state.timely_workers.stop)
         hub.call(app.state.workers.stop)
+        hub.call(app.state.heartbeat.stop)
         yield hub
 
 

@@ -25,6 +25,7 @@ from .services.incidents import IncidentService
 from .services.integrations import IntegrationService
 from .services.jobs import JobService
 from .services.monitoring import MonitorService
+from .services.nodes import NodeService
 from .services.notifications import NotificationService
 from .services.oncall import OncallService
 from .services.people import PeopleService
@@ -103,6 +104,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         if token is not None:
             # Printed, never logged: this is the one time the token exists in clear.
             print(f"thereyet: first start; admin token (shown once): {token}", file=sys.stderr)
+        app.state.nodes = NodeService(hub)
+        await app.state.nodes.start()  # before any worker claims: frees what a dead node held
+        heartbeat = WorkerLoop([_heartbeat(app)], clock, interval=0.5)
+        app.state.heartbeat = heartbeat
+        heartbeat.start()
         loop = WorkerLoop(_workers(app, settings), clock)
         app.state.workers = loop
         loop.start()
@@ -116,6 +122,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             await app.state.commands.close()
             await timely.stop()
             await loop.stop()
+            await heartbeat.stop()
+            await app.state.nodes.stop()
             app.state.live.close()
             await run_in_threadpool(hub.close)
 
@@ -163,6 +171,12 @@ class HubApp(FastAPI):
             await super().__call__(scope, receive, send)
         else:
             await answer_report(super().__call__, self.state, run_id, scope, receive, send)
+
+
+def _heartbeat(app: FastAPI) -> Worker:
+    from .workers.heartbeat import Heartbeat
+
+    return Heartbeat(app.state.nodes)
 
 
 def _timely_workers(app: FastAPI) -> list[Worker]:

@@ -8,8 +8,11 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from .domain.leases import node_name
 
 
 def _default_data_dir() -> Path:
@@ -28,7 +31,10 @@ class Settings:
     admin_token: str = field(
         default="", repr=False, metadata={"doc": "bootstrap admin token used at first start"}
     )
-    node: str = field(default_factory=socket.gethostname, metadata={"doc": "this hub's name"})
+    node: str = field(
+        default_factory=lambda: node_name(socket.gethostname(), os.getpid(), datetime.now(UTC)),
+        metadata={"doc": "this hub node's name (default: host, pid and start time)"},
+    )
     sqlite_synchronous: str = field(
         default="FULL", metadata={"doc": "SQLite synchronous mode (FULL survives power loss)"}
     )

@@ -8,6 +8,7 @@ treats an error as "try again later".
 from __future__ import annotations
 
 import warnings
+from urllib.parse import quote, urlsplit
 
 with warnings.catch_warnings():
     # Apprise loads its plugins on first use; one of them imports the deprecated
@@ -18,6 +19,8 @@ with warnings.catch_warnings():
     apprise.Apprise().add("json://localhost")
 
 TIMEOUT_SECONDS = 15.0
+# Apprise's plain HTTP webhooks, which take extra headers as "+Name=value" in the URL.
+WEBHOOK_SCHEMES = ("json", "jsons", "form", "forms", "xml", "xmls")
 
 
 class SendError(Exception):
@@ -29,8 +32,20 @@ def is_supported(url: str) -> bool:
     return bool(apprise.Apprise().add(url))
 
 
-def send(url: str, title: str, body: str) -> None:
-    """Deliver one message to the channel at `url`."""
+def with_header(url: str, name: str, value: str) -> str:
+    """The channel URL with an HTTP header added, for a plain webhook; others unchanged."""
+    if urlsplit(url).scheme.lower() not in WEBHOOK_SCHEMES:
+        return url
+    joiner = "&" if "?" in url else "?"
+    return f"{url}{joiner}{quote('+' + name)}={quote(value)}"
+
+
+def send(url: str, title: str, body: str, idempotency_key: str | None = None) -> None:
+    """Deliver one message to the channel at `url`.
+
+    A plain webhook (json://, form://, xml://) gets the `Idempotency-Key` header."""
+    if idempotency_key is not None:
+        url = with_header(url, "Idempotency-Key", idempotency_key)
     sender = apprise.Apprise()
     if not sender.add(url):
         raise SendError("Apprise does not understand this channel URL")

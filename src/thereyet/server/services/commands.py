@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from .. import faults
 from ..domain.access import Principal, Scope
 from ..domain.commands import (
     Caller,
@@ -177,6 +178,7 @@ class CommandService:
                 args=args,
                 requested_by=who.name,
                 status="waiting" if gate else "running",
+                node=None if gate else self.hub.settings.node,
                 code=code,
                 gate=gate_data(gate, who),
                 expires_at=gate.expires_at if gate else None,
@@ -278,6 +280,7 @@ class CommandService:
             expect="waiting",
             gate=data,
             status="running",
+            node=self.hub.settings.node,
             code=None,
             started_at=tx.now,
         ):
@@ -347,6 +350,7 @@ class CommandService:
             )
             await out.write(await BUILTINS[start.spec.name].handler(ctx))
             return None
+        faults.reached("command.running")  # a node dying here leaves the command `lost`
         if action.kind == "exec":
             return await run_argv(render_argv(action.argv, start.args), action.timeout, out)
         if action.kind == "http":

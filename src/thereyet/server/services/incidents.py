@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import Connection
 
+from .. import faults
 from ..domain import incidents as rules
 from ..domain import oncall as oncall_rules
 from ..domain.access import SYSTEM, Principal
@@ -255,6 +256,8 @@ class IncidentService:
             return False  # another node paged it, or it was acknowledged meanwhile
         for position in step.page:
             self._page_position(tx, row, service, policy, position, now)
+        if step.page:
+            tx.after_commit(lambda: faults.reached("escalator.after_claim"))
         return bool(step.page)
 
     def _page_position(
@@ -313,7 +316,7 @@ class IncidentService:
             if channel_id is None:
                 continue
             at = now + timedelta(minutes=int(rule["after_minutes"]))
-            ids.append(self._queue(tx, row, service, channel_id, title, body, at))
+            ids.append(self._queue(tx, row, service, channel_id, title, body, at, step=position))
         store.add_page(
             tx.conn,
             incident_id=row.id,
@@ -340,7 +343,7 @@ class IncidentService:
             runbook_url=row.runbook_url,
             links=[],
         )
-        outbox_id = self._queue(tx, row, service, found.id, title, body, now)
+        outbox_id = self._queue(tx, row, service, found.id, title, body, now, step=position)
         store.add_page(
             tx.conn,
             incident_id=row.id,
@@ -364,7 +367,10 @@ class IncidentService:
         at: datetime,
         *,
         notice: str | None = None,
+        step: int | None = None,
     ) -> int:
+        """Queue one message about an incident; a page names its escalation `step`, and
+        the dispatcher sends an incident's steps in order (store/outbox.py)."""
         payload: dict[str, Any] = {"incident_id": row.id}
         if notice is not None:
             payload["notice"] = notice
@@ -380,6 +386,8 @@ class IncidentService:
             payload=payload,
             next_attempt_at=at,
             created_at=tx.now,
+            sequence=None if step is None else f"incident:{row.id}",
+            step=step,
         )
 
     # -- the room card --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+from .. import faults
 from ..domain import monitoring as rules
 from ..domain.access import SYSTEM
 from ..domain.monitoring import JobWatch, RunWatch, ScheduleState, Transition
@@ -40,7 +41,10 @@ class MonitorService:
 
     async def step(self, now: datetime) -> int:
         """Apply every transition due at `now`; return how many were recorded."""
-        return await self.hub.writer.run(lambda tx: self._jobs(tx, now) + self._runs(tx, now))
+        said = await self.hub.writer.run(lambda tx: self._jobs(tx, now) + self._runs(tx, now))
+        if said:
+            faults.reached("monitor.after_claim")
+        return said
 
     # -- jobs waiting for a start ------------------------------------------------------
 

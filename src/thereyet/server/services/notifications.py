@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..domain.cards import run_card
+from ..domain.leases import lease_until
 from ..domain.runs import Run, RunStatus
 from ..hub import Hub
 from ..store import outbox as store
@@ -40,7 +41,6 @@ EVENTS = (
 )
 DEFAULT_EVENTS = ("failed", "late", "missed", "stalled", "overdue", "lost")
 MAX_ATTEMPTS = {"notify": 10, "callback": 5}
-CLAIM_SECONDS = 120.0
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _ESCAPED = re.compile(r"\\([\\`*_\[\]<>~])")
 _HOST_NAME = re.compile(r"(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z][a-z0-9-]*")
@@ -133,6 +133,11 @@ class Delivery:
     payload: dict[str, Any]
     attempts: int
     channel_url: str | None
+
+    @property
+    def idempotency_key(self) -> str:
+        """The same for every attempt at this message, so a receiver can drop repeats."""
+        return f"thereyet-outbox-{self.id}"
 
 
 FailureHook = Callable[[Tx, Delivery, str, bool], None]
@@ -273,7 +278,7 @@ class NotificationService:
             return []
 
         def write(tx: Tx) -> list[Delivery]:
-            until = tx.now + timedelta(seconds=CLAIM_SECONDS)
+            until = lease_until(tx.now)  # renewed by the node's heartbeat while it sends
             won = [m for m in candidates if store.claim_message(tx.conn, m, node, now, until)]
             return [_delivery(store.get_message(tx.conn, m)) for m in won]
 

@@ -20,12 +20,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from .. import faults
+from ..domain import catch_up as catching_up
 from ..domain import monitoring as rules
 from ..domain.access import SYSTEM, Principal
 from ..domain.monitoring import Limits, ScheduleState
 from ..domain.policy import Action, Resource
 from ..domain.runs import Run, RunStatus
-from ..domain.schedules import Schedule, ScheduleError, parse_duration, parse_schedule, parse_zone
+from ..domain.schedules import (
+    Schedule,
+    ScheduleError,
+    parse_duration,
+    parse_schedule,
+    parse_zone,
+)
 from ..hub import Hub
 from ..store import monitoring as store
 from ..store import outbox as outbox_store
@@ -34,7 +42,7 @@ from ..store import runs as run_store
 from ..store.writer import Tx
 from .errors import Invalid, NotFound
 from .notifications import Delivery, NotificationService
-from .rooms import check_name
+from .rooms import check_name, post_in_rooms
 from .runs import NewRun, RunService
 from .tokens import issue_run_token, revoke_run_token
 from .views import iso
@@ -56,6 +64,8 @@ class JobConfig:
     limits: dict[str, float | str | None] | None = None
     target: dict[str, Any] | None = None  # {} removes the target
     room: str | None = None
+    catch_up: str | None = None  # none | latest | all
+    catch_up_limit: int | None = None
 
 
 def schedule_of(row: Any) -> Schedule | None:
@@ -63,6 +73,30 @@ def schedule_of(row: Any) -> Schedule | None:
     if not row.schedule:
         return None
     return parse_schedule(row.schedule, row.timezone)
+
+
+def catch_up_of(row: Any) -> catching_up.CatchUp:
+    """The job's catch-up policy (latest, and a limit of 10, unless set)."""
+    return catching_up.CatchUp(
+        row.catch_up or catching_up.DEFAULT_POLICY,
+        row.catch_up_limit or catching_up.DEFAULT_LIMIT,
+    )
+
+
+def _check_catch_up(config: JobConfig) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if config.catch_up is not None:
+        values["catch_up"] = config.catch_up
+    if config.catch_up_limit is not None:
+        values["catch_up_limit"] = config.catch_up_limit
+    try:
+        catching_up.CatchUp(
+            config.catch_up or catching_up.DEFAULT_POLICY,
+            catching_up.DEFAULT_LIMIT if config.catch_up_limit is None else config.catch_up_limit,
+        ).check()
+    except catching_up.CatchUpError as exc:
+        raise Invalid(str(exc), field=exc.field) from exc
+    return values
 
 
 def limits_of(row: Any) -> Limits:
@@ -117,6 +151,7 @@ class ScheduleService:
         if bad := [k for k in limits if k not in LIMIT_FIELDS]:
             raise Invalid(f"unknown limit {bad[0]!r}", field=f"limits.{bad[0]}")
         target = None if not config.target else _check_target(config.target)
+        catch_up = _check_catch_up(config)
         try:
             if config.timezone is not None:
                 parse_zone(config.timezone)
@@ -129,7 +164,7 @@ class ScheduleService:
                 room = room_store.ensure_room(tx.conn, config.room, tx.now)
                 room_store.add_job_room(tx.conn, job_id, room)
             row = store.job_row_by_id(tx.conn, job_id)
-            values: dict[str, Any] = dict(limits)
+            values: dict[str, Any] = {**limits, **catch_up}
             if config.timezone is not None:
                 values["timezone"] = config.timezone or None
             if config.schedule is not None:
@@ -202,6 +237,7 @@ class ScheduleService:
                 "url": target["url"],
                 "headers": sorted(target["headers"]),
             },
+            "catch_up": {"policy": catch_up_of(row).policy, "limit": catch_up_of(row).limit},
             "ping_url": f"/ping/{row.ping_uuid}" if row.ping_uuid else None,
             "state": row.schedule_state,
             "due_at": iso(row.due_at),
@@ -240,22 +276,59 @@ class ScheduleService:
         return await self.hub.writer.run(lambda tx: self._fire_due(tx, now))
 
     def _fire_due(self, tx: Tx, now: datetime) -> int:
+        """Start, in order, every occurrence due by the look-ahead horizon; what a hub
+        that was down missed is started or skipped by the job's catch-up policy."""
         started = 0
         horizon = now + timedelta(seconds=LOOKAHEAD_SECONDS)
         for row in store.due_started_jobs(tx.conn, horizon, MAX_FIRES_PER_TICK):
-            schedule = schedule_of(row)
+            try:
+                schedule = schedule_of(row)
+            except ScheduleError:
+                continue
             if schedule is None:
                 continue
-            # Occurrences missed while no hub ran are not made up: start the latest.
-            due = row.due_at
-            following = schedule.next_after(due)
-            while following <= horizon:
-                due, following = following, schedule.next_after(following)
-            if not store.claim_occurrence(tx.conn, row.id, row.due_at, following):
+            plan = catching_up.plan(
+                schedule, row.due_at, now, horizon, catch_up_of(row), MAX_FIRES_PER_TICK - started
+            )
+            # One conditional UPDATE moves the job past every planned occurrence: the
+            # node whose UPDATE changed the row starts them, in this same transaction.
+            if not store.claim_occurrence(tx.conn, row.id, row.due_at, plan.next_due):
                 continue
-            self.start_in(tx, row, due)
-            started += 1
+            for due in plan.start:
+                self.start_in(tx, row, due)
+            started += len(plan.start)
+            if plan.skipped:
+                self._tell_skipped(tx, row, plan)
+            if started >= MAX_FIRES_PER_TICK:
+                break
+        if started:
+            tx.after_commit(lambda: faults.reached("scheduler.after_claim"))
         return started
+
+    def _tell_skipped(self, tx: Tx, row: Any, plan: catching_up.Plan) -> None:
+        """A job event and a card: occurrences missed while no hub ran, not started."""
+        policy = catch_up_of(row).policy
+        data = {
+            "count": plan.skipped,
+            "first": iso(plan.first_skipped),
+            "last": iso(plan.last_skipped),
+            "catch_up": policy,
+        }
+        store.insert_job_event(tx.conn, row.id, kind="skipped", ts=tx.now, data=data)
+        many = "occurrence was" if plan.skipped == 1 else "occurrences were"
+        card = (
+            f"**{row.name}**: {plan.skipped} {many} not started, from {data['first']} "
+            f"to {data['last']}: no hub was running then (catch-up: {policy})"
+        )
+        post_in_rooms(
+            tx,
+            self.hub,
+            room_store.job_room_ids(tx.conn, row.id),
+            author="thereyet",
+            kind="alert",
+            body=card,
+            data={"job": row.name, "transition": "skipped"},
+        )
 
     def start_in(self, tx: Tx, row: Any, due: datetime, trigger: str = "schedule") -> str:
         """Within `tx`: create the job's queued run and queue the call to its target.

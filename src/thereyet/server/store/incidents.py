@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
+from .claims import unlocked
 from .tables import incident_events, incident_pages, incident_services, incidents, outbox
 
 
@@ -91,9 +92,12 @@ def claim_escalation(
     result = conn.execute(
         update(incidents)
         .where(
-            incidents.c.id == incident_id,
-            incidents.c.status == "triggered",
-            incidents.c.paged_through == seen_paged_through,
+            unlocked(
+                incidents,
+                incidents.c.id == incident_id,
+                incidents.c.status == "triggered",
+                incidents.c.paged_through == seen_paged_through,
+            )
         )
         .values(paged_through=paged_through, next_escalation_at=next_at)
     )

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
 from ..domain.runs import RunStatus
+from .claims import unlocked
 from .tables import job_events, jobs, ping_keys, runs
 
 UNFINISHED = (RunStatus.QUEUED.value, RunStatus.RUNNING.value, RunStatus.LOST.value)
@@ -59,7 +60,9 @@ def due_started_jobs(conn: Connection, now: datetime, limit: int) -> list[Any]:
 def claim_occurrence(conn: Connection, job_id: int, due: datetime, next_due: datetime) -> bool:
     """Move the job past the occurrence `due`; True only for the one node that did."""
     result = conn.execute(
-        update(jobs).where(jobs.c.id == job_id, jobs.c.due_at == due).values(due_at=next_due)
+        update(jobs)
+        .where(unlocked(jobs, jobs.c.id == job_id, jobs.c.due_at == due))
+        .values(due_at=next_due)
     )
     return result.rowcount == 1
 
@@ -89,7 +92,7 @@ def claim_job_change(
     )
     result = conn.execute(
         update(jobs)
-        .where(jobs.c.id == job_id, jobs.c.alert_at == seen_alert_at, state)
+        .where(unlocked(jobs, jobs.c.id == job_id, jobs.c.alert_at == seen_alert_at, state))
         .values(**values)
     )
     return result.rowcount == 1
@@ -131,7 +134,7 @@ def claim_run_flags(
     conditions = [runs.c.id == run_id]
     for name, old in seen.items():
         conditions.append(runs.c[name].is_(None) if old is None else runs.c[name] == old)
-    result = conn.execute(update(runs).where(and_(*conditions)).values(**values))
+    result = conn.execute(update(runs).where(unlocked(runs, and_(*conditions))).values(**values))
     return result.rowcount == 1
 
 

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, exists, func, insert, or_, select, update
 
+from .claims import unlocked
 from .tables import channels, contact_methods, oncall_people, outbox, routes
 
 PENDING = "pending"
@@ -126,14 +127,31 @@ def insert_message(conn: Connection, **values: Any) -> int:
     return _new_id(conn.execute(insert(outbox).values(**values)))
 
 
+_earlier = outbox.alias("earlier")
+# A row of a sequence (an incident's pages) waits while an earlier step of it is
+# pending and not yet tried: step N+1 never leaves before step N (a step whose
+# first attempt failed no longer holds the next one back: escalation is for that).
+_EARLIER_STEP_WAITING = exists().where(
+    _earlier.c.sequence == outbox.c.sequence,
+    _earlier.c.step < outbox.c.step,
+    _earlier.c.status == PENDING,
+    _earlier.c.attempts == 0,
+)
+
+
+def _claimable(now: datetime) -> list[Any]:
+    return [
+        outbox.c.status == PENDING,
+        outbox.c.next_attempt_at <= now,
+        or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= now),
+        or_(outbox.c.sequence.is_(None), ~_EARLIER_STEP_WAITING),
+    ]
+
+
 def due_messages(conn: Connection, now: datetime, limit: int) -> list[Any]:
     query = (
         select(outbox.c.id)
-        .where(
-            outbox.c.status == PENDING,
-            outbox.c.next_attempt_at <= now,
-            or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= now),
-        )
+        .where(*_claimable(now))
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
         .limit(limit)
     )
@@ -143,15 +161,12 @@ def due_messages(conn: Connection, now: datetime, limit: int) -> list[Any]:
 def claim_message(
     conn: Connection, message_id: int, node: str, now: datetime, until: datetime
 ) -> bool:
-    """Take a message for delivery; True only for the node whose UPDATE changed it."""
+    """Take a message for delivery; True only for the node whose UPDATE changed it.
+
+    A row another node's transaction holds is skipped, never waited for (store/claims.py)."""
     result = conn.execute(
         update(outbox)
-        .where(
-            outbox.c.id == message_id,
-            outbox.c.status == PENDING,
-            outbox.c.next_attempt_at <= now,
-            or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until <= now),
-        )
+        .where(unlocked(outbox, outbox.c.id == message_id, *_claimable(now)))
         .values(claimed_by=node, claimed_until=until)
     )
     return result.rowcount == 1

@@ -530,3 +530,43 @@ incident_pages = Table(
     Index("ix_incident_pages_person", "person", "at"),
     Index("ix_incident_pages_incident", "incident_id"),
 )
+
+# -- hub nodes, leases and shared rate limits (migration 0010) ---------------------
+# Every hub node heartbeats here; a claim names its node, so the claims of a node
+# whose heartbeat lapsed can be released by any other node at once.
+
+hub_nodes = Table(
+    "hub_nodes",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+)
+
+# Token buckets shared by every node (inbound alerts per integration, pings per job).
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+for _column in (
+    # Rows of one sequence ("incident:12") are delivered in step order: a step is
+    # held back while an earlier one has not been tried yet.
+    Column("sequence", String(64)),
+    Column("step", Integer),
+):
+    outbox.append_column(_column)
+Index("ix_outbox_sequence", outbox.c.sequence, outbox.c.step)
+
+for _column in (
+    Column("catch_up", String(8)),  # none | latest | all: occurrences missed while down
+    Column("catch_up_limit", Integer),  # with "all": at most this many of them
+):
+    jobs.append_column(_column)
+
+command_runs.append_column(Column("node", String(255)))  # the node running it

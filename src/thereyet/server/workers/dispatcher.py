@@ -1,8 +1,10 @@
 """The dispatcher: deliver outbox rows (notifications and callbacks) with retries.
 
 Each tick claims a few due rows, sends them in parallel threads (a slow or
-failing channel holds up only its own rows), then records each outcome:
-sent, or a retry after a growing delay, or failed after the last attempt.
+failing channel holds up only its own rows), and records each outcome as soon
+as it is known: sent, or a retry after a growing delay, or failed after the
+last attempt. A node that dies between a send and its record repeats that one
+send, with the same `Idempotency-Key` header, once its claim is released.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+from .. import faults
 from ..integrations import apprise_sender, callback_sender
 from ..services.notifications import Delivery, NotificationService
 
@@ -18,16 +21,20 @@ BATCH = 100
 
 def deliver(delivery: Delivery) -> str | None:
     """Send one row; None on success, else the reason it failed."""
+    key = delivery.idempotency_key
+    faults.reached_later("dispatcher.mid_send")
     try:
         if delivery.kind == "callback":
             payload = delivery.payload
-            callback_sender.post(payload["url"], payload["body"], payload.get("headers"))
+            headers = {**(payload.get("headers") or {}), "Idempotency-Key": key}
+            callback_sender.post(payload["url"], payload["body"], headers)
         else:
             if delivery.channel_url is None:
                 return "the channel is gone"
-            apprise_sender.send(delivery.channel_url, delivery.title, delivery.body)
+            apprise_sender.send(delivery.channel_url, delivery.title, delivery.body, key)
     except apprise_sender.SendError as exc:
         return str(exc) or type(exc).__name__
+    faults.reached("dispatcher.after_send")
     return None
 
 
@@ -42,6 +49,10 @@ class Dispatcher:
         batch = await self.notifications.claim_due(now, BATCH)
         if not batch:
             return False
-        outcomes = await asyncio.gather(*(asyncio.to_thread(deliver, d) for d in batch))
-        await self.notifications.record(list(zip(batch, outcomes, strict=True)), now)
+        faults.reached("dispatcher.after_claim")
+        await asyncio.gather(*(self._send(d, now) for d in batch))
         return True
+
+    async def _send(self, delivery: Delivery, now: datetime) -> None:
+        outcome = await asyncio.to_thread(deliver, delivery)
+        await self.notifications.record([(delivery, outcome)], now)

@@ -44,6 +44,9 @@ class ScheduleIn(_Body):
     limits: LimitsIn | None = None
     target: TargetIn | None = None
     room: Annotated[str, Field(pattern=NAME_PATTERN)] | None = None
+    # What a hub that was down does with the occurrences it missed (docs/monitoring.md).
+    catch_up: Literal["none", "latest", "all"] | None = None
+    catch_up_limit: Annotated[int, Field(ge=1, le=1000)] | None = None
 
 
 class PingKeyIn(_Body):
@@ -71,6 +74,8 @@ async def put_schedule(name: str, body: ScheduleIn, who: Admin, request: Request
         limits=limits,
         target=target,
         room=body.room,
+        catch_up=body.catch_up,
+        catch_up_limit=body.catch_up_limit,
     )
     return await _schedules(request).configure(name, config)
 
