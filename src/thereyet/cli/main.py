@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import client_commands, server_commands, user_commands
+from . import client_commands, config_commands, server_commands, user_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     server_commands.register(sub)
     client_commands.register(sub)
     user_commands.register(sub)
+    config_commands.register(sub)
     return parser
 
 

@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 from .. import __version__
 from .clock import Clock, SystemClock
 from .config import Settings, settings_from_env
+from .configfile.service import ConfigService
 from .hub import Hub
 from .logs import redact_access_log
 from .services import oncall_commands  # noqa: F401  (registers !ack, !resolve, !oncall)
@@ -40,6 +41,7 @@ from .services.transcripts import TranscriptService
 from .web import errors, pages
 from .web.api import channels as channel_api
 from .web.api import commands as command_api
+from .web.api import config as config_api
 from .web.api import incidents as incident_api
 from .web.api import integrations as integration_api
 from .web.api import misc, people, rooms, runs, search, shares
@@ -98,6 +100,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         )
         app.state.rooms.posted_hooks.append(app.state.commands.on_posted)
         app.state.integrations = IntegrationService(hub, app.state.runs)
+        app.state.config = ConfigService(hub)
         token = await run_in_threadpool(bootstrap_admin, hub)
         if token is not None:
             # Printed, never logged: this is the one time the token exists in clear.
@@ -131,7 +134,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     errors.install(app)
     for module in (runs, rooms, misc, people, shares, search):
         app.include_router(module.router, prefix="/api/v1")
-    for module in (schedule_api, channel_api, command_api, integration_api):
+    for module in (schedule_api, channel_api, command_api, integration_api, config_api):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ping_compat.router)
     app.include_router(hooks_compat.router)
