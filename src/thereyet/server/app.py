@@ -36,6 +36,7 @@ from .services.runs import RunService
 from .services.schedules import ScheduleService
 from .services.search import SearchService
 from .services.shares import ShareService
+from .services.stored_commands import StoredCommands
 from .services.tokens import TokenService, bootstrap_admin
 from .services.transcripts import TranscriptService
 from .web import errors, pages
@@ -54,6 +55,7 @@ from .web.compat import ping as ping_compat
 from .web.ingest import IngestCounts, answer_report, events_run_id
 from .web.limits import BodyLimit
 from .web.live import Live
+from .web.managed import ManagedGuard
 from .workers.loop import Worker, WorkerLoop
 
 
@@ -96,7 +98,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 app.state.schedules,
                 extra={"incidents": app.state.incidents, "oncall": app.state.oncall},
             ),
-            CommandFile(commands_path(settings.data_dir)),
+            StoredCommands(hub, CommandFile(commands_path(settings.data_dir))),
         )
         app.state.rooms.posted_hooks.append(app.state.commands.on_posted)
         app.state.integrations = IntegrationService(hub, app.state.runs)
@@ -145,6 +147,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(pagerduty_compat.router)
     app.include_router(alertmanager_compat.router)
     pages.install(app)
+    app.add_middleware(ManagedGuard)
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,

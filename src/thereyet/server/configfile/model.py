@@ -88,7 +88,7 @@ class Paging(Part):
 
 class Job(Part):
     title: Annotated[str, Field(max_length=200)] = ""
-    description: Annotated[str, Field(max_length=10_000)] = ""
+    description: Annotated[str, Field(max_length=20_000)] = ""
     runbook_url: Annotated[str, Field(max_length=2000)] | None = None
     schedule: Annotated[str, Field(max_length=200)] | None = None
     timezone: Annotated[str, Field(max_length=64)] | None = None
