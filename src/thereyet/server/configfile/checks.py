@@ -10,6 +10,7 @@ somewhere.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -110,9 +111,9 @@ def _references(desired: Desired, names: Names) -> Iterator[Finding]:
 def _missing(
     kind: str, name: str, path: tuple[str, ...], given: list[str], known: set[str], what: str
 ) -> Iterator[Finding]:
-    for i, other in enumerate(given):
+    for other in given:
         if other not in known:
-            yield kind, name, (*path, i), f"no {what} named {other!r}"
+            yield kind, name, path, f"no {what} named {other!r}"
 
 
 def _zone(kind: str, name: str, zone: str) -> Iterator[Finding]:
@@ -160,10 +161,13 @@ def _commands(found: dict[str, dict[str, Any]]) -> Iterator[Finding]:
         try:
             _spec(f"commands.{name}", name, dict(body))
         except (ConfigError, CommandError) as exc:
+            # "commands.NAME.field: reason" or "commands.NAME.field reason": split it.
             message = str(exc).removeprefix(f"commands.{name}")
-            field, _, reason = message.lstrip(".").partition(": ")
-            path = tuple(field.split(".")) if reason and field else ()
-            yield "commands", name, path, reason or message.lstrip(": ")
+            found = re.match(r"^\.([\w.]+)(?::\s*|\s+)(.*)$", message)
+            if found:
+                yield "commands", name, tuple(found.group(1).split(".")), found.group(2)
+            else:
+                yield "commands", name, (), message.lstrip(": ")
 
 
 # -- policy checks --------------------------------------------------------------------------
