@@ -163,9 +163,9 @@ def _commands(found: dict[str, dict[str, Any]]) -> Iterator[Finding]:
         except (ConfigError, CommandError) as exc:
             # "commands.NAME.field: reason" or "commands.NAME.field reason": split it.
             message = str(exc).removeprefix(f"commands.{name}")
-            found = re.match(r"^\.([\w.]+)(?::\s*|\s+)(.*)$", message)
-            if found:
-                yield "commands", name, tuple(found.group(1).split(".")), found.group(2)
+            parts = re.match(r"^\.([\w.]+)(?::\s*|\s+)(.*)$", message)
+            if parts:
+                yield "commands", name, tuple(parts.group(1).split(".")), parts.group(2)
             else:
                 yield "commands", name, (), message.lstrip(": ")
 
