@@ -114,10 +114,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         timely = WorkerLoop(_timely_workers(app), clock, interval=0.25)
         app.state.timely_workers = timely
         timely.start()
+        backups = WorkerLoop(_backup_workers(hub, settings), clock, interval=30)
+        backups.start()
         try:
             yield
         finally:
             await app.state.commands.close()
+            await backups.stop()
             await timely.stop()
             await loop.stop()
             app.state.live.close()
@@ -165,6 +168,20 @@ class HubApp(FastAPI):
             await super().__call__(scope, receive, send)
         else:
             await answer_report(super().__call__, self.state, run_id, scope, receive, send)
+
+
+def _backup_workers(hub: Hub, settings: Settings) -> list[Worker]:
+    """Scheduled backups run in a loop of their own: one takes a while."""
+    if not settings.backup_every:
+        return []
+    from datetime import timedelta
+
+    from .backup.schedule import ScheduledBackups
+    from .domain.schedules import parse_duration
+
+    every = timedelta(seconds=parse_duration(settings.backup_every))
+    directory = settings.data_dir / "backups"
+    return [ScheduledBackups(hub, every, max(settings.backup_keep, 1), directory)]
 
 
 def _timely_workers(app: FastAPI) -> list[Worker]:
