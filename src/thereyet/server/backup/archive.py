@@ -16,6 +16,7 @@ import json
 import os
 import tarfile
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
@@ -36,32 +37,27 @@ class BackupError(Exception):
     """The archive cannot be made or restored; the message says why."""
 
 
-def _encode(table: Table, row: Any) -> dict[str, Any]:
-    out = {}
-    for column in table.columns:
-        value = row._mapping[column.name]
-        if value is None:
-            pass
-        elif isinstance(column.type, LargeBinary):
-            value = base64.b64encode(value).decode()
-        elif isinstance(column.type, UTCDateTime) or isinstance(value, datetime):
-            value = value.isoformat()
-        out[column.name] = value
-    return out
+def _default(value: Any) -> Any:
+    """What JSON cannot say itself: times as ISO text, bytes as base64."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes | memoryview):
+        return base64.b64encode(bytes(value)).decode()
+    raise TypeError(f"cannot back up a {type(value).__name__}")
 
 
-def _decode(table: Table, record: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for name, value in record.items():
+def _decoders(table: Table, columns: list[str]) -> list[tuple[int, Callable[[Any], Any]]]:
+    """(position, decode) for the columns whose JSON needs turning back into values."""
+    found: list[tuple[int, Callable[[Any], Any]]] = []
+    for i, name in enumerate(columns):
         column = table.columns.get(name)
         if column is None:
             raise BackupError(f"the archive's table {table.name} has an unknown column {name}")
-        if value is not None and isinstance(column.type, LargeBinary):
-            value = base64.b64decode(value)
-        elif value is not None and isinstance(column.type, UTCDateTime):
-            value = datetime.fromisoformat(value)
-        out[name] = value
-    return out
+        if isinstance(column.type, LargeBinary):
+            found.append((i, base64.b64decode))
+        elif isinstance(column.type, UTCDateTime):
+            found.append((i, datetime.fromisoformat))
+    return found
 
 
 def _revision(conn: Connection) -> list[str]:
@@ -98,14 +94,21 @@ def _dump_table(conn: Connection, table: Table, tmp: Path) -> dict[str, Any]:
     path = tmp / name
     path.parent.mkdir(exist_ok=True)
     order = list(table.primary_key.columns)
+    # Rows as JSON arrays in the manifest's column order: one C-speed dumps per row.
     with path.open("wb") as file:
         result = conn.execution_options(yield_per=BATCH).execute(select(table).order_by(*order))
         for row in result:
-            line = json.dumps(_encode(table, row), separators=(",", ":")).encode() + b"\n"
+            line = json.dumps(tuple(row), default=_default, separators=(",", ":")).encode() + b"\n"
             digest.update(line)
             file.write(line)
             rows += 1
-    return {"table": table.name, "file": name, "rows": rows, "sha256": digest.hexdigest()}
+    return {
+        "table": table.name,
+        "file": name,
+        "columns": [c.name for c in table.columns],
+        "rows": rows,
+        "sha256": digest.hexdigest(),
+    }
 
 
 def _read_manifest(archive: tarfile.TarFile) -> dict[str, Any]:
@@ -181,16 +184,24 @@ def restore(engine: Engine, path: Path) -> dict[str, Any]:
                 table = metadata.tables.get(member["table"])
                 if table is None:
                     raise BackupError(f"the archive has an unknown table {member['table']}")
-                _load_table(conn, table, archive, member["file"])
+                _load_table(conn, table, archive, member)
             if conn.dialect.name == "postgresql":
                 _reset_sequences(conn)
     return manifest
 
 
-def _load_table(conn: Connection, table: Table, archive: tarfile.TarFile, name: str) -> None:
+def _load_table(
+    conn: Connection, table: Table, archive: tarfile.TarFile, member: dict[str, Any]
+) -> None:
+    columns = member["columns"]
+    decoders = _decoders(table, columns)
     batch: list[dict[str, Any]] = []
-    for line in _lines(archive, name):
-        batch.append(_decode(table, json.loads(line)))
+    for line in _lines(archive, member["file"]):
+        values = json.loads(line)
+        for i, decode in decoders:
+            if values[i] is not None:
+                values[i] = decode(values[i])
+        batch.append(dict(zip(columns, values, strict=True)))
         if len(batch) >= BATCH:
             conn.execute(insert(table), batch)
             batch = []
