@@ -27,19 +27,24 @@ def register(sub: Any) -> None:
     restore.set_defaults(handler=run_restore)
 
 
-def _engine(args: argparse.Namespace) -> Any:
+def _engine(args: argparse.Namespace, *, write: bool) -> Any:
+    """The reader engine for a backup: on SQLite the writer's BEGIN IMMEDIATE would hold
+    the hub's write lock for the whole backup; a reader's snapshot blocks no one."""
     from ..server.store.engine import make_engines
 
     settings = _settings(args)
     if not settings.db:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return make_engines(settings.database_url).write
+    engines = make_engines(settings.database_url)
+    keep, other = (engines.write, engines.read) if write else (engines.read, engines.write)
+    other.dispose()
+    return keep
 
 
 def run_backup(args: argparse.Namespace) -> int:
     from ..server.backup.archive import BackupError, backup_to_file
 
-    engine = _engine(args)
+    engine = _engine(args, write=False)
     started = time.monotonic()
     try:
         manifest = backup_to_file(engine, args.file)
@@ -60,7 +65,7 @@ def run_backup(args: argparse.Namespace) -> int:
 def run_restore(args: argparse.Namespace) -> int:
     from ..server.backup.archive import BackupError, restore
 
-    engine = _engine(args)
+    engine = _engine(args, write=True)
     started = time.monotonic()
     try:
         manifest = restore(engine, args.file)
