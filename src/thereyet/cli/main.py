@@ -6,7 +6,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import client_commands, policy_commands, server_commands, user_commands
+from . import (
+    backup_commands,
+    client_commands,
+    config_commands,
+    policy_commands,
+    server_commands,
+    user_commands,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     client_commands.register(sub)
     user_commands.register(sub)
     policy_commands.register(sub)
+    config_commands.register(sub)
+    backup_commands.register(sub)
     return parser
 
 

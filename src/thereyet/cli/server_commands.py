@@ -21,6 +21,10 @@ def register(sub: Any) -> None:
         "--demo", action="store_true", default=None, help="seed a demo room with simulated runs"
     )
     server.add_argument("--log-level", default="info", help="uvicorn log level")
+    server.add_argument(
+        "--backup-every", help="write a backup this often into DATA_DIR/backups (e.g. 6h)"
+    )
+    server.add_argument("--backup-keep", type=int, help="scheduled backups kept (default 28)")
     server.set_defaults(handler=run_server)
 
     token = sub.add_parser("token", help="manage API tokens (on the hub's database)")
@@ -57,6 +61,8 @@ def _settings(args: argparse.Namespace) -> Any:
         host=getattr(args, "host", None),
         port=getattr(args, "port", None),
         demo=getattr(args, "demo", None),
+        backup_every=getattr(args, "backup_every", None),
+        backup_keep=getattr(args, "backup_keep", None),
     )
 
 
@@ -74,6 +80,14 @@ def run_server(args: argparse.Namespace) -> int:
     except AlreadyServed as exc:
         print(f"thereyet: {exc}", file=sys.stderr)
         return 1
+    if settings.backup_every:
+        from ..server.domain.schedules import ScheduleError, parse_duration
+
+        try:
+            parse_duration(settings.backup_every)
+        except ScheduleError as exc:
+            print(f"thereyet: --backup-every: {exc}", file=sys.stderr)
+            return 2
     print(
         f"thereyet: hub on http://{settings.host}:{settings.port} "
         f"(database {settings.database_url.split('@')[-1]})",

@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 from .. import __version__
 from .clock import Clock, SystemClock
 from .config import Settings, settings_from_env
+from .configfile.service import ConfigService
 from .hub import Hub
 from .logs import redact_access_log
 from .services import oncall_commands  # noqa: F401  (registers !ack, !resolve, !oncall)
@@ -36,11 +37,13 @@ from .services.runs import RunService
 from .services.schedules import ScheduleService
 from .services.search import SearchService
 from .services.shares import ShareService
+from .services.stored_commands import StoredCommands
 from .services.tokens import TokenService, bootstrap_admin
 from .services.transcripts import TranscriptService
 from .web import errors, pages
 from .web.api import channels as channel_api
 from .web.api import commands as command_api
+from .web.api import config as config_api
 from .web.api import incidents as incident_api
 from .web.api import integrations as integration_api
 from .web.api import misc, people, rooms, runs, search, shares
@@ -54,6 +57,7 @@ from .web.ingest import IngestCounts, answer_report, events_run_id
 from .web.input_guard import InputGuard
 from .web.limits import BodyLimit
 from .web.live import Live
+from .web.managed import ManagedGuard
 from .workers.loop import Worker, WorkerLoop
 
 
@@ -96,10 +100,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 app.state.schedules,
                 extra={"incidents": app.state.incidents, "oncall": app.state.oncall},
             ),
-            CommandFile(commands_path(settings.data_dir)),
+            StoredCommands(hub, CommandFile(commands_path(settings.data_dir))),
         )
         app.state.rooms.posted_hooks.append(app.state.commands.on_posted)
         app.state.integrations = IntegrationService(hub, app.state.runs)
+        app.state.config = ConfigService(hub)
         token = await run_in_threadpool(bootstrap_admin, hub)
         if token is not None:
             # Printed, never logged: this is the one time the token exists in clear.
@@ -116,10 +121,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         timely = WorkerLoop(_timely_workers(app), clock, interval=0.25)
         app.state.timely_workers = timely
         timely.start()
+        backups = WorkerLoop(_backup_workers(hub, settings), clock, interval=30)
+        backups.start()
         try:
             yield
         finally:
             await app.state.commands.close()
+            await backups.stop()
             await timely.stop()
             await loop.stop()
             await heartbeat.stop()
@@ -140,7 +148,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     errors.install(app)
     for module in (runs, rooms, misc, people, shares, search):
         app.include_router(module.router, prefix="/api/v1")
-    for module in (schedule_api, channel_api, command_api, integration_api):
+    for module in (schedule_api, channel_api, command_api, integration_api, config_api):
         app.include_router(module.router, prefix="/api/v1")
     app.include_router(ping_compat.router)
     app.include_router(hooks_compat.router)
@@ -154,6 +162,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     # Pings keep any body as a log; PagerDuty's route answers in PagerDuty's format; hooks
     # tell the integration's owner about a refused delivery: each checks on its own.
     app.add_middleware(InputGuard, skip=("/ping/", "/v2/", "/hooks/"))
+    app.add_middleware(ManagedGuard)
     app.add_middleware(
         BodyLimit,
         default=settings.max_body_bytes,
@@ -177,6 +186,20 @@ def _heartbeat(app: FastAPI) -> Worker:
     from .workers.heartbeat import Heartbeat
 
     return Heartbeat(app.state.nodes)
+
+
+def _backup_workers(hub: Hub, settings: Settings) -> list[Worker]:
+    """Scheduled backups run in a loop of their own: one takes a while."""
+    if not settings.backup_every:
+        return []
+    from datetime import timedelta
+
+    from .backup.schedule import ScheduledBackups
+    from .domain.schedules import parse_duration
+
+    every = timedelta(seconds=parse_duration(settings.backup_every))
+    directory = settings.data_dir / "backups"
+    return [ScheduledBackups(hub, every, max(settings.backup_keep, 1), directory)]
 
 
 def _timely_workers(app: FastAPI) -> list[Worker]:

@@ -52,6 +52,10 @@ class Settings:
         default=60, metadata={"doc": "inbound alerts one integration may send at once"}
     )
     demo: bool = field(default=False, metadata={"doc": "seed a demo room with simulated runs"})
+    backup_every: str = field(
+        default="", metadata={"doc": "write a backup this often, e.g. 6h (empty: never)"}
+    )
+    backup_keep: int = field(default=28, metadata={"doc": "scheduled backups kept"})
 
     @property
     def database_url(self) -> str:

@@ -46,6 +46,7 @@ from .command_output import OutputStream, run_argv
 from .command_records import gate_data, gate_of, principal_of, record_view
 from .errors import NotFound
 from .rooms import post_in_rooms
+from .stored_commands import StoredCommands
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class CommandService:
         self,
         hub: Hub,
         services: Services,
-        commands_file: CommandFile,
+        commands_file: CommandFile | StoredCommands,
         *,
         new_code: Callable[[], str] = lambda: secrets.token_hex(2),
     ) -> None:

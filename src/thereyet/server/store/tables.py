@@ -570,3 +570,24 @@ for _column in (
     jobs.append_column(_column)
 
 command_runs.append_column(Column("node", String(255)))  # the node running it
+
+# -- configuration as code (migration 0011) -----------------------------------
+
+config_objects = Table(
+    "config_objects",
+    metadata,
+    Column("kind", String(32), primary_key=True),  # rooms | jobs | channels | ...
+    Column("name", String(200), primary_key=True),
+    Column("file", String(500), nullable=False),  # the file that owns it, as the user named it
+    Column("digest", String(64), nullable=False),  # of the object as applied: drift shows
+    Column("refs", JSONType, nullable=False),  # {field: "env:NAME"}: secrets by reference
+    Column("applied_at", UTCDateTime, nullable=False),
+)
+
+chat_commands = Table(
+    "chat_commands",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("spec", JSONType, nullable=False),  # the command's table, as in the files
+    Column("updated_at", UTCDateTime, nullable=False),
+)
