@@ -88,6 +88,8 @@ def fit_models(
         mean, variance = _with_prior(mean, variance, prior)
     # The prior may pull the estimate, but not below half of what the run itself says.
     seconds = max(math.exp(mean) - t_n, 0.5 * live_seconds)
+    if not seconds > 0:  # a long run's total, less its elapsed time, can round to nothing
+        seconds = min(m.seconds for m in models)
     span = sum(w * m.span for w, m in zip(weights, models, strict=True)) / norm
     spread = math.sqrt(variance + (_FLOOR_SPREAD * share_left) ** 2) / max(share_left, 1e-3)
     return Fit(seconds=seconds, span=span, spread=min(_RANGE_Z * spread, 3.0))

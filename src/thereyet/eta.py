@@ -29,7 +29,15 @@ from ._eta_fit import Fit, fit_models
 
 Basis = Literal["rate", "history", "done", "none"]
 
-__all__ = ["Basis", "Estimate", "Estimator", "describe_range"]
+__all__ = [
+    "CHECKPOINTS",
+    "Basis",
+    "Estimate",
+    "Estimator",
+    "Prediction",
+    "describe_duration",
+    "describe_range",
+]
 
 MAX_KNOTS = 40
 """Knots kept at most; past it every other one goes and the spacing doubles."""
@@ -88,24 +96,90 @@ class Estimate:
         }
 
 
+@dataclass(frozen=True)
+class Prediction:
+    """What the estimator said when the run first reached `fraction` of its total,
+    `t` seconds in; once the run has ended (`end`), how far off it was."""
+
+    fraction: float
+    t: float
+    seconds: float | None
+    low: float | None
+    high: float | None
+
+    def error(self, end: float) -> float | None:
+        """|said - truth| / truth for a run that ended at `end`; 1.0 if it said nothing."""
+        truth = end - self.t
+        if truth <= 0:
+            return None
+        return 1.0 if self.seconds is None else abs(self.seconds - truth) / truth
+
+    def held(self, end: float) -> bool | None:
+        """Whether the range held the truth (None if there was no range)."""
+        if self.low is None or self.high is None:
+            return None
+        return self.low <= end - self.t <= self.high
+
+
+CHECKPOINTS = (0.25, 0.5, 0.75)
+"""Fractions done at which every run records its prediction, to score it at the end."""
+
+
 class Estimator:
     """Estimates the time left of one run from its progress and the job's history.
 
     `total` is the amount of work (units); `history` the durations in seconds of
     the job's earlier successful runs, newest first. Feed `observe(t, done)` in
     time order (an older or equal `t` only raises `done`; `done` going down is a
-    reset and starts the rate over), and ask `remaining(now)` at any time.
+    reset and starts the rate over), and ask `remaining(now)` at any time. On the
+    way it records its predictions at CHECKPOINTS; `finish(end)` lets them be scored.
+
+    Two estimators are equal when their kept state is (knots, history,
+    predictions...): the latest report alone does not count, since the hub
+    keeps it in the run's own figures and hands it back with `catch_up`.
     """
 
     def __init__(self, total: float | None, history: Sequence[float] = ()) -> None:
         self.total = total if total is not None and math.isfinite(total) and total > 0 else None
         self.history = [
-            float(d) for d in history[:HISTORY_RUNS] if math.isfinite(d) and d >= _MIN_DURATION
+            round(float(d), 1)
+            for d in history[:HISTORY_RUNS]
+            if math.isfinite(d) and d >= _MIN_DURATION
         ]
         self.knots: list[tuple[float, float]] = []
         self.spacing = _FIRST_SPACING
         self.last: tuple[float, float] | None = None
-        self.gap = 0.0  # typical seconds between reports, smoothed
+        self.gap = 0.0  # typical seconds between reports, smoothed at each knot
+        self.predictions: list[Prediction] = []
+        self.end: float | None = None
+        self._reports = 0  # reports with progress since the last knot
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Estimator):
+            return NotImplemented
+        return self._kept() == other._kept()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _kept(self) -> tuple[Any, ...]:
+        return (self.total, self.history, self.knots, self.spacing, self.predictions, self.end)
+
+    def copy(self) -> Estimator:
+        """An independent copy (the state is small: a few dozen knots)."""
+        twin = Estimator.__new__(Estimator)
+        twin.__dict__.update(self.__dict__)
+        twin.history, twin.knots, twin.predictions = (
+            list(self.history),
+            list(self.knots),
+            list(self.predictions),
+        )
+        return twin
+
+    def with_history(self, history: Sequence[float]) -> Estimator:
+        """A copy that weighs its models by `history` instead of the one it was made with."""
+        twin = self.copy()
+        twin.history = Estimator(None, history).history
+        return twin
 
     def observe(self, t: float, done: float, total: float | None = None) -> None:
         """Take the progress `done` reported `t` seconds into the run (and a new total)."""
@@ -115,20 +189,54 @@ class Estimator:
             return
         last = self.last
         if last is None or done < last[1]:
-            self.knots = [(t, done)]
-            self.last, self.spacing, self.gap = (t, done), _FIRST_SPACING, 0.0
-            return
-        if t <= last[0]:
+            self.knots = [(round(t, 2), _compact(done))]
+            self.last, self.spacing, self._reports = (t, done), _FIRST_SPACING, 0
+        elif t <= last[0]:
             self.last = (last[0], done)
+        else:
+            self._reports += done > last[1]
+            self.last = (t, done)
+            if t - self.knots[-1][0] >= self.spacing:
+                self._add_knot(t, done)
+        if self.total is not None and len(self.predictions) < len(CHECKPOINTS):
+            self._predict(t, done / self.total)
+
+    def _add_knot(self, t: float, done: float) -> None:
+        if self._reports:
+            gap = (t - self.knots[-1][0]) / self._reports
+            self.gap = gap if not self.gap else self.gap + 0.3 * (gap - self.gap)
+            self._reports = 0
+        # Kept as to_state writes it, so a state read back equals the one written.
+        self.knots.append((round(t, 2), _compact(done)))
+        if len(self.knots) > MAX_KNOTS:
+            # Every other knot goes: the state stays small, observe stays O(1) amortised.
+            self.knots = self.knots[::2]
+            self.spacing *= 2
+
+    def _predict(self, t: float, fraction: float) -> None:
+        while len(self.predictions) < len(CHECKPOINTS):
+            mark = CHECKPOINTS[len(self.predictions)]
+            if fraction < mark:
+                return
+            said = self.remaining(t)
+            self.predictions.append(
+                Prediction(
+                    mark, round(t, 2), _round(said.seconds), _round(said.low), _round(said.high)
+                )
+            )
+
+    def catch_up(self, t: float, done: float) -> None:
+        """Take the run's latest report back after a restart, if the state is older."""
+        last = self.last
+        if last is not None and (t < last[0] or done < last[1]):
             return
-        if done > last[1]:
-            self.gap += 0.2 * ((t - last[0]) - self.gap) if self.gap else t - last[0]
         self.last = (t, done)
-        if t - self.knots[-1][0] >= self.spacing:
-            self.knots.append((t, done))
-            if len(self.knots) > MAX_KNOTS:
-                self.knots = self.knots[::2]
-                self.spacing *= 2
+        if not self.knots:
+            self.knots = [(t, done)]
+
+    def finish(self, end: float) -> None:
+        """Note that the run succeeded `end` seconds after its start: its predictions can be scored."""
+        self.end = _round(end)
 
     def remaining(self, now: float) -> Estimate:
         """The time left at `now` (seconds since the start), never negative or NaN."""
@@ -161,7 +269,7 @@ class Estimator:
             # the change drops by span / (span + silence), so a stalled run's
             # ETA grows instead of counting down to zero.
             left = fit.seconds * (1.0 + (quiet - grace) / max(fit.span, grace)) - grace
-            reason = f"no progress for {describe_range(quiet, quiet)}"
+            reason = f"no progress for {describe_duration(quiet)}"
         left = max(left, min(fit.seconds, 1.0))
         if not math.isfinite(left) or left > _MAX_SECONDS:
             return Estimate(None, basis="none", reason="too slow to tell")
@@ -181,39 +289,52 @@ class Estimator:
         return Estimate(left, min(low, left), high, "history")
 
     def to_state(self) -> dict[str, Any]:
-        """A JSON-ready state, under about 1 KB however long the run: see from_state."""
+        """A JSON-ready state, about 1 KB at most however long the run: see from_state."""
         return {
             "v": _STATE_VERSION,
             "total": self.total,
-            "history": [round(d, 1) for d in self.history],
-            "knots": [[round(t, 2), _compact(d)] for t, d in self.knots],
+            "history": self.history,
+            "knots": [list(knot) for knot in self.knots],
             "spacing": self.spacing,
-            "last": None if self.last is None else [round(self.last[0], 2), _compact(self.last[1])],
+            "last": None if self.last is None else list(self.last),
             "gap": round(self.gap, 2),
+            "predictions": [[p.fraction, p.t, p.seconds, p.low, p.high] for p in self.predictions],
+            "end": self.end,
         }
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], history: Sequence[float] | None = None) -> Estimator:
-        """Rebuild an estimator from to_state(); a newer `history` replaces the kept one.
+    def from_state(cls, state: Any) -> Estimator:
+        """Rebuild an estimator from to_state().
 
         A state this version cannot read (or a damaged one) gives a fresh
         estimator: an ETA that starts over is better than none."""
-        estimator = cls(state.get("total"), history if history is not None else ())
+        total = state.get("total") if isinstance(state, dict) else None
+        estimator = cls(total if isinstance(total, int | float) else None)
         try:
             if state.get("v") != _STATE_VERSION:
                 raise ValueError("unknown state version")
-            if history is None:
-                estimator.history = [float(d) for d in state["history"]][:HISTORY_RUNS]
+            estimator.history = [float(d) for d in state["history"]][:HISTORY_RUNS]
             estimator.knots = [(float(t), float(d)) for t, d in state["knots"]][:MAX_KNOTS]
             estimator.spacing = float(state["spacing"])
             last = state["last"]
             estimator.last = None if last is None else (float(last[0]), float(last[1]))
             estimator.gap = float(state["gap"])
-        except (KeyError, TypeError, ValueError):
-            return cls(state.get("total") if isinstance(state, dict) else None, history or ())
+            estimator.predictions = [_prediction(p) for p in state["predictions"]][:3]
+            estimator.end = None if state["end"] is None else float(state["end"])
+        except (AttributeError, KeyError, TypeError, ValueError):
+            return cls(estimator.total)
         if estimator.last is not None and not estimator.knots:
             estimator.knots = [estimator.last]
         return estimator
+
+
+def _prediction(row: Sequence[Any]) -> Prediction:
+    fraction, t, seconds, low, high = row
+    return Prediction(float(fraction), float(t), _float(seconds), _float(low), _float(high))
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _prior(history: Sequence[float]) -> tuple[float, float] | None:
@@ -240,6 +361,11 @@ def describe_range(low: float, high: float) -> str:
         return _hours(low) if _hours(low) == _hours(high) else f"{_hours(low)}-{_hours(high)}"
     a, b = round(low / 86400), round(high / 86400)
     return f"{b} days" if a >= b else f"{a}-{b} days"
+
+
+def describe_duration(seconds: float) -> str:
+    """Say a duration briefly: "40s", "5 min", "1h10m", "3 days"."""
+    return describe_range(seconds, seconds)
 
 
 def _hours(seconds: float) -> str:

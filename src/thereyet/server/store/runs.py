@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, exists, func, insert, or_, select
 
+from thereyet.eta import Estimator
+
 from ..domain.runs import Run, RunStatus
 from .tables import jobs, rooms, run_events, run_rooms, runs
 
@@ -32,13 +34,27 @@ RUN_FIELDS = [
     "exit_code",
     "error",
     "node",
+    "eta",
 ]
 
 
 def _to_run(row: Any, job_name: str) -> Run:
     values = {name: getattr(row, name) for name in RUN_FIELDS}
     values["status"] = RunStatus(values["status"])
-    return Run(id=row.id, job=job_name, created_at=row.created_at, **values)
+    run = Run(id=row.id, job=job_name, created_at=row.created_at, **values)
+    run.eta = _estimator(run, row.eta)
+    return run
+
+
+def _estimator(run: Run, state: Any) -> Estimator | None:
+    """The run's estimator as kept, caught up with its latest progress (the state is
+    written when its knots change, not at every report)."""
+    if state is None:
+        return None
+    estimator = Estimator.from_state(state)
+    if run.started_at is not None and run.progress_at is not None and run.done is not None:
+        estimator.catch_up((run.progress_at - run.started_at).total_seconds(), run.done)
+    return estimator
 
 
 def _run_select() -> Any:
@@ -137,7 +153,7 @@ def _update_statement(
 _UPDATES: dict[tuple[bool, tuple[str, ...], tuple[str, ...]], str] = {}
 _FIELD_SET = frozenset(RUN_FIELDS)
 _EXTRA_COLUMNS = frozenset({"finish_id"})
-_JSON_FIELDS = frozenset({"stats", "log_tail"})
+_JSON_FIELDS = frozenset({"stats", "log_tail", "eta"})
 _TIME_FIELDS = frozenset({"started_at", "finished_at", "progress_at", "heartbeat_at"})
 
 
@@ -171,6 +187,8 @@ def _bind_field(name: str, value: Any, bind_ts: Any) -> Any:
         return None
     if name in _TIME_FIELDS:
         return bind_ts(value)
+    if name == "eta":
+        return json.dumps(value.to_state(), separators=(",", ":"))
     if name in _JSON_FIELDS:
         return json.dumps(value)
     if name == "status":
@@ -199,6 +217,7 @@ _INSERT_RUN = insert(runs).values(
 def insert_run(conn: Connection, run: Run, job_id: int, now: datetime) -> None:
     params = {f"v_{name}": getattr(run, name) for name in RUN_FIELDS}
     params["v_status"] = run.status.value
+    params["v_eta"] = None if run.eta is None else run.eta.to_state()
     fixed = {"v_id": run.id, "v_job_id": job_id, "v_created_at": run.created_at}
     conn.execute(_INSERT_RUN, {**params, **fixed, "v_updated_at": now})
 
