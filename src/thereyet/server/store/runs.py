@@ -361,6 +361,22 @@ def recent_durations(
     return [(end - start).total_seconds() for start, end in conn.execute(_RECENT_DURATIONS, params)]
 
 
+def recent_eta_states(conn: Connection, job: str, *, limit: int = 20) -> list[Any]:
+    """(id, finished_at, eta) of the job's latest successful runs that kept an ETA, newest first."""
+    query = (
+        select(runs.c.id, runs.c.finished_at, runs.c.eta)
+        .join(jobs, jobs.c.id == runs.c.job_id)
+        .where(
+            jobs.c.name == job,
+            runs.c.status == RunStatus.SUCCEEDED.value,
+            runs.c.eta.is_not(None),
+        )
+        .order_by(runs.c.finished_at.desc())
+        .limit(limit)
+    )
+    return list(conn.execute(query))
+
+
 @dataclass(frozen=True)
 class RunFilter:
     job: str | None = None
