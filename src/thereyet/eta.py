@@ -349,9 +349,9 @@ def _prior(history: Sequence[float]) -> tuple[float, float] | None:
 
 
 def describe_range(low: float, high: float) -> str:
-    """Say a range briefly in one unit: "40-50s", "7-9 min", "1h10m-1h25m", "3 min"."""
+    """Say a range briefly in one unit: "40-60s", "7-9 min", "1h10m-1h25m", "3 min"."""
     low, high = max(0.0, low), max(0.0, high, low)
-    if high < 60:
+    if high < 90:  # "40-60s" reads better than "1 min"
         a, b = round(low), max(1, round(high))
         return f"{b}s" if a >= b else f"{a}-{b}s"
     if high < 3600:
