@@ -137,6 +137,7 @@ class Estimator:
     Two estimators are equal when their kept state is (knots, history,
     predictions...): the latest report alone does not count, since the hub
     keeps it in the run's own figures and hands it back with `catch_up`.
+    Lists are replaced, never changed in place, so copies may share them.
     """
 
     def __init__(self, total: float | None, history: Sequence[float] = ()) -> None:
@@ -157,22 +158,19 @@ class Estimator:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Estimator):
             return NotImplemented
-        return self._kept() == other._kept()
+        # The knots first: they are what changes (and the hub asks at every report).
+        return self.knots == other.knots and self._kept() == other._kept()
 
     __hash__ = None  # type: ignore[assignment]
 
     def _kept(self) -> tuple[Any, ...]:
-        return (self.total, self.history, self.knots, self.spacing, self.predictions, self.end)
+        return (self.total, self.history, self.spacing, self.predictions, self.end)
 
     def copy(self) -> Estimator:
-        """An independent copy (the state is small: a few dozen knots)."""
+        """An independent copy, cheap: its lists are shared, and every change replaces
+        a list rather than changing it in place (the hub copies at every report)."""
         twin = Estimator.__new__(Estimator)
         twin.__dict__.update(self.__dict__)
-        twin.history, twin.knots, twin.predictions = (
-            list(self.history),
-            list(self.knots),
-            list(self.predictions),
-        )
         return twin
 
     def with_history(self, history: Sequence[float]) -> Estimator:
@@ -198,8 +196,10 @@ class Estimator:
             self.last = (t, done)
             if t - self.knots[-1][0] >= self.spacing:
                 self._add_knot(t, done)
-        if self.total is not None and len(self.predictions) < len(CHECKPOINTS):
-            self._predict(t, done / self.total)
+        total = self.total
+        marks = len(self.predictions)
+        if total is not None and marks < len(CHECKPOINTS) and done >= CHECKPOINTS[marks] * total:
+            self._predict(t, done / total)
 
     def _add_knot(self, t: float, done: float) -> None:
         if self._reports:
@@ -207,7 +207,7 @@ class Estimator:
             self.gap = gap if not self.gap else self.gap + 0.3 * (gap - self.gap)
             self._reports = 0
         # Kept as to_state writes it, so a state read back equals the one written.
-        self.knots.append((round(t, 2), _compact(done)))
+        self.knots = [*self.knots, (round(t, 2), _compact(done))]
         if len(self.knots) > MAX_KNOTS:
             # Every other knot goes: the state stays small, observe stays O(1) amortised.
             self.knots = self.knots[::2]
@@ -219,11 +219,10 @@ class Estimator:
             if fraction < mark:
                 return
             said = self.remaining(t)
-            self.predictions.append(
-                Prediction(
-                    mark, round(t, 2), _round(said.seconds), _round(said.low), _round(said.high)
-                )
+            said_then = Prediction(
+                mark, round(t, 2), _round(said.seconds), _round(said.low), _round(said.high)
             )
+            self.predictions = [*self.predictions, said_then]
 
     def catch_up(self, t: float, done: float) -> None:
         """Take the run's latest report back after a restart, if the state is older."""
