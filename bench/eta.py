@@ -193,7 +193,7 @@ def report(
     ours = per_seed["thereyet"]
     worst_mean, worst_p90 = max(r[1] for r in ours), max(r[2] for r in ours)
     print(
-        f"\nthereyet, worst seed: mean {worst_mean:.3f} (target 0.05), P90 {worst_p90:.3f} (0.25)"
+        f"\nthereyet, worst seed: mean {worst_mean:.4f} (target 0.05), P90 {worst_p90:.4f} (0.25)"
     )
     ok = worst_mean <= 0.05 and worst_p90 <= 0.25
     for shape in SHAPES:
