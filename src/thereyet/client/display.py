@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..eta import Estimate
+
 BAR = 20
 
 
@@ -31,6 +33,20 @@ def bar(percent: float | None, width: int = BAR) -> str:
     return "[" + "#" * filled + "." * (width - filled) + "]"
 
 
+def eta_text(eta: dict[str, Any]) -> str:
+    """The hub's ETA in the words the hub, the pages and chat use: "about 7-9 min left".
+
+    Said by thereyet.eta from the figures (seconds, low, high, reason) when the
+    hub sends them; otherwise (a finished run, an older hub) the hub's own text."""
+    seconds, low, high = eta.get("seconds"), eta.get("low"), eta.get("high")
+    if all(isinstance(v, int | float) for v in (seconds, low, high)) and seconds:
+        reason = eta.get("reason")
+        return Estimate(
+            seconds, low, high, "rate", reason if isinstance(reason, str) else None
+        ).text
+    return str(eta.get("text") or "?")
+
+
 def run_line(view: dict[str, Any]) -> str:
     """`export  [#####.....]  50.0%  500/1000 rows  12.5/s  ETA 40s  db-1  running`"""
     progress = view.get("progress") or {}
@@ -39,7 +55,7 @@ def run_line(view: dict[str, Any]) -> str:
     counts = f"{number(progress.get('done'))}/{number(progress.get('total'))} {unit}".strip()
     rate = view.get("rate")
     rate_text = f"{rate:,.1f}/s" if isinstance(rate, int | float) else "-"
-    eta = (view.get("eta") or {}).get("text") or "?"
+    eta = eta_text(view.get("eta") or {})
     pct = f"{percent:5.1f}%" if percent is not None else "    ?%"
     parts = [
         f"{view.get('job', '?'):<20}",

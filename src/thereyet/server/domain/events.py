@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
 
-from .eta import RateSample, update_rate
+from .eta import RateSample, observe_progress, update_rate
 from .runs import Run, RunStatus, append_log
 
 
@@ -119,10 +119,12 @@ def _apply_progress(run: Run, samples: list[Progress], now: datetime) -> None:
     if run.progress_at is not None and run.done is not None:
         last = RateSample(done=run.done, at=run.progress_at, rate=run.rate)
     progress_at = run.progress_at
+    taken: list[tuple[datetime, float, float | None]] = []
     for event in samples:
         at = min(event.ts, now)
         if progress_at is not None and at < progress_at:
             continue  # an older sample than the one we have: it changes nothing
+        taken.append((at, event.done, event.total))
         sample = update_rate(last, event.done, at)
         if sample.done != event.done or sample.at != at:
             # A second sample for the same instant: the run shows what it said last.
@@ -134,3 +136,4 @@ def _apply_progress(run: Run, samples: list[Progress], now: datetime) -> None:
             run.unit = event.unit
     if last is not None and progress_at is not None:
         run.done, run.rate, run.progress_at = last.done, last.rate, progress_at
+    observe_progress(run, taken)

@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from thereyet.eta import Estimator
+
 
 class RunStatus(StrEnum):
     QUEUED = "queued"
@@ -79,6 +81,8 @@ class Run:
     exit_code: int | None = None
     error: str | None = None
     node: str | None = None
+    # Replaced, never changed in place: runs are copied shallowly and compared.
+    eta: Estimator | None = None
 
     def elapsed(self, now: datetime) -> float | None:
         """Seconds since the run started, up to its end if it has finished."""

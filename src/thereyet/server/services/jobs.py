@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from thereyet.eta import Estimator
+
 from ..domain.access import Principal
-from ..domain.eta import typical_duration
+from ..domain.eta import eta_accuracy, typical_duration
 from ..hub import Hub
 from ..store import monitoring as job_store
 from ..store import rooms as store
@@ -85,11 +87,13 @@ class JobService:
                 raise NotFound(f"no job named {name!r}")
             view = _job_view(rows[0], store.job_rooms_by_job(conn).get(rows[0].id, []))
             durations = run_store.recent_durations(conn, name, before=now, limit=50)
+            scored = run_store.recent_eta_states(conn, name)
         if not who.may_read_run(name, view["rooms"]):
             raise NotFound(f"no job named {name!r}")
         typical = typical_duration(durations)
         view["typical_duration"] = None if typical is None else round(typical, 1)
         view["recent_durations"] = [round(d, 1) for d in durations]
+        view["eta_accuracy"] = eta_accuracy_view(scored)
         return view
 
     async def create(self, name: str, changes: JobChanges) -> dict[str, Any]:
@@ -138,3 +142,44 @@ def _job_view(row: Any, rooms: list[str]) -> dict[str, Any]:
         "run_count": row.run_count or 0,
         "last_run_at": iso(row.last_run_at),
     }
+
+
+def eta_accuracy_view(scored: list[Any]) -> dict[str, Any]:
+    """How right the job's ETAs were: over its recent successful runs, the median
+    relative error of what was said at 25, 50 and 75 % done, how often the range
+    held the truth, and each run's figures."""
+    estimators = [(row, Estimator.from_state(row.eta)) for row in scored]
+    accuracy = eta_accuracy([estimator for _, estimator in estimators])
+    recent = []
+    for row, estimator in estimators:
+        end = estimator.end
+        if end is None or not estimator.predictions:
+            continue
+        errors = [e for p in estimator.predictions if (e := p.error(end)) is not None]
+        recent.append(
+            {
+                "run_id": row.id,
+                "finished_at": iso(row.finished_at),
+                "duration": round(end, 1),
+                "error": round(max(errors), 3) if errors else None,
+                "said": {_mark(p.fraction): _rounded(p.seconds, 1) for p in estimator.predictions},
+                "actual": {_mark(p.fraction): round(end - p.t, 1) for p in estimator.predictions},
+            }
+        )
+    return {
+        "runs": accuracy.runs,
+        "error": _rounded(accuracy.error),
+        "by_checkpoint": {
+            _mark(mark): round(error, 3) for mark, error in accuracy.by_checkpoint.items()
+        },
+        "held": _rounded(accuracy.held),
+        "recent": recent,
+    }
+
+
+def _mark(fraction: float) -> str:
+    return f"{round(fraction * 100)}%"
+
+
+def _rounded(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(value, digits)

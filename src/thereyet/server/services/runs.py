@@ -14,8 +14,11 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from thereyet.eta import Estimator
+
 from ..domain.access import SYSTEM, Principal, run_start_refusal
 from ..domain.cards import run_card
+from ..domain.eta import score_run
 from ..domain.events import Event, Heartbeat, Note, apply_events
 from ..domain.policy import Action, Entry, Resource
 from ..domain.runs import Run, RunFilter, RunStatus, TransitionError, check_move
@@ -126,6 +129,7 @@ class RunService:
             started_at=min(spec.started_at or tx.now, tx.now) if running else None,
             heartbeat_at=tx.now,
             node=self.hub.settings.node,
+            eta=Estimator(spec.total, self._history(conn, spec.job, tx.now)),
         )
         store.insert_run(conn, run, job_id, tx.now)
         # Kept from the start (as inserted: version 0), so even its first report
@@ -486,6 +490,8 @@ class RunService:
             run.started_at = run.started_at or run.created_at
         run.exit_code = exit_code
         run.error = error[:MAX_ERROR_CHARS] if error else None
+        if status is RunStatus.SUCCEEDED:
+            score_run(run)
         self._save(tx, run, finish_id=finish_id)
         self._status_changed(tx, run, room_ids, was)
         self._publish(tx, run, tx.memo[run.id].version)

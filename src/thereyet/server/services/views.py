@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from ..domain.eta import estimate_eta
+from ..domain.eta import run_estimate
 from ..domain.runs import Run
 
 
@@ -21,31 +21,45 @@ def progress_view(run: Run) -> dict[str, Any]:
 
 
 def eta_view(run: Run, now: datetime, history: list[float]) -> dict[str, Any]:
+    """The ETA as the API shows it: seconds with a range (low, high), basis, reason, text."""
     if run.status.finished:
         return {
             "seconds": 0 if run.status.value == "succeeded" else None,
+            "low": None,
+            "high": None,
             "basis": "none",
             "reason": f"run {run.status.value}",
             "text": run.status.value,
             "finish_at": None,
         }
-    eta = estimate_eta(
-        done=run.done,
-        total=run.total,
-        rate=run.rate,
-        started_at=run.started_at,
-        progress_at=run.progress_at,
-        now=now,
-        history=history,
-    )
-    seconds = None if eta.seconds is None else round(eta.seconds, 1)
-    return {
-        "seconds": seconds,
-        "basis": eta.basis,
-        "reason": eta.reason,
-        "text": eta.text,
-        "finish_at": iso(eta.finish_at(now)),
-    }
+    estimate = run_estimate(run, now, history)
+    view = estimate.to_dict()
+    seconds = estimate.seconds
+    view["finish_at"] = None if seconds is None else iso(now + timedelta(seconds=seconds))
+    return view
+
+
+def eta_predictions_view(run: Run) -> list[dict[str, Any]]:
+    """What the run's ETA said at 25, 50 and 75 % done and, once it succeeded, how right."""
+    if run.eta is None:
+        return []
+    end = run.eta.end
+    shown = []
+    for p in run.eta.predictions:
+        error = None if end is None else p.error(end)
+        shown.append(
+            {
+                "fraction": p.fraction,
+                "elapsed": round(p.t, 1),
+                "seconds": None if p.seconds is None else round(p.seconds, 1),
+                "low": None if p.low is None else round(p.low, 1),
+                "high": None if p.high is None else round(p.high, 1),
+                "actual": None if end is None else round(end - p.t, 1),
+                "error": None if error is None else round(error, 3),
+                "held": None if end is None else p.held(end),
+            }
+        )
+    return shown
 
 
 def run_view(
@@ -76,6 +90,7 @@ def run_view(
         "progress": progress_view(run),
         "rate": run.rate,
         "eta": eta_view(run, now, history or []),
+        "eta_predictions": eta_predictions_view(run),
         "stats": run.stats,
         "log_tail": run.log_tail,
         "exit_code": run.exit_code,

@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, exists, func, insert, or_, select
 
+from thereyet.eta import Estimator
+
 from ..domain.runs import Run, RunFilter, RunStatus
 from .tables import jobs, rooms, run_events, run_rooms, runs
 from .text import dumps as json_text
@@ -33,13 +35,27 @@ RUN_FIELDS = [
     "exit_code",
     "error",
     "node",
+    "eta",
 ]
 
 
 def _to_run(row: Any, job_name: str) -> Run:
     values = {name: getattr(row, name) for name in RUN_FIELDS}
     values["status"] = RunStatus(values["status"])
-    return Run(id=row.id, job=job_name, created_at=row.created_at, **values)
+    run = Run(id=row.id, job=job_name, created_at=row.created_at, **values)
+    run.eta = _estimator(run, row.eta)
+    return run
+
+
+def _estimator(run: Run, state: Any) -> Estimator | None:
+    """The run's estimator as kept, caught up with its latest progress (the state is
+    written when its knots change, not at every report)."""
+    if state is None:
+        return None
+    estimator = Estimator.from_state(state)
+    if run.started_at is not None and run.progress_at is not None and run.done is not None:
+        estimator.catch_up((run.progress_at - run.started_at).total_seconds(), run.done)
+    return estimator
 
 
 def _run_select() -> Any:
@@ -138,7 +154,7 @@ def _update_statement(
 _UPDATES: dict[tuple[bool, tuple[str, ...], tuple[str, ...]], str] = {}
 _FIELD_SET = frozenset(RUN_FIELDS)
 _EXTRA_COLUMNS = frozenset({"finish_id"})
-_JSON_FIELDS = frozenset({"stats", "log_tail"})
+_JSON_FIELDS = frozenset({"stats", "log_tail", "eta"})
 _TIME_FIELDS = frozenset({"started_at", "finished_at", "progress_at", "heartbeat_at"})
 
 
@@ -172,6 +188,8 @@ def _bind_field(name: str, value: Any, bind_ts: Any) -> Any:
         return None
     if name in _TIME_FIELDS:
         return bind_ts(value)
+    if name == "eta":
+        return json.dumps(value.to_state(), separators=(",", ":"))
     if name in _JSON_FIELDS:
         return json_text(value)
     if name == "status":
@@ -202,6 +220,7 @@ _INSERT_RUN = insert(runs).values(
 def insert_run(conn: Connection, run: Run, job_id: int, now: datetime) -> None:
     params = {f"v_{name}": getattr(run, name) for name in RUN_FIELDS}
     params["v_status"] = run.status.value
+    params["v_eta"] = None if run.eta is None else run.eta.to_state()
     fixed = {"v_id": run.id, "v_job_id": job_id, "v_created_at": run.created_at}
     conn.execute(_INSERT_RUN, {**params, **fixed, "v_updated_at": now})
 
@@ -343,6 +362,22 @@ def recent_durations(
     """Durations in seconds of the job's latest successful runs, newest first."""
     params = {"p_job": job, "p_before": before, "p_limit": limit}
     return [(end - start).total_seconds() for start, end in conn.execute(_RECENT_DURATIONS, params)]
+
+
+def recent_eta_states(conn: Connection, job: str, *, limit: int = 20) -> list[Any]:
+    """(id, finished_at, eta) of the job's latest successful runs that kept an ETA, newest first."""
+    query = (
+        select(runs.c.id, runs.c.finished_at, runs.c.eta)
+        .join(jobs, jobs.c.id == runs.c.job_id)
+        .where(
+            jobs.c.name == job,
+            runs.c.status == RunStatus.SUCCEEDED.value,
+            runs.c.eta.is_not(None),
+        )
+        .order_by(runs.c.finished_at.desc())
+        .limit(limit)
+    )
+    return list(conn.execute(query))
 
 
 def _in_room(names: Iterable[str]) -> Any:

@@ -230,6 +230,10 @@ for _column in (
 ):
     runs.append_column(_column)
 
+# The run's ETA estimator (thereyet.eta.Estimator.to_state): its knots, the
+# history it weighs, the predictions at 25/50/75 % and, once done, their score.
+runs.append_column(Column("eta", JSONType))
+
 job_events = Table(
     "job_events",
     metadata,

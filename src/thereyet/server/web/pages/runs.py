@@ -151,6 +151,7 @@ def job_context(request: Request, viewer: Viewer, name: str) -> dict[str, Any]:
         else "—",
         "average": format_duration(average) if average is not None else "—",
         "typical": format_duration(job["typical_duration"]) if job["typical_duration"] else "—",
+        "eta": eta_accuracy_text(job["eta_accuracy"]),
     }
     schedule = request.app.state.schedules.get(viewer.principal, name)
     return {
@@ -160,6 +161,17 @@ def job_context(request: Request, viewer: Viewer, name: str) -> dict[str, Any]:
         "chart": durations_chart(points),
         "schedule": schedule,
     }
+
+
+def eta_accuracy_text(accuracy: dict[str, Any]) -> str:
+    """ "off by 6% (median of 12 runs), range held 83%", or why there is nothing to say."""
+    if not accuracy["runs"] or accuracy["error"] is None:
+        return "not scored yet (runs score their ETA when they succeed)"
+    runs = accuracy["runs"]
+    text = f"off by {100 * accuracy['error']:.0f}% (median of {runs} run{'s' * (runs != 1)})"
+    if accuracy["held"] is not None:
+        text += f", range held {100 * accuracy['held']:.0f}%"
+    return text
 
 
 @router.get("/jobs/{name}", response_class=HTMLResponse)
