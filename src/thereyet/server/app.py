@@ -71,6 +71,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.tokens = TokenService(hub)
         app.state.notifications = NotificationService(hub)
         app.state.runs.status_hooks.append(app.state.notifications.on_run_status)
+        app.state.runs.grouped_status_hooks[app.state.notifications.on_run_status] = (
+            app.state.notifications.on_runs_status
+        )
         app.state.schedules = ScheduleService(hub, app.state.runs, app.state.notifications)
         app.state.monitoring = MonitorService(hub, app.state.runs)
         app.state.pings = PingService(hub, app.state.runs)
@@ -79,6 +82,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.incidents = IncidentService(hub, app.state.oncall)
         app.state.reports = ReportService(hub, app.state.oncall)
         app.state.runs.status_hooks.append(app.state.incidents.on_run_status)
+        app.state.runs.grouped_status_hooks[app.state.incidents.on_run_status] = (
+            app.state.incidents.on_runs_status
+        )
         app.state.monitoring.transition_hooks.append(app.state.incidents.on_transition)
         await app.state.oncall.link_secret()  # made once, before two nodes could race for it
         app.state.people = PeopleService(hub)

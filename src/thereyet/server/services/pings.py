@@ -30,6 +30,7 @@ from ..store import rooms as room_store
 from ..store import runs as run_store
 from ..store.writer import Tx
 from .errors import NotFound, ServiceError
+from .ping_groups import PingEnd, pings_together
 from .runs import NewRun, RunService
 from .views import iso
 
@@ -70,6 +71,12 @@ class Ping:
     body: bytes = b""
 
 
+@dataclass(frozen=True)
+class _Check:
+    job_id: int
+    name: str
+
+
 def parse_rid(raw: str | None) -> str | None:
     """A run id must be a UUID in canonical form, as healthchecks requires."""
     if raw is None:
@@ -93,16 +100,60 @@ class PingService:
         self.runs = runs
         self.per_job = Throttle(per_minute=6000, burst=600)
         self.creations = Throttle(per_minute=60, burst=30)
+        self._checks: dict[str, _Check] = {}  # ping uuid -> its job, as last seen
 
     async def by_uuid(self, ping_uuid: str, ping: Ping) -> int:
         """Apply a ping sent to /ping/<uuid>; return the HTTP status (200)."""
-        with self.hub.engines.read.connect() as conn:
-            row = store.job_by_ping_uuid(conn, ping_uuid)
-        if row is None:
-            raise PingError(404, "not found")
-        self._throttle(row.name)
-        await self.hub.writer.run(lambda tx: self._apply(tx, row.id, row.name, ping))
+        check = self._checks.get(ping_uuid)
+        if check is None:
+            with self.hub.engines.read.connect() as conn:
+                row = store.job_by_ping_uuid(conn, ping_uuid)
+            if row is None:
+                raise PingError(404, "not found")
+            check = self._remember(ping_uuid, row.id, row.name)
+        self._throttle(check.name)
+        await self._record(ping_uuid, check, ping)
         return 200
+
+    def _remember(self, ping_uuid: str, job_id: int, name: str) -> _Check:
+        """Keep which job a ping URL belongs to. Only a hint: the write checks it again
+        (see pings_together and _apply_by_uuid), so a URL changed or a job removed
+        since, here or on another node, is never pinged by mistake."""
+        if len(self._checks) > 200_000:
+            self._checks.clear()
+        check = self._checks[ping_uuid] = _Check(job_id, name)
+        return check
+
+    async def _record(self, ping_uuid: str, check: _Check, ping: Ping) -> None:
+        def alone(tx: Tx) -> None:
+            self._apply_by_uuid(tx, ping_uuid, ping)
+
+        if ping.action in ("success", "fail") and ping.rid is None:
+            item = (ping_uuid, check.job_id, ping)
+            await self.hub.writer.run_batched(self._together, item, alone)
+        else:
+            await self.hub.writer.run(alone)
+
+    def _apply_by_uuid(self, tx: Tx, ping_uuid: str, ping: Ping) -> None:
+        row = store.job_by_ping_uuid(tx.conn, ping_uuid)
+        if row is None:
+            self._checks.pop(ping_uuid, None)
+            raise PingError(404, "not found")
+        self._apply(tx, row.id, row.name, ping)
+
+    def _together(self, tx: Tx, items: list[tuple[str, int, Ping]]) -> list[Any]:
+        """A writer batch handler: see ping_groups.pings_together."""
+        ends = [
+            PingEnd(
+                ping_uuid,
+                job_id,
+                failed=ping.action == "fail" or (ping.exit_code or 0) != 0,
+                exit_code=ping.exit_code,
+                log=ping.body[:PING_BODY_LIMIT].decode("utf-8", errors="replace"),
+            )
+            for ping_uuid, job_id, ping in items
+        ]
+        return pings_together(self.runs, tx, ends)
 
     async def by_slug(self, key: str, slug: str, ping: Ping, *, create: bool) -> int:
         """Apply a ping sent to /ping/<ping-key>/<slug>; 201 when it created the job."""

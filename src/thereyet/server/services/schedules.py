@@ -30,12 +30,13 @@ from ..store import monitoring as store
 from ..store import outbox as outbox_store
 from ..store import rooms as room_store
 from ..store import runs as run_store
+from ..store import tokens as token_store
 from ..store.writer import Tx
 from .errors import Invalid, NotFound
 from .notifications import Delivery, NotificationService
 from .rooms import check_name
 from .runs import NewRun, RunService
-from .tokens import issue_run_token, revoke_run_token
+from .tokens import RUN_TOKEN_GRACE, issue_run_token, revoke_run_token, run_token_id
 from .views import iso
 
 LIMIT_FIELDS = ("grace", "start_deadline", "max_duration", "stall_after", "lost_after")
@@ -103,6 +104,8 @@ class ScheduleService:
         self.runs = runs
         runs.status_hooks.append(self.on_run_status)
         runs.status_hooks.append(self.on_run_end)
+        runs.grouped_status_hooks[self.on_run_status] = self.on_runs_status
+        runs.grouped_status_hooks[self.on_run_end] = self.on_runs_end
         notifications.callback_failed.append(self.on_callback_failed)
 
     # -- configuration ------------------------------------------------------------------
@@ -218,6 +221,31 @@ class ScheduleService:
         """A RunService status hook: a run that has ended no longer needs its token."""
         if run.status.finished:
             revoke_run_token(tx, run.id)
+
+    def on_runs_status(
+        self, tx: Tx, changes: list[tuple[Run, list[int], RunStatus | None]]
+    ) -> None:
+        """on_run_status for a group of changes: the jobs are read in one statement, and
+        only jobs with a schedule are written."""
+        started = [
+            r
+            for r, _, was in changes
+            if r.status is RunStatus.RUNNING and was is not RunStatus.LOST
+        ]
+        if not started:
+            return
+        rows = {
+            row.name: row for row in store.jobs_by_names(tx.conn, sorted({r.job for r in started}))
+        }
+        for run in started:
+            row = rows.get(run.job)
+            if row is not None and row.schedule and not row.target:
+                self.on_run_status(tx, run, [], None)
+
+    def on_runs_end(self, tx: Tx, changes: list[tuple[Run, list[int], RunStatus | None]]) -> None:
+        """on_run_end for a group of changes, in one statement."""
+        ended = [run_token_id(r.id) for r, _, _ in changes if r.status.finished]
+        token_store.revoke_tokens(tx.conn, ended, tx.now + RUN_TOKEN_GRACE)
 
     # -- the scheduler's step ----------------------------------------------------------
 
