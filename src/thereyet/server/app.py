@@ -52,6 +52,7 @@ from .web.compat import ping as ping_compat
 from .web.ingest import IngestCounts, answer_report, events_run_id
 from .web.limits import BodyLimit
 from .web.live import Live
+from .web.ping_path import answer_ping, ping_uuid
 from .workers.loop import Worker, WorkerLoop
 
 
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         lifespan=lifespan,
     )
     app.state.ingest_counts = IngestCounts()
+    app.state.ping_counts = IngestCounts()
     errors.install(app)
     for module in (runs, rooms, misc, people, shares, search):
         app.include_router(module.router, prefix="/api/v1")
@@ -157,14 +159,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
 
 class HubApp(FastAPI):
-    """The app, with the report-events route answered first (see web/ingest.py)."""
+    """The app, with the report-events route and plain pings answered first (see
+    web/ingest.py and web/ping_path.py)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         run_id = events_run_id(scope)
-        if run_id is None:
-            await super().__call__(scope, receive, send)
-        else:
+        if run_id is not None:
             await answer_report(super().__call__, self.state, run_id, scope, receive, send)
+        elif (ping := ping_uuid(scope)) is not None:
+            await answer_ping(super().__call__, self.state, ping, scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 def _timely_workers(app: FastAPI) -> list[Worker]:

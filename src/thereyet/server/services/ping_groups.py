@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain.runs import RunStatus
-from ..store import monitoring as monitoring_store
 from ..store import pings as store
 from ..store.writer import ALONE, Tx
 from .run_groups import EndedRun, record_ended_runs
@@ -46,7 +45,7 @@ def pings_together(runs: RunService, tx: Tx, pings: list[PingEnd]) -> list[Any]:
         for job_id, i in first.items()
         if job_id in jobs and jobs[job_id].ping_uuid == pings[i].ping_uuid
     ]
-    opened = monitoring_store.open_ping_runs(tx.conn, [pings[i].job_id for i in mine])
+    opened = store.open_ping_runs(tx.conn, [pings[i].job_id for i in mine])
     mine = sorted(i for i in mine if pings[i].job_id not in opened)
     ended = [
         EndedRun(

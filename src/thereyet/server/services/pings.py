@@ -98,7 +98,8 @@ class PingService:
     def __init__(self, hub: Hub, runs: RunService) -> None:
         self.hub = hub
         self.runs = runs
-        self.per_job = Throttle(per_minute=6000, burst=600)
+        settings = hub.settings
+        self.per_job = Throttle(per_minute=settings.ping_rate_per_minute, burst=settings.ping_burst)
         self.creations = Throttle(per_minute=60, burst=30)
         self._checks: dict[str, _Check] = {}  # ping uuid -> its job, as last seen
 

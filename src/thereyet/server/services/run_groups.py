@@ -22,9 +22,10 @@ from ..domain.room_cards import card_wanted, cards_for
 from ..domain.runs import Run, RunStatus
 from ..store import pings as store
 from ..store import runs as run_store
+from ..store.pings import PingedJob
 from ..store.writer import Tx
 from .rooms import post_in_rooms
-from .runs import RunService, StatusChange, _event_row
+from .runs import KNOWN_JOBS, RunService, StatusChange, _event_row
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class EndedRun:
     """A run to make and end at once: the job's row (as read in this group), how it
     ended, and the lines to keep as its log."""
 
-    job: Any  # a jobs row
+    job: PingedJob
     status: RunStatus
     exit_code: int | None = None
     log: str = ""
@@ -42,6 +43,7 @@ class EndedRun:
 def record_ended_runs(runs: RunService, tx: Tx, ended: list[EndedRun]) -> list[Run]:
     """Make and end a run for each of `ended` (at most one per job), within `tx`."""
     conn = tx.conn
+    tx.memo[KNOWN_JOBS] = {e.job.name: e.job for e in ended}
     rooms = store.job_rooms_of(conn, [e.job.id for e in ended])
     made: list[tuple[Run, int]] = []
     events: list[dict[str, Any]] = []

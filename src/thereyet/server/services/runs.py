@@ -54,6 +54,9 @@ StatusHook = Callable[[Tx, Run, list[int], RunStatus | None], None]
 # The same for a group of changes at once: (run, room ids, was) each.
 StatusChange = tuple[Run, list[int], RunStatus | None]
 GroupStatusHook = Callable[[Tx, list[StatusChange]], None]
+# A key of Tx.memo: {job name: store.pings.PingedJob} for jobs a group of changes has
+# already read, so that its grouped hooks need not read them again.
+KNOWN_JOBS = "known jobs"
 
 
 @dataclass(frozen=True)

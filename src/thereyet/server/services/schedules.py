@@ -35,7 +35,7 @@ from ..store.writer import Tx
 from .errors import Invalid, NotFound
 from .notifications import Delivery, NotificationService
 from .rooms import check_name
-from .runs import NewRun, RunService
+from .runs import KNOWN_JOBS, NewRun, RunService
 from .tokens import RUN_TOKEN_GRACE, issue_run_token, revoke_run_token, run_token_id
 from .views import iso
 
@@ -234,12 +234,14 @@ class ScheduleService:
         ]
         if not started:
             return
-        rows = {
-            row.name: row for row in store.jobs_by_names(tx.conn, sorted({r.job for r in started}))
-        }
+        known = tx.memo.get(KNOWN_JOBS, {})
+        unknown = sorted({r.job for r in started if r.job not in known})
+        rows = {row.name: row for row in store.jobs_by_names(tx.conn, unknown)} if unknown else {}
         for run in started:
-            row = rows.get(run.job)
-            if row is not None and row.schedule and not row.target:
+            job, row = known.get(run.job), rows.get(run.job)
+            if job is not None and not job.scheduled:
+                continue
+            if job is not None or (row is not None and row.schedule and not row.target):
                 self.on_run_status(tx, run, [], None)
 
     def on_runs_end(self, tx: Tx, changes: list[tuple[Run, list[int], RunStatus | None]]) -> None:

@@ -188,23 +188,6 @@ def open_ping_run(conn: Connection, job_id: int, rid: str | None) -> str | None:
     return max(found, key=lambda row: (row.created_at, row.id)).id if found else None
 
 
-_OPEN_PING_RUNS = select(runs.c.job_id, runs.c.id, runs.c.created_at).where(
-    runs.c.job_id.in_(bindparam("p_job_ids", expanding=True)),
-    runs.c.status.in_(UNFINISHED),
-    runs.c.trigger == "ping",
-    runs.c.ping_rid.is_(None),
-)
-
-
-def open_ping_runs(conn: Connection, job_ids: list[int]) -> dict[int, str]:
-    """open_ping_run (without a rid) for several jobs in one statement: job id -> run id."""
-    newest: dict[int, Any] = {}
-    for row in conn.execute(_OPEN_PING_RUNS, {"p_job_ids": job_ids}):
-        if row.job_id not in newest or (row.created_at, row.id) > newest[row.job_id][1:]:
-            newest[row.job_id] = (row.id, row.created_at, row.id)
-    return {job_id: found[0] for job_id, found in newest.items()}
-
-
 def latest_run(conn: Connection, job_id: int) -> str | None:
     query = select(runs.c.id).where(runs.c.job_id == job_id)
     return conn.execute(query.order_by(runs.c.created_at.desc()).limit(1)).scalar()

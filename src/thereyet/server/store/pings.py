@@ -7,15 +7,18 @@ statements rather than a hundred times as many.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from ..domain.runs import Run, RunStatus
-from .runs import _INSERT_RUN, RUN_FIELDS
-from .tables import attachments, job_events, job_rooms, jobs, rooms, run_events, run_rooms, runs
+from . import runs as run_store
+from .runs import RUN_FIELDS
+from .tables import attachments, job_events, jobs, rooms, run_events, run_rooms, runs
 
 # -- what a job's rooms were last told ---------------------------------------------
 
@@ -39,26 +42,74 @@ def set_last_statuses(conn: Connection, ends: Sequence[tuple[int, str]]) -> None
 
 
 # -- a group of pings --------------------------------------------------------------
-
-_JOBS_BY_IDS = select(jobs).where(jobs.c.id.in_(bindparam("p_ids", expanding=True)))
-_JOB_ROOMS = select(job_rooms.c.job_id, job_rooms.c.room_id).where(
-    job_rooms.c.job_id.in_(bindparam("p_ids", expanding=True))
-)
-_ROOM_NAMES = select(rooms.c.id, rooms.c.name).where(
-    rooms.c.id.in_(bindparam("p_ids", expanding=True))
-)
+# Plain SQL on the driver, with the ids as one parameter (json_each on SQLite,
+# ANY on PostgreSQL): an IN list is rendered anew for every group size, and
+# SQLAlchemy's per-row processing cost more than SQLite itself here.
 
 
-def jobs_by_ids(conn: Connection, job_ids: Sequence[int]) -> dict[int, Any]:
-    return {row.id: row for row in conn.execute(_JOBS_BY_IDS, {"p_ids": list(job_ids)})}
+@dataclass(frozen=True)
+class PingedJob:
+    """What a group of pings needs to know of each check's job."""
+
+    id: int
+    name: str
+    ping_uuid: str | None
+    room_cards: str | None
+    last_status: str | None
+    scheduled: bool  # has a schedule the hub waits for (no target of its own)
+
+
+def _ids_param(conn: Connection, ids: Sequence[Any]) -> tuple[str, Any]:
+    if conn.dialect.name == "postgresql":
+        return "= ANY(%s)", list(ids)
+    return "IN (SELECT value FROM json_each(?))", json.dumps(list(ids))
+
+
+def jobs_by_ids(conn: Connection, job_ids: Sequence[int]) -> dict[int, PingedJob]:
+    where, param = _ids_param(conn, job_ids)
+    statement = (
+        "SELECT id, name, ping_uuid, room_cards, last_status, "  # noqa: S608 (no user text)
+        f"schedule IS NOT NULL AND target IS NULL FROM jobs WHERE id {where}"
+    )
+    rows = _fetch(conn, statement, (param,))
+    return {row[0]: PingedJob(row[0], row[1], row[2], row[3], row[4], bool(row[5])) for row in rows}
+
+
+def open_ping_runs(conn: Connection, job_ids: Sequence[int]) -> set[int]:
+    """Which of these jobs have an unfinished run a ping started (without a rid)."""
+    where, param = _ids_param(conn, job_ids)
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    statement = (
+        "SELECT DISTINCT job_id FROM runs WHERE job_id "  # noqa: S608 (no user text)
+        f"{where} AND status IN ({mark}, {mark}, {mark}) "
+        f"AND trigger = {mark} AND ping_rid IS NULL"
+    )
+    unfinished = (RunStatus.QUEUED.value, RunStatus.RUNNING.value, RunStatus.LOST.value)
+    return {row[0] for row in _fetch(conn, statement, (param, *unfinished, "ping"))}
 
 
 def job_rooms_of(conn: Connection, job_ids: Sequence[int]) -> dict[int, list[int]]:
     """Each job's room ids, in id order (jobs without rooms are left out)."""
+    where, param = _ids_param(conn, job_ids)
+    statement = f"SELECT job_id, room_id FROM job_rooms WHERE job_id {where}"  # noqa: S608
     found: dict[int, list[int]] = {}
-    for job_id, room_id in conn.execute(_JOB_ROOMS, {"p_ids": list(job_ids)}):
+    for job_id, room_id in _fetch(conn, statement, (param,)):
         found.setdefault(job_id, []).append(room_id)
     return {job_id: sorted(ids) for job_id, ids in found.items()}
+
+
+def _fetch(conn: Connection, statement: str, params: tuple[Any, ...]) -> list[Any]:
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(statement, params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+_ROOM_NAMES = select(rooms.c.id, rooms.c.name).where(
+    rooms.c.id.in_(bindparam("p_ids", expanding=True))
+)
 
 
 def room_names(conn: Connection, room_ids: Sequence[int]) -> dict[int, str]:
@@ -68,15 +119,34 @@ def room_names(conn: Connection, room_ids: Sequence[int]) -> dict[int, str]:
 
 
 def insert_runs(conn: Connection, made: Sequence[tuple[Run, int]], now: datetime) -> None:
-    """Insert new runs, (run, job id) pairs, in one statement."""
-    rows = []
-    for run, job_id in made:
-        params = {f"v_{name}": getattr(run, name) for name in RUN_FIELDS}
-        params["v_status"] = run.status.value
-        fixed = {"v_id": run.id, "v_job_id": job_id, "v_created_at": run.created_at}
-        rows.append({**params, **fixed, "v_updated_at": now})
-    if rows:
-        conn.execute(_INSERT_RUN, rows)
+    """Insert new runs, (run, job id) pairs, in one executemany of plain tuples."""
+    if not made:
+        return
+    postgres = conn.dialect.name == "postgresql"
+    bind_ts = run_store._utc if postgres else run_store._sqlite_datetime
+    mark = "%s" if postgres else "?"
+    names = ["id", "job_id", "created_at", "updated_at", *RUN_FIELDS]
+    marks = [run_store._placeholder(name, mark, postgres) for name in names]
+    statement = (
+        f"INSERT INTO runs ({', '.join(run_store._quoted(n) for n in names)}) "  # noqa: S608
+        f"VALUES ({', '.join(marks)})"
+    )
+    at = bind_ts(now)
+    rows = [
+        (
+            run.id,
+            job_id,
+            bind_ts(run.created_at),
+            at,
+            *[run_store._bind_field(name, getattr(run, name), bind_ts) for name in RUN_FIELDS],
+        )
+        for run, job_id in made
+    ]
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(statement, rows)
+    finally:
+        cursor.close()
 
 
 def add_runs_rooms(conn: Connection, pairs: Sequence[tuple[str, int]]) -> None:
