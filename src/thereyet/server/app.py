@@ -30,6 +30,7 @@ from .services.oncall import OncallService
 from .services.people import PeopleService
 from .services.pings import PingService
 from .services.reports import ReportService
+from .services.retention import RetentionService
 from .services.rooms import RoomService
 from .services.runs import RunService
 from .services.schedules import ScheduleService
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         )
         app.state.rooms.posted_hooks.append(app.state.commands.on_posted)
         app.state.integrations = IntegrationService(hub, app.state.runs)
+        app.state.retention = RetentionService(hub)
         token = await run_in_threadpool(bootstrap_admin, hub)
         if token is not None:
             # Printed, never logged: this is the one time the token exists in clear.
@@ -183,9 +185,11 @@ def _workers(app: FastAPI, settings: Settings) -> list[Worker]:
     from .workers.bridge import Bridge
     from .workers.escalator import Escalator
     from .workers.monitor import Monitor
+    from .workers.pruner import Pruner
 
     workers: list[Worker] = [Monitor(app.state.monitoring), Escalator(app.state.incidents)]
     workers.append(Bridge(app.state.integrations))
+    workers.append(Pruner(app.state.retention))
     if settings.demo:
         from .workers.demo import Demo
 
