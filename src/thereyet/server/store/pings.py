@@ -99,12 +99,7 @@ def job_rooms_of(conn: Connection, job_ids: Sequence[int]) -> dict[int, list[int
 
 
 def _fetch(conn: Connection, statement: str, params: tuple[Any, ...]) -> list[Any]:
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(statement, params)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
+    return list(conn.exec_driver_sql(statement, params).all())
 
 
 _ROOM_NAMES = select(rooms.c.id, rooms.c.name).where(
