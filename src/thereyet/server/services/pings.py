@@ -71,12 +71,6 @@ class Ping:
     body: bytes = b""
 
 
-@dataclass(frozen=True)
-class _Check:
-    job_id: int
-    name: str
-
-
 def parse_rid(raw: str | None) -> str | None:
     """A run id must be a UUID in canonical form, as healthchecks requires."""
     if raw is None:
@@ -101,58 +95,55 @@ class PingService:
         settings = hub.settings
         self.per_job = Throttle(per_minute=settings.ping_rate_per_minute, burst=settings.ping_burst)
         self.creations = Throttle(per_minute=60, burst=30)
-        self._checks: dict[str, _Check] = {}  # ping uuid -> its job, as last seen
+        self._checks: dict[str, str] = {}  # ping uuid -> its job's name, as last seen
 
     async def by_uuid(self, ping_uuid: str, ping: Ping) -> int:
-        """Apply a ping sent to /ping/<uuid>; return the HTTP status (200)."""
-        check = self._checks.get(ping_uuid)
-        if check is None:
-            with self.hub.engines.read.connect() as conn:
-                row = store.job_by_ping_uuid(conn, ping_uuid)
-            if row is None:
-                raise PingError(404, "not found")
-            check = self._remember(ping_uuid, row.id, row.name)
-        self._throttle(check.name)
-        await self._record(ping_uuid, check, ping)
-        return 200
+        """Apply a ping sent to /ping/<uuid>; return the HTTP status (200).
 
-    def _remember(self, ping_uuid: str, job_id: int, name: str) -> _Check:
-        """Keep which job a ping URL belongs to. Only a hint: the write checks it again
-        (see pings_together and _apply_by_uuid), so a URL changed or a job removed
-        since, here or on another node, is never pinged by mistake."""
-        if len(self._checks) > 200_000:
-            self._checks.clear()
-        check = self._checks[ping_uuid] = _Check(job_id, name)
-        return check
+        Which check the URL belongs to is looked up in the writer, together with the
+        other pings of its group (see ping_groups). The check's name is then kept
+        here for the per-check limit; a check not known here yet counts its first
+        ping once it is made."""
+        known = self._checks.get(ping_uuid)
+        if known is not None:
+            self._throttle(known)
 
-    async def _record(self, ping_uuid: str, check: _Check, ping: Ping) -> None:
-        def alone(tx: Tx) -> None:
-            self._apply_by_uuid(tx, ping_uuid, ping)
+        def alone(tx: Tx) -> str:
+            return self._apply_by_uuid(tx, ping_uuid, ping)
 
         if ping.action in ("success", "fail") and ping.rid is None:
-            item = (ping_uuid, check.job_id, ping)
-            await self.hub.writer.run_batched(self._together, item, alone)
+            name = await self.hub.writer.run_batched(self._together, (ping_uuid, ping), alone)
         else:
-            await self.hub.writer.run(alone)
+            name = await self.hub.writer.run(alone)
+        if known is None:
+            self._remember(ping_uuid, name)
+            self.per_job.allow(f"job:{name}", self.hub.clock.now())
+        return 200
 
-    def _apply_by_uuid(self, tx: Tx, ping_uuid: str, ping: Ping) -> None:
+    def _remember(self, ping_uuid: str, name: str) -> None:
+        """Keep which check a ping URL belongs to, for its limit only: what a ping
+        records is looked up in its own transaction."""
+        if len(self._checks) > 200_000:
+            self._checks.clear()
+        self._checks[ping_uuid] = name
+
+    def _apply_by_uuid(self, tx: Tx, ping_uuid: str, ping: Ping) -> str:
         row = store.job_by_ping_uuid(tx.conn, ping_uuid)
         if row is None:
-            self._checks.pop(ping_uuid, None)
             raise PingError(404, "not found")
         self._apply(tx, row.id, row.name, ping)
+        return str(row.name)
 
-    def _together(self, tx: Tx, items: list[tuple[str, int, Ping]]) -> list[Any]:
+    def _together(self, tx: Tx, items: list[tuple[str, Ping]]) -> list[Any]:
         """A writer batch handler: see ping_groups.pings_together."""
         ends = [
             PingEnd(
                 ping_uuid,
-                job_id,
                 failed=ping.action == "fail" or (ping.exit_code or 0) != 0,
                 exit_code=ping.exit_code,
                 log=ping.body[:PING_BODY_LIMIT].decode("utf-8", errors="replace"),
             )
-            for ping_uuid, job_id, ping in items
+            for ping_uuid, ping in items
         ]
         return pings_together(self.runs, tx, ends)
 

@@ -65,14 +65,15 @@ def _ids_param(conn: Connection, ids: Sequence[Any]) -> tuple[str, Any]:
     return "IN (SELECT value FROM json_each(?))", json.dumps(list(ids))
 
 
-def jobs_by_ids(conn: Connection, job_ids: Sequence[int]) -> dict[int, PingedJob]:
-    where, param = _ids_param(conn, job_ids)
+def jobs_by_ping_uuids(conn: Connection, ping_uuids: Sequence[str]) -> dict[str, PingedJob]:
+    """The jobs these ping URLs belong to, by ping uuid (unknown ones are left out)."""
+    where, param = _ids_param(conn, ping_uuids)
     statement = (
         "SELECT id, name, ping_uuid, room_cards, last_status, "  # noqa: S608 (no user text)
-        f"schedule IS NOT NULL AND target IS NULL FROM jobs WHERE id {where}"
+        f"schedule IS NOT NULL AND target IS NULL FROM jobs WHERE ping_uuid {where}"
     )
     rows = _fetch(conn, statement, (param,))
-    return {row[0]: PingedJob(row[0], row[1], row[2], row[3], row[4], bool(row[5])) for row in rows}
+    return {row[2]: PingedJob(row[0], row[1], row[2], row[3], row[4], bool(row[5])) for row in rows}
 
 
 def open_ping_runs(conn: Connection, job_ids: Sequence[int]) -> set[int]:

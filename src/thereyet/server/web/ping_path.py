@@ -54,8 +54,25 @@ async def answer_ping(
     if status is None:
         await app(scope, _replay(read, receive), send)
         return
-    response = answer(scope["method"], status, "Created" if status == 201 else "OK")
-    await response(scope, receive, send)
+    start, body = _answer_messages(scope["method"], status)
+    await send(start)
+    await send(body)
+
+
+_ANSWERS: dict[tuple[str, int], tuple[Message, Message]] = {}
+
+
+def _answer_messages(method: str, status: int) -> tuple[Message, Message]:
+    """The route's own answer, as the two messages it sends; made once per method and
+    status (they never change), since building a Response for each ping cost more
+    than sending it."""
+    found = _ANSWERS.get((method, status))
+    if found is None:
+        response = answer(method, status, "Created" if status == 201 else "OK")
+        start = {"type": "http.response.start", "status": status, "headers": response.raw_headers}
+        body = {"type": "http.response.body", "body": response.body}
+        found = _ANSWERS[(method, status)] = (start, body)
+    return found
 
 
 async def _plain_ping(
