@@ -32,12 +32,17 @@ class Steps:
     def __init__(self, client: TestClient) -> None:
         self.count = 0
         self.client = client
+        state: Any = client.app.state  # type: ignore[attr-defined]
+        assert client.portal is not None
+        # Only pings in the writer while counting: the background workers are stopped.
+        client.portal.call(state.timely_workers.stop)
+        client.portal.call(state.workers.stop)
 
         def install(tx: Tx) -> None:
             driver = tx.conn.connection.driver_connection
-            driver.set_progress_handler(self._step, 10)
+            driver.set_progress_handler(self._step, 1)
 
-        client.app.state.hub.writer.run_sync(install)  # type: ignore[attr-defined]
+        state.hub.writer.run_sync(install)
 
     def _step(self) -> int:
         self.count += 1

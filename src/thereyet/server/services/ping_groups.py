@@ -5,9 +5,8 @@ once the group is committed), but the group shares its work: the checks' rows
 and their open runs are read in one statement each, and the runs the pings
 make are recorded together (run_groups.record_ended_runs). Anything less
 plain is left to be made alone, by the ping's own path: a URL that is no
-check's (the alone path answers 404), a check with a run a start ping opened
-(its end goes through RunService.finish_in), and a second ping of the same
-check in one group (it must follow the first).
+check's (the alone path answers 404), and a check with a run a start ping
+opened (its end goes through RunService.finish_in).
 """
 
 from __future__ import annotations
@@ -37,13 +36,14 @@ def pings_together(runs: RunService, tx: Tx, pings: list[PingEnd]) -> list[Any]:
     or ALONE to be made on its own."""
     answers: list[Any] = [ALONE] * len(pings)
     jobs = store.jobs_by_ping_uuids(tx.conn, sorted({p.ping_uuid for p in pings}))
-    first: dict[int, int] = {}  # job id -> the first of its pings here
-    for i, ping in enumerate(pings):
-        job = jobs.get(ping.ping_uuid)
-        if job is not None:
-            first.setdefault(job.id, i)
-    opened = store.open_ping_runs(tx.conn, list(first))
-    mine = sorted(i for job_id, i in first.items() if job_id not in opened)
+    opened = store.open_ping_runs(tx.conn, sorted({job.id for job in jobs.values()}))
+    # Pings of a check with no open run each make a run of their own, so several of
+    # one check can be made together, in order.
+    mine = [
+        i
+        for i, ping in enumerate(pings)
+        if (job := jobs.get(ping.ping_uuid)) is not None and job.id not in opened
+    ]
     ended = [
         EndedRun(
             job=jobs[pings[i].ping_uuid],

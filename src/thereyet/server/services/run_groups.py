@@ -41,7 +41,8 @@ class EndedRun:
 
 
 def record_ended_runs(runs: RunService, tx: Tx, ended: list[EndedRun]) -> list[Run]:
-    """Make and end a run for each of `ended` (at most one per job), within `tx`."""
+    """Make and end a run for each of `ended`, in order (a job may have several), within
+    `tx`."""
     conn = tx.conn
     tx.memo[KNOWN_JOBS] = {e.job.name: e.job for e in ended}
     rooms = store.job_rooms_of(conn, [e.job.id for e in ended])
@@ -108,10 +109,14 @@ def _post_cards(
 ) -> None:
     """The cards one by one would have posted (domain.room_cards), in change order."""
     jobs = {e.job.name: e.job for e in ended}
+    last_end = {e.job.name: e.job.last_status for e in ended}  # as it moves through the group
     for run, room_ids, was in changes:
         job = jobs[run.job]
         cards = cards_for(job.room_cards, run.trigger)
-        if not room_ids or not card_wanted(cards, run.status, was, job.last_status):
+        wanted = card_wanted(cards, run.status, was, last_end[run.job])
+        if run.status.finished:
+            last_end[run.job] = run.status.value
+        if not room_ids or not wanted:
             continue
         post_in_rooms(
             tx,
