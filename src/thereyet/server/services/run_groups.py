@@ -78,7 +78,7 @@ def record_ended_runs(runs: RunService, tx: Tx, ended: list[EndedRun]) -> list[R
     run_store.insert_events(conn, events)
     _run_hooks(runs, tx, changes)
     _post_cards(runs, tx, ended, changes)
-    store.set_last_statuses(conn, [(e.job.id, e.status.value) for e in ended])
+    store.set_last_statuses(conn, list({e.job.id: e.status.value for e in ended}.items()))
     for run, _job_id in made:
         runs._publish(tx, run)
     return [run for run, _ in made]

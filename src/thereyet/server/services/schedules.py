@@ -245,8 +245,11 @@ class ScheduleService:
                 self.on_run_status(tx, run, [], None)
 
     def on_runs_end(self, tx: Tx, changes: list[tuple[Run, list[int], RunStatus | None]]) -> None:
-        """on_run_end for a group of changes, in one statement."""
-        ended = [run_token_id(r.id) for r, _, _ in changes if r.status.finished]
+        """on_run_end for a group of changes, in one statement. Only runs the hub
+        started itself (start_in) were given a token: not those pings made."""
+        ended = [
+            run_token_id(r.id) for r, _, _ in changes if r.status.finished and r.trigger != "ping"
+        ]
         token_store.revoke_tokens(tx.conn, ended, tx.now + RUN_TOKEN_GRACE)
 
     # -- the scheduler's step ----------------------------------------------------------
