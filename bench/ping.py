@@ -1,140 +1,215 @@
-"""Ping throughput: healthchecks-style pings/s against a plain endpoint of the same hub.
+"""Ping throughput: healthchecks-style pings/s against a no-database endpoint of the same hub.
 
 Starts a real hub (`thereyet server`, SQLite with synchronous=FULL as shipped, or
---db PostgreSQL), creates --checks jobs with ping URLs, then for --seconds has
---clients processes of --threads keep-alive connections each send
-`GET /ping/<uuid>` (each ping records a finished run) round-robin over the
-checks. In the same run, the same load is sent to `GET /api/v1/health`, an
-endpoint of the same app that writes nothing. Prints both rates and the ratio.
+--db PostgreSQL) and loads it with wrk (keep-alive connections, a Lua script
+walking the checks' ping URLs, each wrk thread from its own place). Each
+scenario measures in the same run, against the same process:
 
-    python bench/ping.py [--seconds 10] [--clients 2] [--threads 8] [--checks 200]
+- checks: `GET /ping/<uuid>` round-robin over N checks (--checks, default 200
+  and 100000), against `GET /api/v1/health` (writes nothing): pings/s, the
+  ratio, and every 2xx ping checked as recorded (runs counted in the database
+  before and after; none answered 5xx);
+- history: one fresh check against one check with 100,000 past runs (ratio);
+- burst: 10,000 scheduled checks ("* * * * *", grace 20 s) all pinging within
+  about 2 s after the top of a minute: the time until the last is recorded,
+  and that no late or missed notice fired.
+
+Checks and past runs are written straight into the database while the hub is
+stopped (through the same SQLAlchemy tables), so that seeding 100,000 of them
+takes seconds rather than minutes. The per-check ping limit is raised for the
+run (THEREYET_PING_RATE_PER_MINUTE) so that one check can be loaded at all, and
+retention is off (THEREYET_KEEP_RUNS=0) so that the history stays.
+
+    python bench/ping.py [--scenario checks|history|burst|all] [--seconds 5]
+                         [--connections 32] [--checks 200,100000] [--db URL]
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
-import multiprocessing
-import statistics
+import json
+import os
+import subprocess
 import sys
 import tempfile
-import threading
 import time
+import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _hub import HOST, running_hub, scratch_pg_database
+from _hub import HOST, Hub, running_hub, scratch_pg_database
+from ping_load import burst, count_runs, late_or_missed, seed_checks, seed_history
+
+_LUA = """
+local paths = {}
+for line in io.lines(os.getenv("PING_PATHS")) do paths[#paths + 1] = line end
+n = 0
+setup_count = 0
+function setup(thread)
+  thread:set("n", setup_count * 7919)  -- each thread from its own place in the list
+  setup_count = setup_count + 1
+end
+function request()
+  n = n + 1
+  return wrk.format("GET", paths[(n % #paths) + 1])
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'RESULT {"requests": %d, "non2xx": %d, "socket_errors": %d, "seconds": %f, "p50_ms": %f, "p99_ms": %f}\\n',
+    summary.requests, e.status, e.connect + e.read + e.write + e.timeout,
+    summary.duration / 1e6, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
+"""
 
 
-def _load(port: int, paths: list[str], stop_at: float, out: Any, threads: int) -> None:
-    """One load process: `threads` connections, each walking `paths` until stop_at."""
-    counts: list[tuple[int, int, list[float]]] = []
-
-    def worker(offset: int) -> None:
-        ok = bad = 0
-        latencies: list[float] = []
-        conn = http.client.HTTPConnection(HOST, port, timeout=30)
-        n = offset
-        while time.time() < stop_at:
-            path = paths[n % len(paths)]
-            n += threads
-            began = time.perf_counter()
-            try:
-                conn.request("GET", path)
-                response = conn.getresponse()
-                response.read()
-            except (OSError, http.client.HTTPException):
-                bad += 1
-                conn.close()
-                conn = http.client.HTTPConnection(HOST, port, timeout=30)
-                continue
-            if response.status == 200:
-                ok += 1
-                latencies.append(time.perf_counter() - began)
-            else:
-                bad += 1
-        conn.close()
-        counts.append((ok, bad, latencies))
-
-    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    out.put(counts)
+def wrk(port: int, paths: list[str], seconds: float, connections: int, tmp: Path) -> dict[str, Any]:
+    """Load `paths` with wrk for `seconds`; requests, non-2xx answers, rate and latencies."""
+    listing = tmp / f"paths-{uuid.uuid4().hex}.txt"
+    listing.write_text("\n".join(paths) + "\n")
+    script = tmp / "ping.lua"
+    script.write_text(_LUA)
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script)]
+    command.append(f"http://{HOST}:{port}")
+    env = {**os.environ, "PING_PATHS": str(listing)}
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    line = next(x for x in out.splitlines() if x.startswith("RESULT "))
+    result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+    result["rate"] = (result["requests"] - result["non2xx"]) / result["seconds"]
+    return result
 
 
-def measure(
-    port: int, paths: list[str], seconds: float, clients: int, threads: int
-) -> dict[str, float]:
-    out: Any = multiprocessing.Queue()
-    stop_at = time.time() + seconds
-    procs = [
-        multiprocessing.Process(
-            target=_load, args=(port, paths[i::clients] or paths, stop_at, out, threads)
+def _line(name: str, r: dict[str, Any]) -> str:
+    return (
+        f"  {name:44} {r['rate']:7.0f} /s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms"
+        f"  non-2xx {r['non2xx']}  socket errors {r['socket_errors']}"
+    )
+
+
+def _verify(url: str, before: int, result: dict[str, Any], connections: int) -> str:
+    """Every 2xx ping recorded: wrk's count, give or take the pings in flight at its end."""
+    recorded = count_runs(url) - before
+    answered = result["requests"] - result["non2xx"]
+    ok = answered <= recorded <= answered + connections and result["non2xx"] == 0
+    return f"  verified: {answered} answered 2xx, {recorded} runs recorded: {'OK' if ok else 'MISMATCH'}"
+
+
+def scenario_checks(args: argparse.Namespace, url: str, tmp: Path, n: int) -> None:
+    data = tmp / f"checks-{n}"
+    with running_hub(data, args.db_url):
+        pass  # made and migrated
+    uuids = seed_checks(url, n, prefix=f"check{n}")
+    with running_hub(data, args.db_url) as hub:
+        paths = [f"/ping/{u}" for u in uuids]
+        _warm(hub, paths, tmp, args)
+        base = wrk(hub.port, ["/api/v1/health"], args.seconds, args.connections, tmp)
+        before = count_runs(url)
+        ping = wrk(hub.port, paths, args.seconds, args.connections, tmp)
+        time.sleep(1)
+        print(f"{n} checks:")
+        print(_line("GET /api/v1/health (writes nothing)", base))
+        print(_line("GET /ping/<uuid> (records a run)", ping))
+        print(_verify(url, before, ping, args.connections))
+        print(f"  ratio ping / no-database endpoint: {ping['rate'] / base['rate']:.2f}")
+
+
+def scenario_history(args: argparse.Namespace, url: str, tmp: Path) -> None:
+    data = tmp / "history"
+    with running_hub(data, args.db_url):
+        pass
+    fresh, old = seed_checks(url, 2, prefix="history")
+    seed_history(url, old, 100_000)
+    with running_hub(data, args.db_url) as hub:
+        _warm(hub, [f"/ping/{fresh}", f"/ping/{old}"], tmp, args)
+        rates = {}
+        for name, u in (("fresh", fresh), ("old", old), ("fresh", fresh), ("old", old)):
+            before = count_runs(url)
+            r = wrk(hub.port, [f"/ping/{u}"], args.seconds, args.connections, tmp)
+            time.sleep(1)
+            label = "no past runs" if name == "fresh" else "100,000 past runs"
+            print(_line(f"one check, {label}", r))
+            print(_verify(url, before, r, args.connections))
+            rates.setdefault(name, []).append(r["rate"])
+        ratio = sum(rates["old"]) / sum(rates["fresh"])
+        print(f"  ratio 100,000 past runs / none: {ratio:.2f}")
+
+
+def scenario_burst(args: argparse.Namespace, url: str, tmp: Path) -> None:
+    data = tmp / "burst"
+    with running_hub(data, args.db_url):
+        pass
+    now = datetime.now(UTC)
+    uuids = seed_checks(url, 10_000, prefix="cron", schedule="* * * * *", grace=20, now=now)
+    with running_hub(data, args.db_url) as hub:
+        top = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
+        if (top - datetime.now(UTC)).total_seconds() < 5:
+            top += timedelta(minutes=1)  # the hub may still be starting: the next one
+        wait = (top - datetime.now(UTC)).total_seconds()
+        time.sleep(max(0.0, wait))
+        result = burst(hub.port, [f"/ping/{u}" for u in uuids], connections=args.connections)
+        print("burst: 10,000 checks pinging at the top of a minute")
+        print(
+            f"  all answered (an answer means recorded) {result['last_answer_s']:.2f} s after"
+            f" the first was sent; {result['non200']} not 200"
         )
-        for i in range(clients)
-    ]
-    began = time.time()
-    for p in procs:
-        p.start()
-    results = [out.get() for _ in procs]
-    for p in procs:
-        p.join()
-    elapsed = max(time.time() - began, seconds)
-    ok = sum(c[0] for r in results for c in r)
-    bad = sum(c[1] for r in results for c in r)
-    latencies = sorted(x for r in results for c in r for x in c[2])
-    p99 = latencies[int(len(latencies) * 0.99)] if latencies else float("nan")
-    return {
-        "rate": ok / elapsed,
-        "ok": ok,
-        "errors": bad,
-        "p50_ms": 1000 * statistics.median(latencies) if latencies else float("nan"),
-        "p99_ms": 1000 * p99,
-    }
+        time.sleep(35)  # past grace (20 s) and a monitor tick or two
+        notices = late_or_missed(url)
+        recorded = count_runs(url)
+        print(f"  {recorded} runs recorded; late or missed notices: {notices}")
+
+
+def _warm(hub: Hub, paths: list[str], tmp: Path, args: argparse.Namespace) -> None:
+    """A short run first, so that both endpoints are measured warm."""
+    wrk(hub.port, paths[:1000], 1, args.connections, tmp)
+    wrk(hub.port, ["/api/v1/health"], 1, args.connections, tmp)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--clients", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--checks", type=int, default=200)
+    parser.add_argument("--scenario", default="all", choices=["checks", "history", "burst", "all"])
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--checks", default="200,100000")
     parser.add_argument("--db", help="a PostgreSQL URL; a scratch database is made on its server")
     args = parser.parse_args()
+    os.environ.update(
+        THEREYET_PING_RATE_PER_MINUTE="10000000",
+        THEREYET_PING_BURST="1000000",
+        THEREYET_KEEP_RUNS="0",
+    )
+    print(f"load average at start: {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
         if args.db:
             with scratch_pg_database(args.db) as url:
-                return _run(Path(tmp), url, args)
-        return _run(Path(tmp), None, args)
-
-
-def _run(data_dir: Path, db: str | None, args: argparse.Namespace) -> int:
-    with running_hub(data_dir, db) as hub:
-        pings = [
-            hub.call("PUT", f"/api/v1/jobs/check-{n:04d}/schedule", {})["ping_url"]
-            for n in range(args.checks)
-        ]
-        base = measure(hub.port, ["/api/v1/health"], args.seconds, args.clients, args.threads)
-        ping = measure(hub.port, pings, args.seconds, args.clients, args.threads)
-    backend = "PostgreSQL" if db else "SQLite (synchronous=FULL)"
-    print(
-        f"hub on {backend}; {args.clients} client processes x {args.threads} connections; {args.seconds:.0f} s each"
-    )
-    for name, r in (
-        ("GET /api/v1/health (writes nothing)", base),
-        ("GET /ping/<uuid> (records a run)", ping),
-    ):
-        print(
-            f"  {name:38} {r['rate']:8.0f} req/s  p50 {r['p50_ms']:6.1f} ms  p99 {r['p99_ms']:6.1f} ms  errors {r['errors']}"
-        )
-    print(f"ratio ping / plain endpoint: {ping['rate'] / base['rate']:.2f}")
+                _run(Path(tmp), url, url, args)
+        else:
+            _run(Path(tmp), None, None, args)
+    print(f"load average at end: {os.getloadavg()}")
     return 0
+
+
+def _run(tmp: Path, db_url: str | None, url: str | None, args: argparse.Namespace) -> None:
+    args.db_url = db_url
+    backend = "PostgreSQL" if db_url else "SQLite (synchronous=FULL)"
+    print(
+        f"hub on {backend}; wrk, 2 threads, {args.connections} connections, {args.seconds} s each"
+    )
+
+    def db(name: str) -> str:
+        return url or f"sqlite:///{tmp / name / 'thereyet.db'}"
+
+    if args.scenario in ("checks", "all"):
+        for n in (int(x) for x in args.checks.split(",")):
+            scenario_checks(args, db(f"checks-{n}"), tmp, n)
+    if args.scenario in ("history", "all"):
+        scenario_history(args, db("history"), tmp)
+    if args.scenario in ("burst", "all"):
+        scenario_burst(args, db("burst"), tmp)
 
 
 if __name__ == "__main__":

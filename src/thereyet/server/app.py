@@ -32,6 +32,7 @@ from .services.oncall import OncallService
 from .services.people import PeopleService
 from .services.pings import PingService
 from .services.reports import ReportService
+from .services.retention import RetentionService
 from .services.rooms import RoomService
 from .services.runs import RunService
 from .services.schedules import ScheduleService
@@ -58,6 +59,7 @@ from .web.input_guard import InputGuard
 from .web.limits import BodyLimit
 from .web.live import Live
 from .web.managed import ManagedGuard
+from .web.ping_path import answer_ping, ping_uuid
 from .workers.loop import Worker, WorkerLoop
 
 
@@ -77,6 +79,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.tokens = TokenService(hub)
         app.state.notifications = NotificationService(hub)
         app.state.runs.status_hooks.append(app.state.notifications.on_run_status)
+        app.state.runs.grouped_status_hooks[app.state.notifications.on_run_status] = (
+            app.state.notifications.on_runs_status
+        )
         app.state.schedules = ScheduleService(hub, app.state.runs, app.state.notifications)
         app.state.monitoring = MonitorService(hub, app.state.runs)
         app.state.pings = PingService(hub, app.state.runs)
@@ -85,6 +90,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.incidents = IncidentService(hub, app.state.oncall)
         app.state.reports = ReportService(hub, app.state.oncall)
         app.state.runs.status_hooks.append(app.state.incidents.on_run_status)
+        app.state.runs.grouped_status_hooks[app.state.incidents.on_run_status] = (
+            app.state.incidents.on_runs_status
+        )
         app.state.monitoring.transition_hooks.append(app.state.incidents.on_transition)
         await app.state.oncall.link_secret()  # made once, before two nodes could race for it
         app.state.people = PeopleService(hub)
@@ -105,6 +113,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.rooms.posted_hooks.append(app.state.commands.on_posted)
         app.state.integrations = IntegrationService(hub, app.state.runs)
         app.state.config = ConfigService(hub)
+        app.state.retention = RetentionService(hub)
         token = await run_in_threadpool(bootstrap_admin, hub)
         if token is not None:
             # Printed, never logged: this is the one time the token exists in clear.
@@ -145,6 +154,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         lifespan=lifespan,
     )
     app.state.ingest_counts = IngestCounts()
+    app.state.ping_counts = IngestCounts()
     errors.install(app)
     for module in (runs, rooms, misc, people, shares, search):
         app.include_router(module.router, prefix="/api/v1")
@@ -172,14 +182,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
 
 class HubApp(FastAPI):
-    """The app, with the report-events route answered first (see web/ingest.py)."""
+    """The app, with the report-events route and plain pings answered first (see
+    web/ingest.py and web/ping_path.py)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         run_id = events_run_id(scope)
-        if run_id is None:
-            await super().__call__(scope, receive, send)
-        else:
+        if run_id is not None:
             await answer_report(super().__call__, self.state, run_id, scope, receive, send)
+        elif (ping := ping_uuid(scope)) is not None:
+            await answer_ping(super().__call__, self.state, ping, scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
 
 
 def _heartbeat(app: FastAPI) -> Worker:
@@ -213,9 +226,11 @@ def _workers(app: FastAPI, settings: Settings) -> list[Worker]:
     from .workers.bridge import Bridge
     from .workers.escalator import Escalator
     from .workers.monitor import Monitor
+    from .workers.pruner import Pruner
 
     workers: list[Worker] = [Monitor(app.state.monitoring), Escalator(app.state.incidents)]
     workers.append(Bridge(app.state.integrations))
+    workers.append(Pruner(app.state.retention))
     if settings.demo:
         from .workers.demo import Demo
 

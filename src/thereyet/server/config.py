@@ -51,6 +51,14 @@ class Settings:
     alert_burst: int = field(
         default=60, metadata={"doc": "inbound alerts one integration may send at once"}
     )
+    ping_rate_per_minute: int = field(
+        default=6000, metadata={"doc": "pings one check may receive a minute"}
+    )
+    ping_burst: int = field(default=600, metadata={"doc": "pings one check may receive at once"})
+    keep_runs: int = field(
+        default=1000,
+        metadata={"doc": "finished runs (and job events) kept per job; older ones are pruned"},
+    )
     demo: bool = field(default=False, metadata={"doc": "seed a demo room with simulated runs"})
     backup_every: str = field(
         default="", metadata={"doc": "write a backup this often, e.g. 6h (empty: never)"}

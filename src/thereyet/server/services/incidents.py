@@ -452,6 +452,17 @@ class IncidentService:
         elif run.status is RunStatus.SUCCEEDED:
             self._safely(tx, self._job_recovered, run.job, None)
 
+    def on_runs_status(
+        self, tx: Tx, changes: list[tuple[Run, list[int], RunStatus | None]]
+    ) -> None:
+        """on_run_status for a group of changes: a success only looks for incidents to
+        resolve when its job has an open one (asked once for the whole group)."""
+        succeeded = sorted({r.job for r, _, _ in changes if r.status is RunStatus.SUCCEEDED})
+        with_open = store.jobs_with_open_incidents(tx.conn, succeeded) if succeeded else set()
+        for run, room_ids, was in changes:
+            if run.status is not RunStatus.SUCCEEDED or run.job in with_open:
+                self.on_run_status(tx, run, room_ids, was)
+
     def on_transition(self, tx: Tx, job: str, run_id: str | None, transition: str) -> None:
         """A MonitorService hook: missed, stalled and overdue may open incidents."""
         if transition == "recovered":

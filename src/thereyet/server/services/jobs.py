@@ -15,6 +15,7 @@ from thereyet.eta import Estimator
 
 from ..domain.access import Principal
 from ..domain.eta import eta_accuracy, typical_duration
+from ..domain.room_cards import RoomCards
 from ..hub import Hub
 from ..store import monitoring as job_store
 from ..store import rooms as store
@@ -36,6 +37,7 @@ class JobChanges:
     title: str | None = None
     description: str | None = None
     runbook_url: str | None = None  # None with "runbook_url" in given: remove it
+    room_cards: str | None = None  # "all" | "changes"; None with it in given: the default
 
 
 def check_runbook_url(url: str, field: str = "runbook_url") -> str:
@@ -65,6 +67,11 @@ def _values(changes: JobChanges) -> dict[str, Any]:
     if "runbook_url" in changes.given:
         url = changes.runbook_url
         values["runbook_url"] = check_runbook_url(url) if url else None
+    if "room_cards" in changes.given:
+        cards = changes.room_cards
+        if cards is not None and cards not in {c.value for c in RoomCards}:
+            raise Invalid("room_cards must be 'all', 'changes' or null", field="room_cards")
+        values["room_cards"] = cards
     return values
 
 
@@ -112,7 +119,8 @@ class JobService:
         return await self.hub.writer.run(write)
 
     async def update(self, name: str, changes: JobChanges) -> dict[str, Any]:
-        """Change a job's title, description or runbook link; NotFound if there is no such job."""
+        """Change a job's title, description, runbook link or room cards; NotFound if there is
+        no such job."""
         values = _values(changes)
 
         def write(tx: Tx) -> dict[str, Any]:
@@ -137,6 +145,7 @@ def _job_view(row: Any, rooms: list[str]) -> dict[str, Any]:
         "title": row.title,
         "description": row.description,
         "runbook_url": row.runbook_url,
+        "room_cards": row.room_cards,
         "rooms": rooms,
         "created_at": iso(row.created_at),
         "run_count": row.run_count or 0,

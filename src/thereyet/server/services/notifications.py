@@ -21,6 +21,7 @@ from ..domain.leases import lease_until
 from ..domain.runs import Run, RunStatus
 from ..hub import Hub
 from ..store import outbox as store
+from ..store import pings as ping_store
 from ..store import rooms as room_store
 from ..store.writer import Tx
 from .errors import Conflict, Invalid, NotFound
@@ -115,6 +116,15 @@ def notify_in(
     return len(wanted)
 
 
+def _run_event(run: Run, was: RunStatus | None) -> str | None:
+    """The event a run's status change is routed as, or None for none."""
+    if run.status is RunStatus.QUEUED:
+        return None
+    if run.status is RunStatus.RUNNING:
+        return None if was is RunStatus.LOST else "started"  # "is back": a card, not a page
+    return run.status.value
+
+
 def room_names(tx: Tx, room_ids: list[int]) -> list[str]:
     return [room_store.room_name(tx.conn, room_id) for room_id in room_ids]
 
@@ -154,18 +164,54 @@ class NotificationService:
 
     def on_run_status(self, tx: Tx, run: Run, room_ids: list[int], was: RunStatus | None) -> None:
         """A RunService status hook: route started/succeeded/failed/cancelled/lost."""
-        if run.status is RunStatus.QUEUED:
+        event = _run_event(run, was)
+        if event is None:
             return
-        if run.status is RunStatus.RUNNING:
-            if was is RunStatus.LOST:
-                return  # "is back" is a card in the room, not worth a page
-            event = "started"
-        else:
-            event = run.status.value
         card = run_card(run, change=run.status, now=tx.now, was=was)
         notify_in(
             tx, event=event, job=run.job, rooms=room_names(tx, room_ids), text=card, run_id=run.id
         )
+
+    def on_runs_status(
+        self, tx: Tx, changes: list[tuple[Run, list[int], RunStatus | None]]
+    ) -> None:
+        """on_run_status for a group of changes: the routes and room names are read once."""
+        routes = store.enabled_routes(tx.conn)
+        if not routes:
+            return
+        names = ping_store.room_names(tx.conn, [r for _, ids, _ in changes for r in ids])
+        for run, room_ids, was in changes:
+            event = _run_event(run, was)
+            rooms = {names[r] for r in room_ids}
+            wanted = sorted(
+                {
+                    route.channel_id
+                    for route in routes
+                    if event in route.events
+                    and (
+                        route.job == run.job
+                        or route.room in rooms
+                        or (route.job is None and route.room is None)
+                    )
+                }
+            )
+            if event is None or not wanted:
+                continue
+            body = plain(run_card(run, change=run.status, now=tx.now, was=was))
+            for channel_id in wanted:
+                store.insert_message(
+                    tx.conn,
+                    kind="notify",
+                    channel_id=channel_id,
+                    event=event,
+                    job=run.job,
+                    run_id=run.id,
+                    title=body[:300],
+                    body=body,
+                    payload={},
+                    next_attempt_at=tx.now,
+                    created_at=tx.now,
+                )
 
     # -- channels and routes -------------------------------------------------------
 

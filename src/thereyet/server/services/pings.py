@@ -30,6 +30,7 @@ from ..store import rooms as room_store
 from ..store import runs as run_store
 from ..store.writer import Tx
 from .errors import NotFound, ServiceError
+from .ping_groups import PingEnd, pings_together
 from .runs import NewRun, RunService
 from .views import iso
 
@@ -91,18 +92,60 @@ class PingService:
     def __init__(self, hub: Hub, runs: RunService) -> None:
         self.hub = hub
         self.runs = runs
-        self.per_job = Throttle(per_minute=6000, burst=600)
+        settings = hub.settings
+        self.per_job = Throttle(per_minute=settings.ping_rate_per_minute, burst=settings.ping_burst)
         self.creations = Throttle(per_minute=60, burst=30)
+        self._checks: dict[str, str] = {}  # ping uuid -> its job's name, as last seen
 
     async def by_uuid(self, ping_uuid: str, ping: Ping) -> int:
-        """Apply a ping sent to /ping/<uuid>; return the HTTP status (200)."""
-        with self.hub.engines.read.connect() as conn:
-            row = store.job_by_ping_uuid(conn, ping_uuid)
+        """Apply a ping sent to /ping/<uuid>; return the HTTP status (200).
+
+        Which check the URL belongs to is looked up in the writer, together with the
+        other pings of its group (see ping_groups). The check's name is then kept
+        here for the per-check limit; a check not known here yet counts its first
+        ping once it is made."""
+        known = self._checks.get(ping_uuid)
+        if known is not None:
+            self._throttle(known)
+
+        def alone(tx: Tx) -> str:
+            return self._apply_by_uuid(tx, ping_uuid, ping)
+
+        if ping.action in ("success", "fail") and ping.rid is None:
+            name = await self.hub.writer.run_batched(self._together, (ping_uuid, ping), alone)
+        else:
+            name = await self.hub.writer.run(alone)
+        if known is None:
+            self._remember(ping_uuid, name)
+            self.per_job.allow(f"job:{name}", self.hub.clock.now())
+        return 200
+
+    def _remember(self, ping_uuid: str, name: str) -> None:
+        """Keep which check a ping URL belongs to, for its limit only: what a ping
+        records is looked up in its own transaction."""
+        if len(self._checks) > 200_000:
+            self._checks.clear()
+        self._checks[ping_uuid] = name
+
+    def _apply_by_uuid(self, tx: Tx, ping_uuid: str, ping: Ping) -> str:
+        row = store.job_by_ping_uuid(tx.conn, ping_uuid)
         if row is None:
             raise PingError(404, "not found")
-        self._throttle(row.name)
-        await self.hub.writer.run(lambda tx: self._apply(tx, row.id, row.name, ping))
-        return 200
+        self._apply(tx, row.id, row.name, ping)
+        return str(row.name)
+
+    def _together(self, tx: Tx, items: list[tuple[str, Ping]]) -> list[Any]:
+        """A writer batch handler: see ping_groups.pings_together."""
+        ends = [
+            PingEnd(
+                ping_uuid,
+                failed=ping.action == "fail" or (ping.exit_code or 0) != 0,
+                exit_code=ping.exit_code,
+                log=ping.body[:PING_BODY_LIMIT].decode("utf-8", errors="replace"),
+            )
+            for ping_uuid, ping in items
+        ]
+        return pings_together(self.runs, tx, ends)
 
     async def by_slug(self, key: str, slug: str, ping: Ping, *, create: bool) -> int:
         """Apply a ping sent to /ping/<ping-key>/<slug>; 201 when it created the job."""

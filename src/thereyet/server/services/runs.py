@@ -21,9 +21,11 @@ from ..domain.cards import run_card
 from ..domain.eta import score_run
 from ..domain.events import Event, Heartbeat, Note, apply_events
 from ..domain.policy import Action, Entry, Resource
+from ..domain.room_cards import card_wanted, cards_for
 from ..domain.runs import Run, RunFilter, RunStatus, TransitionError, check_move
 from ..hub import Hub
 from ..store import attachments as attachment_store
+from ..store import pings as ping_store
 from ..store import rooms as room_store
 from ..store import runs as store
 from ..store.writer import ALONE, Tx
@@ -52,6 +54,12 @@ class NewRun:
 
 
 StatusHook = Callable[[Tx, Run, list[int], RunStatus | None], None]
+# The same for a group of changes at once: (run, room ids, was) each.
+StatusChange = tuple[Run, list[int], RunStatus | None]
+GroupStatusHook = Callable[[Tx, list[StatusChange]], None]
+# A key of Tx.memo: {job name: store.pings.PingedJob} for jobs a group of changes has
+# already read, so that its grouped hooks need not read them again.
+KNOWN_JOBS = "known jobs"
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,9 @@ class RunService:
         # that what follows from it (notifications, schedule bookkeeping) is
         # written atomically with it.
         self.status_hooks: list[StatusHook] = []
+        # A hook's version for a group of changes (pings made together), where it has
+        # one: it must do what calling the hook for each change in turn would do.
+        self.grouped_status_hooks: dict[StatusHook, GroupStatusHook] = {}
         self._histories: dict[str, tuple[float, list[float]]] = {}
         self._run_rooms: dict[str, tuple[list[int], list[str]]] = {}
         # Running runs as last committed, so that a report need not read the whole
@@ -443,7 +454,7 @@ class RunService:
         )
         for hook in self.status_hooks:
             hook(tx, run, room_ids, was)
-        if run.status is RunStatus.QUEUED:
+        if not self._card_wanted(tx, run, was):
             return
         post_in_rooms(
             tx,
@@ -454,6 +465,19 @@ class RunService:
             body=run_card(run, change=run.status, now=tx.now, was=was),
             data={"run_id": run.id, "job": run.job, "status": run.status.value},
         )
+
+    def _card_wanted(self, tx: Tx, run: Run, was: RunStatus | None) -> bool:
+        """Whether this change gets a card in the run's rooms (domain.room_cards); notes
+        how the job's run ended, for the next one to compare with."""
+        if run.status is RunStatus.QUEUED:
+            return False
+        facts = ping_store.card_facts(tx.conn, run.job)
+        if facts is None:
+            return True
+        if run.status.finished:
+            ping_store.set_last_statuses(tx.conn, [(facts.id, run.status.value)])
+        cards = cards_for(facts.room_cards, run.trigger)
+        return card_wanted(cards, run.status, was, facts.last_status)
 
     # -- steps for the ping API and the workers, inside their writer transaction ----
 

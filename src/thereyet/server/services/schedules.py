@@ -39,12 +39,13 @@ from ..store import monitoring as store
 from ..store import outbox as outbox_store
 from ..store import rooms as room_store
 from ..store import runs as run_store
+from ..store import tokens as token_store
 from ..store.writer import Tx
 from .errors import Invalid, NotFound
 from .notifications import Delivery, NotificationService
 from .rooms import check_name, post_in_rooms
-from .runs import NewRun, RunService
-from .tokens import issue_run_token, revoke_run_token
+from .runs import KNOWN_JOBS, NewRun, RunService
+from .tokens import RUN_TOKEN_GRACE, issue_run_token, revoke_run_token, run_token_id
 from .views import iso
 
 LIMIT_FIELDS = ("grace", "start_deadline", "max_duration", "stall_after", "lost_after")
@@ -138,6 +139,8 @@ class ScheduleService:
         self.runs = runs
         runs.status_hooks.append(self.on_run_status)
         runs.status_hooks.append(self.on_run_end)
+        runs.grouped_status_hooks[self.on_run_status] = self.on_runs_status
+        runs.grouped_status_hooks[self.on_run_end] = self.on_runs_end
         notifications.callback_failed.append(self.on_callback_failed)
 
     # -- configuration ------------------------------------------------------------------
@@ -268,6 +271,36 @@ class ScheduleService:
         """A RunService status hook: a run that has ended no longer needs its token."""
         if run.status.finished:
             revoke_run_token(tx, run.id)
+
+    def on_runs_status(
+        self, tx: Tx, changes: list[tuple[Run, list[int], RunStatus | None]]
+    ) -> None:
+        """on_run_status for a group of changes: the jobs are read in one statement, and
+        only jobs with a schedule are written."""
+        started = [
+            r
+            for r, _, was in changes
+            if r.status is RunStatus.RUNNING and was is not RunStatus.LOST
+        ]
+        if not started:
+            return
+        known = tx.memo.get(KNOWN_JOBS, {})
+        unknown = sorted({r.job for r in started if r.job not in known})
+        rows = {row.name: row for row in store.jobs_by_names(tx.conn, unknown)} if unknown else {}
+        for run in started:
+            job, row = known.get(run.job), rows.get(run.job)
+            if job is not None and not job.scheduled:
+                continue
+            if job is not None or (row is not None and row.schedule and not row.target):
+                self.on_run_status(tx, run, [], None)
+
+    def on_runs_end(self, tx: Tx, changes: list[tuple[Run, list[int], RunStatus | None]]) -> None:
+        """on_run_end for a group of changes, in one statement. Only runs the hub
+        started itself (start_in) were given a token: not those pings made."""
+        ended = [
+            run_token_id(r.id) for r, _, _ in changes if r.status.finished and r.trigger != "ping"
+        ]
+        token_store.revoke_tokens(tx.conn, ended, tx.now + RUN_TOKEN_GRACE)
 
     # -- the scheduler's step ----------------------------------------------------------
 

@@ -31,6 +31,23 @@ _OPEN_FOR_JOB = _with_service().where(
 )
 
 
+_JOBS_WITH_OPEN = (
+    select(incidents.c.job)
+    .where(
+        incidents.c.job.in_(bindparam("p_jobs", expanding=True)),
+        incidents.c.open_key.is_not(None),
+    )
+    .distinct()
+)
+
+
+def jobs_with_open_incidents(conn: Connection, jobs: list[str]) -> set[str]:
+    """Which of these jobs have an open incident (one statement for a group of runs)."""
+    if not jobs:
+        return set()
+    return set(conn.execute(_JOBS_WITH_OPEN, {"p_jobs": jobs}).scalars())
+
+
 def insert_incident(conn: Connection, **values: Any) -> int:
     return _new_id(conn.execute(insert(incidents).values(**values)))
 

@@ -39,6 +39,13 @@ def job_by_ping_uuid(conn: Connection, ping_uuid: str) -> Any:
     return conn.execute(_JOB_BY_PING_UUID, {"p_uuid": ping_uuid}).first()
 
 
+_JOBS_BY_NAMES = select(jobs).where(jobs.c.name.in_(bindparam("p_names", expanding=True)))
+
+
+def jobs_by_names(conn: Connection, names: list[str]) -> list[Any]:
+    return list(conn.execute(_JOBS_BY_NAMES, {"p_names": names}))
+
+
 def update_job(conn: Connection, job_id: int, **values: Any) -> None:
     conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
 
@@ -161,16 +168,14 @@ def run_columns(conn: Connection, run_id: str) -> Any:
 
 
 def _open_ping_run(with_rid: bool) -> Any:
-    return (
-        select(runs.c.id)
-        .where(
-            runs.c.job_id == bindparam("p_job_id"),
-            runs.c.trigger == "ping",
-            runs.c.status.in_(UNFINISHED),
-            runs.c.ping_rid == bindparam("p_rid") if with_rid else runs.c.ping_rid.is_(None),
-        )
-        .order_by(runs.c.created_at.desc())
-        .limit(1)
+    # No ORDER BY: with one, SQLite walks ix_runs_job_created (every run the job ever
+    # had) to avoid a sort; without, it seeks ix_runs_job_status to the job's few
+    # unfinished runs, and the newest is picked here.
+    return select(runs.c.id, runs.c.created_at).where(
+        runs.c.job_id == bindparam("p_job_id"),
+        runs.c.status.in_(UNFINISHED),
+        runs.c.trigger == "ping",
+        runs.c.ping_rid == bindparam("p_rid") if with_rid else runs.c.ping_rid.is_(None),
     )
 
 
@@ -178,10 +183,12 @@ _OPEN_PING_RUN = {True: _open_ping_run(True), False: _open_ping_run(False)}
 
 
 def open_ping_run(conn: Connection, job_id: int, rid: str | None) -> str | None:
-    """The newest unfinished run of the job started by a ping (with this rid, if given)."""
+    """The newest unfinished run of the job started by a ping (with this rid, if given).
+
+    Its cost does not grow with the job's history: see ix_runs_job_status."""
     params: dict[str, Any] = {"p_job_id": job_id, "p_rid": rid}
-    found: str | None = conn.execute(_OPEN_PING_RUN[rid is not None], params).scalar()
-    return found
+    found = conn.execute(_OPEN_PING_RUN[rid is not None], params).all()
+    return max(found, key=lambda row: (row.created_at, row.id)).id if found else None
 
 
 def latest_run(conn: Connection, job_id: int) -> str | None:

@@ -118,6 +118,19 @@ def matching_routes(conn: Connection, job: str, rooms: Iterable[str]) -> list[An
     return list(conn.execute(_MATCHING_ROUTES, {"p_job": job, "p_rooms": list(rooms)}))
 
 
+_ENABLED_ROUTES = (
+    select(routes.c.channel_id, routes.c.events, routes.c.job, routes.c.room)
+    .join(channels, channels.c.id == routes.c.channel_id)
+    .where(channels.c.disabled_at.is_(None))
+)
+
+
+def enabled_routes(conn: Connection) -> list[Any]:
+    """Every route of an enabled channel: a group of status changes is matched against
+    them at once (see matching_routes for one change)."""
+    return list(conn.execute(_ENABLED_ROUTES))
+
+
 # -- the outbox -----------------------------------------------------------------------
 
 

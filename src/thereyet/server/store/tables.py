@@ -595,3 +595,16 @@ chat_commands = Table(
     Column("spec", JSONType, nullable=False),  # the command's table, as in the files
     Column("updated_at", UTCDateTime, nullable=False),
 )
+
+# -- pings on a short path, routine cards, retention (migration 0013) ---------
+# A check's open run and recent durations are found through ix_runs_job_status
+# (only a job's unfinished or succeeded runs, not its whole history); what the
+# job's rooms were last told is kept on the job, so a routine's room shows
+# only what changed.
+
+for _column in (
+    Column("room_cards", String(16)),  # all | changes; null: changes for routines, else all
+    Column("last_status", String(16)),  # how the job's latest finished run ended
+):
+    jobs.append_column(_column)
+Index("ix_runs_job_status", runs.c.job_id, runs.c.status, runs.c.finished_at)

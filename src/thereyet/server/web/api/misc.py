@@ -60,7 +60,11 @@ def get_job(name: str, who: Reader, request: Request) -> dict[str, Any]:
 def _changes(body: JobPatch) -> JobChanges:
     given = frozenset(body.model_fields_set - {"name"})
     return JobChanges(
-        given=given, title=body.title, description=body.description, runbook_url=body.runbook_url
+        given=given,
+        title=body.title,
+        description=body.description,
+        runbook_url=body.runbook_url,
+        room_cards=body.room_cards,
     )
 
 
@@ -71,10 +75,13 @@ async def create_job(body: JobIn, who: Admin, request: Request) -> dict[str, Any
     return await jobs.create(body.name, _changes(body))
 
 
-@router.patch("/jobs/{name}", tags=["jobs"], summary="Set a job's title, description, runbook")
+@router.patch(
+    "/jobs/{name}", tags=["jobs"], summary="Set a job's title, description, runbook, room cards"
+)
 @uses(Resource.JOB_SETTINGS, Action.MANAGE)
 async def update_job(name: str, body: JobPatch, who: Admin, request: Request) -> dict[str, Any]:
-    """Fields left out stay as they are; "runbook_url": null removes the runbook link."""
+    """Fields left out stay as they are; "runbook_url": null removes the runbook link;
+    "room_cards": null goes back to the default."""
     jobs: JobService = request.app.state.jobs
     return await jobs.update(name, _changes(body))
 

@@ -209,6 +209,9 @@ class JobPatch(Body):
     title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     description: Annotated[str, Field(max_length=20_000)] | None = None
     runbook_url: WebUrl | None = None
+    # What the job's rooms are told: every start and end ("all"), or only what changed
+    # ("changes"); null: "changes" for runs started by pings, "all" for the rest.
+    room_cards: Literal["all", "changes"] | None = None
 
 
 class JobIn(JobPatch):

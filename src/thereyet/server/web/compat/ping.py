@@ -30,12 +30,22 @@ def _is_uuid(text: str) -> bool:
 
 
 def _answer(request: Request, status: int, text: str) -> Response:
+    return answer(request.method, status, text)
+
+
+def answer(method: str, status: int, text: str) -> Response:
+    """A ping's answer: healthchecks' short plain text (headers only, for HEAD)."""
     headers = {"Ping-Body-Limit": str(PING_BODY_LIMIT), "Access-Control-Allow-Origin": "*"}
-    body = b"" if request.method == "HEAD" else text.encode()
+    body = b"" if method == "HEAD" else text.encode()
     response = Response(body, status_code=status, media_type="text/plain", headers=headers)
-    if request.method == "HEAD":
+    if method == "HEAD":
         response.headers["content-length"] = str(len(text.encode()))
     return response
+
+
+def action(part: str | None) -> tuple[str, int | None]:
+    """The action of a ping's last path part (None: success) and its exit status, if any."""
+    return _action(part)
 
 
 def _action(part: str | None) -> tuple[str, int | None]:

@@ -1,0 +1,60 @@
+"""Pings made together: the writer's batch handler for success and failure pings.
+
+Each ping of a group is one change of its own to the client (it is answered
+once the group is committed), but the group shares its work: the checks' rows
+and their open runs are read in one statement each, and the runs the pings
+make are recorded together (run_groups.record_ended_runs). Anything less
+plain is left to be made alone, by the ping's own path: a URL that is no
+check's (the alone path answers 404), and a check with a run a start ping
+opened (its end goes through RunService.finish_in).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain.runs import RunStatus
+from ..store import pings as store
+from ..store.writer import ALONE, Tx
+from .run_groups import EndedRun, record_ended_runs
+from .runs import RunService
+
+
+@dataclass(frozen=True)
+class PingEnd:
+    """A ping that ends a run: success, fail or an exit status, without a run id."""
+
+    ping_uuid: str
+    failed: bool
+    exit_code: int | None
+    log: str
+
+
+def pings_together(runs: RunService, tx: Tx, pings: list[PingEnd]) -> list[Any]:
+    """Record what it can of `pings` together: for each, its check's name once recorded,
+    or ALONE to be made on its own."""
+    answers: list[Any] = [ALONE] * len(pings)
+    jobs = store.jobs_by_ping_uuids(tx.conn, sorted({p.ping_uuid for p in pings}))
+    opened = store.open_ping_runs(tx.conn, sorted({job.id for job in jobs.values()}))
+    # Pings of a check with no open run each make a run of their own, so several of
+    # one check can be made together, in order.
+    mine = [
+        i
+        for i, ping in enumerate(pings)
+        if (job := jobs.get(ping.ping_uuid)) is not None and job.id not in opened
+    ]
+    ended = [
+        EndedRun(
+            job=jobs[pings[i].ping_uuid],
+            status=RunStatus.FAILED if pings[i].failed else RunStatus.SUCCEEDED,
+            exit_code=pings[i].exit_code,
+            log=pings[i].log,
+        )
+        for i in mine
+    ]
+    if ended:
+        record_ended_runs(runs, tx, ended)
+    for i in mine:
+        answers[i] = jobs[pings[i].ping_uuid].name
+    return answers

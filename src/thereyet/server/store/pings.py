@@ -1,0 +1,224 @@
+"""What pings made together need from the database, a group at a time; and pruning.
+
+Each function here is one statement for a whole group of pings (or one
+bounded step of pruning), so a group of a hundred pings costs a handful of
+statements rather than a hundred times as many.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+
+from ..domain.runs import Run, RunStatus
+from . import runs as run_store
+from .runs import RUN_FIELDS
+from .tables import attachments, job_events, jobs, rooms, run_events, run_rooms, runs
+
+# -- what a job's rooms were last told ---------------------------------------------
+
+_CARD_FACTS = select(jobs.c.id, jobs.c.room_cards, jobs.c.last_status).where(
+    jobs.c.name == bindparam("p_name")
+)
+_SET_LAST_STATUS = (
+    update(jobs).where(jobs.c.id == bindparam("p_id")).values(last_status=bindparam("v_status"))
+)
+
+
+def card_facts(conn: Connection, job: str) -> Any:
+    """The job's id, room_cards setting and last_status (None if there is no such job)."""
+    return conn.execute(_CARD_FACTS, {"p_name": job}).first()
+
+
+def set_last_statuses(conn: Connection, ends: Sequence[tuple[int, str]]) -> None:
+    """Note how each job's latest run ended: (job id, status) pairs."""
+    if ends:
+        conn.execute(_SET_LAST_STATUS, [{"p_id": j, "v_status": s} for j, s in ends])
+
+
+# -- a group of pings --------------------------------------------------------------
+# Plain SQL on the driver, with the ids as one parameter (json_each on SQLite,
+# ANY on PostgreSQL): an IN list is rendered anew for every group size, and
+# SQLAlchemy's per-row processing cost more than SQLite itself here.
+
+
+@dataclass(frozen=True)
+class PingedJob:
+    """What a group of pings needs to know of each check's job."""
+
+    id: int
+    name: str
+    ping_uuid: str | None
+    room_cards: str | None
+    last_status: str | None
+    scheduled: bool  # has a schedule the hub waits for (no target of its own)
+
+
+def _ids_param(conn: Connection, ids: Sequence[Any]) -> tuple[str, Any]:
+    if conn.dialect.name == "postgresql":
+        return "= ANY(%s)", list(ids)
+    return "IN (SELECT value FROM json_each(?))", json.dumps(list(ids))
+
+
+def jobs_by_ping_uuids(conn: Connection, ping_uuids: Sequence[str]) -> dict[str, PingedJob]:
+    """The jobs these ping URLs belong to, by ping uuid (unknown ones are left out)."""
+    where, param = _ids_param(conn, ping_uuids)
+    statement = (
+        "SELECT id, name, ping_uuid, room_cards, last_status, "  # noqa: S608 (no user text)
+        f"schedule IS NOT NULL AND target IS NULL FROM jobs WHERE ping_uuid {where}"
+    )
+    rows = _fetch(conn, statement, (param,))
+    return {row[2]: PingedJob(row[0], row[1], row[2], row[3], row[4], bool(row[5])) for row in rows}
+
+
+def open_ping_runs(conn: Connection, job_ids: Sequence[int]) -> set[int]:
+    """Which of these jobs have an unfinished run a ping started (without a rid)."""
+    where, param = _ids_param(conn, job_ids)
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    statement = (
+        "SELECT DISTINCT job_id FROM runs WHERE job_id "  # noqa: S608 (no user text)
+        f"{where} AND status IN ({mark}, {mark}, {mark}) "
+        f"AND trigger = {mark} AND ping_rid IS NULL"
+    )
+    unfinished = (RunStatus.QUEUED.value, RunStatus.RUNNING.value, RunStatus.LOST.value)
+    return {row[0] for row in _fetch(conn, statement, (param, *unfinished, "ping"))}
+
+
+def job_rooms_of(conn: Connection, job_ids: Sequence[int]) -> dict[int, list[int]]:
+    """Each job's room ids, in id order (jobs without rooms are left out)."""
+    where, param = _ids_param(conn, job_ids)
+    statement = f"SELECT job_id, room_id FROM job_rooms WHERE job_id {where}"  # noqa: S608
+    found: dict[int, list[int]] = {}
+    for job_id, room_id in _fetch(conn, statement, (param,)):
+        found.setdefault(job_id, []).append(room_id)
+    return {job_id: sorted(ids) for job_id, ids in found.items()}
+
+
+def _fetch(conn: Connection, statement: str, params: tuple[Any, ...]) -> list[Any]:
+    return list(conn.exec_driver_sql(statement, params).all())
+
+
+_ROOM_NAMES = select(rooms.c.id, rooms.c.name).where(
+    rooms.c.id.in_(bindparam("p_ids", expanding=True))
+)
+
+
+def room_names(conn: Connection, room_ids: Sequence[int]) -> dict[int, str]:
+    if not room_ids:
+        return {}
+    return dict(conn.execute(_ROOM_NAMES, {"p_ids": sorted(set(room_ids))}).tuples().all())
+
+
+def insert_runs(conn: Connection, made: Sequence[tuple[Run, int]], now: datetime) -> None:
+    """Insert new runs, (run, job id) pairs, in one executemany of plain tuples."""
+    if not made:
+        return
+    postgres = conn.dialect.name == "postgresql"
+    bind_ts = run_store._utc if postgres else run_store._sqlite_datetime
+    mark = "%s" if postgres else "?"
+    names = ["id", "job_id", "created_at", "updated_at", *RUN_FIELDS]
+    marks = [run_store._placeholder(name, mark, postgres) for name in names]
+    statement = (
+        f"INSERT INTO runs ({', '.join(run_store._quoted(n) for n in names)}) "  # noqa: S608
+        f"VALUES ({', '.join(marks)})"
+    )
+    at = bind_ts(now)
+    rows = [
+        (
+            run.id,
+            job_id,
+            bind_ts(run.created_at),
+            at,
+            *[run_store._bind_field(name, getattr(run, name), bind_ts) for name in RUN_FIELDS],
+        )
+        for run, job_id in made
+    ]
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(statement, rows)
+    finally:
+        cursor.close()
+
+
+def add_runs_rooms(conn: Connection, pairs: Sequence[tuple[str, int]]) -> None:
+    """Put runs in rooms: (run id, room id) pairs, in one statement."""
+    if pairs:
+        conn.execute(insert(run_rooms), [{"run_id": r, "room_id": m} for r, m in pairs])
+
+
+# -- retention -----------------------------------------------------------------------
+
+_FINISHED = [s.value for s in (RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED)]
+
+
+def jobs_after(conn: Connection, after_id: int, limit: int) -> list[int]:
+    """Job ids greater than `after_id`, in order: the pruner walks all jobs a slice at a time."""
+    query = select(jobs.c.id).where(jobs.c.id > after_id).order_by(jobs.c.id).limit(limit)
+    return list(conn.execute(query).scalars())
+
+
+def old_runs(conn: Connection, job_id: int, keep: int, limit: int) -> list[str]:
+    """Ids of up to `limit` finished runs of the job beyond its `keep` newest runs.
+
+    Reads the `keep` newest entries of ix_runs_job_created and then only what is
+    to go, so its cost follows `keep` and `limit`, not the job's whole history."""
+    newest = (
+        select(runs.c.created_at)
+        .where(runs.c.job_id == job_id)
+        .order_by(runs.c.created_at.desc())
+        .offset(keep - 1)
+        .limit(1)
+    )
+    cutoff = conn.execute(newest).scalar()
+    if cutoff is None:
+        return []
+    query = (
+        select(runs.c.id)
+        .where(
+            runs.c.job_id == job_id,
+            runs.c.created_at < cutoff,
+            runs.c.status.in_(_FINISHED),
+        )
+        .order_by(runs.c.created_at)
+        .limit(limit)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def delete_runs(conn: Connection, run_ids: Sequence[str]) -> None:
+    """Delete runs with their events, rooms and attachments."""
+    if not run_ids:
+        return
+    ids = list(run_ids)
+    for table in (run_events, run_rooms, attachments):
+        conn.execute(delete(table).where(table.c.run_id.in_(ids)))
+    conn.execute(delete(runs).where(runs.c.id.in_(ids)))
+
+
+def prune_job_events(conn: Connection, job_id: int, keep: int, limit: int) -> int:
+    """Delete up to `limit` of the job's events beyond its `keep` newest; how many went."""
+    newest = (
+        select(job_events.c.seq)
+        .where(job_events.c.job_id == job_id)
+        .order_by(job_events.c.seq.desc())
+        .offset(keep - 1)
+        .limit(1)
+    )
+    cutoff = conn.execute(newest).scalar()
+    if cutoff is None:
+        return 0
+    doomed = (
+        select(job_events.c.seq)
+        .where(job_events.c.job_id == job_id, job_events.c.seq < cutoff)
+        .order_by(job_events.c.seq)
+        .limit(limit)
+    )
+    seqs = list(conn.execute(doomed).scalars())
+    if seqs:
+        conn.execute(delete(job_events).where(job_events.c.seq.in_(seqs)))
+    return len(seqs)

@@ -1,0 +1,81 @@
+"""Retention: each job keeps its newest runs (THEREYET_KEEP_RUNS); the pruner removes
+older finished runs with their events, a slice at a time, then rests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.monitoring.conftest import HandHub, open_hand_hub
+from thereyet.server.clock import FakeClock
+from thereyet.server.services.retention import REST
+from thereyet.server.workers.pruner import Pruner
+
+
+@pytest.fixture
+def small_hub(db_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[HandHub]:
+    yield from open_hand_hub(db_url, tmp_path, clock, keep_runs=5)
+
+
+def prune(hub: HandHub) -> bool:
+    return bool(hub.call(Pruner(hub.app.state.retention).tick, hub.clock.now()))
+
+
+def runs(hub: HandHub) -> list[dict]:
+    found = hub.client.get("/api/v1/runs", params={"job": "backup", "limit": 100})
+    return list(found.json()["runs"])
+
+
+def logs(hub: HandHub, run_id: str) -> list[str]:
+    events = hub.client.get(f"/api/v1/runs/{run_id}/events").json()["events"]
+    return [e["text"] for e in events if e["type"] == "log"]
+
+
+def pings(hub: HandHub, url: str, count: int, first: int = 0) -> None:
+    for n in range(first, first + count):
+        hub.clock.advance(60)
+        assert hub.client.post(url, content=f"line {n}").status_code == 200
+
+
+def test_a_job_keeps_its_newest_runs_and_the_pruner_removes_the_rest(small_hub: HandHub):
+    url = small_hub.put_schedule("backup", room="ops")["ping_url"]
+    pings(small_hub, url, 12)
+    oldest = runs(small_hub)[-1]["id"]
+    assert prune(small_hub) is True
+    kept = runs(small_hub)
+    assert [logs(small_hub, r["id"]) for r in kept] == [[f"line {n}"] for n in range(11, 6, -1)]
+    assert small_hub.client.get(f"/api/v1/runs/{oldest}/events").status_code == 404
+
+
+def test_the_pruner_rests_after_a_pass_over_every_job(small_hub: HandHub):
+    url = small_hub.put_schedule("backup")["ping_url"]
+    pings(small_hub, url, 8)
+    assert prune(small_hub) is True
+    assert prune(small_hub) is False  # the pass is over
+    pings(small_hub, url, 3, first=8)
+    assert prune(small_hub) is False  # resting
+    assert len(runs(small_hub)) == 8
+    small_hub.clock.advance(REST.total_seconds())
+    assert prune(small_hub) is True
+    assert len(runs(small_hub)) == 5
+
+
+def test_unfinished_runs_are_never_pruned(small_hub: HandHub):
+    url = small_hub.put_schedule("backup")["ping_url"]
+    rid = "0b5e1b3e-9a8e-4f27-9a55-6b4f5a8f1c2d"
+    assert small_hub.client.get(f"{url}/start?rid={rid}").status_code == 200
+    pings(small_hub, url, 10)
+    prune(small_hub)
+    kept = runs(small_hub)
+    assert len(kept) == 6
+    assert kept[-1]["status"] == "running"
+
+
+def test_keep_runs_zero_keeps_everything(db_url: str, tmp_path: Path, clock: FakeClock):
+    for hub in open_hand_hub(db_url, tmp_path, clock, keep_runs=0):
+        url = hub.put_schedule("backup")["ping_url"]
+        pings(hub, url, 7)
+        assert prune(hub) is False
+        assert len(runs(hub)) == 7
