@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from ...services.people import PeopleService
@@ -34,3 +34,19 @@ async def create_user(body: UserIn, who: Admin, request: Request) -> dict[str, A
 @router.get("", summary="List web users")
 def list_users(who: Admin, request: Request) -> dict[str, Any]:
     return {"users": _people(request).users()}
+
+
+class PasswordIn(Body):
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
+@router.post("/{username}/disable", status_code=204, summary="Refuse a user's logins, end sessions")
+async def disable_user(username: str, who: Admin, request: Request) -> Response:
+    await _people(request).disable(username)
+    return Response(status_code=204)
+
+
+@router.put("/{username}/password", status_code=204, summary="Set a user's password (signs out)")
+async def set_password(username: str, body: PasswordIn, who: Admin, request: Request) -> Response:
+    await _people(request).set_password(username, body.password)
+    return Response(status_code=204)
