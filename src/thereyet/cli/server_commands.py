@@ -8,6 +8,7 @@ hub over its API (see hub_target).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import sys
 from pathlib import Path
@@ -67,14 +68,44 @@ def run_server(args: argparse.Namespace) -> int:
     )
     app = create_app(settings)
     _tune_gc()
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         log_level=args.log_level,
         timeout_graceful_shutdown=5,
     )
+    server = _server_class()(config, on_stop=lambda: _end_streams(app))
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop at once, quietly
+        server.run()
     return 0
+
+
+def _end_streams(app: Any) -> None:
+    live = getattr(app.state, "live", None)
+    if live is not None:
+        live.end_streams()
+
+
+def _server_class() -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, calling `on_stop` as soon as it starts to stop.
+
+        The hub ends its live streams there: otherwise a stream open in a browser
+        holds the shutdown up for the whole graceful timeout, after which uvicorn
+        cancels it with a traceback."""
+
+        def __init__(self, config: Any, on_stop: Any) -> None:
+            super().__init__(config)
+            self.on_stop = on_stop
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            self.on_stop()
+            await super().shutdown(sockets)
+
+    return Server
 
 
 def _tune_gc() -> None:
