@@ -16,6 +16,7 @@ token is revoked in the same transaction (a lost run keeps it: it may come back)
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -104,6 +105,8 @@ class ScheduleService:
         runs.status_hooks.append(self.on_run_status)
         runs.status_hooks.append(self.on_run_end)
         notifications.callback_failed.append(self.on_callback_failed)
+        # Told how late (seconds after its due time) each routine was started: metrics.
+        self.on_started: Callable[[float], None] | None = None
 
     # -- configuration ------------------------------------------------------------------
 
@@ -241,6 +244,8 @@ class ScheduleService:
                 continue
             self.start_in(tx, row, due)
             started += 1
+            if self.on_started is not None:
+                self.on_started(max(0.0, (tx.now - due).total_seconds()))
         return started
 
     def start_in(self, tx: Tx, row: Any, due: datetime, trigger: str = "schedule") -> str:
