@@ -29,12 +29,15 @@ def is_supported(url: str) -> bool:
     return bool(apprise.Apprise().add(url))
 
 
-def send(url: str, title: str, body: str) -> None:
-    """Deliver one message to the channel at `url`."""
+def send(url: str, title: str, body: str, notify_type: str = "info") -> None:
+    """Deliver one message to the channel at `url`; `notify_type` is Apprise's
+    info, success, warning or failure (how the channel colours or tags it)."""
     sender = apprise.Apprise()
     if not sender.add(url):
         raise SendError("Apprise does not understand this channel URL")
-    result = sender.notify(body=body, title=title, timeout=TIMEOUT_SECONDS)
+    result = sender.notify(
+        body=body, title=title, notify_type=apprise.NotifyType(notify_type), timeout=TIMEOUT_SECONDS
+    )
     if not result:
         reasons = [entry.message for entry in result.logs() if entry.message]
         raise SendError("; ".join(reasons[-3:]) or "the channel refused the message")

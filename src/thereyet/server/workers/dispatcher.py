@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
+from ..domain.notify_types import notify_type
 from ..integrations import apprise_sender, callback_sender
 from ..services.notifications import Delivery, NotificationService
 
@@ -25,7 +26,8 @@ def deliver(delivery: Delivery) -> str | None:
         else:
             if delivery.channel_url is None:
                 return "the channel is gone"
-            apprise_sender.send(delivery.channel_url, delivery.title, delivery.body)
+            kind = notify_type(delivery.event, delivery.payload)
+            apprise_sender.send(delivery.channel_url, delivery.title, delivery.body, kind.value)
     except apprise_sender.SendError as exc:
         return str(exc) or type(exc).__name__
     return None
