@@ -50,8 +50,9 @@ class RestartableServer:
 
     Each start serves a new app from `make_app`, so it runs its lifespan afresh."""
 
-    def __init__(self, make_app: Callable[[], Any]) -> None:
+    def __init__(self, make_app: Callable[[], Any], **uvicorn_options: Any) -> None:
         self.make_app = make_app
+        self.uvicorn_options = uvicorn_options  # e.g. timeout_keep_alive=1
         self.port = 0
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
@@ -68,7 +69,13 @@ class RestartableServer:
         sock.bind(("127.0.0.1", self.port))
         self.port = sock.getsockname()[1]
         config = uvicorn.Config(
-            self.make_app(), log_level="warning", lifespan="on", timeout_graceful_shutdown=1
+            self.make_app(),
+            **{
+                "log_level": "warning",
+                "lifespan": "on",
+                "timeout_graceful_shutdown": 1,
+                **self.uvicorn_options,
+            },
         )
         self._server = server = uvicorn.Server(config)
         self._thread = thread = threading.Thread(

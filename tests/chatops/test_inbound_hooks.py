@@ -109,7 +109,7 @@ def test_slack_form_posts_fields_and_blocks_are_read_as_text(client, room):
         "Deploy [#1](https://ci.local/1) done",
         "- env: prod",
         "**Release 2.3**",
-        "All *green*",
+        "All **green**",  # Slack's *bold*
         "---",
         "by ci",
     ]

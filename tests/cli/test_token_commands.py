@@ -11,7 +11,9 @@ from thereyet.server.app import create_app
 
 def test_token_create_prints_a_token_once_that_the_hub_accepts(tmp_path, capsys, clock):
     data = ["--data-dir", str(tmp_path)]
-    assert main(["token", "create", "--scope", "ingest", "--room", "migration", *data]) == 0
+    assert (
+        main(["token", "create", "--scope", "ingest", "--room", "migration", *data, "--init"]) == 0
+    )
     out, err = capsys.readouterr()
     token = out.strip()
     assert token.startswith("ty_") and "shown once" in err
@@ -36,7 +38,9 @@ def test_token_create_prints_a_token_once_that_the_hub_accepts(tmp_path, capsys,
 
 
 def test_token_create_refuses_limits_on_a_read_token(tmp_path, capsys):
-    code = main(["token", "create", "--scope", "read", "--room", "x", "--data-dir", str(tmp_path)])
+    code = main(
+        ["token", "create", "--scope", "read", "--room", "x", "--data-dir", str(tmp_path), "--init"]
+    )
     assert code == 2
     assert "only ingest tokens" in capsys.readouterr().err
 

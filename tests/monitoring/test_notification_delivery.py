@@ -34,7 +34,7 @@ def test_a_failed_run_reaches_json_mattermost_and_email_channels(
     by_path = {r["path"]: r["json"] for r in recorder.requests}
     expected = "billing-sync failed after 1m30s: exit 3, `upstream answered 503`"
     assert by_path["/hook"]["title"] == expected
-    assert by_path["/hook"]["type"] == "info"
+    assert by_path["/hook"]["type"] == "failure"
     assert expected in by_path["/hooks/tok3n"]["text"]
     assert by_path["/hooks/tok3n"]["channel"] == "ops"
     assert len(smtp_sink.messages) == 1

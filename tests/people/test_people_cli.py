@@ -26,7 +26,7 @@ def password_hash(tmp_path, username: str) -> str:
 def test_user_create_reads_the_password_from_stdin_and_stores_only_its_hash(
     tmp_path, capsys, monkeypatch
 ):
-    data = ["--data-dir", str(tmp_path)]
+    data = ["--data-dir", str(tmp_path), "--init"]
     stdin(monkeypatch, "correct horse battery\n")
     assert main(["user", "create", "ada", "--role", "admin", "--password-stdin", *data]) == 0
     assert "created user ada (admin)" in capsys.readouterr().out
@@ -44,14 +44,14 @@ def test_user_create_reads_the_password_from_stdin_and_stores_only_its_hash(
 def test_user_create_refuses_a_short_password_and_says_why(tmp_path, capsys, monkeypatch):
     stdin(monkeypatch, "short\n")
     args = ["user", "create", "ada", "--role", "viewer", "--password-stdin"]
-    assert main([*args, "--data-dir", str(tmp_path)]) == 2
+    assert main([*args, "--data-dir", str(tmp_path), "--init"]) == 2
     assert "at least 10 characters" in capsys.readouterr().err
 
 
 def test_user_create_prompts_twice_and_refuses_passwords_that_differ(tmp_path, capsys, monkeypatch):
     answers = iter(["correct horse battery", "correct horse batterY"])
     monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
-    args = ["user", "create", "ada", "--role", "viewer", "--data-dir", str(tmp_path)]
+    args = ["user", "create", "ada", "--role", "viewer", "--data-dir", str(tmp_path), "--init"]
     assert main(args) == 2
     assert "differ" in capsys.readouterr().err
     answers = iter(["correct horse battery"] * 2)
@@ -59,7 +59,7 @@ def test_user_create_prompts_twice_and_refuses_passwords_that_differ(tmp_path, c
 
 
 def test_user_disable_and_password(tmp_path, capsys, monkeypatch):
-    data = ["--data-dir", str(tmp_path)]
+    data = ["--data-dir", str(tmp_path), "--init"]
     stdin(monkeypatch, "correct horse battery\n")
     main(["user", "create", "ada", "--role", "viewer", "--password-stdin", *data])
     before = password_hash(tmp_path, "ada")

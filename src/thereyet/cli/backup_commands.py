@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .server_commands import _database_options, _settings
+from .hub_target import settings as _settings
+from .server_commands import _database_options
 
 
 def register(sub: Any) -> None:

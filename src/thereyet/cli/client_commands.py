@@ -17,47 +17,73 @@ from ..client.config import Config
 from ..client.state import current_config
 from ..client.transport import HubError, Transport, path
 
+CLIENT_ENVIRONMENT = """environment:
+  THEREYET_URL         the hub's URL (or --url), e.g. http://127.0.0.1:8480
+  THEREYET_TOKEN       a token for it (or --token, or THEREYET_TOKEN_FILE)
+  THEREYET_ROOM        the default room
+  THEREYET_SPOOL_DIR   where undelivered reports wait (default ~/.local/state/thereyet/spool)
+  THEREYET_CONFIG      a config file with the same settings (default ~/.config/thereyet/config.toml)
+  THEREYET_DISABLE=1   report nothing"""
+
+
+def _client_parser(sub: Any, name: str, help_text: str) -> argparse.ArgumentParser:
+    """A client command's parser, with --url/--token and the variables they stand for."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=CLIENT_ENVIRONMENT,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--url", help="the hub's URL (default: $THEREYET_URL)")
+    parser.add_argument("--token", help="a token for the hub (default: $THEREYET_TOKEN)")
+    return parser
+
 
 def register(sub: Any) -> None:
-    run = sub.add_parser("run", help="run a command as a run of a job, reporting to the hub")
+    run = _client_parser(sub, "run", "run a command as a run of a job, reporting to the hub")
     run.add_argument("--job", help="job name (default: the command's name)")
     run.add_argument("--room", help="room to post the run in")
     run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD ARGS...")
     run.set_defaults(handler=run_command)
 
-    say = sub.add_parser("say", help="post a message in a room")
+    say = _client_parser(sub, "say", "post a message in a room")
     say.add_argument("room")
     say.add_argument("message")
     say.add_argument("--attach", metavar="FILE", help="attach a file to the message")
     say.set_defaults(handler=say_command)
 
-    status = sub.add_parser("status", help="are we there yet? running runs, live")
+    status = _client_parser(sub, "status", "are we there yet? running runs, live")
     status.add_argument("job", nargs="?")
     status.add_argument("--json", action="store_true", help="print the runs as JSON, once")
     status.add_argument("--once", action="store_true", help="print once, even on a terminal")
     status.add_argument("--interval", type=float, default=2.0, help="seconds between updates")
     status.set_defaults(handler=status_command)
 
-    watch = sub.add_parser("watch", help="follow one run's progress and log until it ends")
+    watch = _client_parser(sub, "watch", "follow one run's progress and log until it ends")
     watch.add_argument("run_id")
     watch.add_argument("--interval", type=float, default=1.0, help="seconds between polls")
     watch.set_defaults(handler=watch_command)
 
-    flush = sub.add_parser("flush", help="send reports spooled while the hub was unreachable")
+    flush = _client_parser(sub, "flush", "send reports spooled while the hub was unreachable")
     flush.add_argument("--timeout", type=float, default=30.0, help="give up after this long")
     flush.set_defaults(handler=flush_command)
 
 
-def _config() -> Config | None:
-    config = current_config()
+def _config(args: argparse.Namespace) -> Config | None:
+    config = current_config().with_overrides(url=_clean_url(args.url), token=args.token)
     if not config.configured:
         print(
-            "thereyet: not configured: set THEREYET_URL and THEREYET_TOKEN "
-            "(or ~/.config/thereyet/config.toml)",
+            "thereyet: not configured: pass --url and --token, or set THEREYET_URL and "
+            "THEREYET_TOKEN (or ~/.config/thereyet/config.toml)",
             file=sys.stderr,
         )
         return None
     return config
+
+
+def _clean_url(url: str | None) -> str | None:
+    return url.rstrip("/") if url else None
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -72,6 +98,8 @@ def run_command(args: argparse.Namespace) -> int:
     if not argv:
         print("thereyet run: give a command after --", file=sys.stderr)
         return 2
+    if args.url or args.token:
+        state.configure(url=_clean_url(args.url), token=args.token)
     job = args.job or os.path.basename(argv[0])
     run = Run(job, room=args.room, trigger="cli")
     code = run_it(argv, run)
@@ -84,7 +112,7 @@ def say_command(args: argparse.Namespace) -> int:
     from ..client.runs import clean_name
     from ..client.sender import Sender
 
-    config = _config()
+    config = _config(args)
     if config is None:
         return 0
     sender = Sender(config)
@@ -103,19 +131,20 @@ def _get(transport: Transport, target: str) -> Any:
 
 
 def status_command(args: argparse.Namespace) -> int:
-    config = _config()
+    config = _config(args)
     if config is None:
         return 2
     transport = Transport(config.url, config.token, config.timeout)
     target = path("runs", job=args.job, status=["running", "queued", "lost"], limit=100)
     live = not args.json and not args.once and sys.stdout.isatty()
     try:
+        hidden = "" if args.json else _scope_note(_get(transport, path("me")))
         while True:
             runs = _get(transport, target)["runs"]
             if args.json:
                 print(json.dumps(runs, indent=2))
                 return 0
-            text = display.status_text(runs, args.job)
+            text = display.status_text(runs, args.job) + hidden
             if not live:
                 print(text)
                 return 0
@@ -133,8 +162,23 @@ def status_command(args: argparse.Namespace) -> int:
         transport.close()
 
 
+def _scope_note(me: dict[str, Any]) -> str:
+    """A line saying which runs the token cannot see, or "" if it sees them all."""
+    if me.get("scope") == "admin" or not (me.get("jobs") or me.get("rooms")):
+        return ""
+    limits = []
+    if me.get("jobs"):
+        limits.append("jobs " + ", ".join(me["jobs"]))
+    if me.get("rooms"):
+        limits.append("rooms " + ", ".join(me["rooms"]))
+    return (
+        f"\n(this {me.get('scope')} token sees only runs of {' and '.join(limits)}; "
+        "other runs may be running: use a read token to see them all)"
+    )
+
+
 def watch_command(args: argparse.Namespace) -> int:
-    config = _config()
+    config = _config(args)
     if config is None:
         return 2
     transport = Transport(config.url, config.token, config.timeout)
@@ -174,7 +218,7 @@ def flush_command(args: argparse.Namespace) -> int:
     from ..client import spool
     from ..client.sender import Sender
 
-    config = _config()
+    config = _config(args)
     if config is None:
         return 2
     sender = Sender(config)
@@ -182,4 +226,22 @@ def flush_command(args: argparse.Namespace) -> int:
     delivered = sender.close(timeout=args.timeout)
     left = spool.count(config.spool_dir)
     print(f"thereyet: {taken} spooled report(s) taken; {left} left in {config.spool_dir}")
+    for reason in _why_left(config, sender, delivered):
+        print(f"  {reason}")
     return 0 if delivered else 1
+
+
+def _why_left(config: Config, sender: Any, delivered: bool) -> list[str]:
+    """Why reports stay in the spool, one line per reason."""
+    from ..client import spool
+
+    reasons = []
+    if not delivered:
+        error = sender.last_error or "no answer in time"
+        reasons.append(f"not delivered to {config.url}: {error}; run `thereyet flush` again later")
+    for hub, count in sorted(spool.other_hubs(config.spool_dir, config.url).items()):
+        reasons.append(f"{count} report(s) are for another hub, {hub}: flush them with --url {hub}")
+    broken = spool.broken(config.spool_dir)
+    if broken:
+        reasons.append(f"{broken} unreadable file(s) (*.broken) cannot be sent; look, then delete")
+    return reasons

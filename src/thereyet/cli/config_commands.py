@@ -20,7 +20,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from .server_commands import _database_options, _settings
+from .hub_target import settings as _settings
+from .server_commands import _database_options
 
 
 def register(sub: Any) -> None:

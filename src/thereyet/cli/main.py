@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from .. import __version__
 from . import (
     backup_commands,
     client_commands,
@@ -14,12 +15,14 @@ from . import (
     server_commands,
     user_commands,
 )
+from .hub_target import CommandError
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="thereyet", description="Are we there yet? Report and watch runs on a thereyet hub."
     )
+    parser.add_argument("--version", action="version", version=f"thereyet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     server_commands.register(sub)
     client_commands.register(sub)
@@ -32,7 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    code: int = args.handler(args)
+    try:
+        code: int = args.handler(args)
+    except CommandError as exc:
+        print(f"thereyet: {exc.message}", file=sys.stderr)
+        return exc.code
     return code
 
 

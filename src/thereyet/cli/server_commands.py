@@ -1,15 +1,22 @@
 """Hub-side commands: `thereyet server`, `thereyet token ...`.
 
 They import the hub lazily, so client commands work without the server extra.
+Token commands act on the hub's existing database or, with --url, on a running
+hub over its API (see hub_target).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import sys
 from pathlib import Path
 from typing import Any
+
+from ..client.transport import path
+from .hub_target import CommandError, add_hub_options, api, call, open_hub
+from .hub_target import settings as _settings
 
 
 def register(sub: Any) -> None:
@@ -30,7 +37,7 @@ def register(sub: Any) -> None:
     token = sub.add_parser("token", help="manage API tokens (on the hub's database)")
     tsub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     create = tsub.add_parser("create", help="create a token; it is printed once")
-    _database_options(create)
+    add_hub_options(create)
     create.add_argument("--scope", choices=["admin", "read", "ingest"], required=True)
     create.add_argument("--name", help="what the token is for (default: its scope)")
     create.add_argument("--job", action="append", default=[], help="limit an ingest token to a job")
@@ -39,10 +46,10 @@ def register(sub: Any) -> None:
     )
     create.set_defaults(handler=create_token)
     listing = tsub.add_parser("list", help="list tokens (never their secrets)")
-    _database_options(listing)
+    add_hub_options(listing)
     listing.set_defaults(handler=list_tokens)
     revoke = tsub.add_parser("revoke", help="revoke a token by id")
-    _database_options(revoke)
+    add_hub_options(revoke)
     revoke.add_argument("id")
     revoke.set_defaults(handler=revoke_token)
 
@@ -50,20 +57,6 @@ def register(sub: Any) -> None:
 def _database_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", help="database URL (default: SQLite in the data directory)")
     parser.add_argument("--data-dir", type=Path, help="data directory")
-
-
-def _settings(args: argparse.Namespace) -> Any:
-    from ..server.config import settings_from_env
-
-    return settings_from_env().with_overrides(
-        db=args.db,
-        data_dir=args.data_dir,
-        host=getattr(args, "host", None),
-        port=getattr(args, "port", None),
-        demo=getattr(args, "demo", None),
-        backup_every=getattr(args, "backup_every", None),
-        backup_keep=getattr(args, "backup_keep", None),
-    )
 
 
 def run_server(args: argparse.Namespace) -> int:
@@ -95,16 +88,46 @@ def run_server(args: argparse.Namespace) -> int:
     )
     app = create_app(settings)
     _tune_gc()
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
         log_level=args.log_level,
         timeout_graceful_shutdown=5,
     )
+    server = _server_class()(config, on_stop=lambda: _end_streams(app))
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop at once, quietly
+        server.run()
     if lock is not None:
         lock.close()
     return 0
+
+
+def _end_streams(app: Any) -> None:
+    live = getattr(app.state, "live", None)
+    if live is not None:
+        live.end_streams()
+
+
+def _server_class() -> Any:
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, calling `on_stop` as soon as it starts to stop.
+
+        The hub ends its live streams there: otherwise a stream open in a browser
+        holds the shutdown up for the whole graceful timeout, after which uvicorn
+        cancels it with a traceback."""
+
+        def __init__(self, config: Any, on_stop: Any) -> None:
+            super().__init__(config)
+            self.on_stop = on_stop
+
+        async def shutdown(self, sockets: Any = None) -> None:
+            self.on_stop()
+            await super().shutdown(sockets)
+
+    return Server
 
 
 def _tune_gc() -> None:
@@ -120,10 +143,7 @@ def _tune_gc() -> None:
 
 
 def _with_hub(args: argparse.Namespace, action: Any) -> Any:
-    from ..server.clock import SystemClock
-    from ..server.hub import Hub
-
-    hub = Hub.open(_settings(args), SystemClock())
+    hub = open_hub(args)
     try:
         return hub.writer.run_sync(action)
     finally:
@@ -137,16 +157,20 @@ def create_token(args: argparse.Namespace) -> int:
 
     scope = Scope(args.scope)
     name = args.name or (f"{scope.value}: " + ", ".join(args.job + args.room)).rstrip(": ")
-    try:
-        token, _row = _with_hub(
-            args,
-            lambda tx: issue(
-                tx.conn, tx.now, name=name, scope=scope, jobs=args.job, rooms=args.room
-            ),
-        )
-    except ServiceError as exc:
-        print(f"thereyet: {exc.message}", file=sys.stderr)
-        return 2
+    transport = api(args)
+    if transport is not None:
+        body = {"name": name, "scope": scope.value, "jobs": args.job, "rooms": args.room}
+        token = call(transport, "POST", path("tokens"), body)["token"]
+    else:
+        try:
+            token, _row = _with_hub(
+                args,
+                lambda tx: issue(
+                    tx.conn, tx.now, name=name, scope=scope, jobs=args.job, rooms=args.room
+                ),
+            )
+        except ServiceError as exc:
+            raise CommandError(exc.message) from exc
     print(token)
     print("(shown once: store it now; the hub keeps only its hash)", file=sys.stderr)
     return 0
@@ -155,6 +179,13 @@ def create_token(args: argparse.Namespace) -> int:
 def list_tokens(args: argparse.Namespace) -> int:
     from ..server.store.tokens import list_tokens as rows
 
+    transport = api(args)
+    if transport is not None:
+        for view in call(transport, "GET", path("tokens"))["tokens"]:
+            limits = ",".join(view["jobs"] + view["rooms"]) or "-"
+            state = "revoked" if view.get("revoked_at") else "active"
+            print(f"{view['id']}\t{view['scope']}\t{state}\t{limits}\t{view['name']}")
+        return 0
     for row in _with_hub(args, lambda tx: rows(tx.conn)):
         limits = ",".join(row.jobs + row.rooms) or "-"
         state = "revoked" if row.revoked_at else "active"
@@ -165,7 +196,13 @@ def list_tokens(args: argparse.Namespace) -> int:
 def revoke_token(args: argparse.Namespace) -> int:
     from ..server.store.tokens import revoke_token as revoke
 
-    if _with_hub(args, lambda tx: revoke(tx.conn, args.id, tx.now)):
+    transport = api(args)
+    if transport is not None:
+        call(transport, "DELETE", path("tokens", args.id))
+        revoked = True
+    else:
+        revoked = _with_hub(args, lambda tx: revoke(tx.conn, args.id, tx.now))
+    if revoked:
         print(f"revoked {args.id}")
         return 0
     print(f"thereyet: no active token with id {args.id}", file=sys.stderr)

@@ -1,7 +1,7 @@
 """Web accounts on the hub's database: `thereyet user create|list|disable|password`.
 
-Like the token commands they open the hub's database directly and import the
-hub lazily. A password is read with a prompt (typed twice) or, for scripts,
+Like the token commands they act on the hub's existing database (importing the
+hub lazily) or, with --url and an admin token, on a running hub over its API. A password is read with a prompt (typed twice) or, for scripts,
 from the first line of standard input with --password-stdin; never from argv,
 where other users of the machine could see it.
 """
@@ -15,7 +15,8 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from .server_commands import _database_options, _settings
+from ..client.transport import path
+from .hub_target import CommandError, add_hub_options, api, call, open_hub
 
 T = TypeVar("T")
 
@@ -29,11 +30,11 @@ def register(sub: Any) -> None:
     _password_options(create)
     create.set_defaults(handler=create_user)
     listing = usub.add_parser("list", help="list web users")
-    _database_options(listing)
+    add_hub_options(listing)
     listing.set_defaults(handler=list_users)
     disable = usub.add_parser("disable", help="refuse a user's logins and end their sessions")
     disable.add_argument("name")
-    _database_options(disable)
+    add_hub_options(disable)
     disable.set_defaults(handler=disable_user)
     password = usub.add_parser("password", help="set a user's password (signs them out)")
     password.add_argument("name")
@@ -45,7 +46,7 @@ def _password_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
-    _database_options(parser)
+    add_hub_options(parser)
 
 
 def _read_password(args: argparse.Namespace) -> str | None:
@@ -60,33 +61,31 @@ def _read_password(args: argparse.Namespace) -> str | None:
 
 def _with_people(args: argparse.Namespace, action: Callable[[Any], Coroutine[Any, Any, T]]) -> T:
     """Run `action(PeopleService)` on the hub's database, then close it."""
-    from ..server.clock import SystemClock
-    from ..server.hub import Hub
+    from ..server.services.errors import ServiceError
     from ..server.services.people import PeopleService
 
-    hub = Hub.open(_settings(args), SystemClock())
+    hub = open_hub(args)
     try:
         return asyncio.run(action(PeopleService(hub)))
+    except ServiceError as exc:
+        raise CommandError(exc.message, 2 if exc.status == 422 else 1) from exc
     finally:
         hub.close()
 
 
-def _fail(exc: Any) -> int:
-    print(f"thereyet: {exc.message}", file=sys.stderr)
-    return 2 if exc.status == 422 else 1
-
-
 def create_user(args: argparse.Namespace) -> int:
-    from ..server.services.errors import ServiceError
-
     password = _read_password(args)
     if password is None:
         return 2
-    try:
-        user = _with_people(args, lambda people: people.create_user(args.name, password, args.role))
-    except ServiceError as exc:
-        return _fail(exc)
-    print(f"created user {user.username} ({user.role.value})")
+    transport = api(args)
+    if transport is not None:
+        body = {"username": args.name, "password": password, "role": args.role}
+        role = call(transport, "POST", path("users"), body)["role"]
+    else:
+        role = _with_people(
+            args, lambda people: people.create_user(args.name, password, args.role)
+        ).role.value
+    print(f"created user {args.name.strip().lower()} ({role})")
     return 0
 
 
@@ -95,32 +94,32 @@ def list_users(args: argparse.Namespace) -> int:
         found: list[dict[str, Any]] = people.users()
         return found
 
-    for user in _with_people(args, users):
+    transport = api(args)
+    listed = call(transport, "GET", path("users"))["users"] if transport else None
+    for user in listed if listed is not None else _with_people(args, users):
         state = f"disabled {user['disabled_at']}" if user["disabled_at"] else "active"
         print(f"{user['username']}\t{user['role']}\t{state}\t{user['created_at']}")
     return 0
 
 
 def disable_user(args: argparse.Namespace) -> int:
-    from ..server.services.errors import ServiceError
-
-    try:
+    transport = api(args)
+    if transport is not None:
+        call(transport, "POST", path("users", args.name, "disable"))
+    else:
         _with_people(args, lambda people: people.disable(args.name))
-    except ServiceError as exc:
-        return _fail(exc)
     print(f"disabled {args.name}")
     return 0
 
 
 def set_password(args: argparse.Namespace) -> int:
-    from ..server.services.errors import ServiceError
-
     password = _read_password(args)
     if password is None:
         return 2
-    try:
+    transport = api(args)
+    if transport is not None:
+        call(transport, "PUT", path("users", args.name, "password"), {"password": password})
+    else:
         _with_people(args, lambda people: people.set_password(args.name, password))
-    except ServiceError as exc:
-        return _fail(exc)
     print(f"password of {args.name} changed; their sessions are ended")
     return 0

@@ -28,6 +28,9 @@ BATCH_EVENTS = 1000
 MAX_MESSAGES = 1000
 
 
+WARN_EVERY = 60.0  # seconds between two "hub unreachable" warnings
+
+
 class Backoff:
     """Delay before the next attempt after `failures` failed ones: doubling, capped, jittered."""
 
@@ -68,6 +71,9 @@ class Sender:
         self.messages: deque[dict[str, Any]] = deque()
         self.message_files: list[Any] = []
         self.failures = 0
+        self.last_error: str | None = None  # why the last attempt failed, for `thereyet flush`
+        self.warned_at = float("-inf")  # when the last "hub unreachable" warning was given
+        self.outage_told = False  # whether this outage was warned about
         self.retry_at = float("-inf")
         self.attempts = 0  # HTTP calls tried, for tests and `thereyet flush`
         self.refused = 0  # things the hub refused for good (and were dropped)
@@ -117,9 +123,10 @@ class Sender:
         except HubError as exc:
             self._failed(now, exc)
             return sent
-        if self.failures:
+        if self.outage_told:
             log.warning("thereyet: the hub answers again; reports resume")
         self.failures = 0
+        self.outage_told = False
         return sent
 
     def _call(
@@ -257,9 +264,14 @@ class Sender:
             spool.remove(box.spool_file)
 
     def _failed(self, now: float, exc: HubError) -> None:
+        """Back off after a real failure (the transport already retried a stale
+        connection); warn about it at most once every WARN_EVERY seconds."""
         self.failures += 1
-        if self.failures == 1:
+        self.last_error = exc.reason
+        if now - self.warned_at >= WARN_EVERY:
             log.warning("thereyet: %s; will keep trying, then spool to disk", exc.reason)
+            self.warned_at = now
+            self.outage_told = True
         self.retry_at = now + self.backoff.delay(self.failures, exc.retry_after)
 
     # -- the thread, flush and exit ------------------------------------------------

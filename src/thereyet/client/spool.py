@@ -87,3 +87,23 @@ def remove(path: Path) -> None:
 
 def count(directory: Path) -> int:
     return len(list(directory.glob("*.json"))) if directory.is_dir() else 0
+
+
+def other_hubs(directory: Path, hub: str) -> dict[str, int]:
+    """How many spooled files wait for each hub other than `hub` (they stay for it)."""
+    found: dict[str, int] = {}
+    if not directory.is_dir():
+        return found
+    for path in directory.glob("*.json"):
+        try:
+            owner = json.loads(path.read_text()).get("hub")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(owner, str) and owner != hub:
+            found[owner] = found.get(owner, 0) + 1
+    return found
+
+
+def broken(directory: Path) -> int:
+    """How many spooled files could not be read (kept as *.broken for a person to look at)."""
+    return len(list(directory.glob("*.broken"))) if directory.is_dir() else 0

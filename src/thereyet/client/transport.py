@@ -15,6 +15,14 @@ from urllib.parse import quote, urlencode, urlsplit
 from .. import __version__
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# What sending on a connection the server already closed looks like.
+STALE_CONNECTION = (
+    BrokenPipeError,
+    ConnectionResetError,
+    ConnectionAbortedError,
+    http.client.RemoteDisconnected,
+    http.client.BadStatusLine,
+)
 
 
 class HubError(Exception):
@@ -92,14 +100,11 @@ class Transport:
         if data is not None:
             headers["Content-Type"] = content_type
         try:
-            conn = self._connection()
-            conn.request(method, self._prefix + target, body=data, headers=headers)
-            response = conn.getresponse()
-            payload = response.read()
-            retry_after = response.getheader("Retry-After")
+            response, payload = self._exchange(method, target, data, headers)
         except (TimeoutError, OSError, http.client.HTTPException) as exc:
             self.close()
             raise HubError(f"hub unreachable at {self.url}: {exc}") from exc
+        retry_after = response.getheader("Retry-After")
         if response.getheader("Connection", "").lower() == "close":
             self.close()
         decoded = _decode(payload)
@@ -111,6 +116,28 @@ class Transport:
             status=response.status,
             retry_after=_seconds(retry_after),
         )
+
+    def _exchange(
+        self, method: str, target: str, data: bytes | None, headers: dict[str, str]
+    ) -> tuple[http.client.HTTPResponse, bytes]:
+        """One request and its answer. A kept-alive connection the hub closed while
+        idle fails at once (broken pipe, reset, no answer): that is no outage, so the
+        request is sent once more on a fresh connection. Reports carry their ids, so
+        a request the hub did see is not applied twice."""
+        reused = self._conn is not None and self._conn.sock is not None
+        try:
+            conn = self._connection()
+            conn.request(method, self._prefix + target, body=data, headers=headers)
+            response = conn.getresponse()
+            return response, response.read()
+        except STALE_CONNECTION:
+            if not reused:
+                raise
+            self.close()
+        conn = self._connection()
+        conn.request(method, self._prefix + target, body=data, headers=headers)
+        response = conn.getresponse()
+        return response, response.read()
 
 
 def _decode(payload: bytes) -> Any:

@@ -22,6 +22,7 @@ from .services.command_builtins import Services as CommandServices
 from .services.command_config import CommandFile, commands_path
 from .services.commands import CommandService
 from .services.escalation import EscalationService
+from .services.health import HealthService
 from .services.incidents import IncidentService
 from .services.integrations import IntegrationService
 from .services.jobs import JobService
@@ -41,7 +42,7 @@ from .services.shares import ShareService
 from .services.stored_commands import StoredCommands
 from .services.tokens import TokenService, bootstrap_admin
 from .services.transcripts import TranscriptService
-from .web import errors, pages
+from .web import errors, metrics, pages
 from .web.api import channels as channel_api
 from .web.api import commands as command_api
 from .web.api import config as config_api
@@ -114,6 +115,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.integrations = IntegrationService(hub, app.state.runs)
         app.state.config = ConfigService(hub)
         app.state.retention = RetentionService(hub)
+        app.state.health = HealthService(hub)
+        app.state.metrics = metrics.attach(app.state)
         token = await run_in_threadpool(bootstrap_admin, hub)
         if token is not None:
             # Printed, never logged: this is the one time the token exists in clear.
@@ -160,6 +163,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.include_router(module.router, prefix="/api/v1")
     for module in (schedule_api, channel_api, command_api, integration_api, config_api):
         app.include_router(module.router, prefix="/api/v1")
+    app.include_router(metrics.health_router, prefix="/api/v1")
+    app.include_router(metrics.router)
     app.include_router(ping_compat.router)
     app.include_router(hooks_compat.router)
     for module in (incident_api, oncall_api):

@@ -64,6 +64,10 @@ class Settings:
         default="", metadata={"doc": "write a backup this often, e.g. 6h (empty: never)"}
     )
     backup_keep: int = field(default=28, metadata={"doc": "scheduled backups kept"})
+    metrics_public: bool = field(
+        default=False,
+        metadata={"doc": "let anyone scrape /metrics (else an admin or unlimited read token)"},
+    )
 
     @property
     def database_url(self) -> str:

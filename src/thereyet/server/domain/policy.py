@@ -63,6 +63,7 @@ class Resource(StrEnum):
     USERS = "users"
     TOKENS = "tokens"
     SHARES = "share links"
+    METRICS = "metrics"  # the hub's own /metrics (open to anyone with THEREYET_METRICS_PUBLIC)
 
 
 class Action(StrEnum):
@@ -151,6 +152,7 @@ POLICY: Mapping[Entry, Mapping[Credential, Reach]] = {
     Entry(Resource.USERS, Action.MANAGE): _ADMIN_ONLY,
     Entry(Resource.TOKENS, Action.MANAGE): _ADMIN_ONLY,
     Entry(Resource.SHARES, Action.MANAGE): _ADMIN_ONLY,
+    Entry(Resource.METRICS, Action.READ): {C.ADMIN: A, C.READ_TOKEN: A},
 }
 del C, A, L
 

@@ -40,8 +40,15 @@ def with_header(url: str, name: str, value: str) -> str:
     return f"{url}{joiner}{quote('+' + name)}={quote(value)}"
 
 
-def send(url: str, title: str, body: str, idempotency_key: str | None = None) -> None:
-    """Deliver one message to the channel at `url`.
+def send(
+    url: str,
+    title: str,
+    body: str,
+    notify_type: str = "info",
+    idempotency_key: str | None = None,
+) -> None:
+    """Deliver one message to the channel at `url`; `notify_type` is Apprise's
+    info, success, warning or failure (how the channel colours or tags it).
 
     A plain webhook (json://, form://, xml://) gets the `Idempotency-Key` header."""
     if idempotency_key is not None:
@@ -49,7 +56,9 @@ def send(url: str, title: str, body: str, idempotency_key: str | None = None) ->
     sender = apprise.Apprise()
     if not sender.add(url):
         raise SendError("Apprise does not understand this channel URL")
-    result = sender.notify(body=body, title=title, timeout=TIMEOUT_SECONDS)
+    result = sender.notify(
+        body=body, title=title, notify_type=apprise.NotifyType(notify_type), timeout=TIMEOUT_SECONDS
+    )
     if not result:
         reasons = [entry.message for entry in result.logs() if entry.message]
         raise SendError("; ".join(reasons[-3:]) or "the channel refused the message")

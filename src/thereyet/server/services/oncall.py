@@ -38,6 +38,9 @@ LINK_SECRET_KEY = "incident_link_secret"  # noqa: S105 (a settings key, not a se
 PUBLIC_URL_KEY = "public_url"
 FEED_DAYS_BEFORE = 7
 FEED_DAYS_AFTER = 90
+# Shifts are computed this far beyond a feed's window, so that the shifts at its
+# edges are whole (a shift or override longer than this is still cut).
+FEED_WHOLE_SHIFTS = timedelta(days=62)
 
 
 @dataclass(frozen=True)
@@ -344,25 +347,36 @@ class OncallService:
         signature = _feed_signature(await self.link_secret(), kind, name)
         return f"{base}/ical/{kind}/{name}.ics?sig={signature}"
 
-    async def feed(self, kind: str, name: str, signature: str, now: datetime) -> str:
+    async def feed(
+        self,
+        kind: str,
+        name: str,
+        signature: str,
+        now: datetime,
+        past_days: int = FEED_DAYS_BEFORE,
+        days: int = FEED_DAYS_AFTER,
+    ) -> str:
+        """The calendar of the shifts that overlap the `past_days` before `now` and the
+        `days` after it. Shifts are given whole, never cut at the window's edges, so
+        each keeps its start, and so its UID, from one fetch to the next."""
         expected = _feed_signature(await self.link_secret(), kind, name)
         if not hmac.compare_digest(expected, signature):
             raise Forbidden("this calendar address is not valid", field="sig")
-        start, end = now - timedelta(days=FEED_DAYS_BEFORE), now + timedelta(days=FEED_DAYS_AFTER)
+        start, end = now - timedelta(days=past_days), now + timedelta(days=days)
+        wide = (start - FEED_WHOLE_SHIFTS, end + FEED_WHOLE_SHIFTS)
         shifts: list[tuple[str, rules.Segment]] = []
         with self.hub.engines.read.connect() as conn:
             if kind == "rotations":
                 row = row_named(conn, rotations, name, "rotation")
-                shifts = [(row.name, s) for s in self.segments(conn, row, start, end)]
+                shifts = [(row.name, s) for s in self.segments(conn, row, *wide)]
             else:
                 row_named(conn, oncall_people, name, "person")
                 for row in store.all_rows(conn, rotations):
                     shifts += [
-                        (row.name, s)
-                        for s in self.segments(conn, row, start, end)
-                        if s.person == name
+                        (row.name, s) for s in self.segments(conn, row, *wide) if s.person == name
                     ]
-        return rules.ical(f"{kind[:-1]} {name}", shifts, now)
+        shown = [(r, s) for r, s in shifts if s.ends_at > start and s.starts_at < end]
+        return rules.ical(f"{kind[:-1]} {name}", shown, now)
 
 
 def _feed_signature(secret: bytes, kind: str, name: str) -> str:

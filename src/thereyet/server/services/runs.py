@@ -96,6 +96,8 @@ class RunService:
         # large, and only a node showing that page reads it again); a dashboard row whole.
         hub.bus.by_reference("run:", lambda _topic, run_id: self._live_view(run_id))
         hub.bus.by_reference("runs", self._live_summary, always=False)
+        self.events_ingested = 0  # events reported and stored, since this process started
+        self.event_duplicates = 0  # events reported again (an id the run had), not stored
 
     # -- writes ---------------------------------------------------------------
 
@@ -156,10 +158,14 @@ class RunService:
         alone = functools.partial(self._report, who=who, run_id=run_id, events=events)
         if len(events) == 1 and not isinstance(events[0], Note):
             # What a thousand SDKs each send once a second: made with its neighbours.
-            return await self.hub.writer.run_batched(
+            result: BatchResult = await self.hub.writer.run_batched(
                 self._report_many, (who, run_id, events[0]), alone
             )
-        return await self.hub.writer.run(alone)
+        else:
+            result = await self.hub.writer.run(alone)
+        self.events_ingested += result.accepted
+        self.event_duplicates += result.duplicates
+        return result
 
     def _report_many(self, tx: Tx, items: list[tuple[Principal, str, Event]]) -> list[Any]:
         """Reports of one event each to running runs kept here, made together: one look at

@@ -16,6 +16,7 @@ token is revoked in the same transaction (a lost run keeps it: it may come back)
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -142,6 +143,8 @@ class ScheduleService:
         runs.grouped_status_hooks[self.on_run_status] = self.on_runs_status
         runs.grouped_status_hooks[self.on_run_end] = self.on_runs_end
         notifications.callback_failed.append(self.on_callback_failed)
+        # Told how late (seconds after its due time) each routine was started: metrics.
+        self.on_started: Callable[[float], None] | None = None
 
     # -- configuration ------------------------------------------------------------------
 
@@ -329,6 +332,8 @@ class ScheduleService:
                 continue
             for due in plan.start:
                 self.start_in(tx, row, due)
+                if self.on_started is not None:
+                    self.on_started(max(0.0, (tx.now - due).total_seconds()))
             started += len(plan.start)
             if plan.skipped:
                 self._tell_skipped(tx, row, plan)

@@ -248,3 +248,16 @@ def last_error(conn: Connection, channel_id: int) -> Any:
         .limit(1)
     )
     return conn.execute(query).first()
+
+
+def waiting_by_channel(conn: Connection) -> list[tuple[str, str, int]]:
+    """(channel name, status, count) for pending and failed rows; callbacks to the
+    routines the hub starts are under the name "callback"."""
+    name = func.coalesce(channels.c.name, "callback")
+    query = (
+        select(name, outbox.c.status, func.count())
+        .select_from(outbox.outerjoin(channels, channels.c.id == outbox.c.channel_id))
+        .where(outbox.c.status.in_((PENDING, FAILED)))
+        .group_by(name, outbox.c.status)
+    )
+    return [(str(n), str(s), int(c)) for n, s, c in conn.execute(query)]

@@ -110,6 +110,14 @@ class Writer:
         self.commits = 0
         self.jobs_done = 0
         self.batched = 0  # changes made together by a batch handler
+        # Told (group size, seconds from the transaction's start to its commit) after
+        # each commit, in the writer's thread: the hub's metrics.
+        self.on_commit: Callable[[int, float], None] | None = None
+
+    @property
+    def queue_depth(self) -> int:
+        """Changes handed in and not yet taken into a group."""
+        return len(self._pending)
 
     def start(self) -> None:
         self._thread.start()
@@ -219,6 +227,7 @@ class Writer:
 
     def _commit_group(self, conn: Connection, group: list[_Job]) -> None:
         results: list[_Result] = []
+        began = time.perf_counter()
         with conn.begin():
             now = self._now()
             start = 0
@@ -233,6 +242,9 @@ class Writer:
                     self._make_alone(conn, now, job, results)
                 start = end
         self.commits += 1
+        observer, took = self.on_commit, time.perf_counter() - began
+        if observer is not None:
+            _run_hook(lambda: observer(len(group), took))
         answers: list[_Answer] = []
         for job, value, error, tx in results:
             self.jobs_done += 1

@@ -214,6 +214,16 @@ class Live:
                 channel.close()
                 self.channels.pop(topic, None)
 
+    def end_streams(self) -> None:
+        """End every viewer's stream now (the hub is stopping): each response then
+        finishes and its connection closes, instead of holding the shutdown up until
+        the server gives up and cancels it. Browsers reconnect to the next hub."""
+        for channel in list(self.channels.values()):
+            for viewer in list(channel.viewers):
+                while not viewer.queue.empty():
+                    viewer.queue.get_nowait()
+                viewer.queue.put_nowait(None)
+
     def close(self) -> None:
         for channel in self.channels.values():
             channel.close()

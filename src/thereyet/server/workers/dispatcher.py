@@ -13,6 +13,7 @@ import asyncio
 from datetime import datetime
 
 from .. import faults
+from ..domain.notify_types import notify_type
 from ..integrations import apprise_sender, callback_sender
 from ..services.notifications import Delivery, NotificationService
 
@@ -31,7 +32,10 @@ def deliver(delivery: Delivery) -> str | None:
         else:
             if delivery.channel_url is None:
                 return "the channel is gone"
-            apprise_sender.send(delivery.channel_url, delivery.title, delivery.body, key)
+            kind = notify_type(delivery.event, delivery.payload)
+            apprise_sender.send(
+                delivery.channel_url, delivery.title, delivery.body, kind.value, key
+            )
     except apprise_sender.SendError as exc:
         return str(exc) or type(exc).__name__
     faults.reached("dispatcher.after_send")

@@ -30,6 +30,7 @@ class WorkerLoop:
         self.workers = list(workers)
         self.clock = clock
         self.interval = interval
+        self.ticked_at: float | None = None  # when the last round ended (Unix time): a heartbeat
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -50,6 +51,7 @@ class WorkerLoop:
                 busy = await worker.tick(self.clock.now()) or busy
             except Exception:
                 log.exception("worker %s failed; it will be ticked again", worker.name)
+        self.ticked_at = self.clock.now().timestamp()
         return busy
 
     async def _run(self) -> None:

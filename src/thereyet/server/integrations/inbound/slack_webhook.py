@@ -1,8 +1,9 @@
 """Slack-compatible incoming webhooks (JSON or `payload=` form), as Mattermost, Rocket.Chat,
 Alertmanager `slack_configs`, Grafana and Apprise `mmost://` send them.
 
-Text, attachments (color, pretext, title, text, fields) and blocks (section,
-header, context, fields) are rendered as text. Alertmanager's titles
+The message's text is Markdown made from the payload's mrkdwn (for search,
+transcripts and chat); the payload itself is kept as a card (slack_card) that
+the room shows as Slack would. Alertmanager's titles
 (`[FIRING:1] DiskFull`, `[RESOLVED] DiskFull`) put a problem and its recovery
 in one thread.
 """
@@ -12,7 +13,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from . import slack_mrkdwn
 from .common import BadPayload, Headers, Parsed, Post, read_json_or_form
+from .slack_card import card_of
 
 _STATE = re.compile(r"^\[(FIRING|RESOLVED)(?::\d+)?\]\s*", re.IGNORECASE)
 MAX_TEXT = 20_000
@@ -23,7 +26,7 @@ def verify(headers: Headers, body: bytes, secret: str | None) -> None:
 
 
 def parse(headers: Headers, body: bytes) -> Parsed:
-    data = read_json_or_form(headers, body)
+    data = _read(headers, body)
     parts = [_mrkdwn(data.get("text"))]
     attachments = _list(data, "attachments")
     blocks = _list(data, "blocks")
@@ -31,7 +34,11 @@ def parse(headers: Headers, body: bytes) -> Parsed:
     parts += [_block(b, f"blocks.{i}") for i, b in enumerate(blocks)]
     text = "\n".join(p for p in parts if p).strip()
     if not text:
-        raise BadPayload("nothing to post: send text, attachments or blocks", "text")
+        raise BadPayload(
+            'nothing to post: send "text" (or "attachments" or "blocks"), '
+            'e.g. {"text": "Deploy finished"}',
+            "text",
+        )
     thread = None
     title = next((a.get("title") for a in attachments if isinstance(a.get("title"), str)), None)
     if data.get("thread_ts"):
@@ -44,7 +51,17 @@ def parse(headers: Headers, body: bytes) -> Parsed:
     colors = [a["color"] for a in attachments if isinstance(a.get("color"), str)]
     if colors:
         extra["color"] = colors[0][:20]
+    extra["slack"] = card_of(data)
     return Parsed([Post(text[:MAX_TEXT], thread, extra)])
+
+
+def _read(headers: Headers, body: bytes) -> dict[str, Any]:
+    """The payload; a JSON body sent as a form (`curl -d '{...}'` without a content
+    type, which Slack accepts too) is read as JSON."""
+    kind = headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/x-www-form-urlencoded" and body.lstrip()[:1] == b"{":
+        return read_json_or_form({"content-type": "application/json"}, body)
+    return read_json_or_form(headers, body)
 
 
 def _list(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
@@ -55,10 +72,10 @@ def _list(data: dict[str, Any], key: str) -> list[dict[str, Any]]:
 
 
 def _mrkdwn(value: Any) -> str:
-    """Slack's <url|label> links as Markdown; other text as it is."""
+    """Slack's mrkdwn as Markdown."""
     if not isinstance(value, str):
         return ""
-    return re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"[\2](\1)", value)
+    return slack_mrkdwn.to_markdown(value)
 
 
 def _attachment(a: dict[str, Any], where: str) -> str:
@@ -91,9 +108,13 @@ def _block(b: dict[str, Any], where: str) -> str:
         lines = [_text_object(b.get("text"))]
         lines += [_text_object(f) for f in _items(b, "fields", where) if isinstance(f, dict)]
         return "\n".join(line for line in lines if line)
+    if kind == "image":
+        return _text_object(b.get("title")) or _mrkdwn(b.get("alt_text"))
+    if kind == "rich_text":
+        return _mrkdwn(card_of({"blocks": [b]})["blocks"][0]["text"])
     if kind is None:
         raise BadPayload(f"{where}.type is missing", f"{where}.type")
-    return ""  # images, actions, inputs: nothing to read
+    return ""  # actions, inputs: nothing to read
 
 
 def _items(b: dict[str, Any], key: str, where: str) -> list[Any]:

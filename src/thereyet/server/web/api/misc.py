@@ -1,4 +1,4 @@
-"""/api/v1: jobs, tokens, attachments, health and who-am-I."""
+"""/api/v1: jobs, tokens, attachments and who-am-I (health: web/metrics.py)."""
 
 from __future__ import annotations
 
@@ -16,20 +16,6 @@ from .runs import attachment_response
 from .schemas import JobIn, JobPatch, TokenIn
 
 router = APIRouter()
-
-
-@router.get("/health", tags=["hub"], summary="Is the hub up? (no token needed)")
-@uses(Resource.HUB, Action.READ)
-def health(request: Request) -> dict[str, Any]:
-    hub = request.app.state.hub
-    bus = (
-        "this node"
-        if hub.bridge is None
-        else "listening"
-        if hub.bridge.listening.is_set()
-        else "reconnecting"
-    )
-    return {"status": "ok", "node": hub.settings.node, "version": request.app.version, "bus": bus}
 
 
 @router.get("/me", tags=["hub"], summary="What the calling token may do")

@@ -312,9 +312,15 @@ async def feed_url(
 @feeds.get("/ical/{kind}/{name}.ics")
 @uses(Resource.ONCALL, Action.READ)
 async def feed(
-    kind: Literal["rotations", "people"], name: str, sig: str, request: Request
+    kind: Literal["rotations", "people"],
+    name: str,
+    sig: str,
+    request: Request,
+    past_days: Annotated[int, Query(ge=0, le=366)] = 7,
+    days: Annotated[int, Query(ge=1, le=366)] = 90,
 ) -> Response:
-    text = await _oncall(request).feed(kind, name, sig, _now(request))
+    """Shifts overlapping the `past_days` before now and the `days` after (7 and 90)."""
+    text = await _oncall(request).feed(kind, name, sig, _now(request), past_days, days)
     return Response(text, media_type="text/calendar; charset=utf-8")
 
 

@@ -39,6 +39,10 @@ def list_users(who: Admin, request: Request) -> dict[str, Any]:
     return {"users": _people(request).users()}
 
 
+class PasswordIn(Body):
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
 @router.post(
     "/{username}/disable", status_code=204, summary="Refuse a user's logins, end their sessions"
 )
@@ -46,4 +50,11 @@ def list_users(who: Admin, request: Request) -> dict[str, Any]:
 async def disable_user(username: str, who: Admin, request: Request) -> Response:
     """Their open live streams end too, on every node the bus reaches."""
     await _people(request).disable(username)
+    return Response(status_code=204)
+
+
+@router.put("/{username}/password", status_code=204, summary="Set a user's password (signs out)")
+@uses(Resource.USERS, Action.MANAGE)
+async def set_password(username: str, body: PasswordIn, who: Admin, request: Request) -> Response:
+    await _people(request).set_password(username, body.password)
     return Response(status_code=204)

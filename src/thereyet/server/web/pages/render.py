@@ -12,6 +12,7 @@ from starlette.templating import Jinja2Templates
 from ...domain.cards import format_count, format_duration
 from ...domain.links import is_web_url
 from ...domain.media import shown_inline
+from ...integrations.inbound.slack_card import card_html
 from ...markdown import render_markdown
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
@@ -37,11 +38,17 @@ def page(request: Request, template: str, status: int = 200, **context: Any) -> 
     return response
 
 
+def _message_html(view: dict[str, Any]) -> str:
+    """A Slack-style message as Slack shows it; any other as Markdown."""
+    card = (view.get("data") or {}).get("slack")
+    return card_html(card) if isinstance(card, dict) else render_markdown(view["text"])
+
+
 def message_display(view: dict[str, Any]) -> dict[str, Any]:
     """Add what a page shows of a message: sanitized HTML, a short time, its file."""
     return {
         **view,
-        "html": render_markdown(view["text"]),
+        "html": _message_html(view),
         "time": view["created_at"][11:16] + " UTC",
         "attachment": (view.get("data") or {}).get("attachment"),
     }
