@@ -10,20 +10,29 @@ from typing import Any
 from urllib.parse import urlsplit
 
 MAX_URL = 2000
-WEB_URL_RULE = "must be an absolute http:// or https:// URL"
+WEB_URL_RULE = "must be an absolute http:// or https:// URL with a host"
+
+
+def web_url_problem(value: object) -> str | None:
+    """Why `value` is not an absolute http(s) URL with a host (None: it is one)."""
+    if not isinstance(value, str) or not value:
+        return WEB_URL_RULE
+    if len(value) > MAX_URL:
+        return f"must be at most {MAX_URL} characters"
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # an invalid IPv6 literal, say
+        return WEB_URL_RULE
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return WEB_URL_RULE
+    return None
 
 
 def is_web_url(value: object) -> bool:
     """Whether `value` is an absolute http(s) URL with a host, without spaces or controls."""
-    if not isinstance(value, str) or not value or len(value) > MAX_URL:
-        return False
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        return False
-    try:
-        parts = urlsplit(value)
-    except ValueError:  # an invalid IPv6 literal, say
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    return web_url_problem(value) is None
 
 
 def web_links(links: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:

@@ -63,6 +63,7 @@ class Resource(StrEnum):
     USERS = "users"
     TOKENS = "tokens"
     SHARES = "share links"
+    CONFIG = "configuration"  # plan, apply and export the configuration as files
     METRICS = "metrics"  # the hub's own /metrics (open to anyone with THEREYET_METRICS_PUBLIC)
 
 
@@ -152,6 +153,7 @@ POLICY: Mapping[Entry, Mapping[Credential, Reach]] = {
     Entry(Resource.USERS, Action.MANAGE): _ADMIN_ONLY,
     Entry(Resource.TOKENS, Action.MANAGE): _ADMIN_ONLY,
     Entry(Resource.SHARES, Action.MANAGE): _ADMIN_ONLY,
+    Entry(Resource.CONFIG, Action.MANAGE): _ADMIN_ONLY,
     Entry(Resource.METRICS, Action.READ): {C.ADMIN: A, C.READ_TOKEN: A},
 }
 del C, A, L

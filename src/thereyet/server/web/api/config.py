@@ -17,7 +17,9 @@ from ...configfile.model import json_schema
 from ...configfile.problems import ConfigInvalid
 from ...configfile.secrets import Resolver
 from ...configfile.service import ConfigService
+from ...domain.policy import Action, Resource
 from ..auth import Admin
+from ..declare import uses
 
 router = APIRouter(prefix="/config", tags=["configuration"])
 
@@ -48,6 +50,7 @@ def _invalid(exc: ConfigInvalid) -> JSONResponse:
 
 
 @router.post("/plan", summary="What applying these files would change")
+@uses(Resource.CONFIG, Action.MANAGE)
 def plan(body: FilesIn, who: Admin, request: Request) -> Any:
     try:
         result = _service(request).plan(body.files, Resolver(body.secrets), prune=body.prune)
@@ -57,6 +60,7 @@ def plan(body: FilesIn, who: Admin, request: Request) -> Any:
 
 
 @router.post("/apply", summary="Apply these files in one transaction (all or nothing)")
+@uses(Resource.CONFIG, Action.MANAGE)
 async def apply(body: FilesIn, who: Admin, request: Request) -> Any:
     try:
         done = await _service(request).apply(body.files, Resolver(body.secrets), prune=body.prune)
@@ -66,11 +70,13 @@ async def apply(body: FilesIn, who: Admin, request: Request) -> Any:
 
 
 @router.get("/export", summary="The configuration as files (secrets as references)")
+@uses(Resource.CONFIG, Action.MANAGE)
 def export(who: Admin, request: Request) -> dict[str, Any]:
     files, _secrets = _service(request).export()
     return {"files": files, "secret_refs": sorted(f"env:{name}" for name in _secrets)}
 
 
 @router.get("/schema", summary="The JSON Schema of a configuration file")
+@uses(Resource.CONFIG, Action.MANAGE)
 def schema(who: Admin) -> dict[str, Any]:
     return json_schema()
