@@ -45,7 +45,7 @@ def test_a_room_limited_token_cannot_take_over_a_job_of_another_room(client):
     )
 
     assert refused.status_code == 403
-    assert refused.json()["field"] == "room"
+    assert refused.json()["field"] == "job"
     assert job_rooms(client, "nightly-backup") == ["secret"]
     assert run_count(client, "nightly-backup") == 1
     assert client.get("/api/v1/jobs/nightly-backup", headers=ops).status_code == 404
