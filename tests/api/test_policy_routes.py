@@ -168,3 +168,20 @@ def test_each_kind_of_credential_gets_what_the_policy_gives_it(hub, kind):
         if allowed == refused:
             wrong.append(f"{method} {path} ({entry}): {status}, policy says {allowed=}")
     assert wrong == []
+
+
+def test_a_credential_carried_in_a_url_is_no_bearer_token(client):
+    """Ping URLs and integration tokens reach their own endpoint, and nothing else."""
+    client.post("/api/v1/runs", json={"job": "backup", "room": "ops"})
+    schedule = client.put("/api/v1/jobs/backup/schedule", json={"schedule": "0 3 * * *"})
+    ping_uuid = schedule.json()["ping_url"].rsplit("/", 1)[1]
+    client.put("/api/v1/oncall/services/web", json={"room": "ops"})
+    made = client.post(
+        "/api/v1/oncall/integrations", json={"name": "am", "service": "web", "kind": "generic"}
+    )
+    assert made.status_code == 201, made.text
+    integration = made.json()["token"]
+    for secret in (ping_uuid, integration):
+        for path in ("/api/v1/runs", "/api/v1/incidents", "/api/v1/rooms/ops/messages"):
+            assert client.get(path, headers=as_token(client, secret)).status_code == 401
+    assert client.get(f"/ping/{ping_uuid}").status_code == 200

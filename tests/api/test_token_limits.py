@@ -45,7 +45,7 @@ def test_a_room_limited_token_cannot_take_over_a_job_of_another_room(client):
     )
 
     assert refused.status_code == 403
-    assert refused.json()["field"] == "room"
+    assert refused.json()["field"] == "job"
     assert job_rooms(client, "nightly-backup") == ["secret"]
     assert run_count(client, "nightly-backup") == 1
     assert client.get("/api/v1/jobs/nightly-backup", headers=ops).status_code == 404
@@ -258,3 +258,16 @@ def test_a_job_share_link_reads_its_job_runs_only(client):
     assert get("/api/v1/rooms/ops/messages") == 403
     listed = client.get("/api/v1/runs", params=link, headers=nobody).json()["runs"]
     assert [r["job"] for r in listed] == ["export"]
+
+
+def test_chat_run_by_a_limited_token_starts_no_job_outside_its_limits(client, services):
+    client.post("/api/v1/runs", json={"job": "payroll", "room": "secret"})
+    target = {"target": {"kind": "http", "url": "http://127.0.0.1:9/start"}}
+    assert client.put("/api/v1/jobs/payroll/schedule", json=target).status_code == 200
+    ops = as_token(client, make_token(client, "ingest", rooms=["ops"]))
+
+    said = client.post("/api/v1/rooms/ops/messages", json={"text": "!run payroll"}, headers=ops)
+
+    assert said.status_code == 201, said.text
+    assert "no job named 'payroll'" in answer_to(client, "ops", said.json()["id"], "failed")
+    assert run_count(client, "payroll") == 1

@@ -15,6 +15,7 @@ from thereyet.server.domain.people import (
     principal_for,
     username_problem,
 )
+from thereyet.server.domain.policy import Credential
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -24,12 +25,17 @@ def at(seconds: float) -> datetime:
 
 
 @pytest.mark.parametrize(
-    "role,scope", [("viewer", Scope.READ), ("operator", Scope.INGEST), ("admin", Scope.ADMIN)]
+    "role,scope,kind",
+    [
+        ("viewer", Scope.READ, Credential.VIEWER),
+        ("operator", Scope.INGEST, Credential.OPERATOR),
+        ("admin", Scope.ADMIN, Credential.ADMIN),
+    ],
 )
-def test_each_role_acts_as_a_principal_of_its_scope(role, scope):
-    principal = principal_for("ada", Role(role))
-    assert principal == Principal(name="ada", scope=scope)
-    assert principal.reads_everything
+def test_each_role_acts_as_a_principal_of_its_scope(role, scope, kind):
+    principal = principal_for("ada", Role(role), user_id=3)
+    assert principal == Principal(name="ada", scope=scope, credential=kind, user_id=3)
+    assert principal.reads_everything and principal.id == "user:3"
 
 
 def test_an_operator_reports_and_posts_anywhere_but_a_viewer_only_reads():

@@ -3,6 +3,7 @@ the live streams they opened, at once (a real hub served by uvicorn, both backen
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ WITHIN = httpx.Timeout(5.0)
 
 @pytest.fixture
 def hub(db_url: str, tmp_path: Path) -> Iterator[tuple[str, httpx.Client]]:
+    """A served hub with room ops and a run in it; its database URL in `hub_db`."""
     app = create_app(make_settings(db_url, tmp_path))
     with (
         serve(app) as url,
@@ -31,10 +33,12 @@ def hub(db_url: str, tmp_path: Path) -> Iterator[tuple[str, httpx.Client]]:
         yield url, api
 
 
-def stream_ends(viewer: httpx.Client, path: str, revoke: object) -> list[bytes]:
+def stream_ends(
+    viewer: httpx.Client, path: str, revoke: object, within: httpx.Timeout = WITHIN
+) -> list[bytes]:
     """Open `path` as a live stream, call `revoke()` once it is open, and return what
     the stream sent until the hub ended it (httpx.ReadTimeout if it does not)."""
-    with viewer.stream("GET", path, timeout=WITHIN) as response:
+    with viewer.stream("GET", path, timeout=within) as response:
         assert response.status_code == 200
         chunks = response.iter_raw()
         received = [next(chunks)]  # "retry: ..." then the snapshot: the stream is open
@@ -81,3 +85,23 @@ def test_disabling_a_user_ends_all_their_streams(hub):
 
         stream_ends(browser, "/live/room/ops", disable)
         assert browser.get("/live/room/ops", follow_redirects=False).status_code == 303
+
+
+def test_a_user_disabled_from_the_command_line_loses_their_streams_too(
+    hub, db_url: str, tmp_path: Path
+):
+    """The command line writes the database, not the hub's bus: open streams notice
+    on their next check (every 5 s, plus up to 5 s of a remembered session)."""
+    url, api = hub
+    add_user(api, "cy", "viewer")
+    with httpx.Client(base_url=url) as browser:
+        sign_in(browser, "cy")
+
+        def disable() -> None:
+            command = ["thereyet", "user", "disable", "cy", "--db", db_url]
+            done = subprocess.run(
+                [*command, "--data-dir", str(tmp_path)], capture_output=True, check=False
+            )
+            assert done.returncode == 0, done.stderr
+
+        stream_ends(browser, "/live/runs", disable, within=httpx.Timeout(12.0))

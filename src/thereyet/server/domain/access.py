@@ -144,8 +144,9 @@ SYSTEM = Principal(name="thereyet", scope=Scope.ADMIN)
 
 def run_start_refusal(
     who: Principal, job: str, job_rooms: list[str] | None, room: str | None
-) -> str | None:
-    """Why `who` may not start a run of `job` posting to `room`, or None if it may.
+) -> tuple[str, str] | None:
+    """Why `who` may not start a run of `job` posting to `room`, as (field, reason),
+    or None if it may.
 
     `job_rooms` are the rooms the job posts to, None when the job is new. A job's
     rooms change only through an admin (or configuration): a run that names a room
@@ -157,9 +158,10 @@ def run_start_refusal(
     if job_rooms is None:
         if who.may(Resource.JOBS, Action.WRITE, job=job, rooms=asked):
             return None
-        return f"this {who.kind.value} may not make job {job!r} (only in its rooms or jobs)"
+        field = "room" if room else "job"
+        return field, f"this {who.kind.value} may not make job {job!r} (only in its rooms or jobs)"
     if not who.may(Resource.JOBS, Action.WRITE, job=job, rooms=job_rooms):
-        return f"this {who.kind.value} may not start runs of job {job!r}"
+        return "job", f"this {who.kind.value} may not start runs of job {job!r}"
     if room and room not in job_rooms and not who.may(Resource.JOB_SETTINGS, Action.MANAGE):
-        return f"only an admin may add room {room!r} to job {job!r}"
+        return "room", f"only an admin may add room {room!r} to job {job!r}"
     return None

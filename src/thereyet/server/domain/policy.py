@@ -150,6 +150,7 @@ POLICY: Mapping[Entry, Mapping[Credential, Reach]] = {
     Entry(Resource.INTEGRATIONS, Action.MANAGE): _ADMIN_ONLY,
     Entry(Resource.COMMANDS, Action.READ): {**_PEOPLE_READ, C.INGEST_TOKEN: L},
     Entry(Resource.COMMANDS, Action.WRITE): {**_PEOPLE_WRITE, C.INGEST_TOKEN: L},
+    Entry(Resource.COMMANDS, Action.MANAGE): _ADMIN_ONLY,
     Entry(Resource.USERS, Action.MANAGE): _ADMIN_ONLY,
     Entry(Resource.TOKENS, Action.MANAGE): _ADMIN_ONLY,
     Entry(Resource.SHARES, Action.MANAGE): _ADMIN_ONLY,

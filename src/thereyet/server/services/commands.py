@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from .. import faults
+from ..domain import policy as access_policy
 from ..domain.access import Principal, Scope
 from ..domain.commands import (
     Caller,
@@ -51,6 +52,7 @@ from .stored_commands import StoredCommands
 log = logging.getLogger(__name__)
 
 BOT = "thereyet"
+_COMMANDS = access_policy.Resource.COMMANDS
 _ROLES = {Scope.ADMIN: "admin", Scope.INGEST: "operator"}
 
 
@@ -61,6 +63,16 @@ def caller_of(who: Principal) -> Caller:
     named like a person is never taken for them."""
     name = who.name if who.is_user else who.id
     return Caller(name, _ROLES.get(who.scope, "viewer"))
+
+
+def may_run(who: Principal, spec: CommandSpec, room: str) -> bool:
+    """Whether `who` may run `spec` in `room`: the command's own `allow` lets them, and,
+    for a command with side effects, the access policy lets them run commands there."""
+    if not spec.policy.allows(caller_of(who), room):
+        return False
+    return not spec.policy.side_effects or who.may(
+        _COMMANDS, access_policy.Action.WRITE, rooms=[room]
+    )
 
 
 def _shown(spec: CommandSpec, args: dict[str, Any]) -> str:
@@ -101,13 +113,17 @@ class CommandService:
             found.setdefault(name, spec)
         return found
 
+    def config_error(self, who: Principal) -> str | None:
+        """What is wrong with the commands file, for those who may manage commands."""
+        return self.file.error if who.may(_COMMANDS, access_policy.Action.MANAGE) else None
+
     def visible(self, who: Principal, room: str | None) -> list[CommandSpec]:
         """The commands `who` may run in `room` (in any room when None)."""
         caller = caller_of(who)
         specs = self.catalog().values()
         if room is None:
             return [s for s in specs if _allows_anywhere(s, caller)]
-        return [s for s in specs if s.policy.allows(caller, room)]
+        return [s for s in specs if may_run(who, s, room)]
 
     # -- the RoomService hook ----------------------------------------------------------
 
@@ -136,9 +152,8 @@ class CommandService:
             await self._execute(start)  # a quick read: answered before the post returns
 
     async def _invoke(self, who: Principal, room: str, typed: Invocation) -> _Start | None:
-        caller = caller_of(who)
         catalog = self.catalog()
-        runnable = {n: s for n, s in catalog.items() if s.policy.allows(caller, room)}
+        runnable = {n: s for n, s in catalog.items() if may_run(who, s, room)}
         found = resolve(typed.name, runnable)
         try:
             if found.name is None:
@@ -238,7 +253,7 @@ class CommandService:
         def say(text: str) -> None:
             self._post(tx, room_id, row.id, text)
 
-        if spec is None or not spec.policy.allows(caller_of(requester), room):
+        if spec is None or not may_run(requester, spec, room):
             store.update_run(
                 tx.conn,
                 row.id,
@@ -298,7 +313,7 @@ class CommandService:
         approved = gate.approve(who.id, now, name=who.name)
         if not who.is_user:
             raise CommandError("approval must come from a signed-in person, not a token")
-        if not spec.policy.allows(caller_of(who), room):
+        if not may_run(who, spec, room):
             raise CommandError(f"only someone who may run `!{spec.name}` can approve it")
         return approved
 

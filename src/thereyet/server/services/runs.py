@@ -113,17 +113,17 @@ class RunService:
     def _create(self, tx: Tx, spec: NewRun, who: Principal = SYSTEM) -> tuple[dict[str, Any], bool]:
         conn = tx.conn
         if spec.id is not None and (existing := store.load_run(conn, spec.id)) is not None:
+            rooms = self._rooms_of(conn, existing.id)[1]
+            if not who.may_read_run(existing.job, rooms, existing.id):
+                raise NotFound(f"no run {spec.id}", field="id")  # nor a hint of its job
             if existing.job != spec.job:
                 raise Conflict(f"run {spec.id} belongs to job {existing.job!r}", field="id")
-            if not who.may_read_run(
-                existing.job, self._rooms_of(conn, existing.id)[1], existing.id
-            ):
-                raise NotFound(f"no run {spec.id}", field="id")
             return self._view(conn, existing, tx.now), False
         found = room_store.job_id(conn, spec.job)
         job_rooms = None if found is None else room_store.job_room_names(conn, found)
-        if why := run_start_refusal(who, spec.job, job_rooms, spec.room):
-            raise Forbidden(why, field="room" if spec.room else "job")
+        if refused := run_start_refusal(who, spec.job, job_rooms, spec.room):
+            field, why = refused
+            raise Forbidden(why, field=field)
         job_id = found if found is not None else room_store.ensure_job(conn, spec.job, tx.now)
         if spec.room is not None:
             room_store.add_job_room(conn, job_id, room_store.ensure_room(conn, spec.room, tx.now))

@@ -25,12 +25,16 @@ from ..bus import Bus, Subscription
 from ..domain.access import REVOKED_TOPIC
 
 Filter = Callable[[dict[str, Any]], bool]
+StillAllowed = Callable[[], bool]  # may read the database: called in a thread
 Prepare = Callable[[dict[str, Any]], dict[str, Any]]
 
 TICK_SECONDS = 0.1
 KEEPALIVE_SECONDS = 15.0
 KEEPALIVE_CHECK_SECONDS = 1.0
 KEEPALIVE = b": keep-alive\n\n"
+# How often open streams check that what let them in still does, for revocations
+# the bus did not carry (a user disabled from the command line, say).
+RECHECK_SECONDS = 5.0
 CLIENT_QUEUE = 64
 
 
@@ -153,6 +157,16 @@ class Live:
         self.channels: dict[str, Channel] = {}
         self._ending: dict[str, set[_Viewer]] = {}
         self._revocations: asyncio.Task[None] | None = None
+        self._checks: dict[_Viewer, StillAllowed] = {}
+        self._rechecks: asyncio.Task[None] | None = None
+
+    async def _recheck(self) -> None:
+        while True:
+            await asyncio.sleep(RECHECK_SECONDS)
+            for viewer, still_allowed in list(self._checks.items()):
+                if not await asyncio.to_thread(still_allowed):
+                    viewer.end()
+                    self._checks.pop(viewer, None)
 
     async def _watch_revocations(self, sub: Subscription) -> None:
         try:
@@ -192,15 +206,23 @@ class Live:
         only: Filter | None = None,
         prepare: Prepare | None = None,
         ends_with: frozenset[str] = frozenset(),
+        still_allowed: StillAllowed | None = None,
     ) -> AsyncIterator[bytes]:
         """Yield SSE bytes for one viewer: what `first()` gives (a snapshot or the catch-up
         since Last-Event-ID), then live frames. `first` runs after the viewer is listening,
-        so nothing falls between the two; a browser ignores what it sees twice."""
+        so nothing falls between the two; a browser ignores what it sees twice.
+
+        The stream ends when the bus announces one of `ends_with` revoked, or when
+        `still_allowed()` (asked every RECHECK_SECONDS) says no."""
         channel = self.channels.get(topic)
         if channel is None:
             channel = self.channels[topic] = Channel(self.bus, topic, event, key, prepare)
         viewer = channel.join(only)
         self._end_on(ends_with, viewer)
+        if still_allowed is not None:
+            self._checks[viewer] = still_allowed
+            if self._rechecks is None:
+                self._rechecks = asyncio.create_task(self._recheck(), name="live:recheck")
         try:
             yield b"retry: 2000\n\n"
             for snapshot in await first() if first else []:
@@ -209,6 +231,7 @@ class Live:
                 yield data
         finally:
             self._forget(ends_with, viewer)
+            self._checks.pop(viewer, None)
             channel.viewers.discard(viewer)
             if not channel.viewers:
                 channel.close()
@@ -228,5 +251,6 @@ class Live:
         for channel in self.channels.values():
             channel.close()
         self.channels.clear()
-        if self._revocations is not None:
-            self._revocations.cancel()
+        for task in (self._revocations, self._rechecks):
+            if task is not None:
+                task.cancel()

@@ -41,7 +41,7 @@ def list_commands(
             }
             for spec in sorted(service.visible(who, room), key=lambda s: s.name)
         ],
-        "config_error": service.file.error if who.is_admin else None,
+        "config_error": service.config_error(who),
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -61,6 +62,16 @@ def shared(request: Request, token: str) -> Viewer:
         raise HTTPException(404, "this share link is unknown or was revoked")
     check_route(request, share.principal)
     return Viewer(share.principal, share=share, ends_with=frozenset({share.principal.id}))
+
+
+def still_allowed(request: Request) -> Callable[[], bool]:
+    """Whether the share link or session a stream was opened with still lets it in."""
+    token = request.query_params.get("share")
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    state = request.app.state
+    if token:
+        return lambda: state.shares.verify(token) is not None
+    return lambda: state.people.session(cookie) is not None
 
 
 def viewer_for_stream(request: Request) -> Viewer:

@@ -18,7 +18,7 @@ from ..api.runs import upload_meta
 from ..api.schemas import MessageIn, When
 from ..declare import uses
 from ..live import frame
-from .access import Viewer, check_csrf, signed_in, viewer_for_stream
+from .access import Viewer, check_csrf, signed_in, still_allowed, viewer_for_stream
 from .render import message_display, page
 from .runs import STREAM_HEADERS
 
@@ -145,6 +145,7 @@ async def live_room(
         first=catch_up,
         prepare=message_display,
         ends_with=viewer.ends_with,
+        still_allowed=still_allowed(request),
     )
     return StreamingResponse(stream, media_type="text/event-stream", headers=STREAM_HEADERS)
 

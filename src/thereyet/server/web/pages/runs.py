@@ -15,7 +15,7 @@ from ...domain.runs import FINISHED, RunFilter, RunStatus
 from ...services.runs import RunService
 from ..declare import uses
 from ..live import frame
-from .access import Viewer, signed_in, viewer_for_stream
+from .access import Viewer, signed_in, still_allowed, viewer_for_stream
 from .charts import Point, durations_chart
 from .present import dashboard_row, run_display
 from .render import page
@@ -83,6 +83,7 @@ async def live_runs(request: Request, room: str = "", job: str = "") -> Streamin
         only=None if everything else only,
         prepare=dashboard_row,
         ends_with=viewer.ends_with,
+        still_allowed=still_allowed(request),
     )
     return StreamingResponse(stream, media_type="text/event-stream", headers=STREAM_HEADERS)
 
@@ -128,6 +129,7 @@ async def live_run(request: Request, run_id: str) -> StreamingResponse:
         first=snapshot,
         prepare=run_display,
         ends_with=viewer.ends_with,
+        still_allowed=still_allowed(request),
     )
     return StreamingResponse(stream, media_type="text/event-stream", headers=STREAM_HEADERS)
 
