@@ -156,6 +156,29 @@ def test_eta_is_never_negative_nan_or_infinite_and_the_range_holds_it(seed: int)
             assert 0 <= estimate.low <= estimate.seconds <= estimate.high
 
 
+@pytest.mark.parametrize("seed", range(10))
+def test_the_eta_does_not_depend_on_the_unit_work_is_counted_in(seed: int) -> None:
+    rnd = random.Random(seed)
+    rows, bytes_ = Estimator(TOTAL, [900.0, 1000.0]), Estimator(TOTAL * 4096, [900.0, 1000.0])
+    t, done = 0.0, 0.0
+    while done < TOTAL * 0.8:
+        t += rnd.uniform(0.5, 20.0)
+        done = min(TOTAL, done + rnd.uniform(0.0, 15.0) * rnd.choice([0.2, 1.0, 3.0]))
+        rows.observe(t, done)
+        bytes_.observe(t, done * 4096)
+    for now in (t, t + 100.0):
+        a, b = rows.remaining(now), bytes_.remaining(now)
+        assert a.seconds == pytest.approx(b.seconds, rel=1e-3)  # knots keep 7 digits
+        assert a.high == pytest.approx(b.high, rel=1e-3)
+
+
+def test_more_silence_never_brings_the_end_closer_once_past_the_grace() -> None:
+    estimator = Estimator(TOTAL)
+    steady(estimator, 5.0, 60.0)
+    later = [estimator.remaining(60.0 + quiet).seconds or 0.0 for quiet in range(20, 2000, 20)]
+    assert later == sorted(later)
+
+
 def test_nonsense_input_is_ignored_not_raised() -> None:
     estimator = Estimator(math.nan, [math.nan, -5.0, math.inf])
     estimator.observe(math.nan, 5.0)
