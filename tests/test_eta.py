@@ -127,6 +127,13 @@ def test_history_tells_a_slowing_run_from_a_steady_one() -> None:
     assert with_history > without * 1.15
 
 
+def test_a_run_far_longer_than_its_history_trusts_its_own_steady_progress() -> None:
+    estimator = Estimator(TOTAL, [4.0, 4.1, 3.9])  # earlier runs took 4 s; this one is 5x slower
+    steady(estimator, 50.0, 6.0)  # 300 units in 6 s: 14 s left at this pace
+    estimate = estimator.remaining(6.0)
+    assert estimate.seconds == pytest.approx(14.0, rel=0.05)
+
+
 def test_a_speed_up_is_never_extrapolated() -> None:
     estimator = Estimator(TOTAL, [600.0, 600.0, 600.0])
     t, done = 0.0, 0.0
