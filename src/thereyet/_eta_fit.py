@@ -66,6 +66,7 @@ def fit_models(
     when no model gives a positive rate.
     """
     t_n, d_n = points[-1]
+    t_n = max(t_n, 0.0)  # reports stamped before the start (a clock behind): elapsed 0
     models = _rate_models(points, total - d_n)
     if prior is not None:
         slowing = _slowing_model(points, total)
