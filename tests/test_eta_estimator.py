@@ -127,6 +127,13 @@ def test_history_tells_a_slowing_run_from_a_steady_one() -> None:
     assert with_history > without * 1.15
 
 
+def test_a_run_far_longer_than_its_history_trusts_its_own_steady_progress() -> None:
+    estimator = Estimator(TOTAL, [4.0, 4.1, 3.9])  # earlier runs took 4 s; this one is 5x slower
+    steady(estimator, 50.0, 6.0)  # 300 units in 6 s: 14 s left at this pace
+    estimate = estimator.remaining(6.0)
+    assert estimate.seconds == pytest.approx(14.0, rel=0.05)
+
+
 def test_a_speed_up_is_never_extrapolated() -> None:
     estimator = Estimator(TOTAL, [600.0, 600.0, 600.0])
     t, done = 0.0, 0.0
@@ -144,7 +151,7 @@ def test_a_speed_up_is_never_extrapolated() -> None:
 def test_eta_is_never_negative_nan_or_infinite_and_the_range_holds_it(seed: int) -> None:
     rnd = random.Random(seed)
     estimator = Estimator(rnd.choice([TOTAL, 1.0, 1e9]), [rnd.uniform(1, 1e5) for _ in range(3)])
-    t, done = 0.0, 0.0
+    t, done = rnd.choice([0.0, -500.0]), 0.0  # a clock behind stamps reports before the start
     for _ in range(rnd.randint(1, 300)):
         t += rnd.choice([0.0, 0.1, 1.0, 50.0, 5000.0])
         done = max(0.0, done + rnd.choice([0.0, 1.0, 100.0, -50.0]))
@@ -154,6 +161,29 @@ def test_eta_is_never_negative_nan_or_infinite_and_the_range_holds_it(seed: int)
             assert math.isfinite(estimate.seconds) and estimate.seconds >= 0
             assert estimate.low is not None and estimate.high is not None
             assert 0 <= estimate.low <= estimate.seconds <= estimate.high
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_the_eta_does_not_depend_on_the_unit_work_is_counted_in(seed: int) -> None:
+    rnd = random.Random(seed)
+    rows, bytes_ = Estimator(TOTAL, [900.0, 1000.0]), Estimator(TOTAL * 4096, [900.0, 1000.0])
+    t, done = 0.0, 0.0
+    while done < TOTAL * 0.8:
+        t += rnd.uniform(0.5, 20.0)
+        done = min(TOTAL, done + rnd.uniform(0.0, 15.0) * rnd.choice([0.2, 1.0, 3.0]))
+        rows.observe(t, done)
+        bytes_.observe(t, done * 4096)
+    for now in (t, t + 100.0):
+        a, b = rows.remaining(now), bytes_.remaining(now)
+        assert a.seconds == pytest.approx(b.seconds, rel=1e-3)  # knots keep 7 digits
+        assert a.high == pytest.approx(b.high, rel=1e-3)
+
+
+def test_more_silence_never_brings_the_end_closer_once_past_the_grace() -> None:
+    estimator = Estimator(TOTAL)
+    steady(estimator, 5.0, 60.0)
+    later = [estimator.remaining(60.0 + quiet).seconds or 0.0 for quiet in range(20, 2000, 20)]
+    assert later == sorted(later)
 
 
 def test_nonsense_input_is_ignored_not_raised() -> None:

@@ -33,6 +33,9 @@ _FUTURE_DOUBT = 0.05
 # range spans this many standard deviations each way (about 80 % held the truth).
 _FLOOR_SPREAD = 0.06
 _RANGE_Z = 1.3
+# A run whose live total lies this many standard deviations from the history is
+# another kind of run (a bigger input): the history's weight falls off beyond it.
+_PRIOR_OUTLIER_Z = 3.0
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ def fit_models(
     when no model gives a positive rate.
     """
     t_n, d_n = points[-1]
+    t_n = max(t_n, 0.0)  # reports stamped before the start (a clock behind): elapsed 0
     models = _rate_models(points, total - d_n)
     if prior is not None:
         slowing = _slowing_model(points, total)
@@ -109,9 +113,13 @@ def _weigh_by_history(
 
 def _with_prior(mean: float, variance: float, prior: tuple[float, float]) -> tuple[float, float]:
     """Combine the live log-total with the job's prior, each by its precision: the
-    prior counts where the live pace is noisy or early, hardly near the end."""
+    prior counts where the live pace is noisy or early, hardly near the end, and
+    less and less the further the live total lies outside it."""
     typical, spread = math.log(prior[0]), prior[1]
     live, history = 1 / max(variance, 1e-9), 1 / spread**2
+    z = abs(mean - typical) / math.sqrt(max(variance, 1e-9) + spread**2)
+    if z > _PRIOR_OUTLIER_Z:
+        history *= (_PRIOR_OUTLIER_Z / z) ** 2
     return (mean * live + typical * history) / (live + history), 1 / (live + history)
 
 

@@ -63,7 +63,7 @@ class Estimate:
     `low <= seconds <= high` whenever seconds is known; `basis` says what the
     figure rests on ("rate": this run's progress, weighed by the history;
     "history": the job's earlier runs only; "done"; "none"), `reason` a
-    phrase for people when something is off ("no progress for 5m").
+    phrase for people when something is off ("no progress for 5 min").
     """
 
     seconds: float | None
@@ -74,7 +74,7 @@ class Estimate:
 
     @property
     def text(self) -> str:
-        """ "about 7-9 min left", "about 40s left (no progress for 2m)", "not enough data yet"."""
+        """ "about 7-9 min left", "about 40-60s left (no progress for 2 min)", "not enough data yet"."""
         if self.seconds is None:
             return self.reason or NOT_ENOUGH_DATA
         if self.seconds <= 0:

@@ -73,6 +73,9 @@ def test_the_job_page_shows_how_right_its_etas_were(signed_in_page, web_hub):
     newest = rows.first
     expect(newest.locator("a")).to_have_attribute("href", f"/runs/{runs[-1]}")
     expect(newest).to_contain_text("(was ")
+    newest.locator("a").click()
+    said = page.locator("#eta-said")
+    expect(said).to_contain_text(re.compile(r"at 25%: \S+ left \(was \S+\); at 50%"))
     page.set_viewport_size({"width": 375, "height": 800})
     page.goto("/jobs/nightly")
     width = page.evaluate("document.documentElement.scrollWidth")

@@ -96,7 +96,10 @@ def observe_progress(run: Run, samples: Sequence[tuple[datetime, float, float | 
     estimator = run.eta.copy() if run.eta is not None else Estimator(run.total)
     start = run.started_at
     for at, done, total in samples:
-        estimator.observe(max(0.0, (at - start).total_seconds()), done, total)
+        # Not clamped at 0: a client whose clock is behind the hub's stamps its
+        # reports before the run's start, and their spacing is still its rate
+        # (the estimator counts the elapsed time from 0).
+        estimator.observe((at - start).total_seconds(), done, total)
     run.eta = estimator
 
 
