@@ -81,3 +81,30 @@ def test_concurrent_pings_are_each_recorded_once(settings: Settings, clock: Fake
         )
         assert app.state.hub.writer.batched > 0  # some pings were made together
         assert app.state.ping_counts.answered == CHECKS * CLIENTS * ROUNDS
+
+
+def test_concurrent_pings_by_ping_key_and_slug_are_each_recorded_once(
+    settings: Settings, clock: FakeClock
+):
+    app = create_app(settings, clock)
+    with serve(app) as base:
+        token = settings.admin_token
+        key = _call(base, token, "POST", "/api/v1/ping-keys", {"name": "servers"})["key"]
+        for n in range(CHECKS):
+            _call(base, token, "PUT", f"/api/v1/jobs/check-{n}/schedule", {})
+        paths = [f"/ping/{key}/check-{n}" for n in range(CHECKS)]
+        answers: Counter[int] = Counter()
+        lock = threading.Lock()
+        clients = [
+            threading.Thread(target=_ping_all, args=(base, paths[i:] + paths[:i], answers, lock))
+            for i in range(CLIENTS)
+        ]
+        for t in clients:
+            t.start()
+        for t in clients:
+            t.join()
+        assert answers == Counter({200: CHECKS * CLIENTS * ROUNDS})
+        jobs = _call(base, token, "GET", "/api/v1/jobs")["jobs"]
+        assert {j["name"]: j["run_count"] for j in jobs} == {
+            f"check-{n}": CLIENTS * ROUNDS for n in range(CHECKS)
+        }

@@ -16,7 +16,11 @@ from thereyet.server.workers.pruner import Pruner
 
 @pytest.fixture
 def small_hub(db_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[HandHub]:
-    yield from open_hand_hub(db_url, tmp_path, clock, keep_runs=5)
+    for hub in open_hand_hub(db_url, tmp_path, clock, keep_runs=5):
+        # The worker loop may have ticked once at start, before it was stopped: finding
+        # no job, the pruner then rests. Every test starts after that rest.
+        clock.advance(REST.total_seconds())
+        yield hub
 
 
 def prune(hub: HandHub) -> bool:
@@ -79,3 +83,13 @@ def test_keep_runs_zero_keeps_everything(db_url: str, tmp_path: Path, clock: Fak
         pings(hub, url, 7)
         assert prune(hub) is False
         assert len(runs(hub)) == 7
+
+
+def test_a_job_keeps_its_newest_job_events(small_hub: HandHub):
+    url = small_hub.put_schedule("backup")["ping_url"]
+    for n in range(8):  # log lines of a check with no run yet are job events
+        small_hub.clock.advance(60)
+        assert small_hub.client.post(f"{url}/log", content=f"note {n}").status_code == 200
+    assert prune(small_hub) is True
+    events = small_hub.client.get("/api/v1/jobs/backup/schedule").json()["events"]
+    assert [e["text"] for e in events] == [f"note {n}" for n in range(3, 8)]

@@ -170,6 +170,15 @@ class PingService:
             self._apply(tx, job.id, slug, ping)
             return 201 if created else 200
 
+        if (
+            row is not None
+            and row.ping_uuid
+            and ping.action in ("success", "fail")
+            and not ping.rid
+        ):
+            # An existing check's plain end: made with its neighbours, found by its URL.
+            made = await self.hub.writer.run_batched(self._together, (row.ping_uuid, ping), write)
+            return made if isinstance(made, int) else 200
         return await self.hub.writer.run(write)
 
     def _throttle(self, job: str) -> None:

@@ -101,6 +101,15 @@ def _check_catch_up(config: JobConfig) -> dict[str, Any]:
     return values
 
 
+def _watch_after_start(row: Any, start: datetime) -> dict[str, Any]:
+    """The due and alert times of a job waited for, once a run of it started at `start`."""
+    schedule = schedule_of(row)
+    assert schedule is not None
+    due = schedule.next_after(start)
+    alert = rules.alert_at(schedule, limits_of(row), due, ScheduleState.OK)
+    return {"due_at": due, "alert_at": alert, "schedule_state": ScheduleState.OK.value}
+
+
 def limits_of(row: Any) -> Limits:
     return Limits(**{name: getattr(row, name) for name in LIMIT_FIELDS})
 
@@ -262,13 +271,7 @@ class ScheduleService:
         row = store.job_row(tx.conn, run.job)
         if row is None or not row.schedule or row.target:
             return
-        schedule = schedule_of(row)
-        assert schedule is not None
-        due = schedule.next_after(run.started_at or tx.now)
-        alert = rules.alert_at(schedule, limits_of(row), due, ScheduleState.OK)
-        store.update_job(
-            tx.conn, row.id, due_at=due, alert_at=alert, schedule_state=ScheduleState.OK.value
-        )
+        store.update_job(tx.conn, row.id, **_watch_after_start(row, run.started_at or tx.now))
 
     def on_run_end(self, tx: Tx, run: Run, room_ids: list[int], was: RunStatus | None) -> None:
         """A RunService status hook: a run that has ended no longer needs its token."""
@@ -278,24 +281,34 @@ class ScheduleService:
     def on_runs_status(
         self, tx: Tx, changes: list[tuple[Run, list[int], RunStatus | None]]
     ) -> None:
-        """on_run_status for a group of changes: the jobs are read in one statement, and
-        only jobs with a schedule are written."""
+        """on_run_status for a group of changes: the jobs are read in one statement and
+        written in one executemany, and a schedule's next occurrence is worked out once
+        for all the runs of the group that started at the same time."""
+        known = tx.memo.get(KNOWN_JOBS, {})
         started = [
             r
             for r, _, was in changes
-            if r.status is RunStatus.RUNNING and was is not RunStatus.LOST
+            if r.status is RunStatus.RUNNING
+            and was is not RunStatus.LOST
+            and (r.job not in known or known[r.job].scheduled)
         ]
         if not started:
             return
-        known = tx.memo.get(KNOWN_JOBS, {})
-        unknown = sorted({r.job for r in started if r.job not in known})
-        rows = {row.name: row for row in store.jobs_by_names(tx.conn, unknown)} if unknown else {}
+        rows = {
+            row.name: row for row in store.jobs_by_names(tx.conn, sorted({r.job for r in started}))
+        }
+        worked_out: dict[tuple[Any, ...], dict[str, Any]] = {}
+        updates = []
         for run in started:
-            job, row = known.get(run.job), rows.get(run.job)
-            if job is not None and not job.scheduled:
+            row = rows.get(run.job)
+            if row is None or not row.schedule or row.target:
                 continue
-            if job is not None or (row is not None and row.schedule and not row.target):
-                self.on_run_status(tx, run, [], None)
+            start = run.started_at or tx.now
+            key = (row.schedule, row.timezone, start, *[getattr(row, n) for n in LIMIT_FIELDS])
+            if key not in worked_out:
+                worked_out[key] = _watch_after_start(row, start)
+            updates.append({"p_id": row.id, **worked_out[key]})
+        store.set_jobs_watch(tx.conn, updates)
 
     def on_runs_end(self, tx: Tx, changes: list[tuple[Run, list[int], RunStatus | None]]) -> None:
         """on_run_end for a group of changes, in one statement. Only runs the hub

@@ -46,6 +46,23 @@ def jobs_by_names(conn: Connection, names: list[str]) -> list[Any]:
     return list(conn.execute(_JOBS_BY_NAMES, {"p_names": names}))
 
 
+_SET_JOB_WATCH = (
+    update(jobs)
+    .where(jobs.c.id == bindparam("p_id"))
+    .values(
+        due_at=bindparam("due_at"),
+        alert_at=bindparam("alert_at"),
+        schedule_state=bindparam("schedule_state"),
+    )
+)
+
+
+def set_jobs_watch(conn: Connection, values: list[dict[str, Any]]) -> None:
+    """Set due_at, alert_at and schedule_state of several jobs (p_id each), in one statement."""
+    if values:
+        conn.execute(_SET_JOB_WATCH, values)
+
+
 def update_job(conn: Connection, job_id: int, **values: Any) -> None:
     conn.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
 

@@ -608,3 +608,6 @@ for _column in (
 ):
     jobs.append_column(_column)
 Index("ix_runs_job_status", runs.c.job_id, runs.c.status, runs.c.finished_at)
+# A run's success looks for its job's open incidents: without this, every incident
+# the hub ever had was read.
+Index("ix_incidents_job_open", incidents.c.job, incidents.c.open_key)

@@ -1,4 +1,5 @@
-"""Pings: an index for a job's open and recent runs, routine cards, the last status
+"""Pings: indexes for a job's open and recent runs and open incidents, routine cards,
+the last status
 
 Revision ID: 0013
 Revises: 0006
@@ -20,9 +21,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("room_cards", sa.String(16), nullable=True))
         batch.add_column(sa.Column("last_status", sa.String(16), nullable=True))
     op.create_index("ix_runs_job_status", "runs", ["job_id", "status", "finished_at"])
+    op.create_index("ix_incidents_job_open", "incidents", ["job", "open_key"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_incidents_job_open", table_name="incidents")
     op.drop_index("ix_runs_job_status", table_name="runs")
     with op.batch_alter_table("jobs") as batch:
         batch.drop_column("last_status")
