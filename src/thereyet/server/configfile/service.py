@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from ..hub import Hub
-from ..store.tables import config_objects, settings
+from ..store.tables import channels, config_objects, routes, settings, tokens
 from ..store.writer import Tx
 from . import plan as planning
 from .checks import check
@@ -97,17 +97,35 @@ class ConfigService:
         with self.hub.engines.read.connect() as conn:
             return export_from(conn)
 
-    def owner(self, kind: str, name: str) -> tuple[str, str] | None:
-        """The file that owns an object and what the API does about changes, or None."""
+    def owner(self, kind: str, key: str) -> tuple[str, str, str] | None:
+        """Who owns the object a request names: (file, what the API does, "kind.name"),
+        or None when the files do not manage it. `kind` may be token-id or route-id."""
         with self.hub.engines.read.connect() as conn:
+            named = _named(conn, kind, key)
+            if named is None:
+                return None
             row = conn.execute(
                 select(config_objects.c.file).where(
-                    config_objects.c.kind == kind, config_objects.c.name == name
+                    config_objects.c.kind == named[0], config_objects.c.name == named[1]
                 )
             ).first()
             if row is None:
                 return None
-            return str(row.file), str(_setting(conn, MANAGED_CHANGES_KEY) or "refuse")
+            mode = str(_setting(conn, MANAGED_CHANGES_KEY) or "refuse")
+            return str(row.file), mode, f"{named[0]}.{named[1]}"
+
+
+def _named(conn: Connection, kind: str, key: str) -> tuple[str, str] | None:
+    if kind == "token-id":
+        name = conn.execute(select(tokens.c.name).where(tokens.c.id == key)).scalar()
+        return None if name is None else ("tokens", str(name))
+    if kind == "route-id":
+        query = select(channels.c.name).join(routes, routes.c.channel_id == channels.c.id)
+        name = conn.execute(query.where(routes.c.id == int(key))).scalar()
+        return None if name is None else ("channels", str(name))
+    if kind == "hub":
+        return "hub", "settings"
+    return kind, key
 
 
 def export_from(conn: Connection) -> tuple[dict[str, str], dict[str, str]]:
