@@ -182,3 +182,12 @@ def test_a_managed_token_or_channel_route_is_refused_by_id_too(client: TestClien
     # The bootstrap admin token was never in the files: it is revoked as before.
     other = ok(client.post("/api/v1/tokens", json={"name": "adhoc", "scope": "read"}))
     assert client.delete(f"/api/v1/tokens/{other['id']}").status_code == 204
+
+
+def test_the_public_url_set_in_the_files_is_refused_through_the_api(client: TestClient):
+    body = {"public_url": "https://elsewhere.example.com"}
+    _apply(client, '[hub]\nmanaged_changes = "refuse"\n')
+    assert client.put("/api/v1/oncall/public-url", json=body).status_code == 200
+    _apply(client, '[hub]\npublic_url = "https://ops.example.com"\n')
+    answer = client.put("/api/v1/oncall/public-url", json=body)
+    assert answer.status_code == 409 and "hub.settings is managed" in answer.json()["error"]

@@ -157,8 +157,8 @@ def _apply(tx: Tx, desired: Desired, prune: bool) -> Applied:
             obj = desired.objects[change.kind][change.name]
             PUTS[change.kind](tx, change.name, obj, written)
     _mark_managed(tx, desired)
-    if "hub" in desired.singleton_files:
-        _mark_hub(tx, desired.singleton_files["hub"])
+    if desired.hub is not None:
+        _mark_hub(tx, desired.singleton_files["hub"], bool(desired.hub["public_url"]))
     return Applied(result, written)
 
 
@@ -183,9 +183,13 @@ def _mark_managed(tx: Tx, desired: Desired) -> None:
         )
 
 
-def _mark_hub(tx: Tx, file: str) -> None:
+def _mark_hub(tx: Tx, file: str, owns_public_url: bool) -> None:
+    """Record the file of [hub] (export writes it back there); the API's public-URL
+    setting is refused only when that file sets the public URL."""
     key = (config_objects.c.kind == "hub") & (config_objects.c.name == "settings")
     tx.conn.execute(delete(config_objects).where(key))
+    if not owns_public_url:
+        return
     tx.conn.execute(
         insert(config_objects).values(
             kind="hub", name="settings", file=file, digest="", refs={}, applied_at=tx.now
