@@ -11,17 +11,25 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from ..hub import Hub
-from ..store.tables import channels, config_objects, routes, settings, tokens
+from ..store.tables import (
+    channels,
+    config_objects,
+    incident_services,
+    incidents,
+    routes,
+    settings,
+    tokens,
+)
 from ..store.writer import Tx
 from . import plan as planning
 from .checks import check
 from .current import read_current
 from .load import Desired, load
 from .model import KINDS
-from .problems import ConfigInvalid
+from .problems import ConfigInvalid, Problem
 from .render import render
 from .writes import DELETES, PUTS, Written
 
@@ -64,8 +72,26 @@ def plan_in(conn: Connection, desired: Desired, *, prune: bool, now: Any) -> pla
     managed = {key: (r.file, r.digest) for key, r in rows.items()}
     result = planning.compute(desired, current, managed, hub_settings(conn), prune=prune)
     pruned = {(c.kind, c.name) for c in result.changes if c.action == "delete"}
-    result.problems = check(desired, current, pruned, now)
+    result.problems = check(desired, current, pruned, now) + _undeletable(conn, result)
     return result
+
+
+def _undeletable(conn: Connection, result: planning.Plan) -> list[Problem]:
+    """Deletions the hub cannot make: a service keeps the incidents opened on it."""
+    found = []
+    for change in result.changes:
+        if change.action != "delete" or change.kind != "services":
+            continue
+        count = conn.execute(
+            select(func.count())
+            .select_from(incidents)
+            .join(incident_services, incident_services.c.id == incidents.c.service_id)
+            .where(incident_services.c.name == change.name)
+        ).scalar()
+        if count:
+            reason = f"has {count} incidents and cannot be deleted; keep it in the files"
+            found.append(Problem(change.file, None, f"services.{change.name}", reason))
+    return found
 
 
 class ConfigService:
