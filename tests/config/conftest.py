@@ -95,3 +95,4 @@ def configure_through_api(client: Any) -> None:
         )
     )
     ok(client.post("/api/v1/tokens", json={"name": "ci", "scope": "ingest", "jobs": ["backup"]}))
+    ok(client.post("/api/v1/ping-keys", json={"name": "cron-hosts"}))

@@ -165,3 +165,29 @@ def test_two_hubs_on_one_database_read_the_same_stored_commands(
         )
         names = {c["name"] for c in ok(b.get("/api/v1/commands"))["commands"]}
     assert "shared" in names
+
+
+def test_a_managed_token_or_channel_route_is_refused_by_id_too(client: TestClient):
+    text = (
+        '[tokens.ci]\nscope = "read"\n\n[channels.chat]\nurl = "json://127.0.0.1:9/x"\n'
+        'routes = [{ job = "backup", events = ["failed"] }]\n'
+    )
+    _apply(client, text)
+    token = next(t for t in ok(client.get("/api/v1/tokens"))["tokens"] if t["name"] == "ci")
+    answer = client.delete(f"/api/v1/tokens/{token['id']}")
+    assert answer.status_code == 409 and "tokens.ci is managed" in answer.json()["error"]
+    route = ok(client.get("/api/v1/routes"))["routes"][0]
+    answer = client.delete(f"/api/v1/routes/{route['id']}")
+    assert answer.status_code == 409 and "channels.chat is managed" in answer.json()["error"]
+    # The bootstrap admin token was never in the files: it is revoked as before.
+    other = ok(client.post("/api/v1/tokens", json={"name": "adhoc", "scope": "read"}))
+    assert client.delete(f"/api/v1/tokens/{other['id']}").status_code == 204
+
+
+def test_the_public_url_set_in_the_files_is_refused_through_the_api(client: TestClient):
+    body = {"public_url": "https://elsewhere.example.com"}
+    _apply(client, '[hub]\nmanaged_changes = "refuse"\n')
+    assert client.put("/api/v1/oncall/public-url", json=body).status_code == 200
+    _apply(client, '[hub]\npublic_url = "https://ops.example.com"\n')
+    answer = client.put("/api/v1/oncall/public-url", json=body)
+    assert answer.status_code == 409 and "hub.settings is managed" in answer.json()["error"]

@@ -65,6 +65,8 @@ def test_restore_refuses_a_damaged_archive(backed_up: Path, other_db: str, capsy
     truncated = backed_up.with_name("cut.tgz")
     truncated.write_bytes(backed_up.read_bytes()[:-200])
     assert main(["restore", str(truncated), "--db", other_db]) == 1
+    # Nothing of either was kept: the hub is still empty, and the good archive restores.
+    assert main(["restore", str(backed_up), "--db", other_db]) == 0
 
 
 def test_restore_refuses_a_backup_of_a_newer_schema(backed_up: Path, other_db: str, capsys):  # type: ignore[no-untyped-def]

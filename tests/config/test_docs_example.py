@@ -39,6 +39,7 @@ def test_the_documented_team_setup_applies_and_then_plans_no_changes(
         ("tokens", "grafana"),
         ("integrations", "github"),
         ("integrations", "payments-pd"),
+        ("ping_keys", "cron-hosts"),
     }
 
 

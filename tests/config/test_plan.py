@@ -3,6 +3,7 @@ a failed apply leaves the hub unchanged (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -142,3 +143,40 @@ def test_plan_as_json(applied: Path, db_url: str, capsys):  # type: ignore[no-un
     change = answer["changes"][0]
     assert (change["action"], change["kind"], change["name"]) == ("update", "rooms", "ops")
     assert change["fields"] == [{"field": "title", "old": "Operations", "new": "Ops"}]
+
+
+def test_pruning_a_service_that_has_incidents_is_an_error_not_a_failed_write(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    conf = write(tmp_path / "conf", "[services.storage]\n")
+    assert main(["apply", str(conf), "--db", db_url]) == 0
+    from sqlalchemy import create_engine, insert, select
+
+    from thereyet.server.store.tables import incident_services, incidents
+
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        service = conn.execute(select(incident_services.c.id)).scalar()
+        now = datetime.now(UTC)
+        conn.execute(
+            insert(incidents).values(
+                service_id=service,
+                dedup_key="k",
+                status="resolved",
+                summary="s",
+                source="",
+                severity="error",
+                details={},
+                links=[],
+                images=[],
+                origin="api",
+                triggered_at=now,
+                paged_through=-1,
+                updated_at=now,
+            )
+        )
+    engine.dispose()
+    write(conf, "")
+    capsys.readouterr()
+    assert main(["apply", str(conf), "--db", db_url, "--prune"]) == 1
+    assert "services.storage: has 1 incidents and cannot be deleted" in capsys.readouterr().err

@@ -16,6 +16,7 @@ import json
 import os
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -171,23 +172,35 @@ def _is_empty(conn: Connection) -> bool:
 
 
 def restore(engine: Engine, path: Path) -> dict[str, Any]:
-    """Restore the archive at `path` into the empty database of `engine`."""
-    manifest = verify(path)
-    upgrade(engine)
-    with engine.connect() as conn:
-        if not _is_empty(conn):
-            raise BackupError("the hub's database is not empty: restore needs a new hub")
-        conn.rollback()
-        with conn.begin(), tarfile.open(path, mode="r:gz") as archive:
-            conn.execute(metadata.tables["hub_settings"].delete())
-            for member in manifest["tables"]:
-                table = metadata.tables.get(member["table"])
-                if table is None:
-                    raise BackupError(f"the archive has an unknown table {member['table']}")
-                _load_table(conn, table, archive, member)
-            if conn.dialect.name == "postgresql":
-                _reset_sequences(conn)
+    """Restore the archive at `path` into the empty database of `engine`.
+
+    One pass and one transaction: each table's checksum is checked as it is read,
+    and a difference (or a truncated archive) rolls back everything restored."""
+    try:
+        with tarfile.open(path, mode="r:gz") as archive:
+            manifest = _read_manifest(archive)
+        check_revision(manifest)
+        upgrade(engine)
+        with engine.connect() as conn:
+            if not _is_empty(conn):
+                raise BackupError("the hub's database is not empty: restore needs a new hub")
+            conn.rollback()
+            with conn.begin(), tarfile.open(path, mode="r:gz") as archive:
+                _restore_tables(conn, archive, manifest)
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+        raise BackupError(f"the archive is damaged: {exc}") from None
     return manifest
+
+
+def _restore_tables(conn: Connection, archive: tarfile.TarFile, manifest: dict[str, Any]) -> None:
+    conn.execute(metadata.tables["hub_settings"].delete())
+    for member in manifest["tables"]:
+        table = metadata.tables.get(member["table"])
+        if table is None:
+            raise BackupError(f"the archive has an unknown table {member['table']}")
+        _load_table(conn, table, archive, member)
+    if conn.dialect.name == "postgresql":
+        _reset_sequences(conn)
 
 
 def _load_table(
@@ -195,8 +208,10 @@ def _load_table(
 ) -> None:
     columns = member["columns"]
     decoders = _decoders(table, columns)
+    digest = hashlib.sha256()
     batch: list[dict[str, Any]] = []
     for line in _lines(archive, member["file"]):
+        digest.update(line)
         values = json.loads(line)
         for i, decode in decoders:
             if values[i] is not None:
@@ -205,6 +220,8 @@ def _load_table(
         if len(batch) >= BATCH:
             conn.execute(insert(table), batch)
             batch = []
+    if digest.hexdigest() != member["sha256"]:
+        raise BackupError(f"{member['file']} is damaged (checksum differs)")
     if batch:
         conn.execute(insert(table), batch)
 

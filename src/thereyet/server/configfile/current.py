@@ -26,6 +26,7 @@ from ..store.tables import (
     job_rooms,
     jobs,
     oncall_people,
+    ping_keys,
     rooms,
     rotation_overrides,
     rotations,
@@ -208,6 +209,11 @@ def _tokens(conn: Connection) -> Objects:
     return found
 
 
+def _ping_keys(conn: Connection) -> Objects:
+    query = select(ping_keys.c.name).where(ping_keys.c.revoked_at.is_(None))
+    return {row.name: {} for row in conn.execute(query.order_by(ping_keys.c.created_at))}
+
+
 READERS: dict[str, Callable[[Connection], Objects]] = {
     "rooms": _rooms,
     "channels": _channels,
@@ -220,6 +226,7 @@ READERS: dict[str, Callable[[Connection], Objects]] = {
     "commands": _commands,
     "users": _users,
     "tokens": _tokens,
+    "ping_keys": _ping_keys,
 }
 
 

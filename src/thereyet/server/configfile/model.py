@@ -214,6 +214,10 @@ class Token(Part):
     rooms: list[Name] = []
 
 
+class PingKey(Part):
+    """A key for healthchecks-style `/ping/<key>/<job>` URLs; apply generates it, shown once."""
+
+
 class ConfigFile(Part):
     """One file of the configuration directory; every table is optional."""
 
@@ -230,6 +234,7 @@ class ConfigFile(Part):
     commands: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")], Command] = {}
     users: dict[Annotated[str, Field(min_length=1, max_length=64)], User] = {}
     tokens: dict[Annotated[str, Field(min_length=1, max_length=200)], Token] = {}
+    ping_keys: dict[Annotated[str, Field(min_length=1, max_length=200)], PingKey] = {}
 
 
 # Kinds in the order apply creates them (each may name the ones before it).
@@ -245,6 +250,7 @@ KINDS: dict[str, type[BaseModel]] = {
     "commands": Command,
     "users": User,
     "tokens": Token,
+    "ping_keys": PingKey,
 }
 SINGLETONS = ("hub",)  # hub-wide tables that apply writes; `policy` only steers plan
 

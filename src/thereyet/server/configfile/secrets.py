@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 REF = re.compile(r"^(env:[A-Za-z_][A-Za-z0-9_]*|file:/.+)$")
-_QUOTED_REF = re.compile(r"""["'](env:[A-Za-z_][A-Za-z0-9_]*|file:/[^"']+)["']""")
 
 
 class Unresolved(LookupError):
@@ -36,11 +35,6 @@ def resolve_locally(ref: str) -> str:
         return Path(ref[5:]).read_text().strip()
     except OSError as exc:
         raise Unresolved(f"cannot read {ref[5:]}: {exc.strerror}") from None
-
-
-def refs_in(texts: Mapping[str, str]) -> set[str]:
-    """Every reference written in the files' text (what a client resolves and sends)."""
-    return {m.group(1) for text in texts.values() for m in _QUOTED_REF.finditer(text)}
 
 
 class Resolver:

@@ -11,17 +11,25 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from ..hub import Hub
-from ..store.tables import config_objects, settings
+from ..store.tables import (
+    channels,
+    config_objects,
+    incident_services,
+    incidents,
+    routes,
+    settings,
+    tokens,
+)
 from ..store.writer import Tx
 from . import plan as planning
 from .checks import check
 from .current import read_current
 from .load import Desired, load
 from .model import KINDS
-from .problems import ConfigInvalid
+from .problems import ConfigInvalid, Problem
 from .render import render
 from .writes import DELETES, PUTS, Written
 
@@ -64,8 +72,26 @@ def plan_in(conn: Connection, desired: Desired, *, prune: bool, now: Any) -> pla
     managed = {key: (r.file, r.digest) for key, r in rows.items()}
     result = planning.compute(desired, current, managed, hub_settings(conn), prune=prune)
     pruned = {(c.kind, c.name) for c in result.changes if c.action == "delete"}
-    result.problems = check(desired, current, pruned, now)
+    result.problems = check(desired, current, pruned, now) + _undeletable(conn, result)
     return result
+
+
+def _undeletable(conn: Connection, result: planning.Plan) -> list[Problem]:
+    """Deletions the hub cannot make: a service keeps the incidents opened on it."""
+    found = []
+    for change in result.changes:
+        if change.action != "delete" or change.kind != "services":
+            continue
+        count = conn.execute(
+            select(func.count())
+            .select_from(incidents)
+            .join(incident_services, incident_services.c.id == incidents.c.service_id)
+            .where(incident_services.c.name == change.name)
+        ).scalar()
+        if count:
+            reason = f"has {count} incidents and cannot be deleted; keep it in the files"
+            found.append(Problem(change.file, None, f"services.{change.name}", reason))
+    return found
 
 
 class ConfigService:
@@ -97,17 +123,35 @@ class ConfigService:
         with self.hub.engines.read.connect() as conn:
             return export_from(conn)
 
-    def owner(self, kind: str, name: str) -> tuple[str, str] | None:
-        """The file that owns an object and what the API does about changes, or None."""
+    def owner(self, kind: str, key: str) -> tuple[str, str, str] | None:
+        """Who owns the object a request names: (file, what the API does, "kind.name"),
+        or None when the files do not manage it. `kind` may be token-id or route-id."""
         with self.hub.engines.read.connect() as conn:
+            named = _named(conn, kind, key)
+            if named is None:
+                return None
             row = conn.execute(
                 select(config_objects.c.file).where(
-                    config_objects.c.kind == kind, config_objects.c.name == name
+                    config_objects.c.kind == named[0], config_objects.c.name == named[1]
                 )
             ).first()
             if row is None:
                 return None
-            return str(row.file), str(_setting(conn, MANAGED_CHANGES_KEY) or "refuse")
+            mode = str(_setting(conn, MANAGED_CHANGES_KEY) or "refuse")
+            return str(row.file), mode, f"{named[0]}.{named[1]}"
+
+
+def _named(conn: Connection, kind: str, key: str) -> tuple[str, str] | None:
+    if kind == "token-id":
+        name = conn.execute(select(tokens.c.name).where(tokens.c.id == key)).scalar()
+        return None if name is None else ("tokens", str(name))
+    if kind == "route-id":
+        query = select(channels.c.name).join(routes, routes.c.channel_id == channels.c.id)
+        name = conn.execute(query.where(routes.c.id == int(key))).scalar()
+        return None if name is None else ("channels", str(name))
+    if kind == "hub":
+        return "hub", "settings"
+    return kind, key
 
 
 def export_from(conn: Connection) -> tuple[dict[str, str], dict[str, str]]:
@@ -139,8 +183,8 @@ def _apply(tx: Tx, desired: Desired, prune: bool) -> Applied:
             obj = desired.objects[change.kind][change.name]
             PUTS[change.kind](tx, change.name, obj, written)
     _mark_managed(tx, desired)
-    if "hub" in desired.singleton_files:
-        _mark_hub(tx, desired.singleton_files["hub"])
+    if desired.hub is not None:
+        _mark_hub(tx, desired.singleton_files["hub"], bool(desired.hub["public_url"]))
     return Applied(result, written)
 
 
@@ -165,9 +209,13 @@ def _mark_managed(tx: Tx, desired: Desired) -> None:
         )
 
 
-def _mark_hub(tx: Tx, file: str) -> None:
+def _mark_hub(tx: Tx, file: str, owns_public_url: bool) -> None:
+    """Record the file of [hub] (export writes it back there); the API's public-URL
+    setting is refused only when that file sets the public URL."""
     key = (config_objects.c.kind == "hub") & (config_objects.c.name == "settings")
     tx.conn.execute(delete(config_objects).where(key))
+    if not owns_public_url:
+        return
     tx.conn.execute(
         insert(config_objects).values(
             kind="hub", name="settings", file=file, digest="", refs={}, applied_at=tx.now

@@ -22,6 +22,7 @@ from ..domain.schedules import parse_schedule
 from ..integrations.inbound.gitlab import token_hash as gitlab_token_hash
 from ..services.escalation import token_hash
 from ..services.integrations import _hash as hook_token_hash
+from ..services.pings import _hash as ping_key_hash
 from ..services.tokens import issue
 from ..store.tables import (
     channels,
@@ -32,6 +33,7 @@ from ..store.tables import (
     job_incident_rules,
     job_rooms,
     jobs,
+    ping_keys,
     rooms,
     routes,
     runs,
@@ -279,6 +281,27 @@ def delete_token(tx: Tx, name: str) -> None:
         tx.conn.execute(update(tokens).where(tokens.c.id == row.id).values(revoked_at=tx.now))
 
 
+def put_ping_key(tx: Tx, name: str, obj: dict[str, Any], out: Written) -> None:
+    live = select(ping_keys.c.id).where(ping_keys.c.name == name, ping_keys.c.revoked_at.is_(None))
+    if tx.conn.execute(live).first() is not None:
+        return
+    key = secrets.token_urlsafe(16)
+    tx.conn.execute(
+        insert(ping_keys).values(
+            id=secrets.token_hex(6), name=name, key_hash=ping_key_hash(key), created_at=tx.now
+        )
+    )
+    out.shown_once("ping_keys", name, key=key)
+
+
+def delete_ping_key(tx: Tx, name: str) -> None:
+    tx.conn.execute(
+        update(ping_keys)
+        .where(ping_keys.c.name == name, ping_keys.c.revoked_at.is_(None))
+        .values(revoked_at=tx.now)
+    )
+
+
 def delete_room(tx: Tx, name: str) -> None:
     _delete_named(tx, rooms, name)
 
@@ -292,6 +315,7 @@ PUTS = {
     "commands": put_command,
     "users": put_user,
     "tokens": put_token,
+    "ping_keys": put_ping_key,
 }
 DELETES = {
     "rooms": delete_room,
@@ -302,4 +326,5 @@ DELETES = {
     "commands": delete_command,
     "users": delete_user,
     "tokens": delete_token,
+    "ping_keys": delete_ping_key,
 }

@@ -25,6 +25,10 @@ _GUARDED = [
     ("PUT", re.compile(r"^/api/v1/oncall/rotations/([^/]+)$"), "rotations"),
     ("PUT", re.compile(r"^/api/v1/oncall/policies/([^/]+)$"), "escalation_policies"),
     ("PUT", re.compile(r"^/api/v1/oncall/services/([^/]+)$"), "services"),
+    # By id: the service finds the named object (a token's name, a route's channel).
+    ("DELETE", re.compile(r"^/api/v1/tokens/([^/]+)$"), "token-id"),
+    ("DELETE", re.compile(r"^/api/v1/routes/([0-9]+)$"), "route-id"),
+    ("PUT", re.compile(r"^/api/v1/oncall/public-url()$"), "hub"),
 ]
 
 
@@ -55,8 +59,8 @@ class ManagedGuard:
         if owner is None:
             await self.app(scope, receive, send)
             return
-        file, mode = owner
-        reason = f"{target[0]}.{target[1]} is managed by the configuration file {file}: change it there and apply"
+        file, mode, what = owner
+        reason = f"{what} is managed by the configuration file {file}: change it there and apply"
         if mode == "warn":
             await self.app(scope, receive, _with_warning(send, reason))
             return
