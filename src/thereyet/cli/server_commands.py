@@ -66,13 +66,6 @@ def run_server(args: argparse.Namespace) -> int:
     from ..server.single_node import AlreadyServed, hold_sqlite_database
 
     settings = _settings(args)
-    if not settings.db:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        lock = hold_sqlite_database(settings.database_url)  # held until the process ends
-    except AlreadyServed as exc:
-        print(f"thereyet: {exc}", file=sys.stderr)
-        return 1
     if settings.backup_every:
         from ..server.domain.schedules import ScheduleError, parse_duration
 
@@ -81,6 +74,13 @@ def run_server(args: argparse.Namespace) -> int:
         except ScheduleError as exc:
             print(f"thereyet: --backup-every: {exc}", file=sys.stderr)
             return 2
+    if not settings.db:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = hold_sqlite_database(settings.database_url)  # held until the process ends
+    except AlreadyServed as exc:
+        print(f"thereyet: {exc}", file=sys.stderr)
+        return 1
     print(
         f"thereyet: hub on http://{settings.host}:{settings.port} "
         f"(database {settings.database_url.split('@')[-1]})",
