@@ -22,6 +22,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -117,7 +118,7 @@ def main() -> int:
 def _run(data_dir: Path, db: str | None, args: argparse.Namespace) -> int:
     with running_hub(data_dir, db) as hub:
         pings = [
-            hub.call("PUT", f"/api/v1/jobs/check-{n:04d}/schedule", {})["ping_url"]
+            urlsplit(hub.call("PUT", f"/api/v1/jobs/check-{n:04d}/schedule", {})["ping_url"]).path
             for n in range(args.checks)
         ]
         base = measure(hub.port, ["/api/v1/health"], args.seconds, args.clients, args.threads)

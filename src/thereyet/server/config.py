@@ -46,6 +46,10 @@ class Settings:
         default=60, metadata={"doc": "inbound alerts one integration may send at once"}
     )
     demo: bool = field(default=False, metadata={"doc": "seed a demo room with simulated runs"})
+    public_url: str = field(
+        default="",
+        metadata={"doc": "the address people reach the hub at, for the links it hands out"},
+    )
     metrics_public: bool = field(
         default=False,
         metadata={"doc": "let anyone scrape /metrics (else an admin or unlimited read token)"},

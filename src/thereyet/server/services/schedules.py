@@ -34,6 +34,7 @@ from ..store import runs as run_store
 from ..store.writer import Tx
 from .errors import Invalid, NotFound
 from .notifications import Delivery, NotificationService
+from .public_urls import hub_base_url, ping_url
 from .rooms import check_name
 from .runs import NewRun, RunService
 from .tokens import issue_run_token, revoke_run_token
@@ -191,7 +192,7 @@ class ScheduleService:
                 "url": target["url"],
                 "headers": sorted(target["headers"]),
             },
-            "ping_url": f"/ping/{row.ping_uuid}" if row.ping_uuid else None,
+            "ping_url": ping_url(hub_base_url(conn, self.hub.settings), row.ping_uuid),
             "state": row.schedule_state,
             "due_at": iso(row.due_at),
             "next": upcoming,
