@@ -7,8 +7,10 @@ import io
 
 import httpx
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
-from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.conftest import ADMIN_TOKEN, PG_URL, make_settings
 from tests.servers import serve
 from thereyet.cli.main import main
 from thereyet.server.app import create_app
@@ -26,9 +28,21 @@ def test_token_create_refuses_to_create_a_database_and_says_where_to_look(
     assert not (tmp_path / "nothing-here").exists()
 
 
+@pytest.mark.postgres
 def test_user_list_refuses_an_empty_postgres_database(pg_database, capsys):
-    assert main(["user", "list", "--db", pg_database]) == 2
-    assert "has no hub in it" in capsys.readouterr().err
+    # A database of its own: the session's is shared with hubs of other tests.
+    name = make_url(pg_database).database + "_empty"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        empty = make_url(pg_database).set(database=name).render_as_string(hide_password=False)
+        assert main(["user", "list", "--db", empty]) == 2
+        assert "has no hub in it" in capsys.readouterr().err
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def test_token_commands_use_the_servers_data_dir_setting(tmp_path, capsys, monkeypatch, clock):

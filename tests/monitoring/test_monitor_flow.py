@@ -23,7 +23,7 @@ def test_a_job_that_did_not_start_is_late_after_grace_then_missed(hub: HandHub, 
     route_to(hub, recorder, job="backup")
     view = hub.put_schedule("backup", schedule="0 * * * *", limits={"grace": "5m"}, room="ops")
     assert (view["due_at"], view["state"]) == ("2026-03-02T10:00:00Z", "ok")
-    assert view["ping_url"].startswith("/ping/")
+    assert view["ping_url"].startswith("http://127.0.0.1:8480/ping/")  # absolute
 
     hub.clock.set(datetime(2026, 3, 2, 10, 4, 59, tzinfo=UTC))
     hub.monitor()

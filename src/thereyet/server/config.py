@@ -64,6 +64,10 @@ class Settings:
         default="", metadata={"doc": "write a backup this often, e.g. 6h (empty: never)"}
     )
     backup_keep: int = field(default=28, metadata={"doc": "scheduled backups kept"})
+    public_url: str = field(
+        default="",
+        metadata={"doc": "the address people reach the hub at, for the links it hands out"},
+    )
     metrics_public: bool = field(
         default=False,
         metadata={"doc": "let anyone scrape /metrics (else an admin or unlimited read token)"},

@@ -203,3 +203,29 @@ def link_is_valid(
     """Whether a one-click link is genuine and not yet expired (compared in constant time)."""
     expected = link_signature(secret, incident_id, action, person, expires)
     return hmac.compare_digest(expected, signature) and now.timestamp() < expires
+
+
+# -- Alertmanager's two senders ------------------------------------------------------------
+
+
+def alertmanager_group_key_hash(group_key: str) -> str:
+    """The dedup_key Alertmanager's PagerDuty sender uses for a group: SHA-256 of its key."""
+    return hashlib.sha256(group_key.encode()).hexdigest()
+
+
+def same_alertmanager_group(
+    origin: str, dedup_key: str | None, group_key: str | None, other: object
+) -> bool:
+    """Whether a trigger and an open incident are one Alertmanager group told twice,
+    once through its webhook and once through its PagerDuty sender.
+
+    `other` has origin, dedup_key and group_key, as an incident row has."""
+    theirs = getattr(other, "origin", None)
+    if origin == "pagerduty" and theirs == "alertmanager":
+        their_group = getattr(other, "group_key", None)
+        if not isinstance(their_group, str) or not their_group:
+            return False
+        return alertmanager_group_key_hash(their_group) == dedup_key
+    if origin == "alertmanager" and theirs == "pagerduty" and group_key:
+        return getattr(other, "dedup_key", None) == alertmanager_group_key_hash(group_key)
+    return False

@@ -107,6 +107,9 @@ class IncidentService:
         if found is not None:
             store.add_event(tx.conn, found.id, tx.now, "deduplicated", trigger.origin, {})
             return Opened(found.id, key, False)
+        twin = self._told_by_the_other_sender(tx, service, trigger, key)
+        if twin is not None:
+            return twin
         # Links from outside (PagerDuty, Alertmanager) are kept only if they are http(s):
         # a `javascript:` runbook would run in the hub's pages when clicked.
         runbook = next(
@@ -389,6 +392,20 @@ class IncidentService:
             sequence=None if step is None else f"incident:{row.id}",
             step=step,
         )
+
+    def _told_by_the_other_sender(
+        self, tx: Tx, service: Any, trigger: Trigger, key: str
+    ) -> Opened | None:
+        """Fold an Alertmanager group told through both its webhook and its PagerDuty
+        sender into the incident the first of them opened, so nobody is paged twice."""
+        if trigger.origin not in ("alertmanager", "pagerduty"):
+            return None
+        for row in store.open_from_alertmanager(tx.conn, service.id):
+            if rules.same_alertmanager_group(trigger.origin, key, trigger.group_key, row):
+                data = {"also_from": trigger.origin}
+                store.add_event(tx.conn, row.id, tx.now, "deduplicated", trigger.origin, data)
+                return Opened(row.id, key, False)
+        return None
 
     # -- the room card --------------------------------------------------------------------------
 

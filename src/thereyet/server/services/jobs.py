@@ -13,8 +13,10 @@ from urllib.parse import urlsplit
 
 from thereyet.eta import Estimator
 
+from ..config import Settings
 from ..domain.access import Principal
 from ..domain.eta import eta_accuracy, typical_duration
+from ..domain.policy import Action, Resource
 from ..domain.room_cards import RoomCards
 from ..hub import Hub
 from ..store import monitoring as job_store
@@ -22,6 +24,7 @@ from ..store import rooms as store
 from ..store import runs as run_store
 from ..store.writer import Tx
 from .errors import Conflict, Invalid, NotFound
+from .public_urls import hub_base_url, ping_url
 from .rooms import check_name
 from .views import iso
 
@@ -95,6 +98,11 @@ class JobService:
             view = _job_view(rows[0], store.job_rooms_by_job(conn).get(rows[0].id, []))
             durations = run_store.recent_durations(conn, name, before=now, limit=50)
             scored = run_store.recent_eta_states(conn, name)
+            # A ping URL lets anyone report the job: only those the policy lets write it.
+            if who.may(Resource.PING_URLS, Action.READ, job=name, rooms=view["rooms"]):
+                view["ping_url"] = ping_url(
+                    hub_base_url(conn, self.hub.settings), rows[0].ping_uuid
+                )
         if not who.may_read_run(name, view["rooms"]):
             raise NotFound(f"no job named {name!r}")
         typical = typical_duration(durations)
@@ -114,7 +122,7 @@ class JobService:
             job_id = store.ensure_job(tx.conn, name, tx.now)
             if values:
                 job_store.update_job(tx.conn, job_id, **values)
-            return _written_view(tx, name)
+            return _written_view(tx, name, self.hub.settings)
 
         return await self.hub.writer.run(write)
 
@@ -129,14 +137,17 @@ class JobService:
                 raise NotFound(f"no job named {name!r}")
             if values:
                 job_store.update_job(tx.conn, job_id, **values)
-            return _written_view(tx, name)
+            return _written_view(tx, name, self.hub.settings)
 
         return await self.hub.writer.run(write)
 
 
-def _written_view(tx: Tx, name: str) -> dict[str, Any]:
+def _written_view(tx: Tx, name: str, settings: Settings) -> dict[str, Any]:
+    """The job as an admin (who made or changed it) sees it, with its ping URL."""
     [row] = store.list_jobs(tx.conn, frozenset({name}))
-    return _job_view(row, store.job_rooms_by_job(tx.conn).get(row.id, []))
+    view = _job_view(row, store.job_rooms_by_job(tx.conn).get(row.id, []))
+    view["ping_url"] = ping_url(hub_base_url(tx.conn, settings), row.ping_uuid)
+    return view
 
 
 def _job_view(row: Any, rooms: list[str]) -> dict[str, Any]:

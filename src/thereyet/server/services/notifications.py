@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -143,6 +143,7 @@ class Delivery:
     payload: dict[str, Any]
     attempts: int
     channel_url: str | None
+    channel_id: int | None = None
 
     @property
     def idempotency_key(self) -> str:
@@ -325,20 +326,32 @@ class NotificationService:
 
         def write(tx: Tx) -> list[Delivery]:
             until = lease_until(tx.now)  # renewed by the node's heartbeat while it sends
-            won = [m for m in candidates if store.claim_message(tx.conn, m, node, now, until)]
+            # Oldest first: a channel's row is taken only after its older ones.
+            won = [
+                m for m in sorted(candidates) if store.claim_message(tx.conn, m, node, now, until)
+            ]
             return [_delivery(store.get_message(tx.conn, m)) for m in won]
 
         return await self.hub.writer.run(write)
 
-    async def record(self, outcomes: list[tuple[Delivery, str | None]], now: datetime) -> None:
-        """Mark claimed rows sent, or schedule their retry (failed after the last attempt).
+    async def record(
+        self,
+        outcomes: list[tuple[Delivery, str | None]],
+        now: datetime,
+        untried: Sequence[Delivery] = (),
+    ) -> None:
+        """Mark claimed rows sent, or schedule their retry (failed after the last attempt),
+        and give back those `untried` (an older row of their channel failed first).
 
         An outcome is a delivery and None when it was delivered, else the reason.
         """
+        node = self.hub.settings.node
 
         def write(tx: Tx) -> None:
             for delivery, error in outcomes:
                 self._record(tx, delivery, error, now)
+            for delivery in untried:
+                store.release_claim(tx.conn, delivery.id, node)
 
         await self.hub.writer.run(write)
 
@@ -420,6 +433,7 @@ def _delivery(row: Any) -> Delivery:
         payload=dict(row.payload),
         attempts=row.attempts,
         channel_url=row.channel_url,
+        channel_id=row.channel_id,
     )
 
 

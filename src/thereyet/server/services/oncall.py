@@ -31,11 +31,11 @@ from ..store.writer import Tx
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .notifications import url_hint
 from .oncall_rows import invalid, overrides_of, rotation_of, row_named
+from .public_urls import PUBLIC_URL_KEY, hub_base_url
 from .rooms import check_name
 from .views import iso
 
 LINK_SECRET_KEY = "incident_link_secret"  # noqa: S105 (a settings key, not a secret)
-PUBLIC_URL_KEY = "public_url"
 FEED_DAYS_BEFORE = 7
 FEED_DAYS_AFTER = 90
 # Shifts are computed this far beyond a feed's window, so that the shifts at its
@@ -317,10 +317,7 @@ class OncallService:
         return await self.hub.writer.run(lambda tx: self.secret_in(tx.conn))
 
     def public_url(self, conn: Connection) -> str:
-        found = store.setting(conn, PUBLIC_URL_KEY)
-        if found:
-            return str(found).rstrip("/")
-        return f"http://{self.hub.settings.host}:{self.hub.settings.port}"
+        return hub_base_url(conn, self.hub.settings)
 
     async def set_public_url(self, url: str) -> None:
         if not url.startswith(("http://", "https://")):

@@ -44,6 +44,7 @@ from ..store import tokens as token_store
 from ..store.writer import Tx
 from .errors import Invalid, NotFound
 from .notifications import Delivery, NotificationService
+from .public_urls import hub_base_url, ping_url
 from .rooms import check_name, post_in_rooms
 from .runs import KNOWN_JOBS, NewRun, RunService
 from .tokens import RUN_TOKEN_GRACE, issue_run_token, revoke_run_token, run_token_id
@@ -253,7 +254,7 @@ class ScheduleService:
                 "headers": sorted(target["headers"]),
             },
             "catch_up": {"policy": catch_up_of(row).policy, "limit": catch_up_of(row).limit},
-            "ping_url": f"/ping/{row.ping_uuid}" if row.ping_uuid else None,
+            "ping_url": ping_url(hub_base_url(conn, self.hub.settings), row.ping_uuid),
             "state": row.schedule_state,
             "due_at": iso(row.due_at),
             "next": upcoming,

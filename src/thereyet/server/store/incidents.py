@@ -63,6 +63,16 @@ def open_by_key(conn: Connection, service_id: int, dedup_key: str) -> Any:
     return conn.execute(query).first()
 
 
+def open_from_alertmanager(conn: Connection, service_id: int) -> list[Any]:
+    """A service's open incidents opened by Alertmanager's webhook or a PagerDuty sender."""
+    query = _with_service().where(
+        incidents.c.service_id == service_id,
+        incidents.c.open_key.is_not(None),
+        incidents.c.origin.in_(("alertmanager", "pagerduty")),
+    )
+    return list(conn.execute(query.order_by(incidents.c.id)))
+
+
 def latest_by_key(conn: Connection, service_id: int, dedup_key: str) -> Any:
     query = _with_service().where(
         incidents.c.service_id == service_id, incidents.c.dedup_key == dedup_key

@@ -161,10 +161,34 @@ def _claimable(now: datetime) -> list[Any]:
     ]
 
 
+def _older_pending(where: Any) -> Any:
+    """Whether an older row of the same channel, pending and matching `where`, exists.
+
+    A channel gets its messages in the order they were written: a row is sent only
+    after every older pending row of its channel (a retried one holds up the rest of
+    its channel, and only that). Callbacks have no channel and no order."""
+    older = outbox.alias("older")
+    return (
+        select(older.c.id)
+        .where(
+            older.c.channel_id == outbox.c.channel_id,
+            older.c.status == PENDING,
+            older.c.id < outbox.c.id,
+            where(older),
+        )
+        .exists()
+    )
+
+
 def due_messages(conn: Connection, now: datetime, limit: int) -> list[Any]:
+    """Ids of due rows whose older pending siblings are all due and free too (so the
+    whole run from its channel's head can be claimed, in order), oldest first."""
     query = (
         select(outbox.c.id)
-        .where(*_claimable(now))
+        .where(
+            *_claimable(now),
+            ~_older_pending(lambda o: or_(o.c.next_attempt_at > now, o.c.claimed_until > now)),
+        )
         .order_by(outbox.c.next_attempt_at, outbox.c.id)
         .limit(limit)
     )
@@ -176,13 +200,27 @@ def claim_message(
 ) -> bool:
     """Take a message for delivery; True only for the node whose UPDATE changed it.
 
-    A row another node's transaction holds is skipped, never waited for (store/claims.py)."""
+    A row another node's transaction holds is skipped, never waited for (store/claims.py).
+    A channel's rows are claimed oldest first, with one `until` per batch: a row is taken
+    only if every older pending row of its channel is already taken in this batch."""
+    older_not_ours = _older_pending(
+        lambda o: or_(o.c.claimed_by.is_(None), o.c.claimed_by != node, o.c.claimed_until != until)
+    )
     result = conn.execute(
         update(outbox)
-        .where(unlocked(outbox, outbox.c.id == message_id, *_claimable(now)))
+        .where(unlocked(outbox, outbox.c.id == message_id, *_claimable(now), ~older_not_ours))
         .values(claimed_by=node, claimed_until=until)
     )
     return result.rowcount == 1
+
+
+def release_claim(conn: Connection, message_id: int, node: str) -> None:
+    """Give a claimed row back untried (an older row of its channel failed first)."""
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.id == message_id, outbox.c.claimed_by == node)
+        .values(claimed_by=None, claimed_until=None)
+    )
 
 
 def get_message(conn: Connection, message_id: int) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -74,9 +75,9 @@ def ensure_job(conn: Connection, name: str, now: datetime) -> int:
     found = job_id(conn, name)
     if found is not None:
         return found
-    result = conn.execute(
-        insert(jobs).values(name=name, title=title_from_name(name), description="", created_at=now)
-    )
+    # Every job has its ping URL from the moment it exists.
+    values = {"name": name, "title": title_from_name(name), "description": "", "created_at": now}
+    result = conn.execute(insert(jobs).values(**values, ping_uuid=str(uuid.uuid4())))
     return _new_id(result)
 
 

@@ -70,14 +70,13 @@ class HubCollector(Collector):
 
     def _outbox(self) -> Iterator[Metric]:
         health: HealthService = self.state.health
-        waiting = {"pending": GaugeMetricFamily, "failed": GaugeMetricFamily}
         families = {
-            status: make(
+            status: GaugeMetricFamily(
                 f"thereyet_outbox_{status}",
                 f"Notifications {status} in the outbox, per channel",
                 labels=["channel"],
             )
-            for status, make in waiting.items()
+            for status in ("pending", "failed")
         }
         for channel, status, count in health.outbox_waiting():
             families[status].add_metric([channel], count)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
+from typing import Any
 
 from .. import faults
 from ..domain.notify_types import notify_type
@@ -49,14 +50,28 @@ class Dispatcher:
         self.notifications = notifications
 
     async def tick(self, now: datetime) -> bool:
-        """Deliver one batch of due rows. True if there was any."""
+        """Deliver one batch of due rows. True if there was any.
+
+        Channels are served in parallel; the rows of one channel one after the other,
+        oldest first, stopping at the first failure (the rest wait for the next try)."""
         batch = await self.notifications.claim_due(now, BATCH)
         if not batch:
             return False
         faults.reached("dispatcher.after_claim")
-        await asyncio.gather(*(self._send(d, now) for d in batch))
+        lines: dict[Any, list[Delivery]] = {}
+        for delivery in sorted(batch, key=lambda d: d.id):
+            key = (delivery.channel_id, None if delivery.channel_id else delivery.id)
+            lines.setdefault(key, []).append(delivery)
+        await asyncio.gather(*(self._send_in_order(line, now) for line in lines.values()))
         return True
 
-    async def _send(self, delivery: Delivery, now: datetime) -> None:
-        outcome = await asyncio.to_thread(deliver, delivery)
-        await self.notifications.record([(delivery, outcome)], now)
+    async def _send_in_order(self, deliveries: list[Delivery], now: datetime) -> None:
+        """Send one channel's rows in order, recording each as soon as it was tried (a
+        crash repeats at most the one send in flight); at the first failure the rest
+        are given back untried."""
+        for i, delivery in enumerate(deliveries):
+            error = await asyncio.to_thread(deliver, delivery)
+            untried = deliveries[i + 1 :] if error is not None else []
+            await self.notifications.record([(delivery, error)], now, untried)
+            if error is not None:
+                return
