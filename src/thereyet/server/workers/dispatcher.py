@@ -60,7 +60,8 @@ class Dispatcher:
         faults.reached("dispatcher.after_claim")
         lines: dict[Any, list[Delivery]] = {}
         for delivery in sorted(batch, key=lambda d: d.id):
-            key = (delivery.channel_id, None if delivery.channel_id else delivery.id)
+            # A channel's rows, or a job's callbacks (its occurrences), go out in order.
+            key = ("channel", delivery.channel_id) if delivery.channel_id else ("job", delivery.job)
             lines.setdefault(key, []).append(delivery)
         await asyncio.gather(*(self._send_in_order(line, now) for line in lines.values()))
         return True
