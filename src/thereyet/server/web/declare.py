@@ -50,5 +50,7 @@ def check_route(request: Request, who: Principal) -> Principal:
         raise HTTPException(403, "this route declares no access policy")
     if not who.reaches(entry):
         action, resource = entry.action.value, entry.resource.value
-        raise HTTPException(403, f"a {who.kind.value} may not {action} {resource}")
+        kind = who.kind.value
+        article = "an" if kind[0] in "aeiou" else "a"
+        raise HTTPException(403, f"{article} {kind} may not {action} {resource}")
     return who
