@@ -79,6 +79,8 @@ class Result:
     nodes_cpu: float
     postgres_cpu: float
     loadavg: str
+    notify_payloads: int  # NOTIFY payloads all nodes sent (no dashboards: run updates only)
+    notify_bytes: int
 
     @property
     def rate(self) -> float:
@@ -119,6 +121,7 @@ def measure(db_url: str, count: int, args: argparse.Namespace) -> Result:
             (_cpu_seconds(pid) or 0.0) - before for pid, before in zip(nodes.pids, cpu, strict=True)
         )
         pg_cpu = _postgres_cpu() - pg_cpu
+        bridges = [hub.call("GET", "/api/v1/health")["bus_counts"] for hub in nodes.hubs]
         for proc in procs:
             proc.join()
     return Result(
@@ -130,6 +133,8 @@ def measure(db_url: str, count: int, args: argparse.Namespace) -> Result:
         nodes_cpu=nodes_cpu / elapsed,
         postgres_cpu=pg_cpu / elapsed,
         loadavg=" ".join(f"{x:.1f}" for x in os.getloadavg()),
+        notify_payloads=sum(b["payloads"] for b in bridges),
+        notify_bytes=sum(b["bytes"] for b in bridges),
     )
 
 
@@ -139,7 +144,9 @@ def _line(result: Result, base: Result) -> str:
     return (
         f"| {result.nodes} | {result.rate:,.0f} | {result.rate / base.rate:.2f} | "
         f"{statistics.median(lat) * 1000:.0f} ms | {p99 * 1000:.0f} ms | {result.failed} | "
-        f"{result.nodes_cpu:.2f} | {result.postgres_cpu:.2f} | {result.loadavg} |"
+        f"{result.nodes_cpu:.2f} | {result.postgres_cpu:.2f} | "
+        f"{result.notify_payloads / result.seconds:,.0f} ({result.notify_bytes / result.seconds / 1000:,.0f} kB/s) | "
+        f"{result.loadavg} |"
     )
 
 
@@ -164,9 +171,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{count} node(s): {results[-1].rate:,.0f} events/s", flush=True)
     print()
     print(
-        "| nodes | events/s | ratio to 1st | p50 | p99 | failed | nodes' CPU (cores) | PostgreSQL CPU (cores) | load avg at end |"
+        "| nodes | events/s | ratio to 1st | p50 | p99 | failed | nodes' CPU (cores) | PostgreSQL CPU (cores) | NOTIFY/s (bytes) | load avg at end |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for result in results:
         print(_line(result, results[0]))
     return 0

@@ -51,6 +51,7 @@ RETRY_SECONDS = (0.1, 0.2, 0.5, 1.0, 2.0)  # pauses between attempts to reconnec
 class BridgeCounts:
     sent: int = 0  # messages that crossed (after superseding)
     payloads: int = 0  # NOTIFY payloads sent
+    bytes: int = 0  # their size, together
     received: int = 0  # messages delivered here from other nodes
     own: int = 0  # payloads of this node's own that the listener skipped
     dropped: int = 0  # messages that could not cross (too large, or too many waiting)
@@ -154,6 +155,7 @@ class PostgresBridge:
                             conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
                     self.counts.sent += len(taken)
                     self.counts.payloads += len(payloads)
+                    self.counts.bytes += sum(map(len, payloads))
                     failures = 0
                 except psycopg.Error as exc:
                     failures += 1

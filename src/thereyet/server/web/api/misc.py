@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -20,14 +21,13 @@ router = APIRouter()
 @router.get("/health", tags=["hub"], summary="Is the hub up? (no token needed)")
 def health(request: Request) -> dict[str, Any]:
     hub = request.app.state.hub
-    bus = (
-        "this node"
-        if hub.bridge is None
-        else "listening"
-        if hub.bridge.listening.is_set()
-        else "reconnecting"
-    )
-    return {"status": "ok", "node": hub.settings.node, "version": request.app.version, "bus": bus}
+    answer = {"status": "ok", "node": hub.settings.node, "version": request.app.version}
+    if hub.bridge is None:
+        return {**answer, "bus": "this node"}
+    listening = hub.bridge.listening.is_set()
+    # What crossed to and from the other nodes through PostgreSQL (see docs/scale-out.md).
+    counts = dataclasses.asdict(hub.bridge.counts)
+    return {**answer, "bus": "listening" if listening else "reconnecting", "bus_counts": counts}
 
 
 @router.get("/me", tags=["hub"], summary="What the calling token may do")
