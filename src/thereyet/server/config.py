@@ -46,6 +46,13 @@ class Settings:
         default=60, metadata={"doc": "inbound alerts one integration may send at once"}
     )
     demo: bool = field(default=False, metadata={"doc": "seed a demo room with simulated runs"})
+    bus_bridge: bool = field(
+        default=True,
+        metadata={
+            "doc": "on PostgreSQL, carry live updates and revocations to the other hub nodes "
+            "through LISTEN/NOTIFY (turn off only when one node runs on the database)"
+        },
+    )
 
     @property
     def database_url(self) -> str:
