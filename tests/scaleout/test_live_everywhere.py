@@ -96,7 +96,7 @@ def test_reports_through_the_balancer_reach_dashboards_on_every_node(
             )
             for stream in streams:
                 stream.wait_for(lambda e: e.event == "runs", "the snapshot")
-            for done in range(1, 31):  # round robin: each node takes some
+            for done in range(1, 31):  # one node takes them (hashed by run): the others relay
                 _report(hub, run["id"], done)
             for stream in streams:
                 stream.wait_for(_shows(run["id"], 30), "the last report on every dashboard")
