@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.nodes import Cluster, Node, SseEvent, SseStream, sign_in
+from tests.browsing import SseEvent, SseStream, sign_in
+from tests.nodes import Cluster, Node
 from tests.scaleout.conftest import need_balancer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

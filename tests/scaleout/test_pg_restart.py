@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.nodes import Cluster, Node, PrivatePostgres, SseEvent, SseStream, sign_in
+from tests.browsing import SseEvent, SseStream, sign_in
+from tests.nodes import Cluster, Node
+from tests.private_pg import PrivatePostgres
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
