@@ -149,9 +149,19 @@ def list_tokens(args: argparse.Namespace) -> int:
 
 
 def revoke_token(args: argparse.Namespace) -> int:
+    from ..server.clock import SystemClock
+    from ..server.hub import Hub
+    from ..server.services.tokens import FORGET_TOKENS
     from ..server.store.tokens import revoke_token as revoke
 
-    if _with_hub(args, lambda tx: revoke(tx.conn, args.id, tx.now)):
+    hub = Hub.open(_settings(args), SystemClock())
+    try:
+        revoked = hub.writer.run_sync(lambda tx: revoke(tx.conn, args.id, tx.now))
+        if revoked:  # on PostgreSQL, running nodes forget it now rather than within 5 s
+            hub.bus.publish(FORGET_TOKENS, {})
+    finally:
+        hub.close()
+    if revoked:
         print(f"revoked {args.id}")
         return 0
     print(f"thereyet: no active token with id {args.id}", file=sys.stderr)
