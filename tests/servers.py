@@ -4,22 +4,38 @@ stands in for the services the hub calls, and Prometheus Alertmanager."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
+import pytest
 import uvicorn
 
 T = TypeVar("T")
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
+
+
+def in_ci() -> bool:
+    """True under CI (.ci/run runs with CI=true): what a test needs must be there."""
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing(reason: str) -> NoReturn:
+    """Skip a test for want of a tool, saying why; under CI, fail instead."""
+    if in_ci():
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 def free_port() -> int:
@@ -84,6 +100,79 @@ def serve(app: Any) -> Iterator[str]:
         server.stop()
 
 
+@dataclass
+class HubProcess:
+    """`thereyet server` as a subprocess on a loopback port (the one launcher the tests
+    share), its output kept in `hub.log` in its data directory, shown when it fails.
+
+    `db` defaults to SQLite in `data_dir`; `env` adds variables (THEREYET_* settings,
+    fault points). It can be killed (SIGKILL), stopped (SIGTERM) and started again."""
+
+    data_dir: Path
+    db: str = ""
+    port: int = field(default_factory=lambda: free_port())
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> None:
+        """Start the hub; return once it answers its health check."""
+        from tests.conftest import ADMIN_TOKEN
+
+        command = [sys.executable, "-m", "thereyet.cli.main", "server", "--host", "127.0.0.1"]
+        command += ["--port", str(self.port), "--data-dir", str(self.data_dir)]
+        command += ["--db", self.db] if self.db else []
+        command += ["--log-level", "warning"]
+        env = {**os.environ, "THEREYET_ADMIN_TOKEN": ADMIN_TOKEN, **self.env}
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(command, env=env, stdout=out, stderr=out)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"the hub exited at start:\n{self.output()}"
+            if self.answers():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"the hub did not answer within {timeout} s:\n{self.output()}")
+
+    def answers(self) -> bool:
+        try:
+            health = f"{self.url}/api/v1/health"
+            with urllib.request.urlopen(health, timeout=1) as response:  # noqa: S310 (http only)
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no flush, no goodbye."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+        self.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+        self.wait()
+
+    def wait(self) -> None:
+        if self.process is not None:
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    @property
+    def log(self) -> Path:
+        return self.data_dir / "hub.log"
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+
+
 def start_alertmanager(tmp_path: Path, receivers: str) -> tuple[subprocess.Popen[bytes], str]:
     """Alertmanager on 127.0.0.1, clustering off, groups sent after 2 s to `receivers`
     (the YAML of one receiver named "hub", indented under `receivers:`)."""
@@ -107,15 +196,20 @@ def start_alertmanager(tmp_path: Path, receivers: str) -> tuple[subprocess.Popen
     return process, f"http://127.0.0.1:{port}"
 
 
-def wait_for(check: Callable[[], T | None], timeout: float = 30, every: float = 0.2) -> T:
-    """Poll `check` until it gives something truthy; fail after `timeout` seconds."""
+def wait_for(
+    check: Callable[[], T | None], timeout: float = 30, every: float = 0.05, what: str = ""
+) -> T:
+    """Poll `check` until it gives something truthy and return that; fail loudly, saying
+    what was awaited and for how long, after `timeout` seconds. The one poll helper: a
+    test waits for an outcome this way, never by sleeping a guessed time."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = check()
         if found:
             return found
         time.sleep(every)
-    raise AssertionError("timed out waiting")
+    name = what or getattr(check, "__name__", "a condition")
+    raise AssertionError(f"timed out after {timeout} s waiting for {name}")
 
 
 @dataclass
@@ -124,6 +218,7 @@ class Recorder:
 
     port: int = 0
     status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every answer
     requests: list[dict[str, Any]] = field(default_factory=list)
     on_request: Callable[[dict[str, Any]], None] | None = None
 
@@ -159,6 +254,8 @@ def recording_server() -> Iterator[Recorder]:
                 rec.on_request(entry)
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            for name, value in rec.headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(b"{}")
 

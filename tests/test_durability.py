@@ -7,15 +7,9 @@ second start on the same database, and the event log read back through the API.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,72 +19,14 @@ from typing import Any
 import pytest
 
 from tests.conftest import ADMIN_TOKEN
+from tests.servers import HubProcess, wait_for
 
 pytestmark = pytest.mark.slow
 
 HOST = "127.0.0.1"
 POSTERS = 3
 BATCH = 50
-ENOUGH_BATCHES = 300
-MAX_INGEST_SECONDS = 2.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class HubProcess:
-    """`thereyet server` on a loopback port, its output kept in a log file."""
-
-    db: str
-    data_dir: Path
-    port: int = field(default_factory=_free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        command = [sys.executable, "-m", "thereyet.cli.main", "server", "--host", HOST]
-        command += ["--port", str(self.port), "--db", self.db, "--data-dir", str(self.data_dir)]
-        command += ["--log-level", "warning"]
-        env = {**os.environ, "THEREYET_ADMIN_TOKEN": ADMIN_TOKEN}
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(command, env=env, stdout=out, stderr=out)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"the hub exited at start:\n{self.output()}"
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                if call(self.port, "GET", "/api/v1/health")[0] == 200:
-                    return
-            time.sleep(0.05)
-        raise AssertionError(f"the hub did not answer within 30 s:\n{self.output()}")
-
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()  # SIGKILL: no shutdown, no flush, no goodbye
-        self.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-        self.wait()
-
-    def wait(self) -> None:
-        if self.process is not None:
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    @property
-    def log(self) -> Path:
-        return self.data_dir / "hub.log"
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+ACKED_BEFORE_KILL = 20  # batches acknowledged before the kill, whatever the machine's speed
 
 
 def call(
@@ -192,9 +128,12 @@ def ingest_then_kill(hub: HubProcess, run_id: str) -> Ledger:
     ]
     for poster in posters:
         poster.start()
-    deadline = time.monotonic() + MAX_INGEST_SECONDS
-    while time.monotonic() < deadline and len(ledger.acked) < ENOUGH_BATCHES:
-        time.sleep(0.01)
+    wait_for(
+        lambda: len(ledger.acked) >= ACKED_BEFORE_KILL,
+        timeout=120,
+        every=0.005,
+        what=f"{ACKED_BEFORE_KILL} acknowledged batches",
+    )
     hub.kill()
     stop.set()
     for poster in posters:
@@ -209,7 +148,6 @@ def test_a_hub_killed_mid_ingestion_restarts_with_every_acknowledged_event(hub: 
 
     ledger = ingest_then_kill(hub, run["id"])
     assert not ledger.refused, ledger.refused
-    assert len(ledger.acked) >= 10, f"too few batches acknowledged:\n{hub.output()}"
     assert ledger.unanswered, "the posters had stopped before the hub was killed"
 
     hub.start()

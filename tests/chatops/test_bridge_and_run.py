@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from datetime import UTC, datetime
 
 from starlette.testclient import TestClient
 
 from tests.chatops.conftest import Recorder, make_room, say, texts, wait_for_record
-
-
-def wait_for(check: Any, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if found := check():
-            return found
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
+from tests.servers import wait_for
+from thereyet.server.workers.bridge import Bridge
 
 
 def test_a_bridged_room_is_mirrored_to_its_channel(client: TestClient, recorder: Recorder):
@@ -75,3 +67,21 @@ def test_run_starts_a_job_through_its_target_like_the_scheduler(
         "no job named 'no-such-job'"
         in wait_for(lambda: [t for t in texts(client, "ops") if "no-such-job" in t and "✗" in t])[0]
     )
+
+
+def test_a_deleted_bridge_mirrors_nothing_more(client: TestClient, recorder: Recorder):
+    make_room(client, "ops")
+    channel = {"name": "team-chat", "url": f"json://127.0.0.1:{recorder.port}/mirror"}
+    assert client.post("/api/v1/channels", json=channel).status_code == 201
+    bridge = client.post("/api/v1/bridges", json={"room": "ops", "channel": "team-chat"}).json()
+    say(client, "ops", "while bridged")
+    wait_for(lambda: recorder.requests)
+    assert client.delete(f"/api/v1/bridges/{bridge['id']}").status_code == 204
+    assert client.get("/api/v1/bridges").json()["bridges"] == []
+    say(client, "ops", "after the bridge")
+    assert client.portal is not None
+    mirror = Bridge(client.app.state.integrations).tick  # type: ignore[attr-defined]
+    assert client.portal.call(mirror, datetime.now(UTC)) is False
+    rows = client.get("/api/v1/deliveries", params={"channel": "team-chat"}).json()["deliveries"]
+    assert len(rows) == 1
+    assert client.delete(f"/api/v1/bridges/{bridge['id']}").status_code == 404

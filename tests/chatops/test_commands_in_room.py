@@ -202,6 +202,46 @@ def test_a_command_waits_for_confirmation_and_a_second_persons_approval(
     )
 
 
+def test_no_with_the_code_cancels_a_command_waiting_for_confirmation(
+    client: TestClient, commands_toml: Path
+):
+    write_commands(commands_toml)
+    make_room(client)
+    say(client, "ops", "!release web")
+    code = _code(texts(client, "ops")[-1])
+    [record] = client.get("/api/v1/commands/runs").json()["runs"]
+    say(client, "ops", f"no {code}")
+    assert f"#{record['id']} cancelled by" in texts(client, "ops")[-1]
+    assert client.get(f"/api/v1/commands/runs/{record['id']}").json()["status"] == "cancelled"
+    say(client, "ops", f"yes {code}")  # too late: nothing waits for this code any more
+    assert client.get(f"/api/v1/commands/runs/{record['id']}").json()["status"] == "cancelled"
+    assert "released" not in "\n".join(texts(client, "ops"))
+
+
+SHOW_ENV = (
+    "import os; print(sorted(k for k in os.environ if k.startswith(('THEREYET', 'VISIBLE'))))"
+)
+
+
+def test_an_exec_command_does_not_inherit_the_hubs_thereyet_variables(
+    client: TestClient, commands_toml: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("THEREYET_ADMIN_TOKEN", "ty_secret_of_the_hub")
+    monkeypatch.setenv("THEREYET_DB", "postgresql://hub:password@db/hub")
+    monkeypatch.setenv("VISIBLE_TO_COMMANDS", "1")
+    commands_toml.write_text(f"""
+[commands.env]
+template = "env"
+allow = {{ roles = ["admin"] }}
+action = {{ exec = [{sys.executable!r}, "-c", {SHOW_ENV!r}] }}
+""")
+    make_room(client)
+    say(client, "ops", "!env")
+    [record] = client.get("/api/v1/commands/runs").json()["runs"]
+    record = wait_for_record(client, record["id"])
+    assert (record["status"], record["output"]) == ("succeeded", "['VISIBLE_TO_COMMANDS']\n")
+
+
 def test_a_confirmation_code_expires_after_five_minutes(
     client: TestClient, commands_toml: Path, clock
 ):

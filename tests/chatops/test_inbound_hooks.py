@@ -259,6 +259,14 @@ def test_a_github_redelivery_is_dropped(client, room):
     assert len(messages(client, room)) == 1
 
 
+def test_github_ping_says_the_webhook_is_connected(client, room):
+    hook = integration(client, "github", room)
+    # What GitHub sends when a webhook is created (trimmed from its docs).
+    ping = {"zen": "Design for failure.", "hook_id": 30, "repository": {"full_name": "acme/shop"}}
+    assert github_post(client, hook, "ping", ping, "d-ping").status_code == 200
+    assert texts(client, room) == ["GitHub webhook connected for acme/shop: Design for failure."]
+
+
 def test_github_signatures_are_checked(client, room):
     hook = integration(client, "github", room, secret="s3cret-s3cret-s3cret")
     assert hook["secret"] == "s3cret-s3cret-s3cret"
@@ -338,6 +346,34 @@ def test_gitlab_push_merge_request_and_pipeline_are_posted(client, room):
     )
     assert pipeline["text"].endswith("on acme/api `main`: success")
     assert pipeline["data"]["thread"] == "gitlab:acme/api:pipeline:31"
+
+
+def test_gitlab_tag_pushes_and_tag_deletions_are_posted(client, room):
+    hook = integration(client, "gitlab", room)
+    # A "Tag Push Hook" as GitLab's webhook docs show it (trimmed).
+    tag = {
+        "object_kind": "tag_push",
+        "before": "0" * 40,
+        "after": "82b3d5ae55f7080f1e6022629cdb57bfae7cccc7",
+        "ref": "refs/tags/v1.0.0",
+        "user_name": "Bo",
+        "user_username": "bo",
+        "total_commits_count": 0,
+        "commits": [],
+        "project": PROJECT,
+    }
+    deleted = {**tag, "before": tag["after"], "after": "0" * 40}
+    for payload in (tag, deleted):
+        answer = client.post(
+            hook["url"],
+            json=payload,
+            headers={"x-gitlab-token": hook["secret"], "x-gitlab-event": "Tag Push Hook"},
+        )
+        assert answer.status_code == 200, answer.text
+    assert texts(client, room) == [
+        "**bo** pushed tag `v1.0.0` to acme/api",
+        "**bo** deleted tag `v1.0.0` from acme/api",
+    ]
 
 
 def test_gitlab_tokens_are_checked_and_kept_only_as_a_hash(client, room):
@@ -439,6 +475,19 @@ def test_nagios_problem_and_recovery_from_the_documented_curl_line_share_a_threa
     assert first["text"] == "✗ problem: Disk / on db-1 is CRITICAL: DISK CRITICAL - 3% free"
     assert second["text"] == "✓ recovery: Disk / on db-1 is OK: DISK OK"
     assert first["data"]["thread"] == second["data"]["thread"] == "nagios:db-1/Disk /"
+
+
+def test_a_nagios_acknowledgement_joins_the_problems_thread(client, room):
+    hook = integration(client, "nagios", room)
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    problem = "type=PROBLEM&host=db-1&service=Disk&state=CRITICAL"
+    ack = "type=ACKNOWLEDGEMENT&host=db-1&service=Disk&state=CRITICAL&output=on%20it"
+    for body in (problem, ack):
+        assert client.post(hook["url"], content=body, headers=form).status_code == 200
+    first, second = messages(client, room)
+    assert second["text"] == "✗ acknowledgement: Disk on db-1 is CRITICAL: on it"
+    assert second["data"]["type"] == "acknowledgement"
+    assert first["data"]["thread"] == second["data"]["thread"]
 
 
 def test_a_nagios_host_notification_as_json(client, room):

@@ -7,9 +7,6 @@ The SDK speaks HTTP through the standard library, so the hub runs in uvicorn
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +16,7 @@ import httpx
 import pytest
 
 from tests.conftest import ADMIN_TOKEN, make_settings
-from tests.servers import RestartableServer, free_port
+from tests.servers import HubProcess, RestartableServer
 from thereyet.client import state
 from thereyet.client.config import Config
 from thereyet.server.app import create_app
@@ -85,53 +82,9 @@ def hub(thread_hub: RestartableServer) -> Iterator[LiveHub]:
         yield LiveHub(thread_hub.url, ADMIN_TOKEN, api)
 
 
-class HubProcess:
-    """`thereyet server` as a subprocess that can be killed and started again."""
-
-    def __init__(self, data_dir: Path, port: int) -> None:
-        self.data_dir, self.port = data_dir, port
-        self.url = f"http://127.0.0.1:{port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = {**os.environ, "THEREYET_ADMIN_TOKEN": ADMIN_TOKEN, "THEREYET_NODE": "sub"}
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "thereyet.cli.main",
-                "server",
-                "--port",
-                str(self.port),
-                "--data-dir",
-                str(self.data_dir),
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            assert self.proc.poll() is None, "hub exited at start"
-            try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "hub did not start"
-            time.sleep(0.05)
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-
 @pytest.fixture
 def hub_process(tmp_path: Path) -> Iterator[HubProcess]:
-    process = HubProcess(tmp_path / "hub-data", free_port())
+    process = HubProcess(tmp_path / "hub-data", env={"THEREYET_NODE": "sub"})
     process.start()
     try:
         yield process

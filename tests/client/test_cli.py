@@ -6,9 +6,11 @@ import json
 import subprocess
 import sys
 
+import httpx
 import pytest
 
 from tests.client.conftest import client_env
+from tests.conftest import ADMIN_TOKEN
 from thereyet.client.command import Reading, read_line
 from thereyet.client.display import run_line
 
@@ -138,3 +140,24 @@ def test_a_run_line_shows_bar_percent_counts_rate_eta_and_host():
     assert "12.5/s" in line
     assert "ETA 40s" in line
     assert "db-1" in line
+
+
+@pytest.mark.slow
+def test_say_to_an_unreachable_hub_spools_and_flush_delivers_it_later(thread_hub, tmp_path):
+    env = client_env(thread_hub.url, ADMIN_TOKEN, tmp_path)
+    thread_hub.stop()
+    said = thereyet_cli(env, "say", "deploys", "said while the hub was away")
+    assert said.returncode == 0, said.stderr
+    assert list((tmp_path / "spool").rglob("*.json")), "nothing was spooled"
+
+    thread_hub.start()
+    flushed = thereyet_cli(env, "flush", "--timeout", "20")
+    assert flushed.returncode == 0, flushed.stderr
+    with httpx.Client(base_url=thread_hub.url, headers=as_token_header()) as api:
+        texts = [m["text"] for m in api.get("/api/v1/rooms/deploys/messages").json()["messages"]]
+    assert texts == ["said while the hub was away"]
+    assert not list((tmp_path / "spool").rglob("*.json"))
+
+
+def as_token_header() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}

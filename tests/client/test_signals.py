@@ -5,11 +5,11 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
 from tests.client.conftest import client_env
+from tests.servers import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -31,16 +31,6 @@ signal.signal(signal.SIGTERM, stop)
 print("ready", flush=True)
 time.sleep(60)
 """
-
-
-def wait_for(predicate, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def started(hub, run_id: str) -> bool:
@@ -110,3 +100,30 @@ def test_thereyet_run_forwards_sigterm_to_its_command_and_reports_cancelled(
     assert code != 0
     view = wait_for(lambda: (r := hub.runs(job="trap")[0])["status"] != "running" and r)
     assert view["status"] == "cancelled"
+
+
+WRAPPER = [sys.executable, "-m", "thereyet.cli.main", "run"]
+SLEEPING_COMMAND = "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGINT])
+def test_thereyet_run_forwards_hup_and_int_and_exits_128_plus_the_signal(
+    hub, tmp_path, processes, signum
+):
+    wrapper = subprocess.Popen(
+        [*WRAPPER, "--job", "sleeper", "--", sys.executable, "-c", SLEEPING_COMMAND],
+        env=client_env(hub.url, hub.token, tmp_path),
+        stdin=subprocess.DEVNULL,  # not a terminal: the wrapper must pass SIGINT on itself
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    processes.append(wrapper)
+    assert wrapper.stdout is not None
+    assert wrapper.stdout.readline().strip() == "ready"
+    wait_for(lambda: hub.runs(job="sleeper"))
+    wrapper.send_signal(signum)
+    assert wrapper.wait(20) == 128 + signum
+    view = wait_for(lambda: (r := hub.runs(job="sleeper")[0])["status"] != "running" and r)
+    full = hub.run(view["id"])
+    assert full["exit_code"] == 128 + signum
+    assert full["error"].startswith(f"killed by {signal.Signals(signum).name}")

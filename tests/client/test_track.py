@@ -65,6 +65,16 @@ def test_an_exception_in_a_run_fails_it_with_a_short_summary_and_is_raised(hub, 
     assert view["progress"]["done"] == 6
 
 
+@pytest.mark.parametrize(("code", "status"), [(3, "failed"), (0, "succeeded")])
+def test_system_exit_in_a_run_ends_it_with_that_exit_code(hub, sdk, code, status):
+    with pytest.raises(SystemExit), thereyet.run("exits") as run:
+        raise SystemExit(code)
+    assert thereyet.flush(10)
+
+    view = hub.run(run.id)
+    assert (view["status"], view["exit_code"]) == (status, code)
+
+
 def test_keyboard_interrupt_in_a_run_cancels_it(hub, sdk):
     with pytest.raises(KeyboardInterrupt), thereyet.run("interrupted") as run:
         raise KeyboardInterrupt

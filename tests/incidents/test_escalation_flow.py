@@ -109,6 +109,19 @@ def test_an_override_is_paged_instead_of_the_rotation(oncall: HandHub, recorder:
     assert paths(recorder) == ["/boss/push"]
 
 
+def test_a_deleted_override_gives_the_shift_back_to_the_rotation(
+    oncall: HandHub, recorder: Recorder
+):
+    cover = {"person": "boss", "starts_at": "2026-03-02T00:00:00Z", "ends_at": "2026-03-03T00:00Z"}
+    made = oncall.client.post("/api/v1/oncall/rotations/primary/overrides", json=cover).json()
+    url = f"/api/v1/oncall/rotations/primary/overrides/{made['id']}"
+    assert oncall.client.delete(url).status_code == 204
+    assert oncall.client.delete(url).status_code == 404
+    open_incident(oncall)
+    oncall.dispatch()
+    assert paths(recorder) == ["/ana/push"]
+
+
 def _link(recorder: Recorder, action: str) -> str:
     for line in recorder.requests[0]["json"]["message"].splitlines():
         if line.startswith(action):

@@ -84,3 +84,59 @@ def test_a_job_given_a_runbook_by_the_api_may_page_a_strict_service(
     assert incident["runbook_missing"] is False
     oncall.dispatch()
     assert "runbook: https://wiki.example.com/ledger" in recorder.requests[0]["json"]["message"]
+
+
+def _running(hub: HandHub, job: str, **limits: str) -> str:
+    hub.put_schedule(job, limits=limits, room="ops")
+    put(hub, f"jobs/{job}", {"service": "payments", "events": ["stalled", "overdue", "lost"]})
+    run = hub.client.post("/api/v1/runs", json={"job": job, "room": "ops", "total": 100}).json()
+    return str(run["id"])
+
+
+def _report(hub: HandHub, run_id: str, event: dict[str, object]) -> None:
+    answer = hub.client.post(f"/api/v1/runs/{run_id}/events", json={"events": [event]})
+    assert answer.status_code == 200, answer.text
+
+
+def _open_keys(hub: HandHub) -> list[str]:
+    found = hub.client.get("/api/v1/incidents", params={"status": "triggered"}).json()
+    return sorted(i["dedup_key"] for i in found["incidents"])
+
+
+def test_a_stalled_run_opens_an_incident_that_its_recovery_resolves(oncall: HandHub):
+    run_id = _running(oncall, "import", stall_after="10m")
+    _report(oncall, run_id, {"id": "p1", "type": "progress", "done": 5})
+    oncall.clock.advance(minutes=10)
+    oncall.monitor()
+    assert _open_keys(oncall) == ["job:import:stalled"]
+    [incident] = oncall.client.get("/api/v1/incidents").json()["incidents"]
+    assert (incident["run_id"], incident["severity"]) == (run_id, "error")
+
+    oncall.clock.advance(minutes=1)
+    _report(oncall, run_id, {"id": "p2", "type": "progress", "done": 6})
+    oncall.monitor()
+    view = oncall.client.get(f"/api/v1/incidents/{incident['id']}").json()
+    assert (view["status"], view["resolved_by"]) == ("resolved", "thereyet")
+
+
+def test_an_overdue_run_opens_an_incident(oncall: HandHub):
+    run_id = _running(oncall, "report", max_duration="1h")
+    oncall.clock.advance(minutes=59)
+    oncall.monitor()
+    assert _open_keys(oncall) == []
+    oncall.clock.advance(minutes=1)
+    oncall.monitor()
+    assert _open_keys(oncall) == ["job:report:overdue"]
+    [incident] = oncall.client.get("/api/v1/incidents").json()["incidents"]
+    assert incident["run_id"] == run_id
+
+
+def test_a_lost_run_opens_a_critical_incident(oncall: HandHub):
+    run_id = _running(oncall, "sync", lost_after="5m")
+    _report(oncall, run_id, {"id": "h1", "type": "heartbeat"})
+    oncall.clock.advance(minutes=5)
+    oncall.monitor()
+    assert _open_keys(oncall) == ["job:sync:lost"]
+    [incident] = oncall.client.get("/api/v1/incidents").json()["incidents"]
+    assert (incident["run_id"], incident["severity"]) == (run_id, "critical")
+    assert oncall.client.get(f"/api/v1/runs/{run_id}").json()["status"] == "lost"

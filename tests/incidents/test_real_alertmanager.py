@@ -8,7 +8,6 @@ push contact is a local recorder.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ import pytest
 from tests.conftest import ADMIN_TOKEN, make_settings
 from tests.incidents.conftest import setup_oncall
 from tests.monitoring.conftest import Recorder
-from tests.servers import ALERTMANAGER, serve, start_alertmanager, wait_for
+from tests.servers import ALERTMANAGER, missing, serve, start_alertmanager, wait_for
 from thereyet.server.app import create_app
 
 pytestmark = pytest.mark.slow
@@ -62,9 +61,7 @@ def test_alertmanager_opens_pages_and_resolves_through_webhook_and_pagerduty(
     served_hub: httpx.Client, recorder: Recorder, tmp_path: Path
 ):
     if not Path(ALERTMANAGER).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{ALERTMANAGER} is missing; .ci/run installs prometheus-alertmanager")
-        pytest.skip(f"{ALERTMANAGER} is not installed (apt-get install prometheus-alertmanager)")
+        missing(f"{ALERTMANAGER} is not installed (scripts/test installs prometheus-alertmanager)")
     api = served_hub
     setup_oncall(_Api(api), recorder)  # type: ignore[arg-type]
     hook = _integration(api, "am-webhook", "alertmanager")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import ADMIN_TOKEN, make_settings
-from tests.servers import Recorder, recording_server
+from tests.servers import Recorder, free_port, recording_server
 from thereyet.server.app import create_app
 from thereyet.server.clock import FakeClock
 from thereyet.server.workers.dispatcher import Dispatcher
@@ -105,9 +104,7 @@ def smtp_sink() -> Iterator[SmtpSink]:
             received.append(envelope)
             return "250 OK"
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
     controller.start()
     try:

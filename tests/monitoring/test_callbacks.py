@@ -3,6 +3,8 @@ back with the run id and a token good for that run only."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from datetime import UTC, datetime
 
 from tests.conftest import as_token
@@ -75,11 +77,25 @@ def test_when_due_the_hub_creates_the_run_and_the_service_reports_with_a_run_tok
         "**league-matches** finished"
     )
 
-    # The token itself is not kept once the callback was delivered.
+    # The token itself is not kept once the callback was delivered: only its hash is.
     [delivery] = hub.client.get("/api/v1/deliveries", params={"kind": "callback"}).json()[
         "deliveries"
     ]
     assert delivery["status"] == "sent"
+    assert stored_values_holding(hub.app.state.hub.settings.database_url, body["token"]) == []
+
+
+def stored_values_holding(sqlite_url: str, secret: str) -> list[tuple[str, str]]:
+    """Every (table, column) of the SQLite database at `sqlite_url` with a value holding `secret`."""
+    found = []
+    with contextlib.closing(sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))) as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            cursor = db.execute(f'SELECT * FROM "{table}"')  # noqa: S608 (names from the schema)
+            columns = [d[0] for d in cursor.description]
+            for row in cursor:
+                found += [(table, c) for c, v in zip(columns, row, strict=True) if secret in str(v)]
+    return found
 
 
 def test_occurrences_missed_while_the_hub_was_down_start_only_the_latest(
@@ -119,6 +135,27 @@ def test_a_failing_callback_is_retried_then_the_run_fails_and_the_room_is_told(
     assert [a["attempt"] for a in attempts] == [1, 2, 3, 4, 5]
     assert "503" in attempts[0]["error"]
     assert any(t.startswith("**league-matches** failed") for t in hub.room("league"))
+
+
+def test_a_failing_callback_is_tried_again_after_10_20_40_then_80_seconds(
+    hub: HandHub, recorder: Recorder
+):
+    league(hub, recorder)
+    recorder.status = 503
+    start = datetime(2026, 3, 2, 9, 1, tzinfo=UTC)
+    hub.clock.set(start)
+    hub.schedule()
+    hub.dispatch()
+    tried_at = [0.0]
+    for wait in (10, 20, 40, 80):
+        hub.clock.advance(wait - 0.5)
+        hub.dispatch()
+        assert len(recorder.requests) == len(tried_at), f"tried again before {wait} s"
+        hub.clock.advance(0.5)
+        hub.dispatch()
+        tried_at.append((hub.clock.now() - start).total_seconds())
+        assert len(recorder.requests) == len(tried_at), f"not tried again after {wait} s"
+    assert tried_at == [0, 10, 30, 70, 150]
 
 
 def test_a_started_run_that_never_reports_is_late_then_missed(hub: HandHub, recorder: Recorder):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, insert, select
 
+from tests.conftest import _empty_pg
 from thereyet.server.clock import FakeClock
 from thereyet.server.store.engine import make_engines
 from thereyet.server.store.migrate import upgrade
@@ -168,4 +169,43 @@ def test_a_group_is_made_again_when_the_database_dropped_the_connection(pg_datab
         assert "after-the-drop" in room_names(engines)
     finally:
         writer.stop()
+        engines.dispose()
+
+
+REFUSE_AT_COMMIT = """
+CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.name = 'poison' THEN RAISE EXCEPTION 'poison refused at commit'; END IF;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER refuse_poison AFTER INSERT ON rooms
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_poison();
+"""
+
+
+@pytest.mark.postgres
+def test_a_failed_group_commit_answers_every_waiter_with_the_error(pg_database):
+    """Each change passes its savepoint, but the commit fails (a deferred constraint):
+    nothing of the group is durable, so every caller in it is told, none told success."""
+    engines = make_engines(pg_database)
+    upgrade(engines.write)
+    _empty_pg(pg_database)
+    with engines.write.begin() as conn:
+        conn.exec_driver_sql(REFUSE_AT_COMMIT)
+    writer = Writer(engines.write, lambda: datetime.now(UTC))
+    try:
+        futures = [writer.submit(add_room(n)) for n in ("a", "poison", "b")]
+        writer.start()
+        for future in futures:
+            with pytest.raises(Exception, match="poison refused at commit"):
+                future.result(10)
+        assert writer.commits == 0 and room_names(engines) == []
+        # The writer goes on, on a new connection: the next group commits.
+        assert writer.run_sync(add_room("next")) == "next"
+        assert room_names(engines) == ["next"]
+    finally:
+        writer.stop()
+        with engines.write.begin() as conn:
+            conn.exec_driver_sql("DROP TRIGGER refuse_poison ON rooms")
+            conn.exec_driver_sql("DROP FUNCTION refuse_poison()")
         engines.dispose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -14,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import ADMIN_TOKEN, make_settings
-from tests.servers import serve
+from tests.servers import missing, serve
 from thereyet.server.app import create_app
 
 PASSWORD = "correct horse battery staple"
@@ -76,14 +76,15 @@ def web_hub(tmp_path: Path) -> Iterator[WebHub]:
         yield WebHub(url, api)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    """Debian's Chromium driven by Playwright (never a downloaded browser).
+
+    Module-scoped: Playwright's sync API runs an event loop in this thread for as
+    long as it is open, and an asyncio test run while it is open fails; closing it
+    with the module leaves no loop behind, whatever order the modules run in."""
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        reason = "Chromium is not installed (scripts/test installs it with apt-get)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing("Chromium is not installed (scripts/test installs it with apt-get)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -108,3 +109,17 @@ def browser_sign_in(page, username: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("button:has-text('Sign in')")
     page.wait_for_url(re.compile(r".*/$"))
+
+
+def read_events(response: httpx.Response, count: int) -> list[tuple[str, object]]:
+    """Read `count` SSE events (name, data) from a streaming response."""
+    events: list[tuple[str, object]] = []
+    name = None
+    for line in response.iter_lines():
+        if line.startswith("event: "):
+            name = line[7:]
+        elif line.startswith("data: ") and name:
+            events.append((name, json.loads(line[6:])))
+            if len(events) == count:
+                return events
+    raise AssertionError("stream ended early")

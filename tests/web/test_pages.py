@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import httpx
 import pytest
 
-from tests.web.conftest import add_user, page_csrf, sign_in
+from tests.web.conftest import add_user, page_csrf, read_events, sign_in
 
 
 @pytest.fixture
@@ -89,20 +87,6 @@ def test_a_viewer_reads_but_cannot_post(web_hub, browser_like):
         "/rooms/ops/messages", json={"text": "hi"}, headers={"X-CSRF-Token": page_csrf(html)}
     )
     assert response.status_code == 403
-
-
-def read_events(response: httpx.Response, count: int) -> list[tuple[str, object]]:
-    """Read `count` SSE events (name, data) from a streaming response."""
-    events: list[tuple[str, object]] = []
-    name = None
-    for line in response.iter_lines():
-        if line.startswith("event: "):
-            name = line[7:]
-        elif line.startswith("data: ") and name:
-            events.append((name, json.loads(line[6:])))
-            if len(events) == count:
-                return events
-    raise AssertionError("stream ended early")
 
 
 def test_the_dashboard_stream_sends_a_snapshot_then_changes(web_hub, browser_like):

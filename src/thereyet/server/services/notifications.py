@@ -295,7 +295,7 @@ class NotificationService:
         node = self.hub.settings.node
         attempts = delivery.attempts + 1
         if error is None:
-            payload = {k: v for k, v in delivery.payload.items() if k != "token"}
+            payload = _without_run_token(delivery.payload)
             store.finish_attempt(
                 tx.conn,
                 delivery.id,
@@ -321,6 +321,15 @@ class NotificationService:
         if delivery.kind == "callback":
             for hook in self.callback_failed:
                 hook(tx, delivery, error, last)
+
+
+def _without_run_token(payload: dict[str, Any]) -> dict[str, Any]:
+    """A delivered callback's payload without the run token it carried (only its hash
+    is kept, with the token's record): the token travels once and is not stored."""
+    kept = {k: v for k, v in payload.items() if k != "token"}
+    if isinstance(kept.get("body"), dict):
+        kept["body"] = {k: v for k, v in kept["body"].items() if k != "token"}
+    return kept
 
 
 def _check_apprise_url(url: str) -> None:

@@ -60,11 +60,24 @@ def _push(data: dict[str, Any]) -> list[Post]:
     who = text_at(data, "user_username", required=False) or text_at(
         data, "user_name", required=False
     )
+    if data.get("object_kind") == "tag_push":
+        return [_tag_push(data, project, branch, who)]
     lines = [f"**{who}** pushed {count} commit{'s' * (count != 1)} to {project} `{branch}`"]
     for c in commits[:10]:
         if isinstance(c, dict):
             lines.append(f"- `{str(c.get('id', ''))[:8]}` {short(str(c.get('message', '')), 120)}")
     return [Post("\n".join(lines), f"gitlab:{project}:push:{branch}", {"project": project})]
+
+
+def _tag_push(data: dict[str, Any], project: str, tag: str, who: str) -> Post:
+    """A tag pushed (its `after` is the commit it points at) or deleted (`after` all zeros)."""
+    deleted = set(str(data.get("after") or "")) == {"0"}
+    verb = "deleted tag `{}` from" if deleted else "pushed tag `{}` to"
+    return Post(
+        f"**{who}** {verb.format(tag)} {project}",
+        f"gitlab:{project}:tag:{tag}",
+        {"project": project},
+    )
 
 
 def _merge_request(data: dict[str, Any]) -> list[Post]:

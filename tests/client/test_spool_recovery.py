@@ -1,0 +1,61 @@
+"""The spool on disk: a file claimed by a process that died is taken over, a file
+claimed by a live process is left alone, and a corrupt file is set aside (never
+retried, never blocking the others)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from thereyet.client import spool
+
+HUB = "http://127.0.0.1:1"
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _claimed_by(directory: Path, pid: int, name: str) -> Path:
+    written = spool.write(directory, HUB, name, {"kind": "messages", "messages": []})
+    claimed = directory / f"{name}.json.{pid}.claimed"
+    os.rename(written, claimed)
+    return claimed
+
+
+def test_a_file_claimed_by_a_dead_process_is_taken_over(tmp_path: Path) -> None:
+    _claimed_by(tmp_path, _dead_pid(), "run-1")
+    [(path, payload)] = spool.claim(tmp_path, HUB)
+    assert path.name == f"run-1.json.{os.getpid()}.claimed"
+    assert payload["kind"] == "messages"
+
+
+def test_a_file_claimed_by_a_live_process_is_left_to_it(tmp_path: Path) -> None:
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        claimed = _claimed_by(tmp_path, alive.pid, "run-2")
+        assert spool.claim(tmp_path, HUB) == []
+        assert claimed.exists()
+    finally:
+        alive.kill()
+        alive.wait()
+
+
+def test_a_corrupt_file_is_set_aside_and_the_others_are_still_taken(tmp_path: Path) -> None:
+    (tmp_path / "broken-run.json").write_text('{"v": 1, "hub": "http://127.0.0.1:1", "ki')
+    spool.write(tmp_path, HUB, "good-run", {"kind": "messages", "messages": [{"text": "hi"}]})
+    taken = spool.claim(tmp_path, HUB)
+    assert [payload["messages"] for _, payload in taken] == [[{"text": "hi"}]]
+    assert (tmp_path / "broken-run.broken").exists()
+    assert spool.claim(tmp_path, HUB) == []  # the broken file is not tried again
+
+
+def test_another_hubs_files_are_left_for_it(tmp_path: Path) -> None:
+    spool.write(tmp_path, "http://other:8480", "theirs", {"kind": "messages", "messages": []})
+    assert spool.claim(tmp_path, HUB) == []
+    assert json.loads((tmp_path / "theirs.json").read_text())["hub"] == "http://other:8480"
