@@ -119,10 +119,13 @@ def _wait_healthy(process: subprocess.Popen[bytes], port: int, log: Path) -> Non
 
 
 @contextlib.contextmanager
-def running_hub(data_dir: Path, db: str | None = None, node: str = "bench") -> Iterator[Hub]:
-    """Start `thereyet server` on a free loopback port; stop it on the way out."""
+def running_hub(
+    data_dir: Path, db: str | None = None, node: str = "bench", env: dict[str, str] | None = None
+) -> Iterator[Hub]:
+    """Start `thereyet server` on a free loopback port (`env`: more variables for it);
+    stop it on the way out."""
     port = free_port()
-    env = {**os.environ, "THEREYET_ADMIN_TOKEN": ADMIN_TOKEN, "THEREYET_NODE": node}
+    env = {**os.environ, "THEREYET_ADMIN_TOKEN": ADMIN_TOKEN, "THEREYET_NODE": node, **(env or {})}
     command = [sys.executable, "-m", "thereyet.cli.main", "server", "--host", HOST]
     command += ["--port", str(port), "--data-dir", str(data_dir), "--log-level", "warning"]
     if db:
@@ -173,12 +176,14 @@ class Nodes:
 
 
 @contextlib.contextmanager
-def running_nodes(data_dir: Path, db: str, count: int) -> Iterator[Nodes]:
+def running_nodes(
+    data_dir: Path, db: str, count: int, env: dict[str, str] | None = None
+) -> Iterator[Nodes]:
     """Start `count` nodes on PostgreSQL database `db` behind Debian's nginx, configured
     from the repo's deploy/nginx.conf; stop them all on the way out."""
     with contextlib.ExitStack() as stack:
         hubs = [
-            stack.enter_context(running_hub(data_dir / f"node-{i}", db, node=f"node-{i}"))
+            stack.enter_context(running_hub(data_dir / f"node-{i}", db, f"node-{i}", env))
             for i in range(count)
         ]
         port = stack.enter_context(_nginx(data_dir / "nginx", [hub.port for hub in hubs]))

@@ -1,7 +1,10 @@
 """Ingestion with 1, 2 and 3 hub nodes on one PostgreSQL database.
 
     python bench/scale_out.py --db postgresql+psycopg://postgres@127.0.0.1:5432/test
-    python bench/scale_out.py --db ... --nodes 1,2,3 --seconds 30 --batch 1 --streams 64
+    python bench/scale_out.py --db ... --nodes 1-,1,2,3 --seconds 30 --batch 1 --streams 64
+
+`1-` is one node with its bus bridge turned off (THEREYET_BUS_BRIDGE=0): what the
+bridge costs a node that publishes every update for the others.
 
 For each node count, in the same run: a scratch database, that many real
 `thereyet server` nodes on it, one running run per load stream, and the streams
@@ -71,7 +74,7 @@ def _postgres_cpu() -> float:
 
 @dataclass
 class Result:
-    nodes: int
+    nodes: str  # "2"; "1-": one node, bridge off
     acked: int
     failed: int
     seconds: float
@@ -79,17 +82,21 @@ class Result:
     nodes_cpu: float
     postgres_cpu: float
     loadavg: str
+    notify_payloads: int  # NOTIFY payloads all nodes sent (no dashboards: run updates only)
+    notify_bytes: int
 
     @property
     def rate(self) -> float:
         return self.acked / self.seconds
 
 
-def measure(db_url: str, count: int, args: argparse.Namespace) -> Result:
+def measure(db_url: str, spec: str, args: argparse.Namespace) -> Result:
+    count = int(spec.rstrip("-"))
+    env = {"THEREYET_BUS_BRIDGE": "0"} if spec.endswith("-") else {}
     with (
         tempfile.TemporaryDirectory(prefix="thereyet-bench-") as tmp,
         scratch_pg_database(db_url) as db,
-        running_nodes(Path(tmp), db, count) as nodes,
+        running_nodes(Path(tmp), db, count, env) as nodes,
     ):
         runs = [
             nodes.front.call("POST", "/api/v1/runs", {"job": f"scale-{i % 20}", "total": 1e9})
@@ -119,10 +126,12 @@ def measure(db_url: str, count: int, args: argparse.Namespace) -> Result:
             (_cpu_seconds(pid) or 0.0) - before for pid, before in zip(nodes.pids, cpu, strict=True)
         )
         pg_cpu = _postgres_cpu() - pg_cpu
+        health = [hub.call("GET", "/api/v1/health") for hub in nodes.hubs]
+        bridges = [h.get("bus_counts", {"payloads": 0, "bytes": 0}) for h in health]
         for proc in procs:
             proc.join()
     return Result(
-        nodes=count,
+        nodes=spec if env else str(count),
         acked=sum(r.acked for r in results),
         failed=sum(r.failed for r in results),
         seconds=elapsed,
@@ -130,6 +139,8 @@ def measure(db_url: str, count: int, args: argparse.Namespace) -> Result:
         nodes_cpu=nodes_cpu / elapsed,
         postgres_cpu=pg_cpu / elapsed,
         loadavg=" ".join(f"{x:.1f}" for x in os.getloadavg()),
+        notify_payloads=sum(b["payloads"] for b in bridges),
+        notify_bytes=sum(b["bytes"] for b in bridges),
     )
 
 
@@ -139,7 +150,9 @@ def _line(result: Result, base: Result) -> str:
     return (
         f"| {result.nodes} | {result.rate:,.0f} | {result.rate / base.rate:.2f} | "
         f"{statistics.median(lat) * 1000:.0f} ms | {p99 * 1000:.0f} ms | {result.failed} | "
-        f"{result.nodes_cpu:.2f} | {result.postgres_cpu:.2f} | {result.loadavg} |"
+        f"{result.nodes_cpu:.2f} | {result.postgres_cpu:.2f} | "
+        f"{result.notify_payloads / result.seconds:,.0f} ({result.notify_bytes / result.seconds / 1000:,.0f} kB/s) | "
+        f"{result.loadavg} |"
     )
 
 
@@ -148,13 +161,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--db", required=True, help="a PostgreSQL URL (scratch databases are made there)"
     )
-    p.add_argument("--nodes", default="1,2,3", help="node counts, the first is the baseline")
+    p.add_argument(
+        "--nodes", default="1,2,3", help="node counts, the first is the baseline (1-: bridge off)"
+    )
     p.add_argument("--seconds", type=float, default=30.0, help="load time per count")
     p.add_argument("--batch", type=int, default=1, help="events a request")
     p.add_argument("--streams", type=int, default=64, help="runs posting at once")
     p.add_argument("--clients", type=int, default=2, help="load processes")
     args = p.parse_args(argv)
-    counts = [int(x) for x in args.nodes.split(",")]
+    counts = args.nodes.split(",")
     print(f"machine: {os.cpu_count()} CPUs; load average at start {os.getloadavg()[0]:.1f}")
     print(f"{args.streams} streams x batches of {args.batch}, {args.seconds:g} s per count, "
           f"{args.clients} load processes, the streams spread straight over the nodes")  # fmt: skip
@@ -164,9 +179,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{count} node(s): {results[-1].rate:,.0f} events/s", flush=True)
     print()
     print(
-        "| nodes | events/s | ratio to 1st | p50 | p99 | failed | nodes' CPU (cores) | PostgreSQL CPU (cores) | load avg at end |"
+        "| nodes | events/s | ratio to 1st | p50 | p99 | failed | nodes' CPU (cores) | PostgreSQL CPU (cores) | NOTIFY/s (bytes) | load avg at end |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for result in results:
         print(_line(result, results[0]))
     return 0

@@ -16,22 +16,21 @@ optionally behind Debian's real nginx or HAProxy, configured from the repo's dep
   for every node; `node.start(env=...)` adds some for one start.
 - Every node's admin token is ADMIN_TOKEN; node names are node-a, node-b, ...
 - Nothing is left running: leaving the `with` block kills the nodes and the balancer.
+
+Streams and sign-in as a browser does them: tests/browsing.py. A PostgreSQL server of
+a test's own, to restart: tests/private_pg.py.
 """
 
 from __future__ import annotations
 
 import contextlib
-import http.client as http_client
 import json
 import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -39,7 +38,6 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -203,77 +201,6 @@ class Node:
         return found
 
 
-class PrivatePostgres:
-    """A PostgreSQL server of a test's own (initdb in a temporary directory, run as the
-    postgres user on a free port), so that a test may restart or stop it without
-    disturbing other tests on the shared server.
-
-        with PrivatePostgres.running() as pg:
-            url = pg.url                 # a database "hub" on it, trust auth
-            pg.restart()                 # pg_ctl restart -m fast, as a service restart does
-            pg.restart(mode="immediate") # as a crash: no clean shutdown
-    """
-
-    def __init__(self) -> None:
-        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
-        if not found:
-            raise RuntimeError("PostgreSQL's server binaries are not installed")
-        self.bin = found[-1].parent
-        self.dir = Path(tempfile.mkdtemp(prefix="thereyet-pg-"))
-        self.data = self.dir / "data"
-        self.port = free_port()
-        shutil.chown(self.dir, "postgres", "postgres")
-        self._as_postgres(
-            "initdb", "--no-sync", "-D", str(self.data), "-A", "trust", "-U", "postgres"
-        )
-
-    @classmethod
-    @contextlib.contextmanager
-    def running(cls) -> Iterator[PrivatePostgres]:
-        pg = cls()
-        try:
-            pg.start()
-            pg._as_postgres("createdb", "-h", str(pg.dir), "-p", str(pg.port), "hub")
-            yield pg
-        finally:
-            pg.stop()
-            shutil.rmtree(pg.dir, ignore_errors=True)
-
-    @staticmethod
-    def available() -> str | None:
-        """None if a private server can be made here, else why not (for pytest.skip)."""
-        if not list(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl")):
-            return "PostgreSQL's server binaries are not installed"
-        if os.geteuid() != 0:
-            return "making a private PostgreSQL server needs root (to run it as postgres)"
-        return None
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/hub"
-
-    def _as_postgres(self, tool: str, *args: str) -> None:
-        command = ["runuser", "-u", "postgres", "--", str(self.bin / tool), *args]
-        done = subprocess.run(command, capture_output=True, text=True, cwd=self.dir)
-        assert done.returncode == 0, f"{tool} failed: {done.stdout}{done.stderr}"
-
-    def _ctl(self, *args: str) -> None:
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        log = str(self.dir / "postgres.log")
-        self._as_postgres("pg_ctl", "-D", str(self.data), "-l", log, "-o", options, "-w", *args)
-
-    def start(self) -> None:
-        self._ctl("start")
-
-    def restart(self, mode: str = "fast") -> None:
-        """Stop (sessions are cut; `mode` as pg_ctl's -m) and start again on the same port."""
-        self._ctl("restart", "-m", mode)
-
-    def stop(self, mode: str = "fast") -> None:
-        if (self.data / "postmaster.pid").exists():
-            self._ctl("stop", "-m", mode)
-
-
 class Balancer:
     """Debian's nginx or HAProxy in front of the nodes, run from deploy/nginx.conf or
     deploy/haproxy.cfg with only the listen port and the upstream servers replaced."""
@@ -367,7 +294,7 @@ def write_haproxy_config(workdir: Path, listen: int, ports: list[int]) -> Path:
     config, found = re.subn(
         r"(?m)^    server node\d+ .*\n(?:    server node\d+ .*\n)*", servers, config
     )
-    assert found == 1, "deploy/haproxy.cfg: the backend's server lines were not found"
+    assert found >= 1, "deploy/haproxy.cfg: the backends' server lines were not found"
     config, found = re.subn(r"bind \S+", f"bind 127.0.0.1:{listen}", config)
     assert found == 1, "deploy/haproxy.cfg: the bind line was not found"
     path = workdir / "haproxy.cfg"
@@ -461,140 +388,3 @@ class Cluster:
             self.balancer.stop()
         for node in self.nodes:
             node.kill()
-
-
-def sign_in(base_url: str, username: str, password: str) -> str:
-    """Sign in through the login form, as a browser does; the Cookie header value."""
-    parts = urllib.parse.urlsplit(base_url)
-    conn = http_client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
-    try:
-        conn.request("GET", "/login")
-        response = conn.getresponse()
-        page = response.read().decode()
-        login_cookie = _cookies(response)["thereyet_login"]
-        found = re.search(r'name="csrf" value="([^"]+)"', page)
-        assert found, "no csrf field on /login"
-        form = urllib.parse.urlencode(
-            {"username": username, "password": password, "csrf": found[1]}
-        )
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"thereyet_login={login_cookie}",
-        }
-        conn.request("POST", "/login", form, headers)
-        response = conn.getresponse()
-        response.read()
-        assert response.status == 303, f"sign-in answered {response.status}"
-        return f"thereyet_session={_cookies(response)['thereyet_session']}"
-    finally:
-        conn.close()
-
-
-def _cookies(response: http_client.HTTPResponse) -> dict[str, str]:
-    jar: SimpleCookie = SimpleCookie()
-    for header in response.headers.get_all("set-cookie") or []:
-        jar.load(header)
-    return {name: morsel.value for name, morsel in jar.items()}
-
-
-@dataclass
-class SseEvent:
-    event: str
-    data: Any
-    id: str | None
-    at: float  # time.monotonic() when its blank line arrived
-
-
-class SseStream:
-    """A Server-Sent-Events stream read by a thread, as a browser holds one open.
-
-        with SseStream(node.url + "/live/runs", cookie=cookie) as stream:
-            stream.wait_for(lambda e: e.event == "runs" and ..., "the run on the stream")
-
-    `status` is the answer's status, `headers` its headers (names in lower case); `events` every event so far (data parsed as JSON);
-    `ended` is set when the server closed the stream."""
-
-    def __init__(self, url: str, *, cookie: str | None = None, timeout: float = 10) -> None:
-        parts = urllib.parse.urlsplit(url)
-        self._conn = http_client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
-        headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
-        if cookie:
-            headers["Cookie"] = cookie
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        self._conn.request("GET", target, headers=headers)
-        self._response = self._conn.getresponse()
-        self.status = self._response.status
-        self.headers = {k.lower(): v for k, v in self._response.headers.items()}
-        self.events: list[SseEvent] = []
-        self.ended = threading.Event()
-        self._changed = threading.Condition()
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        if self.status == 200:
-            self._thread.start()
-        else:
-            self.ended.set()
-
-    def _read(self) -> None:
-        fields: dict[str, str] = {}
-        try:
-            for raw in self._response:
-                line = raw.decode().rstrip("\r\n")
-                if line:
-                    if not line.startswith(":"):
-                        name, _, value = line.partition(":")
-                        fields[name] = value.removeprefix(" ")
-                    continue
-                if "data" in fields:
-                    event = SseEvent(
-                        fields.get("event", "message"),
-                        json.loads(fields["data"]),
-                        fields.get("id"),
-                        time.monotonic(),
-                    )
-                    with self._changed:
-                        self.events.append(event)
-                        self._changed.notify_all()
-                fields = {}
-        except (OSError, ValueError, http_client.HTTPException):
-            pass
-        finally:
-            self.ended.set()
-            with self._changed:
-                self._changed.notify_all()
-
-    def wait_for(
-        self, match: Callable[[SseEvent], bool], what: str, timeout: float = 10
-    ) -> SseEvent:
-        """The first event (so far or to come) that `match`es; fail naming `what`."""
-        deadline = time.monotonic() + timeout
-        seen = 0
-        with self._changed:
-            while True:
-                for event in self.events[seen:]:
-                    if match(event):
-                        return event
-                seen = len(self.events)
-                left = deadline - time.monotonic()
-                if left <= 0 or self.ended.is_set():
-                    break
-                self._changed.wait(left)
-        state = "ended" if self.ended.is_set() else "open"
-        raise AssertionError(
-            f"no {what} on the stream ({state}) after {timeout} s: {self.events[-5:]}"
-        )
-
-    def close(self) -> None:
-        """End the stream as a closed browser tab does; wait for the reader to stop."""
-        sock = self._conn.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-        if self._thread.is_alive():
-            self._thread.join(5)
-        self._conn.close()
-
-    def __enter__(self) -> SseStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -10,10 +10,7 @@ import pytest
 
 from tests.conftest import _pg_unavailable
 from tests.nodes import Balancer, fresh_pg_database
-
-
-def _required() -> bool:
-    return os.environ.get("THEREYET_REQUIRE_PG") == "1" or bool(os.environ.get("CI"))
+from tests.servers import missing
 
 
 @pytest.fixture
@@ -21,9 +18,9 @@ def nodes_db() -> Iterator[str]:
     """A new, empty PostgreSQL database for the nodes of one test."""
     reason = _pg_unavailable()
     if reason:
-        if _required():
+        if os.environ.get("THEREYET_REQUIRE_PG") == "1":
             pytest.fail(reason)
-        pytest.skip(reason)
+        missing(reason)
     with fresh_pg_database() as url:
         yield url
 
@@ -32,6 +29,4 @@ def need_balancer(kind: str) -> None:
     """Skip (fail under CI) unless Debian's `kind` (nginx, haproxy) is installed."""
     reason = Balancer.available(kind)
     if reason:
-        if _required():
-            pytest.fail(reason)
-        pytest.skip(reason)
+        missing(reason)

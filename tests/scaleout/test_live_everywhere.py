@@ -4,14 +4,18 @@ any node shows live; what one node revokes, every node refuses within a second."
 from __future__ import annotations
 
 import http.client as http_client
+import os
 import re
+import subprocess
+import sys
 import time
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
-from tests.nodes import Cluster, Node, SseEvent, SseStream, sign_in
+from tests.browsing import SseEvent, SseStream, sign_in
+from tests.nodes import REPO, Cluster, Node
 from tests.scaleout.conftest import need_balancer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -96,7 +100,7 @@ def test_reports_through_the_balancer_reach_dashboards_on_every_node(
             )
             for stream in streams:
                 stream.wait_for(lambda e: e.event == "runs", "the snapshot")
-            for done in range(1, 31):  # round robin: each node takes some
+            for done in range(1, 31):  # one node takes them (hashed by run): the others relay
                 _report(hub, run["id"], done)
             for stream in streams:
                 stream.wait_for(_shows(run["id"], 30), "the last report on every dashboard")
@@ -178,3 +182,20 @@ def _post_form(url: str, form: bytes, cookie: str) -> int:
         return response.status
     finally:
         conn.close()
+
+
+def test_a_token_revoked_with_the_command_line_is_refused_by_running_nodes_within_a_second(
+    nodes_db: str, tmp_path: Path
+):
+    with Cluster.start(nodes_db, tmp_path, nodes=1) as hub:
+        (node,) = hub.nodes
+        made = node.post("/api/v1/tokens", {"name": "ci", "scope": "read"})
+        assert node.request("GET", "/api/v1/runs", token=made["token"])[0] == 200
+        env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+        command = [sys.executable, "-m", "thereyet.cli.main", "token", "revoke", made["id"]]
+        done = subprocess.run(
+            [*command, "--db", nodes_db], capture_output=True, text=True, env=env, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        status = lambda: node.request("GET", "/api/v1/runs", token=made["token"])[0]  # noqa: E731
+        assert _refused_after(lambda: status() == 401) < REVOKED_WITHIN

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.nodes import Cluster, Node, PrivatePostgres, SseEvent, SseStream, sign_in
+from tests.browsing import SseEvent, SseStream, sign_in
+from tests.nodes import Cluster, Node
+from tests.private_pg import PrivatePostgres
+from tests.servers import missing
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -59,7 +62,7 @@ def _stored_event_ids(node: Node, run_id: str) -> set[str]:
 def test_a_postgresql_restart_mid_ingestion_loses_nothing_acknowledged(tmp_path: Path, mode: str):
     reason = PrivatePostgres.available()
     if reason:
-        pytest.skip(reason)
+        missing(reason)
     with PrivatePostgres.running() as pg, Cluster.start(pg.url, tmp_path, nodes=2) as hub:
         a, b = hub.nodes
         a.post(

@@ -15,3 +15,8 @@ def test_alert_rate_limits_are_read_from_the_environment():
     settings = settings_from_env(env)
     assert (settings.alert_rate_per_minute, settings.alert_burst) == (30, 5)
     assert Settings().alert_rate_per_minute == 120
+
+
+def test_the_bus_bridge_is_on_unless_turned_off():
+    assert settings_from_env({}).bus_bridge is True
+    assert settings_from_env({"THEREYET_BUS_BRIDGE": "0"}).bus_bridge is False

@@ -194,14 +194,21 @@ def list_tokens(args: argparse.Namespace) -> int:
 
 
 def revoke_token(args: argparse.Namespace) -> int:
+    from ..server.services.tokens import FORGET_TOKENS
     from ..server.store.tokens import revoke_token as revoke
 
     transport = api(args)
-    if transport is not None:
+    if transport is not None:  # the hub that answers tells its peers itself
         call(transport, "DELETE", path("tokens", args.id))
         revoked = True
     else:
-        revoked = _with_hub(args, lambda tx: revoke(tx.conn, args.id, tx.now))
+        hub = open_hub(args)
+        try:
+            revoked = hub.writer.run_sync(lambda tx: revoke(tx.conn, args.id, tx.now))
+            if revoked:  # on PostgreSQL, running nodes forget it now rather than within 5 s
+                hub.bus.publish(FORGET_TOKENS, {})
+        finally:
+            hub.close()
     if revoked:
         print(f"revoked {args.id}")
         return 0

@@ -51,6 +51,7 @@ RETRY_SECONDS = (0.1, 0.2, 0.5, 1.0, 2.0)  # pauses between attempts to reconnec
 class BridgeCounts:
     sent: int = 0  # messages that crossed (after superseding)
     payloads: int = 0  # NOTIFY payloads sent
+    bytes: int = 0  # their size, together
     received: int = 0  # messages delivered here from other nodes
     own: int = 0  # payloads of this node's own that the listener skipped
     dropped: int = 0  # messages that could not cross (too large, or too many waiting)
@@ -97,7 +98,7 @@ class PostgresBridge:
         self.bus.outward = None
         self._stop.set()
         self._wake.set()
-        for thread in self._threads:
+        for thread in reversed(self._threads):  # the sender first: it wakes the listener
             thread.join(5)
 
     @property
@@ -136,6 +137,8 @@ class PostgresBridge:
         import psycopg
 
         conn: psycopg.Connection[Any] | None = None
+        with contextlib.suppress(psycopg.Error):  # ready for the first message (else: later)
+            conn = self._connect()
         failures = 0
         while True:
             stopping = self._stop.is_set()
@@ -154,6 +157,7 @@ class PostgresBridge:
                             conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
                     self.counts.sent += len(taken)
                     self.counts.payloads += len(payloads)
+                    self.counts.bytes += sum(map(len, payloads))
                     failures = 0
                 except psycopg.Error as exc:
                     failures += 1
@@ -163,8 +167,18 @@ class PostgresBridge:
                     if not stopping:
                         self._put_back(taken)
             if stopping:
+                self._wake_listener(conn)
                 _close(conn)
                 return
+
+    def _wake_listener(self, conn: Any) -> None:
+        """An empty payload of our own, so that our listener stops at once rather than
+        at its next poll (a hub's shutdown, and each PostgreSQL test, wait for it)."""
+        if conn is not None and not conn.closed:
+            with contextlib.suppress(Exception):
+                conn.execute(
+                    "SELECT pg_notify(%s, %s)", (CHANNEL, f'{{"n":"{self.origin}","m":[]}}')
+                )
 
     # -- listening -------------------------------------------------------------------
 
@@ -185,6 +199,8 @@ class PostgresBridge:
                 while not self._stop.is_set():
                     for note in conn.notifies(timeout=LISTEN_POLL_SECONDS):
                         self.receive(note.payload)
+                        if self._stop.is_set():
+                            break
             except psycopg.Error as exc:
                 self.listening.clear()
                 if not self._stop.is_set():

@@ -72,6 +72,13 @@ class Settings:
         default=False,
         metadata={"doc": "let anyone scrape /metrics (else an admin or unlimited read token)"},
     )
+    bus_bridge: bool = field(
+        default=True,
+        metadata={
+            "doc": "on PostgreSQL, carry live updates and revocations to the other hub nodes "
+            "through LISTEN/NOTIFY (turn off only when one node runs on the database)"
+        },
+    )
 
     @property
     def database_url(self) -> str:

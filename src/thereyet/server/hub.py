@@ -36,7 +36,7 @@ class Hub:
         writer.start()
         bus = Bus()
         bridge = None
-        if engines.dialect == "postgresql":
+        if engines.dialect == "postgresql" and settings.bus_bridge:
             bridge = PostgresBridge(bus, settings.database_url)
             bridge.start()
         return cls(settings, clock, engines, writer, bus, bridge)

@@ -30,6 +30,7 @@ from .errors import Invalid, NotFound
 from .views import iso
 
 PREFIX = "ty_"
+FORGET_TOKENS = "forget:tokens"  # bus topic: every node forgets the tokens it checked
 
 
 def _hash(secret: str) -> str:
@@ -145,7 +146,7 @@ class TokenService:
         self._checked: RecentlyChecked[tuple[Principal, datetime | None]] = RecentlyChecked(
             clock=lambda: hub.clock.now().timestamp()
         )
-        self._forget_everywhere = kept_in_step(self._checked, hub.bus, "forget:tokens")
+        self._forget_everywhere = kept_in_step(self._checked, hub.bus, FORGET_TOKENS)
 
     def verify(self, token: str) -> Principal | None:
         """The principal behind a bearer token, or None if it is unknown or revoked."""

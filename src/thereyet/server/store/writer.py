@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import random
 import threading
 import time
 from collections import deque
@@ -82,6 +83,20 @@ _Answer = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
 class WriterStopped(RuntimeError):
     pass
+
+
+class _LockConflict(Exception):
+    """A change of the group failed on a deadlock or serialization failure."""
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: nothing was changed, and
+# the same change made again (once the other transaction is through) succeeds.
+_LOCK_CONFLICTS = frozenset({"40P01", "40001"})
+
+
+def _is_lock_conflict(error: BaseException | None) -> bool:
+    orig = getattr(error, "orig", None)
+    return getattr(orig, "sqlstate", None) in _LOCK_CONFLICTS
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -225,7 +240,23 @@ class Writer:
                 time.sleep(pause)
                 pause = min(2 * pause, 1.0)
 
-    def _commit_group(self, conn: Connection, group: list[_Job]) -> None:
+    def _commit_group(self, conn: Connection, group: list[_Job], tries: int = 3) -> None:
+        # Two hub nodes writing groups at once can deadlock (each group inserts, say,
+        # the same new job names in another order); PostgreSQL then fails one
+        # statement, which fails only its own change here. Rather than answer that
+        # change with an error, the whole group is rolled back (freeing its locks, so
+        # the other node's group goes on) and made again, up to `tries` times.
+        for _ in range(tries - 1):
+            try:
+                return self._commit_group_once(conn, group, conflicts_raise=True)
+            except _LockConflict:
+                log.info("a group met a deadlock with another writer; it is made again")
+                time.sleep(random.uniform(0.0, 0.02))
+        self._commit_group_once(conn, group, conflicts_raise=False)
+
+    def _commit_group_once(
+        self, conn: Connection, group: list[_Job], *, conflicts_raise: bool
+    ) -> None:
         results: list[_Result] = []
         began = time.perf_counter()
         with conn.begin():
@@ -241,6 +272,8 @@ class Writer:
                 else:
                     self._make_alone(conn, now, job, results)
                 start = end
+            if conflicts_raise and any(_is_lock_conflict(r[2]) for r in results):
+                raise _LockConflict  # rolls the whole group back
         self.commits += 1
         observer, took = self.on_commit, time.perf_counter() - began
         if observer is not None:

@@ -7,6 +7,7 @@ gauges (queue depth, outbox, live viewers, heartbeat) are read at each scrape.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -156,16 +157,19 @@ async def ready(request: Request) -> JSONResponse:
         "database": "ok" if problem is None else problem,
         "node": hub.settings.node,
         "version": request.app.version,
-        "bus": _bus_state(hub),
+        **_bus_state(hub),
     }
     return JSONResponse(body, status_code=200 if problem is None else 503)
 
 
-def _bus_state(hub: Any) -> str:
-    """Whether this node hears the others (PostgreSQL's LISTEN/NOTIFY), or is alone."""
+def _bus_state(hub: Any) -> dict[str, Any]:
+    """Whether this node hears the others (PostgreSQL's LISTEN/NOTIFY), or is alone,
+    and what crossed to and from them (see docs/scale-out.md)."""
     if hub.bridge is None:
-        return "this node"
-    return "listening" if hub.bridge.listening.is_set() else "reconnecting"
+        return {"bus": "this node"}
+    listening = hub.bridge.listening.is_set()
+    counts = dataclasses.asdict(hub.bridge.counts)
+    return {"bus": "listening" if listening else "reconnecting", "bus_counts": counts}
 
 
 @health_router.get("/health/live", tags=["hub"], summary="Is the hub's process up? (no token)")
