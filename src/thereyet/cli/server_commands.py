@@ -64,6 +64,7 @@ def run_server(args: argparse.Namespace) -> int:
     import uvicorn
 
     from ..server.app import create_app
+    from ..server.slow_clients import protocol_with
 
     settings = _settings(args)
     print(
@@ -79,6 +80,8 @@ def run_server(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level=args.log_level,
         timeout_graceful_shutdown=5,
+        http=protocol_with(settings.header_timeout),
+        proxy_headers=False,  # the app believes only settings.trusted_proxies
     )
     return 0
 

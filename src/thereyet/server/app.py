@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .. import __version__
 from .clock import Clock, SystemClock
@@ -51,7 +52,7 @@ from .web.compat import pagerduty as pagerduty_compat
 from .web.compat import ping as ping_compat
 from .web.ingest import IngestCounts, answer_report, events_run_id
 from .web.input_guard import InputGuard
-from .web.limits import BodyLimit
+from .web.limits import BodyLimit, BodyTimeout
 from .web.live import Live
 from .workers.loop import Worker, WorkerLoop
 
@@ -151,6 +152,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         default=settings.max_body_bytes,
         larger={"/attachments": settings.max_attachment_bytes},
     )
+    app.add_middleware(BodyTimeout, seconds=settings.body_timeout)
+    if settings.trusted_proxies:
+        # Only these proxies' X-Forwarded-For/-Proto are believed (uvicorn's own, which trusts
+        # 127.0.0.1 by default, is turned off in `thereyet server`).
+        proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     return app
 
 

@@ -10,20 +10,27 @@ from typing import Any
 from urllib.parse import urlsplit
 
 MAX_URL = 2000
-WEB_URL_RULE = "must be an absolute http:// or https:// URL"
+
+
+def url_problem(value: str) -> str | None:
+    """Why `value` is not an absolute http(s) URL with a host (None if it is one)."""
+    if len(value) > MAX_URL:
+        return f"must be at most {MAX_URL} characters"
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError as exc:  # an invalid IPv6 literal, say
+        return f"is not a valid URL ({exc})"
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return "must be an http:// or https:// URL with a host"
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return "must not contain spaces or control characters"
+    return None
 
 
 def is_web_url(value: object) -> bool:
-    """Whether `value` is an absolute http(s) URL with a host, without spaces or controls."""
-    if not isinstance(value, str) or not value or len(value) > MAX_URL:
-        return False
-    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        return False
-    try:
-        parts = urlsplit(value)
-    except ValueError:  # an invalid IPv6 literal, say
-        return False
-    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    """Whether `value` is a string holding an absolute http(s) URL (see url_problem)."""
+    return isinstance(value, str) and bool(value) and url_problem(value) is None
 
 
 def web_links(links: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:

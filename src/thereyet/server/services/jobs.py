@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..domain.access import Principal
 from ..domain.eta import typical_duration
+from ..domain.links import url_problem
 from ..hub import Hub
 from ..store import monitoring as job_store
 from ..store import rooms as store
@@ -23,7 +23,6 @@ from .rooms import check_name
 from .views import iso
 
 MAX_TITLE = 200
-MAX_URL = 2000
 
 
 @dataclass(frozen=True)
@@ -38,16 +37,9 @@ class JobChanges:
 
 def check_runbook_url(url: str, field: str = "runbook_url") -> str:
     """An absolute http(s) URL of at most MAX_URL characters, else Invalid naming `field`."""
-    if len(url) > MAX_URL:
-        raise Invalid(f"{field} must be at most {MAX_URL} characters", field=field)
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        raise Invalid(f"{field} is not a valid URL ({exc})", field=field) from exc
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise Invalid(f"{field} must be an http:// or https:// URL with a host", field=field)
-    if any(c.isspace() or ord(c) < 32 for c in url):
-        raise Invalid(f"{field} must not contain spaces or control characters", field=field)
+    problem = url_problem(url)
+    if problem is not None:
+        raise Invalid(f"{field} {problem}", field=field)
     return url
 
 

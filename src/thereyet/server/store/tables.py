@@ -530,3 +530,14 @@ incident_pages = Table(
     Index("ix_incident_pages_person", "person", "at"),
     Index("ix_incident_pages_incident", "incident_id"),
 )
+
+# -- trust: login back-off shared by every node (migration 0008) --------------------------
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(300), primary_key=True),  # user:<name> or client:<address>
+    Column("failures", Integer, nullable=False),
+    Column("last_failed_at", UTCDateTime, nullable=False),
+    Index("ix_login_failures_last", "last_failed_at"),
+)

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from typing_extensions import TypedDict  # pydantic wants this one before Python 3.12
 
 from ...domain import events as ev
-from ...domain.links import MAX_URL, WEB_URL_RULE, is_web_url
+from ...domain.links import MAX_URL, url_problem
 from ...domain.names import NAME_PATTERN
 from ...domain.runs import RunStatus
 
@@ -30,8 +30,9 @@ ShortText = Annotated[str, Field(max_length=255)]
 
 
 def _web_url(value: str) -> str:
-    if not is_web_url(value):
-        raise ValueError(WEB_URL_RULE)
+    problem = url_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
