@@ -9,7 +9,9 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from tests.web.conftest import add_user, page_csrf, sign_in
+from tests.web.conftest import add_user, browser, page_csrf, sign_in, web_hub
+
+__all__ = ["browser", "web_hub"]  # the web tests' fixtures, for a browser here too
 
 HOOK_FORMATS = ("slack", "github", "gitlab", "jenkins", "nagios")
 

@@ -38,7 +38,7 @@ from .services.search import SearchService
 from .services.shares import ShareService
 from .services.tokens import TokenService, bootstrap_admin
 from .services.transcripts import TranscriptService
-from .web import errors, pages
+from .web import api_docs, errors, pages
 from .web.api import channels as channel_api
 from .web.api import commands as command_api
 from .web.api import incidents as incident_api
@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         version=__version__,
         summary="A self-hosted ops room: runs, rooms and the event log.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served from the package's own files: web/api_docs.py
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -144,6 +144,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(pagerduty_compat.router)
     app.include_router(alertmanager_compat.router)
     pages.install(app)
+    api_docs.install(app)
     # Pings keep any body as a log; PagerDuty's route answers in PagerDuty's format; hooks
     # tell the integration's owner about a refused delivery: each checks on its own.
     app.add_middleware(InputGuard, skip=("/ping/", "/v2/", "/hooks/"))
