@@ -54,6 +54,7 @@ from .web.ingest import IngestCounts, answer_report, events_run_id
 from .web.input_guard import InputGuard
 from .web.limits import BodyLimit, BodyTimeout
 from .web.live import Live
+from .web.responses import ERRORS
 from .workers.loop import Worker, WorkerLoop
 
 
@@ -132,17 +133,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.ingest_counts = IngestCounts()
     errors.install(app)
     for module in (runs, rooms, misc, people, shares, search):
-        app.include_router(module.router, prefix="/api/v1")
+        app.include_router(module.router, prefix="/api/v1", responses=ERRORS)
     for module in (schedule_api, channel_api, command_api, integration_api):
-        app.include_router(module.router, prefix="/api/v1")
+        app.include_router(module.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(ping_compat.router)
-    app.include_router(hooks_compat.router)
+    app.include_router(hooks_compat.router, responses=ERRORS)
     for module in (incident_api, oncall_api):
-        app.include_router(module.router, prefix="/api/v1")
+        app.include_router(module.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(incident_api.links)
     app.include_router(oncall_api.feeds)
     app.include_router(pagerduty_compat.router)
-    app.include_router(alertmanager_compat.router)
+    app.include_router(alertmanager_compat.router, responses=ERRORS)
     pages.install(app)
     api_docs.install(app)
     # Pings keep any body as a log; PagerDuty's route answers in PagerDuty's format; hooks

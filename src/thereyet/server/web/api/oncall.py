@@ -19,6 +19,7 @@ from ...services.reports import DEFAULT_TARGET, ReportService
 from ..auth import Admin, Reader
 from ..bounds import RowId
 from ..pages.render import SECURITY_HEADERS
+from ..responses import text_answers
 from .schemas import WebUrl
 
 router = APIRouter(prefix="/oncall", tags=["on-call"])
@@ -315,7 +316,9 @@ def report(
     return _reports(request).view(month, target)
 
 
-@router.get("/reports/{month}/csv", summary="The same report as CSV")
+@router.get(
+    "/reports/{month}/csv", summary="The same report as CSV", responses=text_answers("text/csv")
+)
 def report_csv(
     month: str, who: Reader, request: Request, target: Target = DEFAULT_TARGET
 ) -> PlainTextResponse:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from ...services.search import MAX_LIMIT, MAX_QUERY, SearchService
 from ...services.transcripts import TranscriptService
 from ..auth import Reader
+from ..responses import text_answers
 from .schemas import When
 
 router = APIRouter(tags=["rooms"])
@@ -29,6 +30,7 @@ def search(
 @router.get(
     "/rooms/{room}/transcript",
     summary="A room's transcript for a time range: Markdown, self-contained HTML or JSON Lines",
+    responses=text_answers("text/markdown", "text/html", "application/x-ndjson"),
 )
 def transcript(
     room: str,
