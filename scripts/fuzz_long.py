@@ -7,7 +7,7 @@ command as the suite's fuzz stage (all checks, stateful phase, fixed seed) with
 more examples per operation, counts the requests and statuses from its HAR
 report, and checks that the hub still answers.
 
-    python scripts/fuzz_long.py [--examples 300] [--seed 20261206] [--db URL]
+    python scripts/fuzz_long.py [--examples 300] [--db URL] [--random --seed N] [--output F]
 """
 
 from __future__ import annotations
@@ -51,6 +51,10 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=300)
     parser.add_argument("--seed", type=int, default=20261206)
     parser.add_argument("--db", default=None)
+    parser.add_argument(
+        "--random", action="store_true", help="use --seed instead of deterministic generation"
+    )
+    parser.add_argument("--output", type=Path, help="keep schemathesis's whole report here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, running_hub(Path(tmp) / "hub", args.db) as hub:
         seed(hub)
@@ -63,6 +67,8 @@ def main() -> int:
             f"--header=Authorization: Bearer {ADMIN_TOKEN}"
         )
         command += ["--report=har", f"--report-har-path={har}"]
+        if args.random:
+            command.remove("--generation-deterministic")
         started = time.monotonic()
         done = subprocess.run(command, capture_output=True, text=True)
         took = time.monotonic() - started
@@ -71,6 +77,8 @@ def main() -> int:
         operations = {(e["request"]["method"], e["request"]["url"].split("?")[0]) for e in entries}
         server_errors = sum(n for status, n in statuses.items() if status >= 500)
         healthy = hub.call("GET", "/api/v1/health")["status"] == "ok"
+        if args.output:
+            args.output.write_text(done.stdout + done.stderr)
         print(done.stdout[-3000:])
         print(f"requests: {len(entries)} in {took:.0f} s ({len(entries) / took:.1f}/s)")
         print(f"distinct method+URL pairs: {len(operations)}")

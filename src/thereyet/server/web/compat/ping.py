@@ -72,6 +72,8 @@ PING_ANSWERS: dict[int | str, dict[str, Any]] = {
         429: "rate limited",
     }.items()
 }
+# A path no ping route matches at all (a newline in it, say) gets the framework's JSON 404.
+PING_ANSWERS[404]["content"]["application/json"] = {}
 
 
 @router.post(
