@@ -70,7 +70,7 @@ def main() -> int:
         if args.random:
             command.remove("--generation-deterministic")
         started = time.monotonic()
-        done = subprocess.run(command, capture_output=True, text=True)
+        done = subprocess.run(command, capture_output=True, text=True, cwd=tmp)
         took = time.monotonic() - started
         entries = json.loads(har.read_text())["log"]["entries"]
         statuses = collections.Counter(e["response"]["status"] for e in entries)
