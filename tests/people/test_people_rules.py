@@ -1,4 +1,4 @@
-"""Roles, name and password rules, and the login throttle (pure, fixed times)."""
+"""Roles, name and password rules, and the login back-off (pure, fixed times)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,16 @@ import pytest
 
 from thereyet.server.domain.access import Principal, Scope
 from thereyet.server.domain.people import (
-    LoginThrottle,
+    PER_CLIENT,
+    PER_USERNAME,
+    BackoffLimits,
+    Failures,
     Role,
-    ThrottleLimits,
+    client_key,
+    login_wait,
     password_problem,
     principal_for,
+    user_key,
     username_problem,
 )
 from thereyet.server.domain.policy import Credential
@@ -66,53 +71,27 @@ def test_a_password_that_is_blank_too_long_or_the_username_is_refused():
     assert password_problem("Ada.Lovelace", "ada.lovelace") is not None
 
 
-def test_five_failures_for_a_username_lock_it_until_the_first_leaves_the_window():
-    throttle = LoginThrottle()
-    for i in range(5):
-        assert throttle.attempt("ada", f"10.0.0.{i}", at(i * 60)) is None
-    wait = throttle.attempt("ada", "10.0.0.9", at(300))
-    assert wait == 15 * 60 - 300  # the failure at 0 s leaves the window at 900 s
-    assert throttle.attempt("bob", "10.0.0.9", at(300)) is None  # others are not locked
-    assert throttle.attempt("ADA", "10.0.0.9", at(899)) == 1
-    assert throttle.attempt("ada", "10.0.0.9", at(900)) is None
+def test_five_failures_for_a_username_are_free_then_each_waits_twice_as_long():
+    limits = BackoffLimits(free=5)
+    assert login_wait(Failures(4, at(0)), limits, at(0)) == 0.0
+    assert login_wait(Failures(5, at(0)), limits, at(0)) == 1.0
+    assert login_wait(Failures(6, at(0)), limits, at(0)) == 2.0
+    assert login_wait(Failures(9, at(0)), limits, at(10)) == 6.0  # 16 s after the last
+    assert login_wait(Failures(9, at(0)), limits, at(16)) == 0.0
 
 
-def test_refused_attempts_do_not_extend_the_lockout():
-    throttle = LoginThrottle()
-    for i in range(5):
-        throttle.attempt("ada", "c", at(i))
-    for second in range(10, 900, 10):
-        assert throttle.attempt("ada", "c", at(second)) is not None
-    assert throttle.attempt("ada", "c", at(900)) is None
+def test_the_wait_never_passes_the_longest_and_old_failures_are_forgotten():
+    limits = BackoffLimits(free=5, longest=900.0, forget_after=timedelta(hours=1))
+    assert login_wait(Failures(500, at(0)), limits, at(0)) == 900.0
+    assert login_wait(Failures(500, at(0)), limits, at(3600)) == 0.0
 
 
-def test_twenty_failures_from_one_client_lock_that_client_for_every_username():
-    throttle = LoginThrottle()
-    for i in range(20):
-        assert throttle.attempt(f"user{i}", "10.1.1.1", at(i)) is None
-    assert throttle.attempt("someone-else", "10.1.1.1", at(30)) == 15 * 60 - 30
-    assert throttle.attempt("someone-else", "10.2.2.2", at(30)) is None
+def test_an_address_gets_more_free_tries_and_a_short_longest_wait_than_a_username():
+    """Behind one NAT, a guesser slows its neighbours for a minute at most: no lock-out."""
+    assert PER_CLIENT.free > PER_USERNAME.free
+    assert login_wait(Failures(10_000, at(0)), PER_CLIENT, at(0)) == 60.0
+    assert login_wait(Failures(19, at(0)), PER_CLIENT, at(0)) == 0.0
 
 
-def test_a_success_clears_the_usernames_failures_but_not_the_clients_older_ones():
-    throttle = LoginThrottle(ThrottleLimits(per_username=3, per_client=4))
-    for i in range(3):
-        throttle.attempt("ada", "c", at(i))
-    assert throttle.attempt("ada", "c", at(3)) is not None
-    throttle = LoginThrottle(ThrottleLimits(per_username=3, per_client=4))
-    throttle.attempt("ada", "c", at(0))
-    throttle.attempt("ada", "c", at(1))
-    throttle.attempt("mine", "c", at(2))
-    throttle.succeeded("mine", "c", at(2))  # the right password: that attempt is forgiven
-    throttle.attempt("ada", "c", at(3))
-    assert throttle.attempt("ada", "c", at(4)) is not None  # ada: 3 failures
-    assert throttle.attempt("other", "c", at(4)) is None  # client: 3 failures, limit 4
-    assert throttle.attempt("other2", "c", at(5)) is not None  # client: now 4
-
-
-def test_the_throttle_forgets_the_oldest_keys_past_its_memory_bound():
-    throttle = LoginThrottle(ThrottleLimits(per_username=1, max_keys=4))
-    for i in range(10):
-        throttle.attempt(f"user{i}", "c", at(0))
-    assert throttle.attempt("user0", "d", at(1)) is None  # forgotten
-    assert throttle.attempt("user9", "d", at(1)) is not None  # remembered
+def test_keys_are_case_blind_for_usernames_and_separate_per_kind():
+    assert user_key(" Ada ") == user_key("ada") != client_key("ada")

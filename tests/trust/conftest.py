@@ -7,14 +7,17 @@ import hmac
 import itertools
 from typing import Any
 
+import httpx
 from starlette.testclient import TestClient
 
-from tests.web.conftest import add_user, page_csrf, sign_in
+from tests.web.conftest import add_user, browser, page_csrf, sign_in, web_hub
+
+__all__ = ["browser", "web_hub"]  # the web tests' fixtures, for a browser here too
 
 HOOK_FORMATS = ("slack", "github", "gitlab", "jenkins", "nagios")
 
 
-def make_integrations(client: TestClient) -> dict[str, Any]:
+def make_integrations(client: httpx.Client) -> dict[str, Any]:
     """Room `ops` with one integration per hook format, and PagerDuty and Alertmanager keys
     on a service `payments`: {format: its view, with "token" (and "secret")}."""
     client.post("/api/v1/rooms", json={"name": "ops", "title": "ops", "topic": ""})

@@ -57,3 +57,9 @@ def test_the_allow_list_is_compared_without_parameters_or_case() -> None:
     assert shown_inline("image/jpeg; q=1") and shown_inline(" Image/GIF ")
     assert not shown_inline("image/svg+xml; charset=utf-8")
     assert not shown_inline("image/png+svg") and not shown_inline("")
+
+
+def test_a_json_file_with_nan_is_kept_as_an_attachment_not_refused(client: TestClient) -> None:
+    content = b'{"loss": NaN, "deep": ' + b"[" * 100 + b"]" * 100 + b"}"
+    url = attach(client, "application/json", content, "metrics.json")
+    assert client.get(url).content == content

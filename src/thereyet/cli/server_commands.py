@@ -64,6 +64,7 @@ def run_server(args: argparse.Namespace) -> int:
 
     from ..server.app import create_app
     from ..server.single_node import AlreadyServed, hold_sqlite_database
+    from ..server.slow_clients import protocol_with
 
     settings = _settings(args)
     if settings.backup_every:
@@ -94,6 +95,8 @@ def run_server(args: argparse.Namespace) -> int:
         port=settings.port,
         log_level=args.log_level,
         timeout_graceful_shutdown=5,
+        http=protocol_with(settings.header_timeout),
+        proxy_headers=False,  # the app believes only settings.trusted_proxies
     )
     server = _server_class()(config, on_stop=lambda: _end_streams(app))
     with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C: stop at once, quietly

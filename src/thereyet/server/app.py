@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .. import __version__
 from .clock import Clock, SystemClock
@@ -42,7 +43,7 @@ from .services.shares import ShareService
 from .services.stored_commands import StoredCommands
 from .services.tokens import TokenService, bootstrap_admin
 from .services.transcripts import TranscriptService
-from .web import errors, metrics, pages
+from .web import api_docs, errors, metrics, pages
 from .web.api import channels as channel_api
 from .web.api import commands as command_api
 from .web.api import config as config_api
@@ -57,10 +58,11 @@ from .web.compat import pagerduty as pagerduty_compat
 from .web.compat import ping as ping_compat
 from .web.ingest import IngestCounts, answer_report, events_run_id
 from .web.input_guard import InputGuard
-from .web.limits import BodyLimit
+from .web.limits import BodyLimit, BodyTimeout
 from .web.live import Live
 from .web.managed import ManagedGuard
 from .web.ping_path import answer_ping, ping_uuid
+from .web.responses import ERRORS
 from .workers.loop import Worker, WorkerLoop
 
 
@@ -152,7 +154,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         version=__version__,
         summary="A self-hosted ops room: runs, rooms and the event log.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served from the package's own files: web/api_docs.py
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -160,20 +162,21 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.ping_counts = IngestCounts()
     errors.install(app)
     for module in (runs, rooms, misc, people, shares, search):
-        app.include_router(module.router, prefix="/api/v1")
+        app.include_router(module.router, prefix="/api/v1", responses=ERRORS)
     for module in (schedule_api, channel_api, command_api, integration_api, config_api):
-        app.include_router(module.router, prefix="/api/v1")
+        app.include_router(module.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(metrics.health_router, prefix="/api/v1")
     app.include_router(metrics.router)
     app.include_router(ping_compat.router)
-    app.include_router(hooks_compat.router)
+    app.include_router(hooks_compat.router, responses=ERRORS)
     for module in (incident_api, oncall_api):
-        app.include_router(module.router, prefix="/api/v1")
+        app.include_router(module.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(incident_api.links)
     app.include_router(oncall_api.feeds)
     app.include_router(pagerduty_compat.router)
-    app.include_router(alertmanager_compat.router)
+    app.include_router(alertmanager_compat.router, responses=ERRORS)
     pages.install(app)
+    api_docs.install(app)
     # Pings keep any body as a log; PagerDuty's route answers in PagerDuty's format; hooks
     # tell the integration's owner about a refused delivery: each checks on its own.
     app.add_middleware(InputGuard, skip=("/ping/", "/v2/", "/hooks/"))
@@ -183,6 +186,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         default=settings.max_body_bytes,
         larger={"/attachments": settings.max_attachment_bytes},
     )
+    app.add_middleware(BodyTimeout, seconds=settings.body_timeout)
+    if settings.trusted_proxies:
+        # Only these proxies' X-Forwarded-For/-Proto are believed (uvicorn's own, which trusts
+        # 127.0.0.1 by default, is turned off in `thereyet server`).
+        proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     return app
 
 

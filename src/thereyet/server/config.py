@@ -79,6 +79,27 @@ class Settings:
             "through LISTEN/NOTIFY (turn off only when one node runs on the database)"
         },
     )
+    # -- trust: cookies, proxies, slow clients (docs/security.md) --
+    cookie_secure: bool = field(
+        default=False,
+        metadata={"doc": "always mark the session cookie Secure (TLS ends at a proxy)"},
+    )
+    trusted_proxies: str = field(
+        default="",
+        metadata={
+            "doc": "comma-separated addresses or networks of proxies whose "
+            "X-Forwarded-For/-Proto are believed (none by default)"
+        },
+    )
+    header_timeout: float = field(
+        default=10.0, metadata={"doc": "seconds a client may take to send a request's headers"}
+    )
+    body_timeout: float = field(
+        default=30.0,
+        metadata={
+            "doc": "seconds a request body may pause between two chunks before it is dropped"
+        },
+    )
 
     @property
     def database_url(self) -> str:
@@ -91,6 +112,8 @@ class Settings:
 def _convert(kind: Any, raw: str) -> Any:
     if kind in (int, "int"):
         return int(raw)
+    if kind in (float, "float"):
+        return float(raw)
     if kind in (bool, "bool"):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if kind in (Path, "Path"):

@@ -9,6 +9,7 @@ from .bus_bridge import PostgresBridge
 from .clock import Clock
 from .config import Settings
 from .store.engine import Engines, make_engines
+from .store.files import private_data_dir, private_sqlite_file
 from .store.migrate import upgrade
 from .store.writer import Writer
 
@@ -27,7 +28,8 @@ class Hub:
     def open(cls, settings: Settings, clock: Clock) -> Hub:
         """Connect to the database, bring its schema up to date and start the writer."""
         if not settings.db:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
+            private_data_dir(settings.data_dir)
+        private_sqlite_file(settings.database_url)
         engines = make_engines(
             settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
         )

@@ -6,7 +6,6 @@ Pure rules: nothing here reads a clock or a database; time is passed in.
 from __future__ import annotations
 
 import re
-from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -74,75 +73,52 @@ def password_problem(password: str, username: str = "") -> str | None:
 
 
 @dataclass(frozen=True)
-class ThrottleLimits:
-    per_username: int = 5
-    per_client: int = 20
-    window: timedelta = timedelta(minutes=15)
-    max_keys: int = 10_000  # memory bound: the oldest keys are forgotten first
+class BackoffLimits:
+    """How failed logins slow further tries. Each key (a username, a client address) may
+    fail `free` times; after that each try waits `first` seconds after the last failure,
+    doubling per further failure up to `longest`. Failures are forgotten `forget_after`
+    the last one."""
+
+    free: int
+    first: float = 1.0
+    longest: float = 15 * 60.0
+    forget_after: timedelta = timedelta(hours=1)
 
 
-class LoginThrottle:
-    """Count logins that failed per username and per client address in a sliding window.
-
-    `attempt` counts an attempt as failed before the password is checked, so
-    guesses sent in parallel cannot slip past the limit while an argon2 check
-    runs; `succeeded` takes that count back. Once a key has `limit` failures
-    within `window`, attempts for it are refused until the oldest of those
-    failures leaves the window; a refused attempt is not counted, so waiting
-    always ends a lockout. A success clears the username's failures but not the
-    client's: a client cannot reset its count by signing in to an account of
-    its own between guesses.
-    """
-
-    def __init__(self, limits: ThrottleLimits | None = None) -> None:
-        self.limits = limits or ThrottleLimits()
-        self._failures: OrderedDict[str, deque[datetime]] = OrderedDict()
-
-    def attempt(self, username: str, client: str, now: datetime) -> float | None:
-        """Seconds to wait if this attempt is refused; else None, and it counts as failed."""
-        keys = self._keys(username, client)
-        waits = [w for key, limit in keys if (w := self._wait(key, limit, now)) is not None]
-        if waits:
-            return max(waits)
-        for key, _limit in keys:
-            times = self._failures.pop(key, None) or deque()
-            times.append(now)
-            self._failures[key] = times  # the keys that failed last stay longest
-        while len(self._failures) > self.limits.max_keys:
-            self._failures.popitem(last=False)
-        return None
-
-    def succeeded(self, username: str, client: str, at: datetime) -> None:
-        """The attempt made `at` was right: forget the username's failures and this one."""
-        self._failures.pop(_user_key(username), None)
-        times = self._failures.get(_client_key(client))
-        if times is not None and at in times:
-            times.remove(at)
-
-    def _keys(self, username: str, client: str) -> list[tuple[str, int]]:
-        return [
-            (_user_key(username), self.limits.per_username),
-            (_client_key(client), self.limits.per_client),
-        ]
-
-    def _wait(self, key: str, limit: int, now: datetime) -> float | None:
-        times = self._failures.get(key)
-        if times is None:
-            return None
-        while times and times[0] <= now - self.limits.window:
-            times.popleft()
-        if not times:
-            del self._failures[key]
-        if len(times) < limit:
-            return None
-        # The failure that must leave the window for the count to drop below the limit.
-        frees_at = times[-limit] + self.limits.window
-        return max(0.0, (frees_at - now).total_seconds())
+PER_USERNAME = BackoffLimits(free=5)
+# An address is shared by everyone behind one NAT or proxy: it gets more free tries and a
+# shorter longest wait, so a guesser there slows its neighbours down but never locks them out.
+PER_CLIENT = BackoffLimits(free=20, longest=60.0)
 
 
-def _user_key(username: str) -> str:
+@dataclass(frozen=True)
+class Failures:
+    """Failed logins of one key: how many, and when the last was."""
+
+    count: int
+    last_at: datetime
+
+
+def login_wait(failures: Failures | None, limits: BackoffLimits, now: datetime) -> float:
+    """Seconds before this key may try again (0.0: it may now).
+
+    Pure: counts and times are passed in (the hub keeps them in the database, so
+    every node sees the same)."""
+    if failures is None or forgotten(failures, limits, now) or failures.count < limits.free:
+        return 0.0
+    doublings = min(failures.count - limits.free, 32)
+    backoff = min(limits.first * float(2**doublings), limits.longest)
+    return max(0.0, (failures.last_at - now).total_seconds() + backoff)
+
+
+def forgotten(failures: Failures, limits: BackoffLimits, now: datetime) -> bool:
+    """Whether these failures are old enough to start counting afresh."""
+    return now - failures.last_at >= limits.forget_after
+
+
+def user_key(username: str) -> str:
     return "user:" + username.strip().lower()
 
 
-def _client_key(client: str) -> str:
+def client_key(client: str) -> str:
     return "client:" + client

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from thereyet.eta import Estimator
 
 from ..config import Settings
 from ..domain.access import Principal
 from ..domain.eta import eta_accuracy, typical_duration
+from ..domain.links import url_problem
 from ..domain.policy import Action, Resource
 from ..domain.room_cards import RoomCards
 from ..hub import Hub
@@ -29,7 +29,6 @@ from .rooms import check_name
 from .views import iso
 
 MAX_TITLE = 200
-MAX_URL = 2000
 
 
 @dataclass(frozen=True)
@@ -45,16 +44,9 @@ class JobChanges:
 
 def check_runbook_url(url: str, field: str = "runbook_url") -> str:
     """An absolute http(s) URL of at most MAX_URL characters, else Invalid naming `field`."""
-    if len(url) > MAX_URL:
-        raise Invalid(f"{field} must be at most {MAX_URL} characters", field=field)
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        raise Invalid(f"{field} is not a valid URL ({exc})", field=field) from exc
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise Invalid(f"{field} must be an http:// or https:// URL with a host", field=field)
-    if any(c.isspace() or ord(c) < 32 for c in url):
-        raise Invalid(f"{field} must not contain spaces or control characters", field=field)
+    problem = url_problem(url)
+    if problem is not None:
+        raise Invalid(f"{field} {problem}", field=field)
     return url
 
 

@@ -12,7 +12,6 @@ import asyncio
 import hashlib
 import hmac
 import secrets
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,8 +21,20 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 
 from ..domain.access import REVOKED_TOPIC, Principal
-from ..domain.people import LoginThrottle, Role, password_problem, principal_for, username_problem
+from ..domain.people import (
+    PER_CLIENT,
+    PER_USERNAME,
+    Role,
+    client_key,
+    login_wait,
+    password_problem,
+    principal_for,
+    user_key,
+    username_problem,
+)
+from ..domain.ratelimit import retry_after
 from ..hub import Hub
+from ..store import logins as login_store
 from ..store import people as store
 from ..store.writer import Tx
 from .cache import RecentlyChecked, kept_in_step
@@ -94,8 +105,6 @@ class PeopleService:
     def __init__(self, hub: Hub, hasher: PasswordHasher | None = None) -> None:
         self.hub = hub
         self.hasher = hasher or PasswordHasher()
-        self.throttle = LoginThrottle()
-        self._lock = threading.Lock()
         self._checked: RecentlyChecked[WebSession] = RecentlyChecked()
         self._forget_everywhere = kept_in_step(self._checked, hub.bus, "forget:sessions")
         self._dummy_hash: str | None = None
@@ -173,15 +182,14 @@ class PeopleService:
     async def login(self, username: str, password: str, *, client: str) -> tuple[str, WebSession]:
         """Check a password and open a session; return the cookie's value and the session.
 
-        Raises TooManyAttempts while the username or client is locked out, and
+        Raises TooManyAttempts while the username or the client must wait (the back-off
+        in domain/people.py, kept in the database for every node), and
         LoginFailed, with one message whether the user exists or not.
         """
         username = _normal(username)
-        at = self.hub.clock.now()
-        with self._lock:
-            wait = self.throttle.attempt(username, client, at)
-        if wait is not None:
-            seconds = max(1, int(wait + 0.999))
+        wait = await self.hub.writer.run(lambda tx: _try_login(tx, username, client))
+        if wait > 0:
+            seconds = retry_after(wait)
             raise TooManyAttempts(
                 f"too many failed logins; try again in {seconds} seconds", retry_after=seconds
             )
@@ -195,13 +203,18 @@ class PeopleService:
             raise LoginFailed(_LOGIN_FAILED)
         if row.disabled_at is not None:
             raise LoginFailed(_LOGIN_FAILED)
-        with self._lock:
-            self.throttle.succeeded(username, client, at)
         rehash = self.hasher.check_needs_rehash(row.password_hash)
         new_hash = await asyncio.to_thread(self.hasher.hash, password) if rehash else None
-        return await self.hub.writer.run(lambda tx: self._open_session(tx, row, new_hash))
+        return await self.hub.writer.run(lambda tx: self._open_session(tx, row, new_hash, client))
 
-    def _open_session(self, tx: Tx, row: Any, new_hash: str | None) -> tuple[str, WebSession]:
+    def _open_session(
+        self, tx: Tx, row: Any, new_hash: str | None, client: str
+    ) -> tuple[str, WebSession]:
+        # The right password: forget the username's failures, and take this attempt back
+        # from the client's (not all of them: signing in to an account of one's own between
+        # guesses must not reset the count).
+        login_store.clear(tx.conn, user_key(row.username))
+        login_store.take_back(tx.conn, client_key(client))
         secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
         expires_at = tx.now + SESSION_LIFETIME
         store.delete_sessions_of(tx.conn, row.id, expired_before=tx.now)
@@ -261,3 +274,17 @@ class PeopleService:
 
     def _forget_sessions(self) -> None:
         self._forget_everywhere()
+
+
+def _try_login(tx: Tx, username: str, client: str) -> float:
+    """Seconds the username or client must still wait; else 0.0, and this attempt is counted
+    as failed before its password is checked, so guesses sent at once cannot slip past."""
+    keys = {user_key(username): PER_USERNAME, client_key(client): PER_CLIENT}
+    found = login_store.failures_of(tx.conn, keys)
+    wait = max(login_wait(found.get(key), limits, tx.now) for key, limits in keys.items())
+    if wait > 0:
+        return wait  # a refused attempt is not counted: waiting always ends the back-off
+    login_store.forget_before(tx.conn, tx.now - PER_USERNAME.forget_after)
+    for key, limits in keys.items():
+        login_store.count_failure(tx.conn, key, tx.now, tx.now - limits.forget_after)
+    return 0.0

@@ -14,7 +14,7 @@ from thereyet.eta import Estimator
 from ..domain.runs import Run, RunFilter, RunStatus
 from .tables import jobs, rooms, run_events, run_rooms, runs
 from .text import dumps as json_text
-from .text import storable_params, storable_text
+from .text import storable_text
 
 RUN_FIELDS = [
     "status",
@@ -161,13 +161,14 @@ _TIME_FIELDS = frozenset({"started_at", "finished_at", "progress_at", "heartbeat
 def _raw(
     conn: Connection, statement: str, params: tuple[Any, ...], *, fetch: str | bool = False
 ) -> Any:
-    """Run one statement on the driver's own cursor, inside the connection's transaction:
+    """Run one statement on the driver's own cursor, inside the connection's transaction
+    (so without the engine's text hook: callers bind text through _bind_field):
     the first row if `fetch`, all rows if `fetch="all"`, else the count of rows changed.
     For the statements of the ingestion path, where SQLAlchemy's result set-up cost
     more than SQLite."""
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(statement, storable_params(params))
+        cursor.execute(statement, params)
         if fetch == "all":
             return cursor.fetchall()
         return cursor.fetchone() if fetch else cursor.rowcount
@@ -316,7 +317,13 @@ def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
     postgres = conn.dialect.name == "postgresql"
     bind_ts = _utc if postgres else _sqlite_datetime
     params = [_event_params(r, bind_ts) for r in rows]
-    conn.exec_driver_sql(_PG_INSERT_EVENTS if postgres else _SQLITE_INSERT_EVENTS, params)
+    # The driver's own cursor: the engine's text hook (store/text.py) would walk every
+    # value again, and these are storable already (checked ids, data through json_text).
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(_PG_INSERT_EVENTS if postgres else _SQLITE_INSERT_EVENTS, params)
+    finally:
+        cursor.close()
 
 
 def _utc(value: datetime) -> datetime:

@@ -611,3 +611,14 @@ Index("ix_runs_job_status", runs.c.job_id, runs.c.status, runs.c.finished_at)
 # A run's success looks for its job's open incidents: without this, every incident
 # the hub ever had was read.
 Index("ix_incidents_job_open", incidents.c.job, incidents.c.open_key)
+
+# -- trust: login back-off shared by every node (migration 0008) --------------------------
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(300), primary_key=True),  # user:<name> or client:<address>
+    Column("failures", Integer, nullable=False),
+    Column("last_failed_at", UTCDateTime, nullable=False),
+    Index("ix_login_failures_last", "last_failed_at"),
+)

@@ -31,7 +31,9 @@ class InputGuard:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        if scope["path"].startswith(self.skip) or not _may_be_json(scope):
+        path = scope["path"]
+        # An attachment's body is a file, JSON or not, kept as it came.
+        if path.startswith(self.skip) or path.endswith("/attachments") or not _may_be_json(scope):
             await self.app(scope, receive, send)
             return
         read, body = await _read_all(receive)

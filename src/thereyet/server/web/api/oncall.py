@@ -20,6 +20,7 @@ from ...services.reports import DEFAULT_TARGET, ReportService
 from ..auth import Admin, Reader, uses
 from ..bounds import RowId
 from ..pages.render import SECURITY_HEADERS
+from ..responses import text_answers
 from .schemas import WebUrl
 
 router = APIRouter(prefix="/oncall", tags=["on-call"])
@@ -343,7 +344,9 @@ def report(
     return _reports(request).view(month, target)
 
 
-@router.get("/reports/{month}/csv", summary="The same report as CSV")
+@router.get(
+    "/reports/{month}/csv", summary="The same report as CSV", responses=text_answers("text/csv")
+)
 @uses(Resource.ONCALL_REPORTS, Action.READ)
 def report_csv(
     month: str, who: Reader, request: Request, target: Target = DEFAULT_TARGET

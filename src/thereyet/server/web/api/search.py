@@ -10,6 +10,7 @@ from ...domain.policy import Action, Resource
 from ...services.search import MAX_LIMIT, MAX_QUERY, SearchService
 from ...services.transcripts import TranscriptService
 from ..auth import Reader, uses
+from ..responses import text_answers
 from .schemas import When
 
 router = APIRouter(tags=["rooms"])
@@ -31,6 +32,7 @@ def search(
 @router.get(
     "/rooms/{room}/transcript",
     summary="A room's transcript for a time range: Markdown, self-contained HTML or JSON Lines",
+    responses=text_answers("text/markdown", "text/html", "application/x-ndjson"),
 )
 @uses(Resource.SEARCH, Action.READ)
 def transcript(

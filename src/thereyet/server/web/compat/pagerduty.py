@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from ...domain.incidents import SEVERITIES
 from ...domain.policy import Action, Resource
@@ -136,7 +137,26 @@ def trigger_of(body: dict[str, Any]) -> Trigger:
     )
 
 
-@router.post("/v2/enqueue", status_code=202, summary="PagerDuty Events API v2")
+class Answer(BaseModel):
+    """PagerDuty's answer: success with the dedup key, or why the event was refused."""
+
+    status: str
+    message: str
+    dedup_key: str | None = None
+    errors: list[str] | None = None
+
+
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Answer, "description": text}
+    for code, text in {
+        202: "Event processed",
+        400: "Event object is invalid",
+        429: "throttle event",
+    }.items()
+}
+
+
+@router.post("/v2/enqueue", status_code=202, summary="PagerDuty Events API v2", responses=_ANSWERS)
 @uses(Resource.INCIDENTS, Action.WRITE)
 async def enqueue(request: Request) -> JSONResponse:
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -71,10 +72,34 @@ async def _read_body(request: Request) -> bytes:
 
 
 _PATH = "/ping/{rest:path}"
+# healthchecks' answers: short plain text, whatever the status.
+PING_ANSWERS: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, "content": {"text/plain": {}}}
+    for status, text in {
+        200: "OK",
+        201: "Created (?create=1)",
+        400: "invalid url format",
+        404: "not found",
+        409: "the run id belongs to another job",
+        429: "rate limited",
+    }.items()
+}
+# A path no ping route matches at all (a newline in it, say) gets the framework's JSON 404.
+PING_ANSWERS[404]["content"]["application/json"] = {}
 
 
-@router.post(_PATH, operation_id="ping_post", summary="Ping (POST: the body is kept as the log)")
-@router.get(_PATH, operation_id="ping_get", summary="Ping: /ping/<uuid>[/start|/fail|/log|/<code>]")
+@router.post(
+    _PATH,
+    operation_id="ping_post",
+    summary="Ping (POST: the body is kept as the log)",
+    responses=PING_ANSWERS,
+)
+@router.get(
+    _PATH,
+    operation_id="ping_get",
+    summary="Ping: /ping/<uuid>[/start|/fail|/log|/<code>]",
+    responses=PING_ANSWERS,
+)
 @router.head(_PATH, operation_id="ping_head", include_in_schema=False)
 @uses(Resource.RUNS, Action.WRITE)
 async def ping(rest: str, request: Request) -> Response:

@@ -33,7 +33,7 @@ def _login_page(request: Request, status: int = 200, **context: object) -> HTMLR
         token,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
     )
     return response
 
@@ -79,7 +79,7 @@ async def login(
         max_age=SESSION_DAYS * 86400,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=_secure(request),
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE)
     return response
@@ -94,3 +94,8 @@ async def logout(request: Request, csrf: Annotated[str, Form()]) -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+def _secure(request: Request) -> bool:
+    """Cookies are Secure on https, and always with THEREYET_COOKIE_SECURE (TLS at a proxy)."""
+    return bool(request.app.state.hub.settings.cookie_secure) or request.url.scheme == "https"
