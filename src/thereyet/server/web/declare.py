@@ -21,6 +21,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 FRAMEWORK_ROUTES: dict[str, Entry] = {
     "/api/openapi.json": Entry(Resource.HUB, Action.READ),
     "/api/docs": Entry(Resource.HUB, Action.READ),
+    "/api/docs/assets": Entry(Resource.HUB, Action.READ),  # Swagger UI's own files
     "/docs/oauth2-redirect": Entry(Resource.HUB, Action.READ),
     "/static": Entry(Resource.HUB, Action.READ),
 }
