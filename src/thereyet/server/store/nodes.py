@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from .claims import unlocked
 from .tables import command_runs, hub_nodes, outbox, rooms
@@ -39,6 +39,13 @@ def lapsed(conn: Connection, before: datetime, *, besides: str) -> list[str]:
         hub_nodes.c.heartbeat_at < before, hub_nodes.c.name != besides
     )
     return list(conn.execute(query.order_by(hub_nodes.c.name)).scalars())
+
+
+def up_since(conn: Connection, alive_after: datetime) -> datetime | None:
+    """When the oldest node still heartbeating (since `alive_after`) started, if any."""
+    query = select(func.min(hub_nodes.c.started_at)).where(hub_nodes.c.heartbeat_at >= alive_after)
+    found: datetime | None = conn.execute(query).scalar()
+    return found
 
 
 def list_nodes(conn: Connection) -> list[Any]:
