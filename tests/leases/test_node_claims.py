@@ -148,3 +148,34 @@ def test_a_chat_command_left_running_by_a_dead_node_is_lost_with_a_card_in_its_r
         assert card == (
             f"✗ #{record['id']} `!nap` lost: hub node node-a stopped answering while running it"
         )
+
+
+@pytest.mark.postgres
+def test_two_nodes_together_allow_an_integration_its_rate_not_twice_it(
+    pg_database: str, tmp_path: Path, clock: FakeClock, recorder: Recorder
+):
+    from tests.conftest import _empty_pg
+    from tests.incidents.conftest import integration, setup_oncall
+
+    _empty_pg(pg_database)
+    limits = {"alert_rate_per_minute": 6, "alert_burst": 3}
+    with (
+        hand_hub(pg_database, tmp_path / "a", clock, node="node-a", **limits) as a,
+        hand_hub(pg_database, tmp_path / "b", clock, node="node-b", **limits) as b,
+    ):
+        setup_oncall(a, recorder)
+        token = integration(a, "generic")
+        answers = [
+            hub.client.post(
+                f"/api/v1/alerts/{token}", json={"action": "trigger", "summary": f"disk {n}"}
+            ).status_code
+            for n, hub in enumerate([a, b, a, b, a, b])
+        ]
+        assert answers == [202, 202, 202, 429, 429, 429]
+        clock.advance(10)  # one token back, whichever node is asked
+        assert (
+            b.client.post(
+                f"/api/v1/alerts/{token}", json={"action": "trigger", "summary": "disk 6"}
+            ).status_code
+            == 202
+        )

@@ -80,7 +80,7 @@ async def alertmanager(token: str, note: Notification, request: Request) -> dict
     if integration is None or integration.kind != "alertmanager":
         raise NotFound("unknown integration token", field="token")
     incidents: IncidentService = request.app.state.incidents
-    incidents.limiter.admit(integration.id, integration.name)
+    await incidents.limiter.admit(integration.id, integration.name)
 
     def write(tx: Tx) -> dict[str, list[int]]:
         service = oncall_store.by_id(tx.conn, incident_services, integration.service_id)
