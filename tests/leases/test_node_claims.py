@@ -65,8 +65,8 @@ def test_a_dead_nodes_claim_is_released_by_another_node_once_its_heartbeat_lapse
     assert b.dispatch()
     [call] = recorder.requests
     assert call["headers"]["Idempotency-Key"] == f"thereyet-outbox-{claimed.id}"
-    names = [n["name"] for n in b.app.state.nodes.nodes()]
-    assert names == ["node-b"]
+    [node] = b.client.get("/api/v1/nodes").json()["nodes"]
+    assert (node["name"], node["alive"], node["this"]) == ("node-b", True, True)
 
 
 def test_a_live_node_keeps_its_claim_past_the_lease_by_renewing_it(

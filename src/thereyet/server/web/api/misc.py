@@ -23,6 +23,13 @@ def health(request: Request) -> dict[str, Any]:
     return {"status": "ok", "node": hub.settings.node, "version": request.app.version}
 
 
+@router.get("/nodes", tags=["hub"], summary="The hub's nodes and their heartbeats")
+def list_nodes(who: Admin, request: Request) -> dict[str, Any]:
+    """Every node heartbeating on this database; `alive` is false once its heartbeat
+    lapsed (its claims are then released by the next heartbeat of another node)."""
+    return {"nodes": request.app.state.nodes.nodes()}
+
+
 @router.get("/me", tags=["hub"], summary="What the calling token may do")
 def me(who: Reader) -> dict[str, Any]:
     return {
