@@ -29,8 +29,9 @@ def beat(conn: Connection, name: str, now: datetime) -> bool:
 
 
 def forget(conn: Connection, names: Sequence[str]) -> None:
+    """Remove these nodes' rows; a row another transaction holds is left for later."""
     if names:
-        conn.execute(delete(hub_nodes).where(hub_nodes.c.name.in_(names)))
+        conn.execute(delete(hub_nodes).where(unlocked(hub_nodes, hub_nodes.c.name.in_(names))))
 
 
 def lapsed(conn: Connection, before: datetime, *, besides: str) -> list[str]:
