@@ -118,10 +118,19 @@ def _wait_healthy(process: subprocess.Popen[bytes], port: int, log: Path) -> Non
 
 
 @contextlib.contextmanager
-def running_hub(data_dir: Path, db: str | None = None) -> Iterator[Hub]:
-    """Start `thereyet server` on a free loopback port; stop it on the way out."""
+def running_hub(
+    data_dir: Path, db: str | None = None, env: dict[str, str] | None = None
+) -> Iterator[Hub]:
+    """Start `thereyet server` on a free loopback port; stop it on the way out.
+
+    `env` adds to the environment (PYTHONPATH=other/src runs another source tree)."""
     port = free_port()
-    env = {**os.environ, "THEREYET_ADMIN_TOKEN": ADMIN_TOKEN, "THEREYET_NODE": "bench"}
+    env = {
+        **os.environ,
+        "THEREYET_ADMIN_TOKEN": ADMIN_TOKEN,
+        "THEREYET_NODE": "bench",
+        **(env or {}),
+    }
     command = [sys.executable, "-m", "thereyet.cli.main", "server", "--host", HOST]
     command += ["--port", str(port), "--data-dir", str(data_dir), "--log-level", "warning"]
     if db:

@@ -199,7 +199,7 @@ def _first_run_after(db: str, node: str, since: datetime) -> datetime | None:
 def test_two_nodes_running_100_routines_never_deadlock(pg_database: str, tmp_path: Path):
     """Both nodes' schedulers, monitors and dispatchers claim the same rows while both
     ingest the runs' finishes: PostgreSQL detects no deadlock."""
-    seconds = float(os.environ.get("THEREYET_DEADLOCK_SECONDS", "20"))
+    seconds = float(os.environ.get("THEREYET_DEADLOCK_SECONDS", "30"))
     with (
         recording_server() as recorder,
         scratch_databases(1) as (db,),
@@ -209,9 +209,9 @@ def test_two_nodes_running_100_routines_never_deadlock(pg_database: str, tmp_pat
         b.start()
         Service(recorder, [a, b])
         target = {"kind": "http", "url": f"http://{recorder.url}/start"}
-        limits = {"grace": "1s", "start_deadline": "20s", "max_duration": "5s"}
+        limits = {"grace": "2s", "start_deadline": "30s", "max_duration": "20s"}
         for n in range(100):
-            body = {"schedule": "every 2s", "target": target, "limits": limits, "room": "ops"}
+            body = {"schedule": "every 10s", "target": target, "limits": limits, "room": "ops"}
             (a if n % 2 else b).call("PUT", f"/api/v1/jobs/job-{n}/schedule", json=body)
         before = deadlocks(db)
         time.sleep(seconds)
