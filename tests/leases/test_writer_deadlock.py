@@ -50,4 +50,4 @@ def test_a_change_chosen_as_a_deadlock_victim_is_made_again(
         conn.commit()
     engine.dispose()
     assert counts == {1: 2, 2: 2}  # each change made exactly once
-    assert "deadlock with another transaction" in caplog.text  # there was one to survive
+    assert "deadlock" in caplog.text.lower()  # there was one to survive
