@@ -122,8 +122,9 @@ def _wait_healthy(process: subprocess.Popen[bytes], port: int, log: Path) -> Non
 def running_hub(
     data_dir: Path, db: str | None = None, node: str = "bench", env: dict[str, str] | None = None
 ) -> Iterator[Hub]:
-    """Start `thereyet server` on a free loopback port (`env`: more variables for it);
-    stop it on the way out."""
+    """Start `thereyet server` on a free loopback port; stop it on the way out.
+
+    `env` adds to the environment (PYTHONPATH=other/src runs another source tree)."""
     port = free_port()
     env = {**os.environ, "THEREYET_ADMIN_TOKEN": ADMIN_TOKEN, "THEREYET_NODE": node, **(env or {})}
     command = [sys.executable, "-m", "thereyet.cli.main", "server", "--host", HOST]

@@ -9,7 +9,9 @@ import pytest
 from starlette.testclient import TestClient
 
 from thereyet.server.clock import FakeClock
-from thereyet.server.services.pings import PING_BODY_LIMIT, Throttle
+from thereyet.server.domain.ratelimit import Rate
+from thereyet.server.services.pings import PING_BODY_LIMIT
+from thereyet.server.services.rate_buckets import SharedBuckets
 
 
 @pytest.fixture
@@ -137,7 +139,8 @@ def test_slug_urls_with_a_ping_key_and_auto_provisioning(client):
 
 
 def test_too_many_pings_are_throttled_with_429(client, check, clock: FakeClock):
-    client.app.state.pings.per_job = Throttle(per_minute=60, burst=2)
+    pings = client.app.state.pings
+    pings.per_job = SharedBuckets(pings.hub, Rate(per_minute=60, burst=2))
     assert [client.get(check).status_code for _ in range(3)] == [200, 200, 429]
     assert client.get(check).text == "rate limited"
     clock.advance(1)
@@ -146,7 +149,8 @@ def test_too_many_pings_are_throttled_with_429(client, check, clock: FakeClock):
 
 
 def test_auto_provisioning_is_throttled_per_ping_key(client):
-    client.app.state.pings.creations = Throttle(per_minute=1, burst=1)
+    pings = client.app.state.pings
+    pings.creations = SharedBuckets(pings.hub, Rate(per_minute=1, burst=1))
     key = client.post("/api/v1/ping-keys", json={"name": "fleet"}).json()["key"]
     assert client.get(f"/ping/{key}/host-1?create=1").status_code == 201
     assert client.get(f"/ping/{key}/host-2?create=1").status_code == 429

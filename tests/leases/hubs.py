@@ -106,7 +106,7 @@ class Node:
 
     def api(self) -> httpx.Client:
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-        return httpx.Client(base_url=self.url, timeout=15, headers=headers)
+        return httpx.Client(base_url=self.url, timeout=60, headers=headers)
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         with self.api() as client:

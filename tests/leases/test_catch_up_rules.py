@@ -78,3 +78,16 @@ def test_a_bad_policy_names_its_field(policy: str, limit: int, field: str):
     with pytest.raises(CatchUpError) as caught:
         CatchUp(policy, limit).check()
     assert caught.value.field == field
+
+
+def test_a_hub_that_ran_all_along_but_fell_behind_starts_everything_however_late():
+    now = at(5 * 60 + 10)  # the scheduler is five minutes behind, its node up since 8:00
+    result = plan(EVERY_MINUTE, at(60), now, now, CatchUp("none"), 500, up_since=at(-3600))
+    assert result.start == tuple(at(60 * m) for m in range(1, 6))
+    assert result.skipped == 0
+
+
+def test_occurrences_due_before_the_running_nodes_started_are_the_missed_ones():
+    up = at(5 * 60)  # the only node started at 9:05, a minute after the 9:04 occurrence
+    result = plan(EVERY_MINUTE, at(60), at(5 * 60 + 2), at(5 * 60 + 2), CatchUp(), 500, up)
+    assert result.start == (at(300),) and result.skipped == 4

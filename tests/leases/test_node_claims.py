@@ -65,8 +65,8 @@ def test_a_dead_nodes_claim_is_released_by_another_node_once_its_heartbeat_lapse
     assert b.dispatch()
     [call] = recorder.requests
     assert call["headers"]["Idempotency-Key"] == f"thereyet-outbox-{claimed.id}"
-    names = [n["name"] for n in b.app.state.nodes.nodes()]
-    assert names == ["node-b"]
+    [node] = b.client.get("/api/v1/nodes").json()["nodes"]
+    assert (node["name"], node["alive"], node["this"]) == ("node-b", True, True)
 
 
 def test_a_live_node_keeps_its_claim_past_the_lease_by_renewing_it(
@@ -147,4 +147,35 @@ def test_a_chat_command_left_running_by_a_dead_node_is_lost_with_a_card_in_its_r
         card = texts(b.client, "ops")[-1]
         assert card == (
             f"✗ #{record['id']} `!nap` lost: hub node node-a stopped answering while running it"
+        )
+
+
+@pytest.mark.postgres
+def test_two_nodes_together_allow_an_integration_its_rate_not_twice_it(
+    pg_database: str, tmp_path: Path, clock: FakeClock, recorder: Recorder
+):
+    from tests.conftest import _empty_pg
+    from tests.incidents.conftest import integration, setup_oncall
+
+    _empty_pg(pg_database)
+    limits = {"alert_rate_per_minute": 6, "alert_burst": 3}
+    with (
+        hand_hub(pg_database, tmp_path / "a", clock, node="node-a", **limits) as a,
+        hand_hub(pg_database, tmp_path / "b", clock, node="node-b", **limits) as b,
+    ):
+        setup_oncall(a, recorder)
+        token = integration(a, "generic")
+        answers = [
+            hub.client.post(
+                f"/api/v1/alerts/{token}", json={"action": "trigger", "summary": f"disk {n}"}
+            ).status_code
+            for n, hub in enumerate([a, b, a, b, a, b])
+        ]
+        assert answers == [202, 202, 202, 429, 429, 429]
+        clock.advance(10)  # one token back, whichever node is asked
+        assert (
+            b.client.post(
+                f"/api/v1/alerts/{token}", json={"action": "trigger", "summary": "disk 6"}
+            ).status_code
+            == 202
         )

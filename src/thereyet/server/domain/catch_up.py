@@ -1,11 +1,12 @@
 """Which occurrences of a routine to start now: none is dropped before it is due.
 
 Every occurrence due by the horizon (now plus a short look-ahead, so a run is
-ready and its call queued for the due time itself) is started, in order. When
-the oldest one due is at most LATE_TICK_SECONDS late (a late tick, a node that
-took over from one that died), every occurrence due is started. When it is
-older, no hub was running then, and the job's catch-up policy decides what
-happens to the occurrences due by now:
+ready and its call queued for the due time itself) is started, in order. An
+occurrence due while some hub node was running is only late (a slow tick, a
+node that took over from one that died): it is started, however late. When the
+oldest one due is older than the running nodes (by more than LATE_TICK_SECONDS,
+the time a hub takes to start), no hub was running then, and the job's catch-up
+policy decides what happens to the occurrences due by now:
 
 - ``latest`` (the default): start only the most recent of them;
 - ``all``: start the most recent `limit` of them (10 unless set), oldest first;
@@ -70,9 +71,13 @@ def plan(
     horizon: datetime,
     catch_up: CatchUp,
     max_start: int,
+    up_since: datetime | None = None,
 ) -> Plan:
-    """What to start now for a job whose next unstarted occurrence is `due_at`."""
-    gap = due_at < now - timedelta(seconds=LATE_TICK_SECONDS)
+    """What to start now for a job whose next unstarted occurrence is `due_at`.
+
+    `up_since` is when the hub nodes running now started (the oldest of them);
+    None when none is known to be running (then: now)."""
+    gap = due_at < (up_since or now) - timedelta(seconds=LATE_TICK_SECONDS)
     # With a gap only the last ones are kept (and one more, to name the last skipped).
     kept: deque[datetime] = deque(maxlen=catch_up.keeps + 1 if gap else None)
     count, at = 0, due_at

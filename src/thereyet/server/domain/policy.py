@@ -45,7 +45,7 @@ class Credential(StrEnum):
 
 
 class Resource(StrEnum):
-    HUB = "hub"  # health, who-am-I, the OpenAPI schema
+    HUB = "hub"  # health, who-am-I, the OpenAPI schema; its nodes (manage)
     SESSION = "session"  # signing in and out of the pages
     RUNS = "runs"  # runs, their events, log tails and attachments
     JOBS = "jobs"  # jobs; writing one means starting its runs
@@ -99,6 +99,7 @@ _SHARES = {C.ROOM_SHARE: L, C.JOB_SHARE: L}
 
 POLICY: Mapping[Entry, Mapping[Credential, Reach]] = {
     Entry(Resource.HUB, Action.READ): {c: A for c in Credential},
+    Entry(Resource.HUB, Action.MANAGE): _ADMIN_ONLY,  # its nodes and their heartbeats
     Entry(Resource.SESSION, Action.WRITE): {c: A for c in Credential},
     Entry(Resource.RUNS, Action.READ): {
         **_PEOPLE_READ,

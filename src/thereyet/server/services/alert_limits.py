@@ -1,35 +1,30 @@
 """Rate limits on inbound alerts: one token bucket per incident integration.
 
-The buckets live in this hub process and read the hub's clock. With several
-hub nodes behind a load balancer each node keeps its own buckets, so an
-integration may send up to the limit to each node.
+The buckets read the hub's clock and are shared by every hub node on
+PostgreSQL (services/rate_buckets.py): N nodes behind a load balancer together
+allow an integration the configured rate.
 """
 
 from __future__ import annotations
 
-import threading
-
-from ..domain.ratelimit import Bucket, Rate, retry_after, take
+from ..domain.ratelimit import Rate, retry_after
 from ..hub import Hub
 from .errors import TooManyAttempts
+from .rate_buckets import SharedBuckets
 
 
 class AlertLimiter:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.rate = Rate(hub.settings.alert_rate_per_minute, hub.settings.alert_burst)
-        self._buckets: dict[int, Bucket] = {}
-        self._lock = threading.Lock()
+        self.buckets = SharedBuckets(hub, self.rate)
 
-    def admit(self, integration_id: int, name: str) -> None:
+    async def admit(self, integration_id: int, name: str) -> None:
         """Spend one of this integration's tokens; raise TooManyAttempts (429) when none is left.
 
         Call it before anything is written, so a refused request leaves nothing behind.
         """
-        now = self.hub.clock.now()
-        with self._lock:
-            bucket, wait = take(self._buckets.get(integration_id), self.rate, now)
-            self._buckets[integration_id] = bucket
+        wait = await self.buckets.take(f"alerts:{integration_id}")
         if wait:
             raise TooManyAttempts(
                 f"integration {name!r} sent more than {self.rate.per_minute} alerts a minute "

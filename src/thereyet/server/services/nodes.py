@@ -6,13 +6,20 @@ doing), and at each beat releases the claims of every node whose heartbeat
 lapsed: their outbox rows go back to the queue at once, and the chat commands
 they were running become `lost`, with a card in their room. A node that stops
 cleanly releases its own claims and leaves. The rules are in domain/leases.py.
+
+On PostgreSQL a heartbeat is a short transaction of its own, not a change in the
+writer's queue: a node whose writer is busy still beats on time (a late beat
+would have other nodes take it for dead), and every statement in it skips rows
+another transaction holds, so it never waits in a circle with another node.
+SQLite serves one node, and its single writer takes the heartbeat like any change.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -50,8 +57,19 @@ class NodeService:
         if not leases.beat_due(self.last_beat, now):
             return False
         self.last_beat = now
-        await self.hub.writer.run(self._beat_in)
+        if self.hub.engines.dialect == "postgresql":
+            await asyncio.to_thread(self._alone, self._beat_in)
+        else:
+            await self.hub.writer.run(self._beat_in)
         return False
+
+    def _alone(self, change: Callable[[Tx], None]) -> None:
+        """Make `change` in a transaction of its own, then run its after-commit hooks."""
+        with self.hub.engines.write.begin() as conn:
+            tx = Tx(conn, self.hub.clock.now())
+            change(tx)
+        for hook in tx._after:
+            hook()
 
     def _beat_in(self, tx: Tx) -> None:
         if not store.beat(tx.conn, self.name, tx.now):

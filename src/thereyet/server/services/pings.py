@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from ..domain.access import SYSTEM
 from ..domain.events import Log
 from ..domain.names import is_valid_name
-from ..domain.ratelimit import Bucket, Rate, take
+from ..domain.ratelimit import Rate
 from ..domain.runs import RunStatus
 from ..hub import Hub
 from ..store import monitoring as store
@@ -31,6 +29,7 @@ from ..store import runs as run_store
 from ..store.writer import Tx
 from .errors import NotFound, ServiceError
 from .ping_groups import PingEnd, pings_together
+from .rate_buckets import SharedBuckets
 from .runs import NewRun, RunService
 from .views import iso
 
@@ -44,23 +43,6 @@ class PingError(ServiceError):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-
-
-class Throttle:
-    """A token bucket per key (domain.ratelimit): `burst` pings at once, refilled at
-    `per_minute`."""
-
-    def __init__(self, per_minute: int, burst: int) -> None:
-        self.rate = Rate(per_minute, burst)
-        self._buckets: dict[str, Bucket] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str, now: datetime) -> bool:
-        with self._lock:
-            if len(self._buckets) > 100_000:  # forget idle keys rather than grow without bound
-                self._buckets.clear()
-            self._buckets[key], wait = take(self._buckets.get(key), self.rate, now)
-        return wait == 0
 
 
 @dataclass(frozen=True)
@@ -93,8 +75,11 @@ class PingService:
         self.hub = hub
         self.runs = runs
         settings = hub.settings
-        self.per_job = Throttle(per_minute=settings.ping_rate_per_minute, burst=settings.ping_burst)
-        self.creations = Throttle(per_minute=60, burst=30)
+        # Shared by every node on PostgreSQL: N nodes allow the rate, not N times it.
+        self.per_job = SharedBuckets(
+            hub, Rate(per_minute=settings.ping_rate_per_minute, burst=settings.ping_burst)
+        )
+        self.creations = SharedBuckets(hub, Rate(per_minute=60, burst=30))
         self._checks: dict[str, str] = {}  # ping uuid -> its job's name, as last seen
 
     async def by_uuid(self, ping_uuid: str, ping: Ping) -> int:
@@ -106,7 +91,7 @@ class PingService:
         ping once it is made."""
         known = self._checks.get(ping_uuid)
         if known is not None:
-            self._throttle(known)
+            await self._throttle(known)
 
         def alone(tx: Tx) -> str:
             return self._apply_by_uuid(tx, ping_uuid, ping)
@@ -117,7 +102,7 @@ class PingService:
             name = await self.hub.writer.run(alone)
         if known is None:
             self._remember(ping_uuid, name)
-            self.per_job.allow(f"job:{name}", self.hub.clock.now())
+            await self.per_job.take(f"ping-job:{name}")  # counted, though already made
         return 200
 
     def _remember(self, ping_uuid: str, name: str) -> None:
@@ -156,9 +141,9 @@ class PingService:
             raise PingError(404, "not found")
         if row is None and not is_valid_name(slug):
             raise PingError(400, "invalid url format")
-        if row is None and not self.creations.allow(f"key:{found.id}", self.hub.clock.now()):
+        if row is None and await self.creations.take(f"ping-key:{found.id}"):
             raise PingError(429, "rate limited")
-        self._throttle(slug)
+        await self._throttle(slug)
 
         def write(tx: Tx) -> int:
             job_id = store.job_row(tx.conn, slug)
@@ -181,8 +166,8 @@ class PingService:
             return made if isinstance(made, int) else 200
         return await self.hub.writer.run(write)
 
-    def _throttle(self, job: str) -> None:
-        if not self.per_job.allow(f"job:{job}", self.hub.clock.now()):
+    async def _throttle(self, job: str) -> None:
+        if await self.per_job.take(f"ping-job:{job}"):
             raise PingError(429, "rate limited")
 
     # -- one ping, one transaction ----------------------------------------------------------

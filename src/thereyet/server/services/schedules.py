@@ -23,6 +23,7 @@ from typing import Any
 
 from .. import faults
 from ..domain import catch_up as catching_up
+from ..domain import leases
 from ..domain import monitoring as rules
 from ..domain.access import SYSTEM, Principal
 from ..domain.monitoring import Limits, ScheduleState
@@ -37,6 +38,7 @@ from ..domain.schedules import (
 )
 from ..hub import Hub
 from ..store import monitoring as store
+from ..store import nodes as node_store
 from ..store import outbox as outbox_store
 from ..store import rooms as room_store
 from ..store import runs as run_store
@@ -330,6 +332,8 @@ class ScheduleService:
         that was down missed is started or skipped by the job's catch-up policy."""
         started = 0
         horizon = now + timedelta(seconds=LOOKAHEAD_SECONDS)
+        # Occurrences due while a node ran are late, never missed, however late.
+        up_since = node_store.up_since(tx.conn, leases.lapsed_before(now))
         for row in store.due_started_jobs(tx.conn, horizon, MAX_FIRES_PER_TICK):
             try:
                 schedule = schedule_of(row)
@@ -337,8 +341,9 @@ class ScheduleService:
                 continue
             if schedule is None:
                 continue
+            room = MAX_FIRES_PER_TICK - started
             plan = catching_up.plan(
-                schedule, row.due_at, now, horizon, catch_up_of(row), MAX_FIRES_PER_TICK - started
+                schedule, row.due_at, now, horizon, catch_up_of(row), room, up_since
             )
             # One conditional UPDATE moves the job past every planned occurrence: the
             # node whose UPDATE changed the row starts them, in this same transaction.

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
 from .claims import unlocked
 from .tables import command_runs, hub_nodes, outbox, rooms
@@ -29,8 +29,9 @@ def beat(conn: Connection, name: str, now: datetime) -> bool:
 
 
 def forget(conn: Connection, names: Sequence[str]) -> None:
+    """Remove these nodes' rows; a row another transaction holds is left for later."""
     if names:
-        conn.execute(delete(hub_nodes).where(hub_nodes.c.name.in_(names)))
+        conn.execute(delete(hub_nodes).where(unlocked(hub_nodes, hub_nodes.c.name.in_(names))))
 
 
 def lapsed(conn: Connection, before: datetime, *, besides: str) -> list[str]:
@@ -39,6 +40,13 @@ def lapsed(conn: Connection, before: datetime, *, besides: str) -> list[str]:
         hub_nodes.c.heartbeat_at < before, hub_nodes.c.name != besides
     )
     return list(conn.execute(query.order_by(hub_nodes.c.name)).scalars())
+
+
+def up_since(conn: Connection, alive_after: datetime) -> datetime | None:
+    """When the oldest node still heartbeating (since `alive_after`) started, if any."""
+    query = select(func.min(hub_nodes.c.started_at)).where(hub_nodes.c.heartbeat_at >= alive_after)
+    found: datetime | None = conn.execute(query).scalar()
+    return found
 
 
 def list_nodes(conn: Connection) -> list[Any]:

@@ -303,19 +303,28 @@ class Writer:
             and not future.set_running_or_notify_cancel()
         ):
             return
-        tx = Tx(conn=conn, now=now)
-        # A plain, reused savepoint name: SQLAlchemy's begin_nested() compiles
-        # a fresh statement per savepoint, which cost more than the job itself.
-        conn.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
-        try:
-            value = job.fn(tx)
-        except Exception as exc:
-            conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-            conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-            results.append((job, None, exc, tx))
-        else:
-            conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-            results.append((job, value, None, tx))
+        for attempt in range(1, DEADLOCK_RETRIES + 2):
+            tx = Tx(conn=conn, now=now)
+            # A plain, reused savepoint name: SQLAlchemy's begin_nested() compiles
+            # a fresh statement per savepoint, which cost more than the job itself.
+            conn.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
+            try:
+                value = job.fn(tx)
+            except Exception as exc:
+                conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+                conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+                # PostgreSQL chose this change as a deadlock's victim (another hub node's
+                # group locked the same rows in another order). Rolling back its savepoint
+                # released its locks, so the other group goes on; made again, this change
+                # waits for it instead of failing its caller.
+                if _is_deadlock(exc) and attempt <= DEADLOCK_RETRIES:
+                    log.warning("deadlock with another transaction; the change is made again")
+                    continue
+                results.append((job, None, exc, tx))
+            else:
+                conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+                results.append((job, value, None, tx))
+            return
 
     def _make_batch(
         self, conn: Connection, now: datetime, jobs: list[_Job], results: list[_Result]
@@ -344,6 +353,12 @@ class Writer:
 
 
 _Result = tuple[_Job, Any, BaseException | None, Tx]
+DEADLOCK_RETRIES = 2
+
+
+def _is_deadlock(exc: BaseException) -> bool:
+    """PostgreSQL's "deadlock detected" (SQLSTATE 40P01)."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == "40P01"
 
 
 def _run_hook(hook: Callable[[], None]) -> None:

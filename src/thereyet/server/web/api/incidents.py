@@ -125,7 +125,7 @@ async def inbound_event(token: str, body: EventIn, request: Request) -> dict[str
     if body.action != "trigger" and not body.key:
         raise Invalid(f"{body.action} needs the key of the incident", field="key")
     incidents = _incidents(request)
-    incidents.limiter.admit(integration.id, integration.name)
+    await incidents.limiter.admit(integration.id, integration.name)
 
     if body.action == "trigger":
         trigger = Trigger(

@@ -18,6 +18,14 @@ from .schemas import JobIn, JobPatch, TokenIn
 router = APIRouter()
 
 
+@router.get("/nodes", tags=["hub"], summary="The hub's nodes and their heartbeats")
+@uses(Resource.HUB, Action.MANAGE)
+def list_nodes(who: Admin, request: Request) -> dict[str, Any]:
+    """Every node heartbeating on this database; `alive` is false once its heartbeat
+    lapsed (its claims are then released by the next heartbeat of another node)."""
+    return {"nodes": request.app.state.nodes.nodes()}
+
+
 @router.get("/me", tags=["hub"], summary="What the calling token may do")
 @uses(Resource.HUB, Action.READ)
 def me(who: Reader) -> dict[str, Any]:

@@ -81,7 +81,7 @@ async def alertmanager(token: str, note: Notification, request: Request) -> dict
     if integration is None or integration.kind != "alertmanager":
         raise NotFound("unknown integration token", field="token")
     incidents: IncidentService = request.app.state.incidents
-    incidents.limiter.admit(integration.id, integration.name)
+    await incidents.limiter.admit(integration.id, integration.name)
 
     events = [
         AlertEvent("trigger", trigger=trigger_of(note, index))

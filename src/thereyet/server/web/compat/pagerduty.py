@@ -174,7 +174,7 @@ async def enqueue(request: Request) -> JSONResponse:
         return _invalid(["'routing_key' is not a known integration key"])
     incidents: IncidentService = request.app.state.incidents
     try:
-        incidents.limiter.admit(integration.id, integration.name)
+        await incidents.limiter.admit(integration.id, integration.name)
     except TooManyAttempts as exc:
         return _throttled(exc)
     action = body["event_action"]
