@@ -15,7 +15,8 @@ from fastapi import FastAPI
 from starlette.testclient import TestClient
 
 from thereyet.server.clock import FakeClock
-from thereyet.server.services.pings import Throttle
+from thereyet.server.domain.ratelimit import Rate
+from thereyet.server.services.rate_buckets import SharedBuckets
 
 
 @pytest.fixture
@@ -128,7 +129,8 @@ def test_a_run_id_of_another_check_is_a_conflict_either_way(client, framework_on
 
 
 def test_throttled_pings_get_the_apps_429(client, framework_only, check, clock: FakeClock):
-    client.app.state.pings.per_job = Throttle(per_minute=60, burst=2)  # type: ignore[attr-defined]
+    hub = client.app.state.hub  # type: ignore[attr-defined]
+    client.app.state.pings.per_job = SharedBuckets(hub, Rate(per_minute=60, burst=2))  # type: ignore[attr-defined]
     assert client.get(check).status_code == 200
     assert client.get(check).status_code == 200
     routed, served = both(client, framework_only, "GET", check)
