@@ -9,12 +9,12 @@ optionally behind Debian's real nginx or HAProxy, configured from the repo's dep
         a.start()                                       # same port, same data dir, same log
         hub.wait_until(lambda: ..., "what we wait for")  # fails with every node's log tail
 
-- Each node is a subprocess of this checkout's code (`python -m thereyet.cli.main server`),
-  with its own data directory and a log file (stdout and stderr) kept in `tmp_path`; a
-  restarted node appends to the same log.
+- Each node is the suite's one launcher, tests.servers.HubProcess (a `thereyet server`
+  subprocess of this checkout's code), with its own data directory and a log file kept
+  in `tmp_path`; a restarted node appends to the same log.
 - `env=` sets THEREYET_* variables (or anything else, such as fault points a test arms)
   for every node; `node.start(env=...)` adds some for one start.
-- Every node's admin token is ADMIN_TOKEN; node names are node-a, node-b, ...
+- Every node's admin token is tests.conftest.ADMIN_TOKEN; node names are node-a, node-b, ...
 - Nothing is left running: leaving the `with` block kills the nodes and the balancer.
 
 Streams and sign-in as a browser does them: tests/browsing.py. A PostgreSQL server of
@@ -24,34 +24,26 @@ a test's own, to restart: tests/private_pg.py.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.servers import free_port
+from tests.servers import HubProcess, free_port, http
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parent.parent
 DEPLOY = REPO / "deploy"
 PG_URL = os.environ.get("THEREYET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-ADMIN_TOKEN = "ty_nodesadmin_" + "n" * 32
-START_TIMEOUT = 30.0
 
 
 @contextlib.contextmanager
@@ -68,137 +60,6 @@ def fresh_pg_database(base_url: str = PG_URL) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
-
-
-def http(
-    method: str,
-    url: str,
-    body: Any = None,
-    *,
-    token: str | None = ADMIN_TOKEN,
-    headers: dict[str, str] | None = None,
-    timeout: float = 10.0,
-) -> tuple[int, Any]:
-    """One request with the standard library; (status, JSON body or text). Never raises
-    for an HTTP error status (a refused token is an answer, not an exception)."""
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (loopback)
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    for key, value in (headers or {}).items():
-        request.add_header(key, value)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            status, raw = response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        status, raw = exc.code, exc.read()
-    try:
-        return status, json.loads(raw) if raw else None
-    except ValueError:
-        return status, raw.decode(errors="replace")
-
-
-@dataclass
-class Node:
-    """One `thereyet server` process. Its port, data directory and log survive restarts."""
-
-    name: str
-    db: str
-    data_dir: Path
-    log_path: Path
-    env: dict[str, str] = field(default_factory=dict)
-    port: int = field(default_factory=free_port)
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, env: dict[str, str] | None = None, *, wait: bool = True) -> Node:
-        """Start the process (extra `env` for this start only); with `wait`, return once
-        /api/v1/health answers, failing with the log tail if it does not in time."""
-        assert not self.running, f"{self.name} is already running"
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        environ = {
-            **os.environ,
-            "PYTHONPATH": str(REPO / "src") + os.pathsep + os.environ.get("PYTHONPATH", ""),
-            "THEREYET_ADMIN_TOKEN": ADMIN_TOKEN,
-            "THEREYET_NODE": self.name,
-            **self.env,
-            **(env or {}),
-        }
-        with self.log_path.open("ab") as log:
-            log.write(f"--- {self.name} starting at {time.time():.3f}\n".encode())
-            log.flush()
-            self.process = subprocess.Popen(
-                [
-                    *(sys.executable, "-m", "thereyet.cli.main", "server", "--db", self.db),
-                    *("--port", str(self.port), "--data-dir", str(self.data_dir)),
-                    *("--log-level", "warning"),
-                ],
-                env=environ,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        if wait:
-            self.wait_ready()
-        return self
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def wait_ready(self, timeout: float = START_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if not self.running:
-                raise AssertionError(f"{self.name} exited at start:\n{self.log_tail()}")
-            with contextlib.suppress(OSError):
-                if http("GET", self.url + "/api/v1/health", token=None, timeout=2)[0] == 200:
-                    return
-            time.sleep(0.1)
-        raise AssertionError(f"{self.name} did not answer in {timeout} s:\n{self.log_tail()}")
-
-    def kill(self) -> None:
-        """kill -9: the node gets no chance to finish anything."""
-        if self.process is not None and self.running:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
-
-    def stop(self, timeout: float = 15) -> None:
-        """A clean stop (SIGTERM, as systemd sends); kill -9 if it does not end in time."""
-        if self.process is not None and self.running:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def restart(self, env: dict[str, str] | None = None) -> Node:
-        self.stop()
-        return self.start(env)
-
-    def log_tail(self, lines: int = 40) -> str:
-        if not self.log_path.exists():
-            return "(no log)"
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-    def request(self, method: str, path: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
-        return http(method, self.url + path, body, **kw)
-
-    def get(self, path: str, **kw: Any) -> Any:
-        """GET that must answer 200; its JSON body."""
-        status, found = self.request("GET", path, **kw)
-        assert status == 200, f"GET {path} on {self.name}: {status} {found}"
-        return found
-
-    def post(self, path: str, body: Any = None, **kw: Any) -> Any:
-        """POST that must answer 2xx; its JSON body."""
-        status, found = self.request("POST", path, body, **kw)
-        assert 200 <= status < 300, f"POST {path} on {self.name}: {status} {found}"
-        return found
 
 
 class Balancer:
@@ -306,7 +167,7 @@ def write_haproxy_config(workdir: Path, listen: int, ports: list[int]) -> Path:
 class Cluster:
     """N nodes on one database, and the balancer in front of them if one was asked for."""
 
-    nodes: list[Node]
+    nodes: list[HubProcess]
     balancer: Balancer | None = None
 
     @classmethod
@@ -323,10 +184,10 @@ class Cluster:
         """Start `nodes` nodes on database `db` (one after the other, so the first brings the
         schema up to date), and `balancer` ("nginx" or "haproxy") in front if given."""
         made = [
-            Node(
-                name=f"node-{chr(ord('a') + i)}",
+            HubProcess(
+                workdir / f"node-{i}",
                 db=db,
-                data_dir=workdir / f"node-{i}",
+                name=f"node-{chr(ord('a') + i)}",
                 log_path=workdir / f"node-{chr(ord('a') + i)}.log",
                 env=dict(env or {}),
             )
@@ -362,7 +223,7 @@ class Cluster:
         return found
 
     def logs(self) -> str:
-        parts = [f"=== {n.name} ({n.log_path})\n{n.log_tail()}" for n in self.nodes]
+        parts = [f"=== {n.name} ({n.log_path})\n{n.output(3000)}" for n in self.nodes]
         if self.balancer is not None:
             parts.append(f"=== {self.balancer.kind}\n{self.balancer.log_text()[-3000:]}")
         return "\n".join(parts)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +23,10 @@ from typing import Any, NoReturn, TypeVar
 import pytest
 import uvicorn
 
+from tests.conftest import ADMIN_TOKEN
+
 T = TypeVar("T")
+SRC = str(Path(__file__).resolve().parent.parent / "src")
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
 
 
@@ -109,37 +113,74 @@ def serve(app: Any) -> Iterator[str]:
 
 @dataclass
 class HubProcess:
-    """`thereyet server` as a subprocess on a loopback port (the one launcher the tests
-    share), its output kept in `hub.log` in its data directory, shown when it fails.
+    """`thereyet server` as a subprocess of this checkout's code on a loopback port: the
+    one launcher the tests share (single hubs, the nodes of a cluster, nodes armed with
+    a fault point). Its port, data directory and log survive restarts.
 
-    `db` defaults to SQLite in `data_dir`; `env` adds variables (THEREYET_* settings,
-    fault points). It can be killed (SIGKILL), stopped (SIGTERM) and started again."""
+        hub = HubProcess(tmp_path / "a", db=url, name="node-a").start()
+        hub.post("/api/v1/runs", {"job": "export"})
+        hub.kill()                                  # kill -9, no goodbye
+        hub.start(env={"THEREYET_FAULT": "after-claim"})   # variables for this start only
+
+    `db` defaults to SQLite in `data_dir`; `env` adds variables for every start; `name`
+    is the node's name (THEREYET_NODE). stdout and stderr go to `log_path` (default
+    `hub.log` in the data directory), appended to on each start and shown when it fails.
+    A THEREYET_FAULT* variable of the test's own environment is never passed on."""
 
     data_dir: Path
     db: str = ""
     port: int = field(default_factory=lambda: free_port())
     env: dict[str, str] = field(default_factory=dict)
+    name: str = ""
+    log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
+    started_at: float = 0.0  # time.monotonic() of the last start
+
+    def __post_init__(self) -> None:
+        if self.log_path is None:
+            self.log_path = self.data_dir / "hub.log"
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30) -> None:
-        """Start the hub; return once it answers its health check."""
-        from tests.conftest import ADMIN_TOKEN
+    @property
+    def log(self) -> Path:
+        assert self.log_path is not None
+        return self.log_path
 
+    def start(
+        self, env: dict[str, str] | None = None, *, wait: bool = True, timeout: float = 120
+    ) -> HubProcess:
+        """Start the hub (extra `env` for this start only); with `wait`, return once it
+        answers its health check, failing with its log tail if it does not in time."""
+        assert not self.running, f"{self.name or 'the hub'} is already running"
         command = [sys.executable, "-m", "thereyet.cli.main", "server", "--host", "127.0.0.1"]
         command += ["--port", str(self.port), "--data-dir", str(self.data_dir)]
         command += ["--db", self.db] if self.db else []
         command += ["--log-level", "warning"]
-        env = {**os.environ, "THEREYET_ADMIN_TOKEN": ADMIN_TOKEN, **self.env}
+        environ = {k: v for k, v in os.environ.items() if not k.startswith("THEREYET_FAULT")}
+        environ |= {
+            "PYTHONPATH": os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")])),
+            "THEREYET_ADMIN_TOKEN": ADMIN_TOKEN,
+            **({"THEREYET_NODE": self.name} if self.name else {}),
+            **self.env,
+            **(env or {}),
+        }
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(command, env=env, stdout=out, stderr=out)
+            out.write(f"--- {self.name or 'hub'} starting at {time.time():.3f}\n".encode())
+            out.flush()
+            self.process = subprocess.Popen(command, env=environ, stdout=out, stderr=out)
+        self.started_at = time.monotonic()
+        if wait:
+            self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 120) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"the hub exited at start:\n{self.output()}"
+            assert self.running, f"{self.name or 'the hub'} exited at start:\n{self.output()}"
             if self.answers():
                 return
             time.sleep(0.05)
@@ -153,31 +194,83 @@ class HubProcess:
         except OSError:
             return False
 
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
     def kill(self) -> None:
         """SIGKILL: no shutdown, no flush, no goodbye."""
-        if self.process is not None and self.process.poll() is None:
+        if self.process is not None and self.running:
             self.process.kill()
         self.wait()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
+        """A clean stop (SIGTERM, as systemd sends); SIGKILL if it does not end in time."""
+        if self.process is not None and self.running:
             self.process.terminate()
         self.wait()
 
-    def wait(self) -> None:
+    def restart(self, env: dict[str, str] | None = None) -> HubProcess:
+        self.stop()
+        return self.start(env)
+
+    def wait(self, timeout: float = 15) -> None:
         if self.process is not None:
             try:
-                self.process.wait(15)
+                self.process.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
 
-    @property
-    def log(self) -> Path:
-        return self.data_dir / "hub.log"
+    def output(self, chars: int = 4000) -> str:
+        """The end of the log."""
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:] if self.log.exists() else ""
+    def request(self, method: str, path: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
+        return http(method, self.url + path, body, **kw)
+
+    def get(self, path: str, **kw: Any) -> Any:
+        """GET that must answer 200; its JSON body."""
+        status, found = self.request("GET", path, **kw)
+        assert status == 200, f"GET {path} on {self.name or self.url}: {status} {found}"
+        return found
+
+    def post(self, path: str, body: Any = None, **kw: Any) -> Any:
+        """POST that must answer 2xx; its JSON body."""
+        status, found = self.request("POST", path, body, **kw)
+        assert 200 <= status < 300, f"POST {path} on {self.name or self.url}: {status} {found}"
+        return found
+
+
+def http(
+    method: str,
+    url: str,
+    body: Any = None,
+    *,
+    token: str | None = ADMIN_TOKEN,
+    headers: dict[str, str] | None = None,
+    timeout: float = 10.0,
+) -> tuple[int, Any]:
+    """One request with the standard library, as admin unless `token` says otherwise
+    (None: no token); (status, JSON body or text). Never raises for an HTTP error
+    status (a refused token is an answer, not an exception)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 (loopback)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            status, raw = response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        status, raw = exc.code, exc.read()
+    try:
+        return status, json.loads(raw) if raw else None
+    except ValueError:
+        return status, raw.decode(errors="replace")
 
 
 def start_alertmanager(tmp_path: Path, receivers: str) -> tuple[subprocess.Popen[bytes], str]:

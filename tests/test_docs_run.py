@@ -110,7 +110,7 @@ def _script(port: int) -> str:
 
 
 @pytest.fixture
-def hub(tmp_path):
+def demo_hub(tmp_path):
     """`thereyet server --demo --data-dir .data` in a fresh directory, as scripts/serve runs it."""
     port = free_port()
     env = {**os.environ, "THEREYET_ADMIN_TOKEN": ADMIN_TOKEN}
@@ -159,17 +159,17 @@ def _reader_env(tmp_path: Path, port: int) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_the_shell_examples_in_the_docs_run_in_order_against_a_live_hub(hub, tmp_path):
+def test_the_shell_examples_in_the_docs_run_in_order_against_a_live_hub(demo_hub, tmp_path):
     for name, content in READERS_FILES.items():
         (tmp_path / name).write_text(content)
     (tmp_path / "backup.sh").chmod(0o755)
     (tmp_path / "graph.png").write_bytes(ONE_PIXEL_PNG)
     (tmp_path / "home").mkdir()
-    (tmp_path / "examples.sh").write_text(_script(hub))
+    (tmp_path / "examples.sh").write_text(_script(demo_hub))
     done = subprocess.run(
         ["bash", "examples.sh"],
         cwd=tmp_path,
-        env=_reader_env(tmp_path, hub),
+        env=_reader_env(tmp_path, demo_hub),
         capture_output=True,
         text=True,
         timeout=300,

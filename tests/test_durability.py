@@ -110,20 +110,22 @@ def read_event_ids(port: int, run_id: str) -> list[str]:
 
 
 @pytest.fixture
-def hub(db_url: str, tmp_path: Path) -> Iterator[HubProcess]:
-    hub = HubProcess(db=db_url, data_dir=tmp_path / "hub-data")
-    hub.data_dir.mkdir()
+def hub_process(db_url: str, tmp_path: Path) -> Iterator[HubProcess]:
+    hub_process = HubProcess(db=db_url, data_dir=tmp_path / "hub-data")
+    hub_process.data_dir.mkdir()
     try:
-        yield hub
+        yield hub_process
     finally:
-        hub.kill()
+        hub_process.kill()
 
 
-def ingest_then_kill(hub: HubProcess, run_id: str) -> Ledger:
+def ingest_then_kill(hub_process: HubProcess, run_id: str) -> Ledger:
     """Post from several threads; SIGKILL the hub once enough batches are acknowledged."""
     ledger, stop = Ledger(), threading.Event()
     posters = [
-        threading.Thread(target=post_until_cut, args=(hub.port, run_id, f"p{i}", ledger, stop))
+        threading.Thread(
+            target=post_until_cut, args=(hub_process.port, run_id, f"p{i}", ledger, stop)
+        )
         for i in range(POSTERS)
     ]
     for poster in posters:
@@ -134,24 +136,24 @@ def ingest_then_kill(hub: HubProcess, run_id: str) -> Ledger:
         every=0.005,
         what=f"{ACKED_BEFORE_KILL} acknowledged batches",
     )
-    hub.kill()
+    hub_process.kill()
     stop.set()
     for poster in posters:
         poster.join(15)
     return ledger
 
 
-def test_a_hub_killed_mid_ingestion_restarts_with_every_acknowledged_event(hub: HubProcess):
-    hub.start()
-    status, run = call(hub.port, "POST", "/api/v1/runs", {"job": "durability"})
+def test_a_hub_killed_mid_ingestion_restarts_with_every_acknowledged_event(hub_process: HubProcess):
+    hub_process.start()
+    status, run = call(hub_process.port, "POST", "/api/v1/runs", {"job": "durability"})
     assert status == 201, run
 
-    ledger = ingest_then_kill(hub, run["id"])
+    ledger = ingest_then_kill(hub_process, run["id"])
     assert not ledger.refused, ledger.refused
     assert ledger.unanswered, "the posters had stopped before the hub was killed"
 
-    hub.start()
-    stored = read_event_ids(hub.port, run["id"])
+    hub_process.start()
+    stored = read_event_ids(hub_process.port, run["id"])
     progress = [i for i in stored if not i.startswith("status-")]
     doubled = [i for i, count in Counter(stored).items() if count > 1]
     assert not doubled, f"events stored twice: {doubled[:10]}"
@@ -166,6 +168,8 @@ def test_a_hub_killed_mid_ingestion_restarts_with_every_acknowledged_event(hub: 
 
     # The restarted hub still knows those ids: a retried batch adds nothing.
     retry = [{"id": i, "type": "progress", "done": 0} for i in ledger.acked[-1]]
-    status, reply = call(hub.port, "POST", f"/api/v1/runs/{run['id']}/events", {"events": retry})
+    status, reply = call(
+        hub_process.port, "POST", f"/api/v1/runs/{run['id']}/events", {"events": retry}
+    )
     assert (status, reply["accepted"], reply["duplicates"]) == (200, 0, BATCH)
-    hub.stop()
+    hub_process.stop()

@@ -93,7 +93,7 @@ READ_ONLY_KINDS = {Credential.ROOM_SHARE, Credential.JOB_SHARE}
 
 
 @pytest.fixture
-def hub(settings, clock) -> Iterator[dict[str, Any]]:
+def route_hub(settings, clock) -> Iterator[dict[str, Any]]:
     """A hub with one credential of each kind the API takes, and a run in room `ops`."""
     app = create_app(settings, clock)
     with TestClient(app, raise_server_exceptions=False) as admin:
@@ -110,7 +110,7 @@ def hub(settings, clock) -> Iterator[dict[str, Any]]:
             made = admin.post("/api/v1/shares", json={"kind": kind, "target": target})
             return str(made.json()["url"].rsplit("/", 1)[1])
 
-        run_token = app.state.hub.writer.run_sync(lambda tx: issue_run_token(tx, run))
+        run_token = app.state.route_hub.writer.run_sync(lambda tx: issue_run_token(tx, run))
         callers: dict[Credential, Any] = {
             Credential.ADMIN: ("bearer", ADMIN_TOKEN),
             Credential.READ_TOKEN: ("bearer", token("read")),
@@ -127,9 +127,9 @@ def hub(settings, clock) -> Iterator[dict[str, Any]]:
         yield {"app": app, "admin": admin, "run": run, "callers": callers}
 
 
-def _call(hub: dict[str, Any], kind: Credential, method: str, path: str, body: Any) -> int:
-    how, credential = hub["callers"][kind]
-    client: TestClient = hub["admin"]
+def _call(route_hub: dict[str, Any], kind: Credential, method: str, path: str, body: Any) -> int:
+    how, credential = route_hub["callers"][kind]
+    client: TestClient = route_hub["admin"]
     headers = as_token(client, None)
     if how == "bearer":
         headers = as_token(client, credential)
@@ -155,15 +155,15 @@ API_KINDS = [
 
 
 @pytest.mark.parametrize("kind", API_KINDS, ids=lambda k: k.name.lower())
-def test_each_kind_of_credential_gets_what_the_policy_gives_it(hub, kind):
+def test_each_kind_of_credential_gets_what_the_policy_gives_it(route_hub, kind):
     wrong: list[str] = []
     for method, template, body in ROUTES:
-        path = template.format(run=hub["run"])
-        entry = _entry_of(hub["app"], method, path)
+        path = template.format(run=route_hub["run"])
+        entry = _entry_of(route_hub["app"], method, path)
         allowed = reach(kind, entry.resource, entry.action) is not Reach.NONE
         if method != "GET" and kind in READ_ONLY_KINDS | {Credential.OPERATOR, Credential.VIEWER}:
             continue  # a share link never writes; a page writes only with its CSRF token
-        status = _call(hub, kind, method, path, body)
+        status = _call(route_hub, kind, method, path, body)
         refused = status in (401, 403)
         if allowed == refused:
             wrong.append(f"{method} {path} ({entry}): {status}, policy says {allowed=}")

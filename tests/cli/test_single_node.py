@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.nodes import REPO, Node
+from tests.nodes import REPO
+from tests.servers import HubProcess
 
 pytestmark = pytest.mark.slow
 
@@ -25,7 +26,7 @@ def test_a_second_server_on_the_same_sqlite_file_is_refused_and_a_killed_one_is_
     tmp_path: Path,
 ):
     db = f"sqlite:///{tmp_path / 'hub.db'}"
-    first = Node("node-a", db, tmp_path / "a", tmp_path / "a.log").start()
+    first = HubProcess(tmp_path / "a", db=db, name="node-a").start()
     try:
         second = _thereyet("server", "--db", db, "--port", "0")
         assert second.returncode == 1

@@ -76,7 +76,7 @@ def thread_hub(tmp_path: Path) -> Iterator[RestartableServer]:
 
 
 @pytest.fixture
-def hub(thread_hub: RestartableServer) -> Iterator[LiveHub]:
+def live_hub(thread_hub: RestartableServer) -> Iterator[LiveHub]:
     """A real hub (uvicorn in a thread) on a free port, with SQLite."""
     with _api(thread_hub.url) as api:
         yield LiveHub(thread_hub.url, ADMIN_TOKEN, api)
@@ -93,10 +93,10 @@ def hub_process(tmp_path: Path) -> Iterator[HubProcess]:
 
 
 @pytest.fixture
-def sdk_config(hub: LiveHub, tmp_path: Path) -> Config:
+def sdk_config(live_hub: LiveHub, tmp_path: Path) -> Config:
     return Config(
-        url=hub.url,
-        token=hub.token,
+        url=live_hub.url,
+        token=live_hub.token,
         spool_dir=tmp_path / "spool",
         progress_interval=0.05,
         send_interval=0.05,

@@ -36,14 +36,14 @@ def thereyet_cli(env, *args, timeout=60):
 
 
 @pytest.mark.slow
-def test_thereyet_run_on_a_failing_script_reports_its_exit_code_and_output_tail(hub, tmp_path):
-    env = client_env(hub.url, hub.token, tmp_path)
+def test_thereyet_run_on_a_failing_script_reports_its_exit_code_and_output_tail(live_hub, tmp_path):
+    env = client_env(live_hub.url, live_hub.token, tmp_path)
     done = thereyet_cli(env, "run", "--job", "nightly", "--", sys.executable, "-c", FAILING)
 
     assert done.returncode == 3
     assert "row 29" in done.stdout  # the output still reaches the terminal
     assert "giving up: disk full" in done.stderr
-    view = hub.run(hub.runs(job="nightly")[0]["id"])
+    view = live_hub.run(live_hub.runs(job="nightly")[0]["id"])
     assert view["status"] == "failed"
     assert view["exit_code"] == 3
     assert view["trigger"] == "cli"
@@ -55,13 +55,13 @@ def test_thereyet_run_on_a_failing_script_reports_its_exit_code_and_output_tail(
 
 
 @pytest.mark.slow
-def test_thereyet_say_posts_a_message_and_status_lists_running_runs(hub, tmp_path):
-    env = client_env(hub.url, hub.token, tmp_path)
+def test_thereyet_say_posts_a_message_and_status_lists_running_runs(live_hub, tmp_path):
+    env = client_env(live_hub.url, live_hub.token, tmp_path)
     said = thereyet_cli(env, "say", "deploys", "web is live")
     assert said.returncode == 0, said.stderr
-    assert [m["text"] for m in hub.messages("deploys")] == ["web is live"]
+    assert [m["text"] for m in live_hub.messages("deploys")] == ["web is live"]
 
-    hub.api.post("/api/v1/runs", json={"job": "backup", "total": 10})
+    live_hub.api.post("/api/v1/runs", json={"job": "backup", "total": 10})
     status = thereyet_cli(env, "status")
     assert status.returncode == 0, status.stderr
     assert status.stdout.startswith("backup")
@@ -73,15 +73,15 @@ def test_thereyet_say_posts_a_message_and_status_lists_running_runs(hub, tmp_pat
 
 
 @pytest.mark.slow
-def test_thereyet_watch_follows_a_run_until_it_ends(hub, tmp_path):
-    env = client_env(hub.url, hub.token, tmp_path)
-    run_id = hub.api.post("/api/v1/runs", json={"job": "watched", "total": 2}).json()["id"]
+def test_thereyet_watch_follows_a_run_until_it_ends(live_hub, tmp_path):
+    env = client_env(live_hub.url, live_hub.token, tmp_path)
+    run_id = live_hub.api.post("/api/v1/runs", json={"job": "watched", "total": 2}).json()["id"]
     events = [
         {"id": "l1", "type": "log", "text": "first step"},
         {"id": "p1", "type": "progress", "done": 2},
     ]
-    hub.api.post(f"/api/v1/runs/{run_id}/events", json={"events": events})
-    hub.api.post(f"/api/v1/runs/{run_id}/finish", json={"status": "succeeded"})
+    live_hub.api.post(f"/api/v1/runs/{run_id}/events", json={"events": events})
+    live_hub.api.post(f"/api/v1/runs/{run_id}/finish", json={"status": "succeeded"})
 
     watched = thereyet_cli(env, "watch", run_id, "--interval", "0.1")
     assert watched.returncode == 0, watched.stderr
@@ -89,13 +89,13 @@ def test_thereyet_watch_follows_a_run_until_it_ends(hub, tmp_path):
     assert watched.stdout.strip().endswith("run succeeded")
 
 
-def test_thereyet_say_attaches_a_file(hub, tmp_path):
-    env = client_env(hub.url, hub.token, tmp_path)
+def test_thereyet_say_attaches_a_file(live_hub, tmp_path):
+    env = client_env(live_hub.url, live_hub.token, tmp_path)
     shot = tmp_path / "graph.png"
     shot.write_bytes(b"\x89PNG")
     said = thereyet_cli(env, "say", "deploys", "latency after deploy", "--attach", str(shot))
     assert said.returncode == 0, said.stderr
-    assert hub.messages("deploys")[-1]["data"]["attachment"]["name"] == "graph.png"
+    assert live_hub.messages("deploys")[-1]["data"]["attachment"]["name"] == "graph.png"
 
 
 def test_not_configured_client_commands_say_so(tmp_path):

@@ -113,22 +113,22 @@ def test_reports_spooled_at_exit_are_delivered_by_the_next_job(thread_hub, tmp_p
     assert second.returncode == 0, second.stderr
     assert list((tmp_path / "spool").iterdir()) == []
     with _api(thread_hub.url) as api:
-        hub = LiveHub(thread_hub.url, ADMIN_TOKEN, api)
-        _assert_spooled_run_arrived(hub)
-        assert hub.runs(job="next-job")[0]["status"] == "succeeded"
+        live_hub = LiveHub(thread_hub.url, ADMIN_TOKEN, api)
+        _assert_spooled_run_arrived(live_hub)
+        assert live_hub.runs(job="next-job")[0]["status"] == "succeeded"
 
 
-def _assert_spooled_run_arrived(hub) -> None:
-    runs = hub.runs(job="spooled")
+def _assert_spooled_run_arrived(live_hub) -> None:
+    runs = live_hub.runs(job="spooled")
     assert len(runs) == 1
-    view = hub.run(runs[0]["id"])
+    view = live_hub.run(runs[0]["id"])
     assert view["status"] == "succeeded"
     assert (view["progress"]["done"], view["progress"]["total"]) == (300, 300)
     assert view["log_tail"] == ["at 0", "at 100", "at 200"]
-    assert "all rows done" in [m["text"] for m in hub.messages("night")]
+    assert "all rows done" in [m["text"] for m in live_hub.messages("night")]
 
 
-def test_a_spool_for_another_hub_is_left_alone(hub, sdk_config, tmp_path):
+def test_a_spool_for_another_hub_is_left_alone(live_hub, sdk_config, tmp_path):
     other = dataclasses.replace(sdk_config, url="http://127.0.0.1:9")
     sender = Sender(other)
     Run("elsewhere", sender=sender).finish()

@@ -29,10 +29,10 @@ def test_a_stall_reason_and_an_unknown_eta_read_as_the_hub_says_them():
     assert eta_text({"text": "succeeded", "seconds": 0}) == "succeeded"
 
 
-def test_thereyet_status_shows_the_range_of_a_running_run(hub, tmp_path):
+def test_thereyet_status_shows_the_range_of_a_running_run(live_hub, tmp_path):
     now = datetime.now(UTC)
     start = now - timedelta(seconds=200)
-    run = hub.api.post(
+    run = live_hub.api.post(
         "/api/v1/runs", json={"job": "export", "total": 1000, "started_at": start.isoformat()}
     ).json()
     events = [
@@ -44,12 +44,12 @@ def test_thereyet_status_shows_the_range_of_a_running_run(hub, tmp_path):
         }
         for i in range(1, 21)
     ]  # 500 of 1000 in 200 s: about 200 s left
-    answer = hub.api.post(f"/api/v1/runs/{run['id']}/events", json={"events": events})
+    answer = live_hub.api.post(f"/api/v1/runs/{run['id']}/events", json={"events": events})
     assert answer.status_code == 200, answer.text
-    status = thereyet_cli(client_env(hub.url, hub.token, tmp_path), "status", "export")
+    status = thereyet_cli(client_env(live_hub.url, live_hub.token, tmp_path), "status", "export")
     assert status.returncode == 0, status.stderr
     said = re.search(r"ETA about (\d+)-(\d+) min left", status.stdout)
     assert said, status.stdout
     assert int(said[1]) <= 3 <= int(said[2])
-    hub_text = hub.run(run["id"])["eta"]["text"]
+    hub_text = live_hub.run(run["id"])["eta"]["text"]
     assert hub_text.startswith("about ") and hub_text.endswith(" min left")

@@ -17,11 +17,11 @@ class Clock:
         return self.now
 
 
-def _progress(hub, run_id):
-    return [e for e in hub.events(run_id) if e["type"] == "progress"]
+def _progress(live_hub, run_id):
+    return [e for e in live_hub.events(run_id) if e["type"] == "progress"]
 
 
-def test_progress_is_coalesced_to_the_latest_value_once_per_interval(hub, sdk_config):
+def test_progress_is_coalesced_to_the_latest_value_once_per_interval(live_hub, sdk_config):
     clock = Clock()
     config = dataclasses.replace(sdk_config, progress_interval=1.0)
     sender = Sender(config, clock=clock)
@@ -29,21 +29,21 @@ def test_progress_is_coalesced_to_the_latest_value_once_per_interval(hub, sdk_co
     for done in range(1, 501):
         run.progress(done, 1000)
     sender.step(clock.now)
-    assert [e["done"] for e in _progress(hub, run.id)] == [500]
+    assert [e["done"] for e in _progress(live_hub, run.id)] == [500]
 
     for done in range(501, 900):
         run.progress(done, 1000)
     clock.now += 0.5
     sender.step(clock.now)
-    assert len(_progress(hub, run.id)) == 1
+    assert len(_progress(live_hub, run.id)) == 1
 
     clock.now += 0.5
     sender.step(clock.now)
-    assert [e["done"] for e in _progress(hub, run.id)] == [500, 899]
+    assert [e["done"] for e in _progress(live_hub, run.id)] == [500, 899]
     sender.close(1)
 
 
-def test_unchanged_progress_is_not_sent_again_but_a_quiet_run_heartbeats(hub, sdk_config):
+def test_unchanged_progress_is_not_sent_again_but_a_quiet_run_heartbeats(live_hub, sdk_config):
     clock = Clock()
     config = dataclasses.replace(sdk_config, progress_interval=1.0, heartbeat_interval=30.0)
     sender = Sender(config, clock=clock)
@@ -57,7 +57,7 @@ def test_unchanged_progress_is_not_sent_again_but_a_quiet_run_heartbeats(hub, sd
     clock.now += 20
     sender.step(clock.now)
     assert sender.attempts == calls + 1  # the heartbeat
-    assert len(_progress(hub, run.id)) == 1
+    assert len(_progress(live_hub, run.id)) == 1
     sender.close(1)
 
 
@@ -78,7 +78,7 @@ def test_an_unreachable_hub_is_retried_with_growing_capped_delays(tmp_path):
     assert sender.spool_rest() == 1
 
 
-def test_memory_is_bounded_while_the_hub_is_away_and_drops_are_reported(hub, sdk_config):
+def test_memory_is_bounded_while_the_hub_is_away_and_drops_are_reported(live_hub, sdk_config):
     clock = Clock()
     config = dataclasses.replace(sdk_config, max_pending=10)
     sender = Sender(config, clock=clock)
@@ -89,14 +89,14 @@ def test_memory_is_bounded_while_the_hub_is_away_and_drops_are_reported(hub, sdk
     run.finish()
     sender.step(clock.now)
 
-    logs = [e["text"] for e in hub.events(run.id) if e["type"] == "log"]
+    logs = [e["text"] for e in live_hub.events(run.id) if e["type"] == "log"]
     assert logs[:10] == [f"line {i}" for i in range(15, 25)]
     assert "15 events were dropped" in logs[10]
-    assert hub.run(run.id)["status"] == "succeeded"
+    assert live_hub.run(run.id)["status"] == "succeeded"
     sender.close(1)
 
 
-def test_a_track_loop_left_early_is_finished_after_the_grace_period(hub, sdk_config):
+def test_a_track_loop_left_early_is_finished_after_the_grace_period(live_hub, sdk_config):
     clock = Clock()
     sender = Sender(dataclasses.replace(sdk_config, early_end_grace=5.0), clock=clock)
     run = Run("left-early", sender=sender)
@@ -104,10 +104,10 @@ def test_a_track_loop_left_early_is_finished_after_the_grace_period(hub, sdk_con
         if i == 41:
             break
     sender.step(clock.now)
-    assert hub.run(run.id)["status"] == "running"
+    assert live_hub.run(run.id)["status"] == "running"
     clock.now += 5
     sender.step(clock.now)
-    view = hub.run(run.id)
+    view = live_hub.run(run.id)
     assert view["status"] == "succeeded"
     assert view["progress"]["done"] == 42
     sender.close(1)

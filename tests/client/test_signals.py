@@ -33,8 +33,8 @@ time.sleep(60)
 """
 
 
-def started(hub, run_id: str) -> bool:
-    response = hub.api.get(f"/api/v1/runs/{run_id}")
+def started(live_hub, run_id: str) -> bool:
+    response = live_hub.api.get(f"/api/v1/runs/{run_id}")
     return response.status_code == 200 and (response.json()["progress"]["done"] or 0) > 0
 
 
@@ -51,26 +51,28 @@ def processes():
             process.stdout.close()
 
 
-def test_sigterm_finishes_the_run_as_cancelled_and_the_process_dies_of_it(hub, tmp_path, processes):
+def test_sigterm_finishes_the_run_as_cancelled_and_the_process_dies_of_it(
+    live_hub, tmp_path, processes
+):
     job = subprocess.Popen(
         [sys.executable, "-c", LOOPING_JOB],
-        env=client_env(hub.url, hub.token, tmp_path),
+        env=client_env(live_hub.url, live_hub.token, tmp_path),
         stdout=subprocess.PIPE,
         text=True,
     )
     processes.append(job)
     assert job.stdout is not None
     run_id = job.stdout.readline().strip()
-    wait_for(lambda: started(hub, run_id))
+    wait_for(lambda: started(live_hub, run_id))
     job.send_signal(signal.SIGTERM)
     assert job.wait(20) == -signal.SIGTERM
-    view = hub.run(run_id)
+    view = live_hub.run(run_id)
     assert view["status"] == "cancelled"
     assert "SIGTERM" in (view["error"] or "")
 
 
 def test_thereyet_run_forwards_sigterm_to_its_command_and_reports_cancelled(
-    hub, tmp_path, processes
+    live_hub, tmp_path, processes
 ):
     wrapper = subprocess.Popen(
         [
@@ -85,20 +87,20 @@ def test_thereyet_run_forwards_sigterm_to_its_command_and_reports_cancelled(
             "-c",
             TRAPPING_COMMAND,
         ],
-        env=client_env(hub.url, hub.token, tmp_path),
+        env=client_env(live_hub.url, live_hub.token, tmp_path),
         stdout=subprocess.PIPE,
         text=True,
     )
     processes.append(wrapper)
     assert wrapper.stdout is not None
     assert wrapper.stdout.readline().strip() == "ready"
-    wait_for(lambda: hub.runs(job="trap"))
+    wait_for(lambda: live_hub.runs(job="trap"))
     wrapper.send_signal(signal.SIGTERM)
     rest = wrapper.stdout.read()
     code = wrapper.wait(20)
     assert "child got SIGTERM" in rest
     assert code != 0
-    view = wait_for(lambda: (r := hub.runs(job="trap")[0])["status"] != "running" and r)
+    view = wait_for(lambda: (r := live_hub.runs(job="trap")[0])["status"] != "running" and r)
     assert view["status"] == "cancelled"
 
 
@@ -108,11 +110,11 @@ SLEEPING_COMMAND = "import time\nprint('ready', flush=True)\ntime.sleep(60)\n"
 
 @pytest.mark.parametrize("signum", [signal.SIGHUP, signal.SIGINT])
 def test_thereyet_run_forwards_hup_and_int_and_exits_128_plus_the_signal(
-    hub, tmp_path, processes, signum
+    live_hub, tmp_path, processes, signum
 ):
     wrapper = subprocess.Popen(
         [*WRAPPER, "--job", "sleeper", "--", sys.executable, "-c", SLEEPING_COMMAND],
-        env=client_env(hub.url, hub.token, tmp_path),
+        env=client_env(live_hub.url, live_hub.token, tmp_path),
         stdin=subprocess.DEVNULL,  # not a terminal: the wrapper must pass SIGINT on itself
         stdout=subprocess.PIPE,
         text=True,
@@ -120,10 +122,10 @@ def test_thereyet_run_forwards_hup_and_int_and_exits_128_plus_the_signal(
     processes.append(wrapper)
     assert wrapper.stdout is not None
     assert wrapper.stdout.readline().strip() == "ready"
-    wait_for(lambda: hub.runs(job="sleeper"))
+    wait_for(lambda: live_hub.runs(job="sleeper"))
     wrapper.send_signal(signum)
     assert wrapper.wait(20) == 128 + signum
-    view = wait_for(lambda: (r := hub.runs(job="sleeper")[0])["status"] != "running" and r)
-    full = hub.run(view["id"])
+    view = wait_for(lambda: (r := live_hub.runs(job="sleeper")[0])["status"] != "running" and r)
+    full = live_hub.run(view["id"])
     assert full["exit_code"] == 128 + signum
     assert full["error"].startswith(f"killed by {signal.Signals(signum).name}")

@@ -8,23 +8,23 @@ import thereyet
 from thereyet.tqdm import tqdm
 
 
-def test_the_tqdm_drop_in_draws_its_bar_and_reports_a_run(hub, sdk):
+def test_the_tqdm_drop_in_draws_its_bar_and_reports_a_run(live_hub, sdk):
     out = io.StringIO()
     assert sum(1 for _ in tqdm(range(250), job="tqdm-export", file=out, mininterval=0)) == 250
     assert thereyet.flush(10)
 
-    runs = hub.runs(job="tqdm-export")
-    view = hub.run(runs[0]["id"])
+    runs = live_hub.runs(job="tqdm-export")
+    view = live_hub.run(runs[0]["id"])
     assert "250/250" in out.getvalue()
     assert view["status"] == "succeeded"
     assert (view["progress"]["done"], view["progress"]["total"]) == (250, 250)
 
 
-def test_the_tqdm_drop_in_inside_a_run_reports_to_that_run(hub, sdk):
+def test_the_tqdm_drop_in_inside_a_run_reports_to_that_run(live_hub, sdk):
     with thereyet.run("outer") as run:
         bar = tqdm(total=10, file=io.StringIO())
         bar.update(4)
         bar.close()
     assert thereyet.flush(10)
-    assert hub.run(run.id)["progress"]["done"] == 4
-    assert hub.runs(job="tqdm") == []
+    assert live_hub.run(run.id)["progress"]["done"] == 4
+    assert live_hub.runs(job="tqdm") == []

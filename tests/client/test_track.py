@@ -11,17 +11,17 @@ import thereyet
 from thereyet.client import state
 
 
-def _only_run(hub, job):
-    runs = hub.runs(job=job)
+def _only_run(live_hub, job):
+    runs = live_hub.runs(job=job)
     assert len(runs) == 1, runs
-    return hub.run(runs[0]["id"])
+    return live_hub.run(runs[0]["id"])
 
 
-def test_a_run_reported_by_track_ends_with_exactly_the_right_counts(hub, sdk):
+def test_a_run_reported_by_track_ends_with_exactly_the_right_counts(live_hub, sdk):
     seen = sum(1 for _ in thereyet.track(range(1234), job="count-me", unit="rows"))
     assert thereyet.flush(10)
 
-    run = _only_run(hub, "count-me")
+    run = _only_run(live_hub, "count-me")
     assert seen == 1234
     assert run["status"] == "succeeded"
     assert run["progress"]["done"] == 1234
@@ -30,16 +30,16 @@ def test_a_run_reported_by_track_ends_with_exactly_the_right_counts(hub, sdk):
     assert run["progress"]["percent"] == 100
 
 
-def test_track_of_a_generator_reports_the_count_as_total_at_the_end(hub, sdk):
+def test_track_of_a_generator_reports_the_count_as_total_at_the_end(live_hub, sdk):
     items = (i for i in range(77))
     assert list(thereyet.track(items, job="no-len")) == list(range(77))
     assert thereyet.flush(10)
 
-    run = _only_run(hub, "no-len")
+    run = _only_run(live_hub, "no-len")
     assert (run["progress"]["done"], run["progress"]["total"]) == (77, 77)
 
 
-def test_track_inside_a_run_adds_to_that_runs_progress(hub, sdk):
+def test_track_inside_a_run_adds_to_that_runs_progress(live_hub, sdk):
     with thereyet.run("two-loops", total=30) as run:
         for _ in thereyet.track(range(10)):
             pass
@@ -47,18 +47,18 @@ def test_track_inside_a_run_adds_to_that_runs_progress(hub, sdk):
             pass
     assert thereyet.flush(10)
 
-    view = hub.run(run.id)
+    view = live_hub.run(run.id)
     assert view["status"] == "succeeded"
     assert (view["progress"]["done"], view["progress"]["total"]) == (30, 30)
 
 
-def test_an_exception_in_a_run_fails_it_with_a_short_summary_and_is_raised(hub, sdk):
+def test_an_exception_in_a_run_fails_it_with_a_short_summary_and_is_raised(live_hub, sdk):
     with pytest.raises(ValueError, match="bad row 7"), thereyet.run("breaks") as run:
         run.advance(6)
         raise ValueError("bad row 7")
     assert thereyet.flush(10)
 
-    view = hub.run(run.id)
+    view = live_hub.run(run.id)
     assert view["status"] == "failed"
     assert view["error"].startswith("ValueError: bad row 7")
     assert "test_track.py" in view["error"]
@@ -66,23 +66,23 @@ def test_an_exception_in_a_run_fails_it_with_a_short_summary_and_is_raised(hub, 
 
 
 @pytest.mark.parametrize(("code", "status"), [(3, "failed"), (0, "succeeded")])
-def test_system_exit_in_a_run_ends_it_with_that_exit_code(hub, sdk, code, status):
+def test_system_exit_in_a_run_ends_it_with_that_exit_code(live_hub, sdk, code, status):
     with pytest.raises(SystemExit), thereyet.run("exits") as run:
         raise SystemExit(code)
     assert thereyet.flush(10)
 
-    view = hub.run(run.id)
+    view = live_hub.run(run.id)
     assert (view["status"], view["exit_code"]) == (status, code)
 
 
-def test_keyboard_interrupt_in_a_run_cancels_it(hub, sdk):
+def test_keyboard_interrupt_in_a_run_cancels_it(live_hub, sdk):
     with pytest.raises(KeyboardInterrupt), thereyet.run("interrupted") as run:
         raise KeyboardInterrupt
     assert thereyet.flush(10)
-    assert hub.run(run.id)["status"] == "cancelled"
+    assert live_hub.run(run.id)["status"] == "cancelled"
 
 
-def test_a_run_reports_progress_stats_logs_notes_and_files(hub, sdk, tmp_path: Path):
+def test_a_run_reports_progress_stats_logs_notes_and_files(live_hub, sdk, tmp_path: Path):
     shot = tmp_path / "screen.png"
     shot.write_bytes(b"\x89PNG fake image")
     with thereyet.run("customer-export", room="migration") as run:
@@ -95,18 +95,18 @@ def test_a_run_reports_progress_stats_logs_notes_and_files(hub, sdk, tmp_path: P
         run.advance(60)
     assert thereyet.flush(10)
 
-    view = hub.run(run.id)
+    view = live_hub.run(run.id)
     assert view["status"] == "succeeded"
     assert view["rooms"] == ["migration"]
     assert view["progress"]["done"] == 100
     assert view["stats"] == {"rows_per_s": 1250.5, "batch": "two"}
     assert "exported 40 rows" in view["log_tail"]
     assert [a["name"] for a in view["attachments"]] == ["screen.png"]
-    texts = [m["text"] for m in hub.messages("migration")]
+    texts = [m["text"] for m in live_hub.messages("migration")]
     assert "switching to batch 2" in texts
 
 
-def test_the_job_decorator_reports_each_call_as_a_run(hub, sdk):
+def test_the_job_decorator_reports_each_call_as_a_run(live_hub, sdk):
     @thereyet.job("nightly-sum")
     def add(a: int, b: int) -> int:
         thereyet.current_run().advance(a + b)
@@ -121,11 +121,11 @@ def test_the_job_decorator_reports_each_call_as_a_run(hub, sdk):
         explode()
     assert thereyet.flush(10)
 
-    assert _only_run(hub, "nightly-sum")["progress"]["done"] == 5
-    assert _only_run(hub, "explode")["status"] == "failed"
+    assert _only_run(live_hub, "nightly-sum")["progress"]["done"] == 5
+    assert _only_run(live_hub, "explode")["status"] == "failed"
 
 
-def test_the_room_handler_posts_records_at_or_above_its_level(hub, sdk):
+def test_the_room_handler_posts_records_at_or_above_its_level(live_hub, sdk):
     logger = logging.getLogger("tests.sdk.handler")
     logger.propagate = False
     handler = thereyet.RoomHandler("alerts", level=logging.WARNING)
@@ -137,7 +137,7 @@ def test_the_room_handler_posts_records_at_or_above_its_level(hub, sdk):
         logger.removeHandler(handler)
     assert thereyet.flush(10)
 
-    texts = [m["text"] for m in hub.messages("alerts")]
+    texts = [m["text"] for m in live_hub.messages("alerts")]
     assert texts == ["ERROR tests.sdk.handler: disk full on db-1"]
 
 

@@ -6,27 +6,27 @@ from typing import Any
 
 import pytest
 
-from tests.monitoring.conftest import HandHub, Recorder, any_hub, hub, recorder
+from tests.monitoring.conftest import HandHub, Recorder, any_hand_hub, hand_hub, recorder
 from thereyet.server.workers.escalator import Escalator
 
-__all__ = ["any_hub", "any_oncall", "hub", "recorder"]
+__all__ = ["any_hand_hub", "any_oncall", "hand_hub", "recorder"]
 
 
-def escalate(hub: HandHub) -> bool:
-    return bool(hub.call(Escalator(hub.app.state.incidents).tick, hub.clock.now()))
+def escalate(hand_hub: HandHub) -> bool:
+    return bool(hand_hub.call(Escalator(hand_hub.app.state.incidents).tick, hand_hub.clock.now()))
 
 
-def put(hub: HandHub, path: str, body: dict[str, Any], status: int = 200) -> Any:
-    response = hub.client.put(f"/api/v1/oncall/{path}", json=body)
+def put(hand_hub: HandHub, path: str, body: dict[str, Any], status: int = 200) -> Any:
+    response = hand_hub.client.put(f"/api/v1/oncall/{path}", json=body)
     assert response.status_code == status, response.text
     return response.json()
 
 
-def setup_oncall(hub: HandHub, recorder: Recorder, **service: Any) -> None:
+def setup_oncall(hand_hub: HandHub, recorder: Recorder, **service: Any) -> None:
     """ana and bo (a weekly rotation from Monday 2 March 2026), boss as the second step."""
     for name, tz in (("ana", "Europe/Paris"), ("bo", "America/New_York"), ("boss", "UTC")):
         put(
-            hub,
+            hand_hub,
             f"people/{name}",
             {
                 "timezone": tz,
@@ -41,7 +41,7 @@ def setup_oncall(hub: HandHub, recorder: Recorder, **service: Any) -> None:
             },
         )
     put(
-        hub,
+        hand_hub,
         "rotations/primary",
         {
             "timezone": "Europe/Paris",
@@ -52,7 +52,7 @@ def setup_oncall(hub: HandHub, recorder: Recorder, **service: Any) -> None:
         },
     )
     put(
-        hub,
+        hand_hub,
         "policies/default",
         {
             "steps": [
@@ -62,11 +62,11 @@ def setup_oncall(hub: HandHub, recorder: Recorder, **service: Any) -> None:
             "repeat": 1,
         },
     )
-    put(hub, "services/payments", {"room": "ops", "policy": "default", **service})
+    put(hand_hub, "services/payments", {"room": "ops", "policy": "default", **service})
 
 
-def integration(hub: HandHub, kind: str, name: str = "") -> str:
-    response = hub.client.post(
+def integration(hand_hub: HandHub, kind: str, name: str = "") -> str:
+    response = hand_hub.client.post(
         "/api/v1/oncall/integrations",
         json={"name": name or kind, "service": "payments", "kind": kind},
     )
@@ -79,14 +79,14 @@ def paths(recorder: Recorder) -> list[str]:
 
 
 @pytest.fixture
-def oncall(hub: HandHub, recorder: Recorder) -> HandHub:
+def oncall(hand_hub: HandHub, recorder: Recorder) -> HandHub:
     # The fake clock starts on Monday 2 March 2026 at 09:00 UTC (10:00 in Paris): ana's week.
-    setup_oncall(hub, recorder)
-    return hub
+    setup_oncall(hand_hub, recorder)
+    return hand_hub
 
 
 @pytest.fixture
-def any_oncall(any_hub: HandHub, recorder: Recorder) -> HandHub:
+def any_oncall(any_hand_hub: HandHub, recorder: Recorder) -> HandHub:
     """The same on SQLite and on PostgreSQL."""
-    setup_oncall(any_hub, recorder)
-    return any_hub
+    setup_oncall(any_hand_hub, recorder)
+    return any_hand_hub

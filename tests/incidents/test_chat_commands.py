@@ -9,13 +9,15 @@ from tests.incidents.test_pagerduty import event
 from tests.monitoring.conftest import HandHub, Recorder
 
 
-def say_and_wait(hub: HandHub, text: str, expect: str) -> str:
+def say_and_wait(hand_hub: HandHub, text: str, expect: str) -> str:
     """Post `text` in #ops and return the first later message containing `expect`."""
-    posted = hub.client.post("/api/v1/rooms/ops/messages", json={"text": text})
+    posted = hand_hub.client.post("/api/v1/rooms/ops/messages", json={"text": text})
     assert posted.status_code == 201, posted.text
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        found = hub.client.get("/api/v1/rooms/ops/messages", params={"after": posted.json()["id"]})
+        found = hand_hub.client.get(
+            "/api/v1/rooms/ops/messages", params={"after": posted.json()["id"]}
+        )
         for message in found.json()["messages"]:
             if expect in message["text"]:
                 return str(message["text"])

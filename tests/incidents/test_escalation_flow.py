@@ -8,9 +8,9 @@ from tests.incidents.conftest import escalate, paths
 from tests.monitoring.conftest import HandHub, Recorder
 
 
-def open_incident(hub: HandHub, **extra: object) -> dict:
+def open_incident(hand_hub: HandHub, **extra: object) -> dict:
     body = {"service": "payments", "summary": "card payments failing", **extra}
-    response = hub.client.post("/api/v1/incidents", json=body)
+    response = hand_hub.client.post("/api/v1/incidents", json=body)
     assert response.status_code == 201, response.text
     return response.json()
 

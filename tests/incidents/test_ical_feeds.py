@@ -11,11 +11,11 @@ import icalendar
 from tests.incidents.conftest import HandHub, Recorder
 
 
-def fetch(hub: HandHub, **window: int) -> dict[str, tuple[datetime, datetime, str]]:
+def fetch(hand_hub: HandHub, **window: int) -> dict[str, tuple[datetime, datetime, str]]:
     """UID -> (start, end, summary) of each event in the rotation's feed."""
-    url = urlsplit(hub.client.get("/api/v1/oncall/rotations/primary/feed").json()["url"])
+    url = urlsplit(hand_hub.client.get("/api/v1/oncall/rotations/primary/feed").json()["url"])
     query = "&".join([url.query, *(f"{k}={v}" for k, v in window.items())])
-    response = hub.client.get(f"{url.path}?{query}", headers={"Authorization": ""})
+    response = hand_hub.client.get(f"{url.path}?{query}", headers={"Authorization": ""})
     assert response.status_code == 200, response.text
     calendar = icalendar.Calendar.from_ical(response.text)
     return {

@@ -8,15 +8,15 @@ from tests.incidents.conftest import paths, put
 from tests.monitoring.conftest import HandHub, Recorder
 
 
-def set_runbook(hub: HandHub, job: str, url: str) -> None:
-    response = hub.client.patch(f"/api/v1/jobs/{job}", json={"runbook_url": url})
+def set_runbook(hand_hub: HandHub, job: str, url: str) -> None:
+    response = hand_hub.client.patch(f"/api/v1/jobs/{job}", json={"runbook_url": url})
     assert response.status_code == 200, response.text
 
 
-def fail(hub: HandHub, job: str) -> str:
-    run = hub.client.post("/api/v1/runs", json={"job": job, "room": "ops"}).json()
+def fail(hand_hub: HandHub, job: str) -> str:
+    run = hand_hub.client.post("/api/v1/runs", json={"job": job, "room": "ops"}).json()
     finish = {"status": "failed", "exit_code": 3, "error": "upstream answered 503"}
-    assert hub.client.post(f"/api/v1/runs/{run['id']}/finish", json=finish).status_code == 200
+    assert hand_hub.client.post(f"/api/v1/runs/{run['id']}/finish", json=finish).status_code == 200
     return str(run["id"])
 
 
@@ -86,20 +86,22 @@ def test_a_job_given_a_runbook_by_the_api_may_page_a_strict_service(
     assert "runbook: https://wiki.example.com/ledger" in recorder.requests[0]["json"]["message"]
 
 
-def _running(hub: HandHub, job: str, **limits: str) -> str:
-    hub.put_schedule(job, limits=limits, room="ops")
-    put(hub, f"jobs/{job}", {"service": "payments", "events": ["stalled", "overdue", "lost"]})
-    run = hub.client.post("/api/v1/runs", json={"job": job, "room": "ops", "total": 100}).json()
+def _running(hand_hub: HandHub, job: str, **limits: str) -> str:
+    hand_hub.put_schedule(job, limits=limits, room="ops")
+    put(hand_hub, f"jobs/{job}", {"service": "payments", "events": ["stalled", "overdue", "lost"]})
+    run = hand_hub.client.post(
+        "/api/v1/runs", json={"job": job, "room": "ops", "total": 100}
+    ).json()
     return str(run["id"])
 
 
-def _report(hub: HandHub, run_id: str, event: dict[str, object]) -> None:
-    answer = hub.client.post(f"/api/v1/runs/{run_id}/events", json={"events": [event]})
+def _report(hand_hub: HandHub, run_id: str, event: dict[str, object]) -> None:
+    answer = hand_hub.client.post(f"/api/v1/runs/{run_id}/events", json={"events": [event]})
     assert answer.status_code == 200, answer.text
 
 
-def _open_keys(hub: HandHub) -> list[str]:
-    found = hub.client.get("/api/v1/incidents", params={"status": "triggered"}).json()
+def _open_keys(hand_hub: HandHub) -> list[str]:
+    found = hand_hub.client.get("/api/v1/incidents", params={"status": "triggered"}).json()
     return sorted(i["dedup_key"] for i in found["incidents"])
 
 

@@ -15,9 +15,9 @@ def notices(recorder: Recorder, words: str) -> list[dict[str, Any]]:
     return [r for r in recorder.requests if words in r["json"]["title"]]
 
 
-def page_ana_then_boss_then_ana_again(hub: HandHub, recorder: Recorder) -> dict[str, Any]:
+def page_ana_then_boss_then_ana_again(hand_hub: HandHub, recorder: Recorder) -> dict[str, Any]:
     """ana (push, then SMS) and the ops-chat channel, boss after 15 minutes, ana again after 45."""
-    created = hub.client.post(
+    created = hand_hub.client.post(
         "/api/v1/channels", json={"name": "ops-chat", "url": f"json://{recorder.url}/ops-chat"}
     )
     assert created.status_code == 201, created.text
@@ -26,14 +26,14 @@ def page_ana_then_boss_then_ana_again(hub: HandHub, recorder: Recorder) -> dict[
         {"targets": first, "delay_minutes": 15},
         {"targets": [{"kind": "person", "name": "boss"}], "delay_minutes": 30},
     ]
-    put(hub, "policies/default", {"steps": steps, "repeat": 1})
-    incident = open_incident(hub)
-    hub.dispatch()
+    put(hand_hub, "policies/default", {"steps": steps, "repeat": 1})
+    incident = open_incident(hand_hub)
+    hand_hub.dispatch()
     for minutes in (5, 10, 30):
-        hub.clock.advance(minutes=minutes)
-        escalate(hub)
+        hand_hub.clock.advance(minutes=minutes)
+        escalate(hand_hub)
         # An incident's steps leave in order: boss's SMS (due 9:20) before round two.
-        while hub.dispatch():
+        while hand_hub.dispatch():
             pass
     assert sorted(paths(recorder)) == [
         "/ana/push",
@@ -50,14 +50,14 @@ def page_ana_then_boss_then_ana_again(hub: HandHub, recorder: Recorder) -> dict[
 def test_each_contact_method_and_channel_paged_is_told_once_per_change(
     any_oncall: HandHub, recorder: Recorder
 ):
-    hub = any_oncall
-    incident = page_ana_then_boss_then_ana_again(hub, recorder)
+    hand_hub = any_oncall
+    incident = page_ana_then_boss_then_ana_again(hand_hub, recorder)
     number = incident["id"]
-    hub.clock.advance(minutes=1)  # ana's second SMS is still 4 minutes away: it is withdrawn
-    acked = hub.client.post(f"/api/v1/incidents/{number}/acknowledge")
+    hand_hub.clock.advance(minutes=1)  # ana's second SMS is still 4 minutes away: it is withdrawn
+    acked = hand_hub.client.post(f"/api/v1/incidents/{number}/acknowledge")
     assert acked.status_code == 200, acked.text
     assert not notices(recorder, "acknowledged")  # nothing leaves from the request itself
-    hub.dispatch()
+    hand_hub.dispatch()
     told = notices(recorder, f"#{number} acknowledged by admin: card payments failing")
     assert sorted(r["path"] for r in told) == [
         "/ana/push",
@@ -70,14 +70,14 @@ def test_each_contact_method_and_channel_paged_is_told_once_per_change(
     assert "/bo/" not in str(paths(recorder))  # bo was never paged
     assert acked.json()["timeline"][-1]["data"] == {"withdrawn": 1, "told": 5}
 
-    again = hub.client.post(f"/api/v1/incidents/{number}/acknowledge")
+    again = hand_hub.client.post(f"/api/v1/incidents/{number}/acknowledge")
     assert again.status_code == 200 and again.json()["status"] == "acknowledged"
-    hub.dispatch()
+    hand_hub.dispatch()
     assert len(notices(recorder, "acknowledged")) == 5  # a second acknowledgement says nothing
 
-    hub.client.post(f"/api/v1/incidents/{number}/resolve")
-    hub.client.post(f"/api/v1/incidents/{number}/resolve")
-    hub.dispatch()
+    hand_hub.client.post(f"/api/v1/incidents/{number}/resolve")
+    hand_hub.client.post(f"/api/v1/incidents/{number}/resolve")
+    hand_hub.dispatch()
     resolved = notices(recorder, f"#{number} resolved by admin")
     assert sorted(r["path"] for r in resolved) == [
         "/ana/push",

@@ -149,18 +149,20 @@ def test_integrations_and_services_are_listed_without_tokens(oncall: HandHub, re
 def test_contact_methods_are_listed_among_channels_with_delivery_status_and_no_secrets(
     any_oncall: HandHub, recorder: Recorder
 ):
-    hub = any_oncall
+    hand_hub = any_oncall
     secret_url = f"json://pager:s3cret@{recorder.url}/cy/push?token=t0ps3cret"
     cy = {"timezone": "UTC", "contact_methods": [{"name": "push", "url": secret_url}]}
-    put(hub, "people/cy", cy)
-    made = hub.client.post("/api/v1/channels", json={"name": "ops-chat", "url": secret_url})
+    put(hand_hub, "people/cy", cy)
+    made = hand_hub.client.post("/api/v1/channels", json={"name": "ops-chat", "url": secret_url})
     assert made.status_code == 201, made.text
     assert made.json()["kind"] == "channel" and made.json()["person"] is None
-    response = hub.client.post("/api/v1/incidents", json={"service": "payments", "summary": "x"})
+    response = hand_hub.client.post(
+        "/api/v1/incidents", json={"service": "payments", "summary": "x"}
+    )
     assert response.status_code == 201, response.text
-    hub.dispatch()  # ana's push is sent now, her SMS waits five minutes
+    hand_hub.dispatch()  # ana's push is sent now, her SMS waits five minutes
 
-    channels = {c["name"]: c for c in hub.client.get("/api/v1/channels").json()["channels"]}
+    channels = {c["name"]: c for c in hand_hub.client.get("/api/v1/channels").json()["channels"]}
     assert sorted(channels) == [
         "@ana/push",
         "@ana/sms",

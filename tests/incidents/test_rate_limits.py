@@ -18,16 +18,18 @@ from thereyet.server.clock import FakeClock
 def limited(db_url: str, tmp_path: Path, clock: FakeClock, recorder: Recorder) -> Iterator[HandHub]:
     """An on-call hub whose integrations may send 3 alerts at once, then one every 10 s."""
     hubs = open_hand_hub(db_url, tmp_path, clock, alert_rate_per_minute=6, alert_burst=3)
-    hub = next(hubs)
+    hand_hub = next(hubs)
     try:
-        setup_oncall(hub, recorder)
-        yield hub
+        setup_oncall(hand_hub, recorder)
+        yield hand_hub
     finally:
         hubs.close()
 
 
-def incident_keys(hub: HandHub) -> list[str]:
-    return sorted(i["dedup_key"] for i in hub.client.get("/api/v1/incidents").json()["incidents"])
+def incident_keys(hand_hub: HandHub) -> list[str]:
+    return sorted(
+        i["dedup_key"] for i in hand_hub.client.get("/api/v1/incidents").json()["incidents"]
+    )
 
 
 def test_pagerduty_answers_throttle_event_with_retry_after(limited: HandHub):

@@ -44,10 +44,10 @@ def test_each_step_is_paged_once_by_two_nodes_racing(
             a.clock.advance(minutes=minutes)
             won = list(pool.map(escalate, (a, b)))
             assert sum(won) == 1, won
-            list(pool.map(lambda hub: hub.dispatch(), (a, b)))
+            list(pool.map(lambda hand_hub: hand_hub.dispatch(), (a, b)))
         a.clock.advance(hours=2)
         assert list(pool.map(escalate, (a, b))) == [False, False]
-        list(pool.map(lambda hub: hub.dispatch(), (a, b)))
+        list(pool.map(lambda hand_hub: hand_hub.dispatch(), (a, b)))
     view = b.client.get(f"/api/v1/incidents/{incident.json()['id']}").json()
     assert [p["position"] for p in view["pages"]] == [0, 1, 2, 3]
     # Two dispatchers deliver in parallel, so only the counts are certain: each page once.

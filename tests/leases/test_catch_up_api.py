@@ -7,46 +7,46 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.monitoring.conftest import HandHub, Recorder, hub, recorder
+from tests.monitoring.conftest import HandHub, Recorder, hand_hub, recorder
 
-__all__ = ["hub", "recorder"]
+__all__ = ["hand_hub", "recorder"]
 
 
-def league(hub: HandHub, recorder: Recorder, **extra: object) -> dict:
+def league(hand_hub: HandHub, recorder: Recorder, **extra: object) -> dict:
     target = {"kind": "http", "url": f"http://{recorder.url}/play"}
-    return hub.put_schedule(
+    return hand_hub.put_schedule(
         "league-matches", schedule="every 1m", target=target, room="league", **extra
     )
 
 
 def test_the_default_is_latest_and_the_skipped_occurrences_are_told_in_the_room(
-    hub: HandHub, recorder: Recorder
+    hand_hub: HandHub, recorder: Recorder
 ):
-    assert league(hub, recorder)["catch_up"] == {"policy": "latest", "limit": 10}
-    hub.clock.set(datetime(2026, 3, 2, 9, 5, 10, tzinfo=UTC))  # the hub was down since 9:00
-    hub.schedule()
-    assert len(hub.client.get("/api/v1/runs").json()["runs"]) == 1
-    view = hub.client.get("/api/v1/jobs/league-matches/schedule").json()
+    assert league(hand_hub, recorder)["catch_up"] == {"policy": "latest", "limit": 10}
+    hand_hub.clock.set(datetime(2026, 3, 2, 9, 5, 10, tzinfo=UTC))  # the hub was down since 9:00
+    hand_hub.schedule()
+    assert len(hand_hub.client.get("/api/v1/runs").json()["runs"]) == 1
+    view = hand_hub.client.get("/api/v1/jobs/league-matches/schedule").json()
     [skipped] = [e for e in view["events"] if e["kind"] == "skipped"]
     assert (skipped["count"], skipped["first"], skipped["last"]) == (
         4,
         "2026-03-02T09:01:00Z",
         "2026-03-02T09:04:00Z",
     )
-    assert hub.room("league")[-1] == (
+    assert hand_hub.room("league")[-1] == (
         "**league-matches**: 4 occurrences were not started, from 2026-03-02T09:01:00Z "
         "to 2026-03-02T09:04:00Z: no hub was running then (catch-up: latest)"
     )
 
 
 def test_all_starts_the_last_few_missed_occurrences_oldest_first_each_called_once(
-    hub: HandHub, recorder: Recorder
+    hand_hub: HandHub, recorder: Recorder
 ):
-    view = league(hub, recorder, catch_up="all", catch_up_limit=3)
+    view = league(hand_hub, recorder, catch_up="all", catch_up_limit=3)
     assert view["catch_up"] == {"policy": "all", "limit": 3}
-    hub.clock.set(datetime(2026, 3, 2, 9, 5, 10, tzinfo=UTC))
-    hub.schedule()
-    while hub.dispatch():
+    hand_hub.clock.set(datetime(2026, 3, 2, 9, 5, 10, tzinfo=UTC))
+    hand_hub.schedule()
+    while hand_hub.dispatch():
         pass
     called = [r["json"]["due_at"] for r in recorder.requests]
     assert called == ["2026-03-02T09:03:00Z", "2026-03-02T09:04:00Z", "2026-03-02T09:05:00Z"]
@@ -55,15 +55,15 @@ def test_all_starts_the_last_few_missed_occurrences_oldest_first_each_called_onc
 
 
 def test_none_starts_nothing_missed_and_the_next_occurrence_on_time(
-    hub: HandHub, recorder: Recorder
+    hand_hub: HandHub, recorder: Recorder
 ):
-    league(hub, recorder, catch_up="none")
-    hub.clock.set(datetime(2026, 3, 2, 9, 5, 30, tzinfo=UTC))
-    hub.schedule()
-    assert hub.client.get("/api/v1/runs").json()["runs"] == []
-    hub.clock.set(datetime(2026, 3, 2, 9, 5, 58, tzinfo=UTC))
-    hub.schedule()
-    [run] = hub.client.get("/api/v1/runs").json()["runs"]
+    league(hand_hub, recorder, catch_up="none")
+    hand_hub.clock.set(datetime(2026, 3, 2, 9, 5, 30, tzinfo=UTC))
+    hand_hub.schedule()
+    assert hand_hub.client.get("/api/v1/runs").json()["runs"] == []
+    hand_hub.clock.set(datetime(2026, 3, 2, 9, 5, 58, tzinfo=UTC))
+    hand_hub.schedule()
+    [run] = hand_hub.client.get("/api/v1/runs").json()["runs"]
     assert run["status"] == "queued"
 
 
@@ -71,8 +71,8 @@ def test_none_starts_nothing_missed_and_the_next_occurrence_on_time(
     ("body", "field"),
     [({"catch_up": "sometimes"}, "catch_up"), ({"catch_up_limit": 0}, "catch_up_limit")],
 )
-def test_a_bad_catch_up_is_refused_naming_the_field(hub: HandHub, body: dict, field: str):
-    response = hub.client.put("/api/v1/jobs/league-matches/schedule", json=body)
+def test_a_bad_catch_up_is_refused_naming_the_field(hand_hub: HandHub, body: dict, field: str):
+    response = hand_hub.client.put("/api/v1/jobs/league-matches/schedule", json=body)
     assert response.status_code == 422, response.text
     assert field in response.text
-    assert hub.client.get("/api/v1/jobs/league-matches/schedule").status_code == 404
+    assert hand_hub.client.get("/api/v1/jobs/league-matches/schedule").status_code == 404

@@ -32,21 +32,21 @@ def nodes(db_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[tuple[HandH
         yield a, b
 
 
-def beat(hub: HandHub) -> None:
-    hub.call(hub.app.state.nodes.beat, hub.clock.now())
+def beat(hand_hub: HandHub) -> None:
+    hand_hub.call(hand_hub.app.state.nodes.beat, hand_hub.clock.now())
 
 
-def claim(hub: HandHub) -> list[Any]:
+def claim(hand_hub: HandHub) -> list[Any]:
     """What a node's dispatcher claims before it sends (then this node "dies")."""
-    return list(hub.call(hub.app.state.notifications.claim_due, hub.clock.now()))
+    return list(hand_hub.call(hand_hub.app.state.notifications.claim_due, hand_hub.clock.now()))
 
 
-def routine(hub: HandHub, recorder: Recorder) -> None:
+def routine(hand_hub: HandHub, recorder: Recorder) -> None:
     target = {"kind": "http", "url": f"http://{recorder.url}/start"}
-    hub.put_schedule("nightly", schedule="every 1h", target=target)
-    hub.clock.advance(3600)
-    assert hub.schedule() is False  # one occurrence started: not a full tick
-    assert len(hub.client.get("/api/v1/runs").json()["runs"]) == 1
+    hand_hub.put_schedule("nightly", schedule="every 1h", target=target)
+    hand_hub.clock.advance(3600)
+    assert hand_hub.schedule() is False  # one occurrence started: not a full tick
+    assert len(hand_hub.client.get("/api/v1/runs").json()["runs"]) == 1
 
 
 def test_a_dead_nodes_claim_is_released_by_another_node_once_its_heartbeat_lapsed(
@@ -166,10 +166,10 @@ def test_two_nodes_together_allow_an_integration_its_rate_not_twice_it(
         setup_oncall(a, recorder)
         token = integration(a, "generic")
         answers = [
-            hub.client.post(
+            hand_hub.client.post(
                 f"/api/v1/alerts/{token}", json={"action": "trigger", "summary": f"disk {n}"}
             ).status_code
-            for n, hub in enumerate([a, b, a, b, a, b])
+            for n, hand_hub in enumerate([a, b, a, b, a, b])
         ]
         assert answers == [202, 202, 202, 429, 429, 429]
         clock.advance(10)  # one token back, whichever node is asked

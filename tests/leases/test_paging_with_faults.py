@@ -19,8 +19,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.leases.hubs import Node, nodes, scratch_databases
-from tests.servers import Recorder, recording_server, wait_for
+from tests.leases.hubs import call, died_by_fault, nodes, scratch_databases
+from tests.servers import HubProcess, Recorder, recording_server, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -33,39 +33,39 @@ CASES = {
 }
 
 
-def set_up(node: Node, recorder: Recorder, case: str) -> None:
+def set_up(node: HubProcess, recorder: Recorder, case: str) -> None:
     """A service, its two-step policy and two channels on the recorder."""
     for step in ("first", "second"):
         url = f"json://{recorder.url}/{case}/{step}"
-        node.call("POST", "/api/v1/channels", json={"name": step, "url": url})
+        call(node, "POST", "/api/v1/channels", json={"name": step, "url": url})
     steps = [
         {"targets": [{"kind": "channel", "name": step}], "delay_minutes": 1}
         for step in ("first", "second")
     ]
     name = case.replace(".", "-")
-    node.call("PUT", f"/api/v1/oncall/policies/{name}", json={"steps": steps})
-    node.call("PUT", f"/api/v1/oncall/services/{name}", json={"policy": name})
+    call(node, "PUT", f"/api/v1/oncall/policies/{name}", json={"steps": steps})
+    call(node, "PUT", f"/api/v1/oncall/services/{name}", json={"policy": name})
 
 
-def open_incident(node: Node, case: str) -> None:
+def open_incident(node: HubProcess, case: str) -> None:
     """Open the case's incident; the node may die before it answers (it was committed)."""
     body = {"service": case.replace(".", "-"), "summary": f"{case} test", "dedup_key": case}
     with contextlib.suppress(httpx.HTTPError, AssertionError):
-        node.call("POST", "/api/v1/incidents", json=body)
+        call(node, "POST", "/api/v1/incidents", json=body)
 
 
 def test_each_step_is_paged_once_and_in_order_whatever_fault_point_kills_the_node(
     pg_database: str, tmp_path: Path
 ):
-    armed: dict[str, Node] = {}
-    healthy: dict[str, Node] = {}
+    armed: dict[str, HubProcess] = {}
+    healthy: dict[str, HubProcess] = {}
 
     def crash_then_heal(case: str, recorder: Recorder) -> str:
         """The armed node sets up, opens its incident and dies; then the healthy one starts."""
-        armed[case].start(fault=case, THEREYET_FAULT_DELAY="0.05")
+        armed[case].start({"THEREYET_FAULT": case, "THEREYET_FAULT_DELAY": "0.05"})
         set_up(armed[case], recorder, case)
         open_incident(armed[case], case)
-        line = armed[case].died_by_fault()
+        line = died_by_fault(armed[case])
         healthy[case].start()
         return line
 
@@ -89,8 +89,8 @@ def test_each_step_is_paged_once_and_in_order_whatever_fault_point_kills_the_nod
         time.sleep(2)  # nothing more arrives
         pages = {}
         for case, node in healthy.items():
-            [incident] = node.call("GET", "/api/v1/incidents")["incidents"]
-            pages[case] = node.call("GET", f"/api/v1/incidents/{incident['id']}")["pages"]
+            [incident] = call(node, "GET", "/api/v1/incidents")["incidents"]
+            pages[case] = call(node, "GET", f"/api/v1/incidents/{incident['id']}")["pages"]
 
     firsts, seconds = _sent(recorder, "first"), _sent(recorder, "second")
     for case, times in CASES.items():

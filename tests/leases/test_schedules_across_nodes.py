@@ -27,8 +27,8 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from tests.leases.hubs import Node, nodes, scratch_databases
-from tests.servers import Recorder, recording_server, wait_for
+from tests.leases.hubs import call, nodes, scratch_databases
+from tests.servers import HubProcess, Recorder, recording_server, wait_for
 from thereyet.server.store.tables import jobs, outbox, runs
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -84,7 +84,7 @@ def duplicate_runs(db: str) -> list[Any]:
 class Service:
     """What the hub calls: it records each call, then reports the run finished."""
 
-    def __init__(self, recorder: Recorder, hubs: list[Node]) -> None:
+    def __init__(self, recorder: Recorder, hubs: list[HubProcess]) -> None:
         self.hubs = hubs
         self.turn = itertools.count()
         self.pool = ThreadPoolExecutor(4)  # answers the call at once, reports after
@@ -97,7 +97,7 @@ class Service:
     def finish(self, body: dict[str, Any]) -> None:
         for _ in range(len(self.hubs)):
             hub = self.hubs[next(self.turn) % len(self.hubs)]
-            if not hub.alive:
+            if not hub.running:
                 continue
             try:
                 httpx.post(
@@ -125,7 +125,7 @@ def test_no_occurrence_is_skipped_or_run_twice_when_a_node_dies_and_comes_back(
         target = {"kind": "http", "url": f"http://{recorder.url}/start"}
         for n in range(JOBS):
             body = {"schedule": "every 1s", "target": target}
-            b.call("PUT", f"/api/v1/jobs/routine-{n}/schedule", json=body)
+            call(b, "PUT", f"/api/v1/jobs/routine-{n}/schedule", json=body)
         began = datetime.now(UTC)
         before = deadlocks(db)
         time.sleep(SECONDS / 3)
@@ -137,7 +137,7 @@ def test_no_occurrence_is_skipped_or_run_twice_when_a_node_dies_and_comes_back(
         answering = datetime.now(UTC)
         time.sleep(SECONDS / 3)
         for n in range(JOBS):
-            b.call("PUT", f"/api/v1/jobs/routine-{n}/schedule", json={"schedule": ""})
+            call(b, "PUT", f"/api/v1/jobs/routine-{n}/schedule", json={"schedule": ""})
         wait_for(lambda: not pending_calls(db), timeout=180, every=0.5)  # the last calls arrive
         a.stop()
         b.stop()
@@ -216,7 +216,7 @@ def test_two_nodes_running_100_routines_never_deadlock(pg_database: str, tmp_pat
         limits = {"grace": "2s", "start_deadline": "10s"}
         for n in range(100):
             body = {"schedule": "every 10s", "target": target, "limits": limits, "room": "ops"}
-            (a if n % 2 else b).call("PUT", f"/api/v1/jobs/job-{n}/schedule", json=body)
+            call(a if n % 2 else b, "PUT", f"/api/v1/jobs/job-{n}/schedule", json=body)
         before = deadlocks(db)
         time.sleep(seconds)
         a.stop()

@@ -58,20 +58,20 @@ def open_hand_hub(
     app = create_app(make_settings(db, data_dir, node=node, **settings), clock)
     with TestClient(app) as client:
         client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
-        hub = HandHub(client, clock, app)
-        hub.call(app.state.timely_workers.stop)
-        hub.call(app.state.workers.stop)
-        hub.call(app.state.heartbeat.stop)
-        yield hub
+        hand_hub = HandHub(client, clock, app)
+        hand_hub.call(app.state.timely_workers.stop)
+        hand_hub.call(app.state.workers.stop)
+        hand_hub.call(app.state.heartbeat.stop)
+        yield hand_hub
 
 
 @pytest.fixture
-def hub(sqlite_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[HandHub]:
+def hand_hub(sqlite_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[HandHub]:
     yield from open_hand_hub(sqlite_url, tmp_path, clock)
 
 
 @pytest.fixture
-def any_hub(db_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[HandHub]:
+def any_hand_hub(db_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[HandHub]:
     """The same on SQLite and on PostgreSQL."""
     yield from open_hand_hub(db_url, tmp_path, clock)
 

@@ -7,10 +7,10 @@ from tests.monitoring.conftest import HandHub, Recorder
 from tests.monitoring.test_notification_delivery import add_channel
 
 
-def finish(hub: HandHub, job: str, status: str) -> None:
-    run = hub.client.post("/api/v1/runs", json={"job": job, "room": "ops"}).json()
-    hub.clock.advance(5)
-    response = hub.client.post(f"/api/v1/runs/{run['id']}/finish", json={"status": status})
+def finish(hand_hub: HandHub, job: str, status: str) -> None:
+    run = hand_hub.client.post("/api/v1/runs", json={"job": job, "room": "ops"}).json()
+    hand_hub.clock.advance(5)
+    response = hand_hub.client.post(f"/api/v1/runs/{run['id']}/finish", json={"status": status})
     assert response.status_code == 200, response.text
 
 
@@ -21,14 +21,14 @@ def titles(recorder: Recorder, path: str) -> list[str]:
 
 
 def test_a_channel_gets_its_notifications_in_the_order_they_were_written(
-    hub: HandHub, recorder: Recorder
+    hand_hub: HandHub, recorder: Recorder
 ):
     add_channel(
-        hub, "hook", f"json://{recorder.url}/hook", events=["started", "failed", "succeeded"]
+        hand_hub, "hook", f"json://{recorder.url}/hook", events=["started", "failed", "succeeded"]
     )
-    finish(hub, "backup", "failed")
-    finish(hub, "backup", "succeeded")
-    hub.dispatch()
+    finish(hand_hub, "backup", "failed")
+    finish(hand_hub, "backup", "succeeded")
+    hand_hub.dispatch()
     assert titles(recorder, "/hook") == [
         "backup started",
         "backup failed after 5s",
@@ -38,22 +38,22 @@ def test_a_channel_gets_its_notifications_in_the_order_they_were_written(
 
 
 def test_a_retried_notification_holds_up_only_the_later_ones_of_its_channel(
-    hub: HandHub, recorder: Recorder
+    hand_hub: HandHub, recorder: Recorder
 ):
-    add_channel(hub, "hook", f"json://{recorder.url}/hook", events=["failed", "succeeded"])
-    finish(hub, "backup", "failed")
-    finish(hub, "backup", "succeeded")
+    add_channel(hand_hub, "hook", f"json://{recorder.url}/hook", events=["failed", "succeeded"])
+    finish(hand_hub, "backup", "failed")
+    finish(hand_hub, "backup", "succeeded")
     recorder.status = 500
-    hub.dispatch()
+    hand_hub.dispatch()
     assert len(recorder.requests) == 1  # the later row waits for the refused one
-    add_channel(hub, "other", f"json://{recorder.url}/other", events=["failed"])
+    add_channel(hand_hub, "other", f"json://{recorder.url}/other", events=["failed"])
     recorder.status = 200
-    finish(hub, "export", "failed")
-    hub.dispatch()  # the hook's first row is not due again yet; the new channel is served
+    finish(hand_hub, "export", "failed")
+    hand_hub.dispatch()  # the hook's first row is not due again yet; the new channel is served
     assert titles(recorder, "/other") == ["export failed after 5s"]
     assert titles(recorder, "/hook") == []
-    hub.clock.advance(10)
-    hub.dispatch()
+    hand_hub.clock.advance(10)
+    hand_hub.dispatch()
     assert titles(recorder, "/hook") == [
         "backup failed after 5s",
         "backup finished in 5s",

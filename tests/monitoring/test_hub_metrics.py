@@ -17,9 +17,9 @@ from tests.servers import serve
 from thereyet.server.app import create_app
 
 
-def scrape(hub: HandHub, **headers: str) -> dict[tuple[str, tuple], float]:
+def scrape(hand_hub: HandHub, **headers: str) -> dict[tuple[str, tuple], float]:
     """Every sample as {(name, sorted labels): value}."""
-    response = hub.client.get("/metrics", headers=headers or None)
+    response = hand_hub.client.get("/metrics", headers=headers or None)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain; version=")
     return {
@@ -29,18 +29,18 @@ def scrape(hub: HandHub, **headers: str) -> dict[tuple[str, tuple], float]:
     }
 
 
-def report(hub: HandHub, run_id: str, *ids: str) -> None:
+def report(hand_hub: HandHub, run_id: str, *ids: str) -> None:
     events = [{"id": i, "type": "progress", "done": n} for n, i in enumerate(ids)]
-    response = hub.client.post(f"/api/v1/runs/{run_id}/events", json={"events": events})
+    response = hand_hub.client.post(f"/api/v1/runs/{run_id}/events", json={"events": events})
     assert response.status_code == 200, response.text
 
 
-def test_metrics_count_ingested_events_group_commits_and_name_the_node(any_hub: HandHub):
-    run = any_hub.client.post("/api/v1/runs", json={"job": "export"}).json()
-    report(any_hub, run["id"], "e1", "e2")
-    report(any_hub, run["id"], "e2")
-    any_hub.schedule()
-    got = scrape(any_hub)
+def test_metrics_count_ingested_events_group_commits_and_name_the_node(any_hand_hub: HandHub):
+    run = any_hand_hub.client.post("/api/v1/runs", json={"job": "export"}).json()
+    report(any_hand_hub, run["id"], "e1", "e2")
+    report(any_hand_hub, run["id"], "e2")
+    any_hand_hub.schedule()
+    got = scrape(any_hand_hub)
     assert got[("thereyet_events_ingested_total", ())] == 2
     assert got[("thereyet_event_duplicates_total", ())] == 1
     assert got[("thereyet_writer_group_size_count", ())] >= 3
@@ -51,57 +51,57 @@ def test_metrics_count_ingested_events_group_commits_and_name_the_node(any_hub: 
     assert got[("thereyet_node_info", (("node", "test-node"),))] == 1
 
 
-def test_outbox_pending_and_failed_are_counted_per_channel(any_hub: HandHub):
+def test_outbox_pending_and_failed_are_counted_per_channel(any_hand_hub: HandHub):
     channel = {"name": "ops-chat", "url": "json://127.0.0.1:9/hook"}  # nobody listens there
-    assert any_hub.client.post("/api/v1/channels", json=channel).status_code == 201
+    assert any_hand_hub.client.post("/api/v1/channels", json=channel).status_code == 201
     route = {"channel": "ops-chat", "room": "ops", "events": ["failed"]}
-    assert any_hub.client.post("/api/v1/routes", json=route).status_code == 201
+    assert any_hand_hub.client.post("/api/v1/routes", json=route).status_code == 201
     for job in ("export", "import"):
-        run = any_hub.client.post("/api/v1/runs", json={"job": job, "room": "ops"}).json()
-        any_hub.client.post(f"/api/v1/runs/{run['id']}/finish", json={"status": "failed"})
-    got = scrape(any_hub)
+        run = any_hand_hub.client.post("/api/v1/runs", json={"job": job, "room": "ops"}).json()
+        any_hand_hub.client.post(f"/api/v1/runs/{run['id']}/finish", json={"status": "failed"})
+    got = scrape(any_hand_hub)
     assert got[("thereyet_outbox_pending", (("channel", "ops-chat"),))] == 2
-    any_hub.dispatch()  # delivery fails: the rows wait for a retry, still pending
-    assert scrape(any_hub)[("thereyet_outbox_pending", (("channel", "ops-chat"),))] == 2
+    any_hand_hub.dispatch()  # delivery fails: the rows wait for a retry, still pending
+    assert scrape(any_hand_hub)[("thereyet_outbox_pending", (("channel", "ops-chat"),))] == 2
 
 
-def test_scheduler_lateness_is_how_long_after_due_a_routine_was_started(hub: HandHub):
+def test_scheduler_lateness_is_how_long_after_due_a_routine_was_started(hand_hub: HandHub):
     target = {"kind": "http", "url": "http://127.0.0.1:9/play"}
-    hub.put_schedule("league", schedule="every 1m", target=target)
-    hub.clock.set(datetime(2026, 3, 2, 9, 1, 7, tzinfo=UTC))  # due at 09:01:00
-    hub.schedule()
-    got = scrape(hub)
+    hand_hub.put_schedule("league", schedule="every 1m", target=target)
+    hand_hub.clock.set(datetime(2026, 3, 2, 9, 1, 7, tzinfo=UTC))  # due at 09:01:00
+    hand_hub.schedule()
+    got = scrape(hand_hub)
     assert got[("thereyet_scheduler_lateness_seconds_count", ())] == 1
     assert got[("thereyet_scheduler_lateness_seconds_sum", ())] == 7
     assert got[("thereyet_scheduler_lateness_seconds_bucket", (("le", "5.0"),))] == 0
     assert got[("thereyet_scheduler_lateness_seconds_bucket", (("le", "10.0"),))] == 1
 
 
-def test_the_heartbeat_is_the_time_of_the_workers_last_round(hub: HandHub):
-    hub.call(hub.app.state.workers.run_once)
-    beat = scrape(hub)[
+def test_the_heartbeat_is_the_time_of_the_workers_last_round(hand_hub: HandHub):
+    hand_hub.call(hand_hub.app.state.workers.run_once)
+    beat = scrape(hand_hub)[
         ("thereyet_node_heartbeat_timestamp_seconds", (("loop", "workers"), ("node", "test-node")))
     ]
-    assert beat == hub.clock.now().timestamp()
+    assert beat == hand_hub.clock.now().timestamp()
 
 
-def test_metrics_need_an_unlimited_read_or_admin_token(hub: HandHub):
+def test_metrics_need_an_unlimited_read_or_admin_token(hand_hub: HandHub):
     def token(**body: object) -> str:
-        made = hub.client.post("/api/v1/tokens", json={"name": "t", **body})
+        made = hand_hub.client.post("/api/v1/tokens", json={"name": "t", **body})
         return str(made.json()["token"])
 
-    anonymous = hub.client.get("/metrics", headers={"Authorization": ""})
+    anonymous = hand_hub.client.get("/metrics", headers={"Authorization": ""})
     assert anonymous.status_code == 401
     limited = token(scope="ingest", rooms=["ops"])
-    refused = hub.client.get("/metrics", headers={"Authorization": f"Bearer {limited}"})
+    refused = hand_hub.client.get("/metrics", headers={"Authorization": f"Bearer {limited}"})
     assert refused.status_code == 403 and "an ingest token may not read metrics" in refused.text
     reader = token(scope="read")
-    assert scrape(hub, Authorization=f"Bearer {reader}")
+    assert scrape(hand_hub, Authorization=f"Bearer {reader}")
 
 
 def test_metrics_public_lets_anyone_scrape(sqlite_url, tmp_path, clock):
-    for hub in open_hand_hub(sqlite_url, tmp_path, clock, metrics_public=True):
-        assert scrape(hub, Authorization="")[("thereyet_node_info", (("node", "test-node"),))]
+    for hand_hub in open_hand_hub(sqlite_url, tmp_path, clock, metrics_public=True):
+        assert scrape(hand_hub, Authorization="")[("thereyet_node_info", (("node", "test-node"),))]
 
 
 def test_an_open_live_stream_is_counted(tmp_path, clock):
@@ -120,8 +120,8 @@ def test_an_open_live_stream_is_counted(tmp_path, clock):
         assert "\nthereyet_sse_clients 1.0\n" in body
 
 
-def test_health_says_the_database_answers(hub: HandHub):
-    ready = hub.client.get("/api/v1/health", headers={"Authorization": ""})
+def test_health_says_the_database_answers(hand_hub: HandHub):
+    ready = hand_hub.client.get("/api/v1/health", headers={"Authorization": ""})
     assert ready.status_code == 200
     assert ready.json() | {"version": "-"} == {
         "status": "ok",
@@ -130,7 +130,7 @@ def test_health_says_the_database_answers(hub: HandHub):
         "version": "-",
         "bus": "this node",  # SQLite: one node, nothing to bridge
     }
-    live = hub.client.get("/api/v1/health/live", headers={"Authorization": ""})
+    live = hand_hub.client.get("/api/v1/health/live", headers={"Authorization": ""})
     assert live.json() == {"status": "ok", "node": "test-node"}
 
 
@@ -144,8 +144,8 @@ def test_health_is_503_with_the_reason_when_the_database_does_not_answer(
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(pg_database).set(database=name).render_as_string(hide_password=False)
     try:
-        for hub in open_hand_hub(url, tmp_path, clock):
-            assert hub.client.get("/api/v1/health").status_code == 200
+        for hand_hub in open_hand_hub(url, tmp_path, clock):
+            assert hand_hub.client.get("/api/v1/health").status_code == 200
             with admin.connect() as conn:  # the database goes away under the hub
                 conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
                 conn.execute(
@@ -154,12 +154,12 @@ def test_health_is_503_with_the_reason_when_the_database_does_not_answer(
                     ),
                     {"n": name},
                 )
-            hub.app.state.health._checked_at = -float("inf")  # no cached answer
-            down = hub.client.get("/api/v1/health")
+            hand_hub.app.state.health._checked_at = -float("inf")  # no cached answer
+            down = hand_hub.client.get("/api/v1/health")
             assert down.status_code == 503
             assert down.json()["status"] == "unavailable"
             assert "OperationalError" in down.json()["database"]
-            live = hub.client.get("/api/v1/health/live")
+            live = hand_hub.client.get("/api/v1/health/live")
             assert live.status_code == 200
             with admin.connect() as conn:
                 conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))

@@ -10,13 +10,13 @@ from tests.monitoring.test_notification_delivery import add_channel
 from thereyet.server.domain.notify_types import NotifyType, notify_type
 
 
-def test_run_events_reach_a_json_channel_with_their_type(hub: HandHub, recorder: Recorder):
+def test_run_events_reach_a_json_channel_with_their_type(hand_hub: HandHub, recorder: Recorder):
     events = ["started", "succeeded", "failed", "cancelled"]
-    add_channel(hub, "hook", f"json://{recorder.url}/hook", events=events)
+    add_channel(hand_hub, "hook", f"json://{recorder.url}/hook", events=events)
     for job, status in (("backup", "succeeded"), ("export", "failed"), ("sync", "cancelled")):
-        run = hub.client.post("/api/v1/runs", json={"job": job}).json()
-        hub.client.post(f"/api/v1/runs/{run['id']}/finish", json={"status": status})
-    hub.dispatch()
+        run = hand_hub.client.post("/api/v1/runs", json={"job": job}).json()
+        hand_hub.client.post(f"/api/v1/runs/{run['id']}/finish", json={"status": status})
+    hand_hub.dispatch()
     got = sorted((r["json"]["title"], r["json"]["type"]) for r in recorder.requests)
     assert got == [
         ("backup finished in 0s", "success"),

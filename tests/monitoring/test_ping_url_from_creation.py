@@ -11,31 +11,31 @@ from tests.servers import serve
 from thereyet.server.app import create_app
 
 
-def test_a_job_made_by_its_first_run_has_a_ping_url_before_any_schedule(any_hub: HandHub):
-    any_hub.client.post("/api/v1/runs", json={"job": "nightly-backup"})
-    job = any_hub.client.get("/api/v1/jobs/nightly-backup").json()
+def test_a_job_made_by_its_first_run_has_a_ping_url_before_any_schedule(any_hand_hub: HandHub):
+    any_hand_hub.client.post("/api/v1/runs", json={"job": "nightly-backup"})
+    job = any_hand_hub.client.get("/api/v1/jobs/nightly-backup").json()
     assert job["ping_url"].startswith("http://127.0.0.1:8480/ping/")
-    schedule = any_hub.client.get("/api/v1/jobs/nightly-backup/schedule").json()
+    schedule = any_hand_hub.client.get("/api/v1/jobs/nightly-backup/schedule").json()
     assert schedule["ping_url"] == job["ping_url"]
 
 
 def test_the_ping_url_starts_with_the_public_address(sqlite_url, tmp_path, clock):
     settings = {"public_url": "https://hub.example.com/"}
-    for hub in open_hand_hub(sqlite_url, tmp_path, clock, **settings):
-        made = hub.client.post("/api/v1/jobs", json={"name": "export"}).json()
+    for hand_hub in open_hand_hub(sqlite_url, tmp_path, clock, **settings):
+        made = hand_hub.client.post("/api/v1/jobs", json={"name": "export"}).json()
         assert made["ping_url"].startswith("https://hub.example.com/ping/")
         moved = {"public_url": "https://ops.example.org"}  # set through the API, it wins
-        assert hub.client.put("/api/v1/oncall/public-url", json=moved).status_code == 200
-        job = hub.client.get("/api/v1/jobs/export").json()
+        assert hand_hub.client.put("/api/v1/oncall/public-url", json=moved).status_code == 200
+        job = hand_hub.client.get("/api/v1/jobs/export").json()
         assert job["ping_url"] == made["ping_url"].replace(
             "https://hub.example.com", "https://ops.example.org"
         )
 
 
-def test_only_admins_see_a_jobs_ping_url(hub: HandHub):
-    hub.client.post("/api/v1/jobs", json={"name": "export"})
-    reader = hub.client.post("/api/v1/tokens", json={"name": "r", "scope": "read"}).json()
-    seen = hub.client.get(
+def test_only_admins_see_a_jobs_ping_url(hand_hub: HandHub):
+    hand_hub.client.post("/api/v1/jobs", json={"name": "export"})
+    reader = hand_hub.client.post("/api/v1/tokens", json={"name": "r", "scope": "read"}).json()
+    seen = hand_hub.client.get(
         "/api/v1/jobs/export", headers={"Authorization": f"Bearer {reader['token']}"}
     )
     assert seen.status_code == 200 and "ping_url" not in seen.json()
@@ -55,8 +55,8 @@ def test_the_ping_url_works_as_pasted(tmp_path, clock):
 
 
 def test_jobs_made_before_get_a_ping_url_when_the_hub_is_upgraded(sqlite_url, tmp_path, clock):
-    for hub in open_hand_hub(sqlite_url, tmp_path, clock):
-        hub.client.post("/api/v1/jobs", json={"name": "old"})
+    for hand_hub in open_hand_hub(sqlite_url, tmp_path, clock):
+        hand_hub.client.post("/api/v1/jobs", json={"name": "old"})
     engine = create_engine(sqlite_url)
     with engine.begin() as conn:  # as a hub before this version left it
         conn.execute(text("UPDATE jobs SET ping_uuid = NULL"))
@@ -65,5 +65,5 @@ def test_jobs_made_before_get_a_ping_url_when_the_hub_is_upgraded(sqlite_url, tm
         for before in ("0008", "0010", "0011", "0012", "0013"):
             conn.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": before})
     engine.dispose()
-    for hub in open_hand_hub(sqlite_url, tmp_path, clock):
-        assert hub.client.get("/api/v1/jobs/old").json()["ping_url"]
+    for hand_hub in open_hand_hub(sqlite_url, tmp_path, clock):
+        assert hand_hub.client.get("/api/v1/jobs/old").json()["ping_url"]

@@ -16,31 +16,31 @@ from thereyet.server.workers.pruner import Pruner
 
 @pytest.fixture
 def small_hub(db_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[HandHub]:
-    for hub in open_hand_hub(db_url, tmp_path, clock, keep_runs=5):
+    for hand_hub in open_hand_hub(db_url, tmp_path, clock, keep_runs=5):
         # The worker loop may have ticked once at start, before it was stopped: finding
         # no job, the pruner then rests. Every test starts after that rest.
         clock.advance(REST.total_seconds())
-        yield hub
+        yield hand_hub
 
 
-def prune(hub: HandHub) -> bool:
-    return bool(hub.call(Pruner(hub.app.state.retention).tick, hub.clock.now()))
+def prune(hand_hub: HandHub) -> bool:
+    return bool(hand_hub.call(Pruner(hand_hub.app.state.retention).tick, hand_hub.clock.now()))
 
 
-def runs(hub: HandHub) -> list[dict]:
-    found = hub.client.get("/api/v1/runs", params={"job": "backup", "limit": 100})
+def runs(hand_hub: HandHub) -> list[dict]:
+    found = hand_hub.client.get("/api/v1/runs", params={"job": "backup", "limit": 100})
     return list(found.json()["runs"])
 
 
-def logs(hub: HandHub, run_id: str) -> list[str]:
-    events = hub.client.get(f"/api/v1/runs/{run_id}/events").json()["events"]
+def logs(hand_hub: HandHub, run_id: str) -> list[str]:
+    events = hand_hub.client.get(f"/api/v1/runs/{run_id}/events").json()["events"]
     return [e["text"] for e in events if e["type"] == "log"]
 
 
-def pings(hub: HandHub, url: str, count: int, first: int = 0) -> None:
+def pings(hand_hub: HandHub, url: str, count: int, first: int = 0) -> None:
     for n in range(first, first + count):
-        hub.clock.advance(60)
-        assert hub.client.post(url, content=f"line {n}").status_code == 200
+        hand_hub.clock.advance(60)
+        assert hand_hub.client.post(url, content=f"line {n}").status_code == 200
 
 
 def test_a_job_keeps_its_newest_runs_and_the_pruner_removes_the_rest(small_hub: HandHub):
@@ -78,11 +78,11 @@ def test_unfinished_runs_are_never_pruned(small_hub: HandHub):
 
 
 def test_keep_runs_zero_keeps_everything(db_url: str, tmp_path: Path, clock: FakeClock):
-    for hub in open_hand_hub(db_url, tmp_path, clock, keep_runs=0):
-        url = hub.put_schedule("backup")["ping_url"]
-        pings(hub, url, 7)
-        assert prune(hub) is False
-        assert len(runs(hub)) == 7
+    for hand_hub in open_hand_hub(db_url, tmp_path, clock, keep_runs=0):
+        url = hand_hub.put_schedule("backup")["ping_url"]
+        pings(hand_hub, url, 7)
+        assert prune(hand_hub) is False
+        assert len(runs(hand_hub)) == 7
 
 
 def test_a_job_keeps_its_newest_job_events(small_hub: HandHub):

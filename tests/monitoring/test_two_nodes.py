@@ -54,8 +54,8 @@ def _run(a: HandHub, b: HandHub, clock: FakeClock, recorder: Recorder) -> None:
     )
     target = {"kind": "http", "url": f"http://{recorder.url}/start"}
     for n in range(JOBS):
-        hub = a if n % 2 else b
-        hub.put_schedule(
+        hand_hub = a if n % 2 else b
+        hand_hub.put_schedule(
             f"routine-{n:02d}", schedule="every 1m", target=target, limits={"grace": "10s"}
         )
     with ThreadPoolExecutor(4) as pool:

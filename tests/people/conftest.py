@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 
 from tests.conftest import make_settings
 from thereyet.server.clock import FakeClock
-from thereyet.server.hub import Hub
+from thereyet.server.core_hub import Hub
 
 
 class CountingHasher(PasswordHasher):
@@ -26,7 +26,7 @@ class CountingHasher(PasswordHasher):
 
 
 @pytest.fixture
-def hub(db_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Hub]:
+def core_hub(db_url: str, tmp_path: Path, clock: FakeClock) -> Iterator[Hub]:
     opened = Hub.open(make_settings(db_url, tmp_path), clock)
     try:
         yield opened

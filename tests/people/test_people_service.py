@@ -21,20 +21,20 @@ PASSWORD = "correct horse battery"
 
 
 @pytest.fixture
-def people(hub, hasher) -> PeopleService:
-    return PeopleService(hub, hasher)
+def people(core_hub, hasher) -> PeopleService:
+    return PeopleService(core_hub, hasher)
 
 
-def stored(hub, table):
-    with hub.engines.read.connect() as conn:
+def stored(core_hub, table):
+    with core_hub.engines.read.connect() as conn:
         return list(conn.execute(select(table)))
 
 
-async def test_a_new_user_is_stored_with_an_argon2id_hash_never_the_password(hub, people):
+async def test_a_new_user_is_stored_with_an_argon2id_hash_never_the_password(core_hub, people):
     user = await people.create_user("Ada", PASSWORD, "operator")
     assert (user.username, user.role) == ("ada", Role.OPERATOR)
     assert user.principal.scope is Scope.INGEST and user.principal.name == "ada"
-    [row] = stored(hub, users)
+    [row] = stored(core_hub, users)
     assert row.password_hash.startswith("$argon2id$")
     assert PASSWORD not in row.password_hash
     assert people.users()[0] == {
@@ -65,12 +65,12 @@ async def test_a_taken_username_is_a_conflict(people):
     assert caught.value.field == "username"
 
 
-async def test_login_opens_a_session_whose_cookie_only_the_hash_of_is_stored(hub, people):
+async def test_login_opens_a_session_whose_cookie_only_the_hash_of_is_stored(core_hub, people):
     await people.create_user("ada", PASSWORD, "admin")
     cookie, session = await people.login("ada", PASSWORD, client="10.0.0.1")
     assert session.user.username == "ada" and session.user.principal.is_admin
-    assert session.expires_at == hub.clock.now() + SESSION_LIFETIME
-    [row] = stored(hub, web_sessions)
+    assert session.expires_at == core_hub.clock.now() + SESSION_LIFETIME
+    [row] = stored(core_hub, web_sessions)
     assert row.id != cookie and cookie not in row.id and len(row.id) == 64
     found = people.session(cookie)
     assert found is not None and found.user == session.user
@@ -156,12 +156,12 @@ async def test_a_new_password_replaces_the_old_one_and_ends_sessions(people):
         await people.set_password("nobody", "long enough password")
 
 
-async def test_a_hash_made_with_weaker_parameters_is_upgraded_at_login(hub, hasher):
-    weak = PeopleService(hub, hasher)
+async def test_a_hash_made_with_weaker_parameters_is_upgraded_at_login(core_hub, hasher):
+    weak = PeopleService(core_hub, hasher)
     await weak.create_user("ada", PASSWORD, "viewer")
     from argon2 import PasswordHasher
 
-    stronger = PeopleService(hub, PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1))
+    stronger = PeopleService(core_hub, PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1))
     await stronger.login("ada", PASSWORD, client="c")
-    [row] = stored(hub, users)
+    [row] = stored(core_hub, users)
     assert "m=2048,t=2" in row.password_hash

@@ -15,15 +15,16 @@ from pathlib import Path
 import pytest
 
 from tests.browsing import SseEvent, SseStream, sign_in
-from tests.nodes import REPO, Cluster, Node
+from tests.nodes import REPO, Cluster
 from tests.scaleout.conftest import need_balancer
+from tests.servers import HubProcess
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 VIEWER, PASSWORD = "watcher", "a long enough passphrase for tests"
 REVOKED_WITHIN = 1.0  # seconds (issue 12)
 
 
-def _viewer_cookie(node: Node) -> str:
+def _viewer_cookie(node: HubProcess) -> str:
     node.post("/api/v1/users", {"username": VIEWER, "password": PASSWORD, "role": "viewer"})
     return sign_in(node.url, VIEWER, PASSWORD)
 
@@ -41,7 +42,7 @@ def _done(row: dict) -> float | None:
     return progress.get("done") if isinstance(progress, dict) else None
 
 
-def _report(node: Node | Cluster, run_id: str, done: int) -> None:
+def _report(node: HubProcess | Cluster, run_id: str, done: int) -> None:
     event = {"id": f"p{done}", "type": "progress", "done": done, "total": 100}
     node.post(f"/api/v1/runs/{run_id}/events", {"events": [event]})
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.browsing import SseEvent, SseStream, sign_in
-from tests.nodes import Cluster, Node
+from tests.nodes import Cluster
 from tests.private_pg import PrivatePostgres
-from tests.servers import missing
+from tests.servers import HubProcess, missing
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -20,7 +20,7 @@ class Ingest:
     """Reports one progress event per request, to the nodes in turn, as fast as they
     answer; notes every answer, and which event ids were acknowledged."""
 
-    def __init__(self, nodes: list[Node], run_id: str) -> None:
+    def __init__(self, nodes: list[HubProcess], run_id: str) -> None:
         self.nodes, self.run_id = nodes, run_id
         self.acked: list[int] = []
         self.statuses: list[int] = []
@@ -49,7 +49,7 @@ class Ingest:
         self._thread.join(60)
 
 
-def _stored_event_ids(node: Node, run_id: str) -> set[str]:
+def _stored_event_ids(node: HubProcess, run_id: str) -> set[str]:
     ids: set[str] = set()
     after = 0
     while page := node.get(f"/api/v1/runs/{run_id}/events?after={after}&limit=1000")["events"]:

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def hub_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """A hub process with 1-second header and body timeouts; its port."""
     data_dir = tmp_path_factory.mktemp("slow")
     port = free_port()
@@ -64,20 +64,20 @@ def until_closed(sock: socket.socket, limit: float = 10.0) -> tuple[bytes, float
     return received, time.monotonic() - started
 
 
-def test_headers_that_stop_half_way_get_408_and_the_connection_closes(hub: int) -> None:
-    with socket.create_connection(("127.0.0.1", hub)) as sock:
+def test_headers_that_stop_half_way_get_408_and_the_connection_closes(hub_port: int) -> None:
+    with socket.create_connection(("127.0.0.1", hub_port)) as sock:
         sock.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
         received, took = until_closed(sock)
     assert received.startswith(b"HTTP/1.1 408 ")
     assert took < 5
 
 
-def test_a_body_that_stops_half_way_gets_408_and_the_connection_closes(hub: int) -> None:
+def test_a_body_that_stops_half_way_gets_408_and_the_connection_closes(hub_port: int) -> None:
     head = (
         b"POST /api/v1/runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         b"Authorization: Bearer " + ADMIN_TOKEN.encode() + b"\r\nContent-Length: 100\r\n\r\n"
     )
-    with socket.create_connection(("127.0.0.1", hub)) as sock:
+    with socket.create_connection(("127.0.0.1", hub_port)) as sock:
         sock.sendall(head + b'{"job": "exp')
         received, took = until_closed(sock)
     assert received.startswith(b"HTTP/1.1 408 ")
@@ -85,14 +85,14 @@ def test_a_body_that_stops_half_way_gets_408_and_the_connection_closes(hub: int)
     assert took < 5
 
 
-def test_the_hub_still_answers_and_a_slow_but_steady_body_is_not_cut(hub: int) -> None:
+def test_the_hub_still_answers_and_a_slow_but_steady_body_is_not_cut(hub_port: int) -> None:
     body = b'{"job": "export", "room": "ops"}'
     head = (
         b"POST /api/v1/runs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         b"Authorization: Bearer " + ADMIN_TOKEN.encode() + b"\r\nConnection: close\r\n"
         b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
     )
-    with socket.create_connection(("127.0.0.1", hub)) as sock:
+    with socket.create_connection(("127.0.0.1", hub_port)) as sock:
         sock.sendall(head)
         for part in (body[:10], body[10:20], body[20:]):
             time.sleep(0.5)  # each pause shorter than the 1-second body timeout

@@ -21,7 +21,7 @@ WITHIN = httpx.Timeout(5.0)
 
 
 @pytest.fixture
-def hub(db_url: str, tmp_path: Path) -> Iterator[tuple[str, httpx.Client]]:
+def served_hub(db_url: str, tmp_path: Path) -> Iterator[tuple[str, httpx.Client]]:
     """A served hub with room ops and a run in it; its database URL in `hub_db`."""
     app = create_app(make_settings(db_url, tmp_path))
     with (
@@ -47,8 +47,8 @@ def stream_ends(
     return received
 
 
-def test_revoking_a_share_link_ends_its_open_streams(hub):
-    url, api = hub
+def test_revoking_a_share_link_ends_its_open_streams(served_hub):
+    url, api = served_hub
     made = api.post("/api/v1/shares", json={"kind": "room", "target": "ops"}).json()
     token = made["url"].rsplit("/", 1)[1]
 
@@ -61,8 +61,8 @@ def test_revoking_a_share_link_ends_its_open_streams(hub):
         assert again.status_code == 404
 
 
-def test_signing_out_ends_the_streams_of_that_session(hub):
-    url, api = hub
+def test_signing_out_ends_the_streams_of_that_session(served_hub):
+    url, api = served_hub
     add_user(api, "ana", "operator")
     with httpx.Client(base_url=url) as browser:
         sign_in(browser, "ana")
@@ -74,8 +74,8 @@ def test_signing_out_ends_the_streams_of_that_session(hub):
         stream_ends(browser, "/live/runs", sign_out)
 
 
-def test_disabling_a_user_ends_all_their_streams(hub):
-    url, api = hub
+def test_disabling_a_user_ends_all_their_streams(served_hub):
+    url, api = served_hub
     add_user(api, "bo", "viewer")
     with httpx.Client(base_url=url) as browser:
         sign_in(browser, "bo")
@@ -88,11 +88,11 @@ def test_disabling_a_user_ends_all_their_streams(hub):
 
 
 def test_a_user_disabled_from_the_command_line_loses_their_streams_too(
-    hub, db_url: str, tmp_path: Path
+    served_hub, db_url: str, tmp_path: Path
 ):
     """The command line writes the database, not the hub's bus: open streams notice
     on their next check (every 5 s, plus up to 5 s of a remembered session)."""
-    url, api = hub
+    url, api = served_hub
     add_user(api, "cy", "viewer")
     with httpx.Client(base_url=url) as browser:
         sign_in(browser, "cy")
