@@ -110,7 +110,7 @@ def route_hub(settings, clock) -> Iterator[dict[str, Any]]:
             made = admin.post("/api/v1/shares", json={"kind": kind, "target": target})
             return str(made.json()["url"].rsplit("/", 1)[1])
 
-        run_token = app.state.route_hub.writer.run_sync(lambda tx: issue_run_token(tx, run))
+        run_token = app.state.hub.writer.run_sync(lambda tx: issue_run_token(tx, run))
         callers: dict[Credential, Any] = {
             Credential.ADMIN: ("bearer", ADMIN_TOKEN),
             Credential.READ_TOKEN: ("bearer", token("read")),

@@ -89,7 +89,7 @@ def test_when_due_the_hub_creates_the_run_and_the_service_reports_with_a_run_tok
     ]
     assert delivery["status"] == "sent"
     assert (
-        stored_values_holding(hand_hub.app.state.hand_hub.settings.database_url, body["token"])
+        stored_values_holding(hand_hub.app.state.hub.settings.database_url, body["token"])
         == []
     )
 

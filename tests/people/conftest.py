@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 
 from tests.conftest import make_settings
 from thereyet.server.clock import FakeClock
-from thereyet.server.core_hub import Hub
+from thereyet.server.hub import Hub
 
 
 class CountingHasher(PasswordHasher):
