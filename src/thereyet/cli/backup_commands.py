@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,41 +44,46 @@ def _engine(args: argparse.Namespace, *, write: bool) -> Any:
 
 
 def run_backup(args: argparse.Namespace) -> int:
-    from ..server.backup.archive import BackupError, backup_to_file
+    from ..server.backup.archive import backup_to_file
 
-    engine = _engine(args, write=False)
-    started = time.monotonic()
-    try:
-        manifest = backup_to_file(engine, args.file)
-    except BackupError as exc:
-        print(f"thereyet: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        engine.dispose()
-    rows = sum(t["rows"] for t in manifest["tables"])
-    print(
-        f"backup written to {args.file}: {rows} rows in {len(manifest['tables'])} tables, "
-        f"schema {','.join(manifest['revision'])}, {time.monotonic() - started:.1f} s",
-        file=sys.stderr,
-    )
-    return 0
+    def said(manifest: dict[str, Any], rows: int, seconds: float) -> str:
+        return (
+            f"backup written to {args.file}: {rows} rows in {len(manifest['tables'])} "
+            f"tables, schema {','.join(manifest['revision'])}, {seconds:.1f} s"
+        )
+
+    return _run(args, backup_to_file, said, write=False, failed="")
 
 
 def run_restore(args: argparse.Namespace) -> int:
-    from ..server.backup.archive import BackupError, restore
+    from ..server.backup.archive import restore
 
-    engine = _engine(args, write=True)
+    def said(_manifest: dict[str, Any], rows: int, seconds: float) -> str:
+        return f"restored {rows} rows from {args.file} in {seconds:.1f} s"
+
+    return _run(args, restore, said, write=True, failed="; nothing was restored")
+
+
+def _run(
+    args: argparse.Namespace,
+    action: Callable[[Any, Path], dict[str, Any]],
+    said: Callable[[dict[str, Any], int, float], str],
+    *,
+    write: bool,
+    failed: str,
+) -> int:
+    """Run a backup or a restore on the hub's database; say what it did, or why not."""
+    from ..server.backup.archive import BackupError
+
+    engine = _engine(args, write=write)
     started = time.monotonic()
     try:
-        manifest = restore(engine, args.file)
+        manifest = action(engine, args.file)
     except BackupError as exc:
-        print(f"thereyet: {exc}; nothing was restored", file=sys.stderr)
+        print(f"thereyet: {exc}{failed}", file=sys.stderr)
         return 1
     finally:
         engine.dispose()
     rows = sum(t["rows"] for t in manifest["tables"])
-    print(
-        f"restored {rows} rows from {args.file} in {time.monotonic() - started:.1f} s",
-        file=sys.stderr,
-    )
+    print(said(manifest, rows, time.monotonic() - started), file=sys.stderr)
     return 0
