@@ -28,7 +28,9 @@ sys.path.insert(0, str(ROOT))
 from _hub import ADMIN_TOKEN, running_hub  # noqa: E402
 
 
-def seed(hub: object) -> None:
+def seed(hub: object) -> str:
+    """Put a room, a run, integrations and an on-call service in the hub; the id of the
+    spare admin token the fuzzer may revoke (see tests/trust/test_fuzz_openapi.py)."""
     call = hub.call  # type: ignore[attr-defined]
     call("POST", "/api/v1/rooms", {"name": "ops", "title": "ops", "topic": ""})
     call("PUT", "/api/v1/oncall/people/ana", {"timezone": "UTC"})
@@ -44,6 +46,7 @@ def seed(hub: object) -> None:
     for fmt in ("slack", "github", "gitlab", "jenkins", "nagios"):
         call("POST", "/api/v1/integrations", {"name": fmt, "format": fmt, "room": "ops"})
     call("POST", "/api/v1/runs", {"job": "export", "room": "ops"})
+    return str(call("POST", "/api/v1/tokens", {"name": "fuzz-spare", "scope": "admin"})["id"])
 
 
 def main() -> int:
@@ -57,12 +60,13 @@ def main() -> int:
     parser.add_argument("--output", type=Path, help="keep schemathesis's whole report here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, running_hub(Path(tmp) / "hub", args.db) as hub:
-        seed(hub)
+        spare = seed(hub)
         har = Path(tmp) / "run.har"
-        from tests.trust.test_fuzz_openapi import schemathesis_command
+        from tests.trust.test_fuzz_openapi import fuzz_config, schemathesis_command
 
         url = f"http://127.0.0.1:{hub.port}"
-        command = schemathesis_command(url, args.examples, args.seed)
+        config = fuzz_config(Path(tmp), spare)
+        command = schemathesis_command(url, args.examples, config, args.seed)
         command[command.index(f"--header=Authorization: Bearer {_test_token()}")] = (
             f"--header=Authorization: Bearer {ADMIN_TOKEN}"
         )

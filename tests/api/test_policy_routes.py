@@ -1,8 +1,10 @@
-"""Every route declares its access-policy entry, and each kind of credential gets
-exactly what the policy gives it on representative routes."""
+"""Every route declares its access-policy entry and what it answers; each kind of
+credential gets exactly what the policy gives it on representative routes, and never
+reaches a route the policy denies it on any route of the API (new ones included)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,6 +38,33 @@ def test_every_route_of_the_app_declares_a_policy_entry(settings):
         (sorted(getattr(r, "methods", None) or []), r.path)
         for r in routes
         if declared_entry(getattr(r, "endpoint", None)) is None and r.path not in FRAMEWORK_ROUTES
+    ]
+    assert undeclared == []
+
+
+def _declares_a_body(answer: dict[str, Any]) -> bool:
+    """Whether a documented answer says what its body is: a JSON schema with fields
+    (or a choice of them), or the media types of what else the route sends."""
+    content = answer.get("content") or {}
+    for media, declared in content.items():
+        if media == "application/json" or media.endswith("+json"):
+            schema = declared.get("schema") or {}
+            if not {"properties", "$ref", "anyOf", "oneOf"} & set(schema):
+                return False
+    return bool(content)
+
+
+def test_every_json_route_declares_its_success_answer(settings):
+    """The OpenAPI document says what each route answers when it succeeds, so clients
+    and the fuzz stage can check it: a route returning a dict declares it with
+    `response_model=answer(Model)` (web/answers.py); only a 204 has no body."""
+    app = create_app(settings)
+    undeclared = [
+        f"{method.upper()} {path} {status}"
+        for path, operations in app.openapi()["paths"].items()
+        for method, operation in operations.items()
+        for status, answer in operation["responses"].items()
+        if status.startswith("2") and status != "204" and not _declares_a_body(answer)
     ]
     assert undeclared == []
 
@@ -185,3 +214,58 @@ def test_a_credential_carried_in_a_url_is_no_bearer_token(client):
         for path in ("/api/v1/runs", "/api/v1/incidents", "/api/v1/rooms/ops/messages"):
             assert client.get(path, headers=as_token(client, secret)).status_code == 401
     assert client.get(f"/ping/{ping_uuid}").status_code == 200
+
+
+def api_routes(app: Any) -> Iterator[tuple[str, str, Entry]]:
+    """(method, path, policy entry) of every route under /api/v1."""
+    for route in all_routes(app.routes):
+        entry = declared_entry(getattr(route, "endpoint", None))
+        if entry is None or not route.path.startswith("/api/v1/"):
+            continue
+        for method in sorted(route.methods - {"HEAD"}):
+            yield method, route.path, entry
+
+
+def _placeholders(path: str) -> str:
+    """The path with each parameter given a value every kind of parameter takes."""
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+def _carries_its_credential(path: str, entry: Entry) -> bool:
+    """Whether a route needs no bearer: open to anyone, or its credential is in the URL."""
+    return "{token}" in path or reach(Credential.ANYONE, entry.resource, entry.action) is not (
+        Reach.NONE
+    )
+
+
+def test_every_api_route_refuses_a_caller_without_a_credential(client):
+    """A route that declares an entry but takes no credential would be open to anyone."""
+    open_routes = []
+    for method, path, entry in api_routes(client.app):
+        if _carries_its_credential(path, entry):
+            continue
+        body = None if method in ("GET", "DELETE") else {}
+        response = client.request(
+            method, _placeholders(path), json=body, headers=as_token(client, None)
+        )
+        if response.status_code != 401:
+            open_routes.append(f"{method} {path}: {response.status_code}")
+    assert open_routes == []
+
+
+@pytest.mark.parametrize("kind", API_KINDS[1:], ids=lambda k: k.name.lower())
+def test_no_credential_reaches_an_api_route_the_policy_denies_it(hub, kind):
+    """Walks every route under /api/v1, those added later too: where the policy gives a
+    kind of credential nothing, it is refused; and no route answers it a 5xx."""
+    wrong: list[str] = []
+    for method, path, entry in api_routes(hub["app"]):
+        if method != "GET" and kind in READ_ONLY_KINDS | {Credential.OPERATOR, Credential.VIEWER}:
+            continue  # a share link never writes; a page writes only with its CSRF token
+        if _carries_its_credential(path, entry):
+            continue
+        body = None if method in ("GET", "DELETE") else {}
+        status = _call(hub, kind, method, _placeholders(path), body)
+        denied = reach(kind, entry.resource, entry.action) is Reach.NONE
+        if status >= 500 or (denied and status not in (401, 403)):
+            wrong.append(f"{method} {path} ({entry}): {status}")
+    assert wrong == []

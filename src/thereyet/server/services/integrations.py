@@ -168,10 +168,11 @@ class IntegrationService:
         return Received(len(parsed.posts))
 
     def _first_delivery(self, tx: Tx, integration_id: int, parsed: Parsed) -> bool:
-        """Remember the delivery's id and body for DELIVERY_MEMORY (in the database, so every
-        node agrees); False if either was seen. Older ones are forgotten here."""
+        """Remember the delivery's id, idempotency key and body for DELIVERY_MEMORY (in the
+        database, so every node agrees); False if any was seen. Older ones are forgotten here."""
         store.forget_deliveries(tx.conn, integration_id, tx.now - DELIVERY_MEMORY)
-        keys = [k for k in (parsed.delivery_id, parsed.body_digest) if k]
+        given = (parsed.delivery_id, parsed.idempotency_key, parsed.body_digest)
+        keys = [k for k in given if k]
         return all([store.first_delivery(tx.conn, integration_id, k, tx.now) for k in keys])
 
     def _build(self, tx: Tx, row: Any, build: BuildRun) -> None:

@@ -20,6 +20,8 @@ from starlette.concurrency import run_in_threadpool
 
 from ..domain.policy import Action, Resource
 from ..services.health import HealthService
+from .answers import also, answer
+from .api.answers import HealthOut, LiveOut
 from .declare import uses
 
 router = APIRouter()
@@ -145,7 +147,13 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
-@health_router.get("/health", tags=["hub"], summary="Is the hub ready? (no token needed)")
+@health_router.get(
+    "/health",
+    tags=["hub"],
+    summary="Is the hub ready? (no token needed)",
+    response_model=answer(HealthOut),
+    responses=also(503, HealthOut, "The hub is not ready: `database` says why"),
+)
 @uses(Resource.HUB, Action.READ)
 async def ready(request: Request) -> JSONResponse:
     """Readiness: 200 if the database answers, else 503 with the reason. The
@@ -172,7 +180,12 @@ def _bus_state(hub: Any) -> dict[str, Any]:
     return {"bus": "listening" if listening else "reconnecting", "bus_counts": counts}
 
 
-@health_router.get("/health/live", tags=["hub"], summary="Is the hub's process up? (no token)")
+@health_router.get(
+    "/health/live",
+    tags=["hub"],
+    summary="Is the hub's process up? (no token)",
+    response_model=answer(LiveOut),
+)
 @uses(Resource.HUB, Action.READ)
 def live(request: Request) -> dict[str, Any]:
     """Liveness: the process answers; the database is not asked."""

@@ -41,5 +41,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def text_answers(*media_types: str) -> dict[int | str, dict[str, Any]]:
-    """Responses for a route whose 200 is one of `media_types` rather than JSON."""
+    """Responses for a route whose 200 is one of `media_types` rather than JSON (give the
+    route `response_class=Response` too, or FastAPI also documents a JSON answer)."""
     return {200: {"content": {media: {} for media in media_types}}}

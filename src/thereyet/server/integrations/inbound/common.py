@@ -53,6 +53,7 @@ class BuildRun:
 class Parsed:
     posts: list[Post]
     delivery_id: str | None = None  # repeated deliveries with this id are dropped
+    idempotency_key: str | None = None  # and those of a sender's retries (same key)
     body_digest: str | None = None  # and, for signed formats, repeated bodies
     runs: list[BuildRun] = field(default_factory=list)
 

@@ -1,8 +1,10 @@
 """GitLab webhooks: push, merge_request, pipeline.
 
 GitLab sends the webhook's secret token in X-Gitlab-Token; the hub keeps only
-its SHA-256 and compares digests in constant time. X-Gitlab-Event-UUID
-identifies a delivery (redeliveries are dropped).
+its SHA-256 and compares digests in constant time. A delivery seen in the last
+72 hours is dropped: GitLab's Idempotency-Key (GitLab 17.4+) stays the same when a
+delivery is retried or resent by hand from the webhook's log, and X-Gitlab-Event-UUID
+is the same for every webhook one event triggers; either one seen again is a repeat.
 """
 
 from __future__ import annotations
@@ -40,9 +42,13 @@ def parse(headers: Headers, body: bytes) -> Parsed:
     data = read_json_or_form(headers, body)
     kind = text_at(data, "object_kind")
     handler = _KINDS.get(kind)
-    delivery = headers.get("x-gitlab-event-uuid") or None
+    event = headers.get("x-gitlab-event-uuid", "").strip()
+    retry = headers.get("idempotency-key", "").strip()
     return Parsed(
-        handler(data) if handler else [], delivery_id=delivery[:128] if delivery else None
+        handler(data) if handler else [],
+        delivery_id=event[:128] or None,
+        # Kept apart from event ids, which a sender chooses as freely.
+        idempotency_key=f"idempotency-key:{retry}"[:128] if retry else None,
     )
 
 

@@ -10,8 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...domain.names import NAME_PATTERN
 from ...domain.policy import Action, Resource
 from ...services.notifications import NotificationService
+from ..answers import answer
 from ..auth import Admin, uses
 from ..bounds import RowId
+from .oncall_answers import ChannelListOut, ChannelOut, DeliveryListOut, RouteListOut, RouteOut
 
 router = APIRouter(tags=["notifications"])
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -38,13 +40,22 @@ def _service(request: Request) -> NotificationService:
     return service
 
 
-@router.post("/channels", status_code=201, summary="Add a channel (an Apprise URL)")
+@router.post(
+    "/channels",
+    response_model=answer(ChannelOut),
+    status_code=201,
+    summary="Add a channel (an Apprise URL)",
+)
 @uses(Resource.CHANNELS, Action.MANAGE)
 async def create_channel(body: ChannelIn, who: Admin, request: Request) -> dict[str, Any]:
     return await _service(request).create_channel(body.name, body.url)
 
 
-@router.get("/channels", summary="Channels with their delivery status")
+@router.get(
+    "/channels",
+    response_model=answer(ChannelListOut),
+    summary="Channels with their delivery status",
+)
 @uses(Resource.CHANNELS, Action.READ)
 def list_channels(who: Admin, request: Request) -> dict[str, Any]:
     return {"channels": _service(request).channels()}
@@ -57,7 +68,12 @@ async def delete_channel(name: str, who: Admin, request: Request) -> Response:
     return Response(status_code=204)
 
 
-@router.post("/routes", status_code=201, summary="Route events of a job or room to a channel")
+@router.post(
+    "/routes",
+    response_model=answer(RouteOut),
+    status_code=201,
+    summary="Route events of a job or room to a channel",
+)
 @uses(Resource.CHANNELS, Action.MANAGE)
 async def create_route(body: RouteIn, who: Admin, request: Request) -> dict[str, Any]:
     return await _service(request).add_route(
@@ -65,7 +81,7 @@ async def create_route(body: RouteIn, who: Admin, request: Request) -> dict[str,
     )
 
 
-@router.get("/routes", summary="Routing rules")
+@router.get("/routes", response_model=answer(RouteListOut), summary="Routing rules")
 @uses(Resource.CHANNELS, Action.READ)
 def list_routes(who: Admin, request: Request) -> dict[str, Any]:
     return {"routes": _service(request).routes()}
@@ -78,7 +94,11 @@ async def delete_route(route_id: RowId, who: Admin, request: Request) -> Respons
     return Response(status_code=204)
 
 
-@router.get("/deliveries", summary="Notifications and callbacks, newest first, with their status")
+@router.get(
+    "/deliveries",
+    response_model=answer(DeliveryListOut),
+    summary="Notifications and callbacks, newest first, with their status",
+)
 @uses(Resource.CHANNELS, Action.READ)
 def list_deliveries(
     who: Admin,

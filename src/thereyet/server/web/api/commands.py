@@ -8,8 +8,10 @@ from fastapi import APIRouter, Query, Request
 
 from ...domain.policy import Action, Resource
 from ...services.commands import CommandService
+from ..answers import answer
 from ..auth import Reader, uses
 from ..bounds import RowId
+from .oncall_answers import CommandListOut, CommandRunListOut, CommandRunOut
 
 router = APIRouter(prefix="/commands", tags=["commands"])
 
@@ -19,7 +21,11 @@ def _commands(request: Request) -> CommandService:
     return service
 
 
-@router.get("", summary="Commands the caller may run (in a room, if named)")
+@router.get(
+    "",
+    response_model=answer(CommandListOut),
+    summary="Commands the caller may run (in a room, if named)",
+)
 @uses(Resource.COMMANDS, Action.READ)
 def list_commands(
     who: Reader,
@@ -45,7 +51,9 @@ def list_commands(
     }
 
 
-@router.get("/runs", summary="Command executions, newest first")
+@router.get(
+    "/runs", response_model=answer(CommandRunListOut), summary="Command executions, newest first"
+)
 @uses(Resource.COMMANDS, Action.READ)
 def list_runs(
     who: Reader,
@@ -56,7 +64,11 @@ def list_runs(
     return {"runs": _commands(request).records(who, room, limit)}
 
 
-@router.get("/runs/{run_id}", summary="One command execution: who, where, arguments, output")
+@router.get(
+    "/runs/{run_id}",
+    response_model=answer(CommandRunOut),
+    summary="One command execution: who, where, arguments, output",
+)
 @uses(Resource.COMMANDS, Action.READ)
 def get_run(run_id: RowId, who: Reader, request: Request) -> dict[str, Any]:
     return _commands(request).record(who, run_id)

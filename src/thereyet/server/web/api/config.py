@@ -18,8 +18,10 @@ from ...configfile.problems import ConfigInvalid
 from ...configfile.secrets import Resolver
 from ...configfile.service import ConfigService
 from ...domain.policy import Action, Resource
+from ..answers import answer
 from ..auth import Admin
 from ..declare import uses
+from .oncall_answers import AppliedOut, ConfigSchemaOut, ExportOut, PlanOut
 
 router = APIRouter(prefix="/config", tags=["configuration"])
 
@@ -49,7 +51,9 @@ def _invalid(exc: ConfigInvalid) -> JSONResponse:
     )
 
 
-@router.post("/plan", summary="What applying these files would change")
+@router.post(
+    "/plan", response_model=answer(PlanOut), summary="What applying these files would change"
+)
 @uses(Resource.CONFIG, Action.MANAGE)
 def plan(body: FilesIn, who: Admin, request: Request) -> Any:
     try:
@@ -59,7 +63,11 @@ def plan(body: FilesIn, who: Admin, request: Request) -> Any:
     return result.as_dict()
 
 
-@router.post("/apply", summary="Apply these files in one transaction (all or nothing)")
+@router.post(
+    "/apply",
+    response_model=answer(AppliedOut),
+    summary="Apply these files in one transaction (all or nothing)",
+)
 @uses(Resource.CONFIG, Action.MANAGE)
 async def apply(body: FilesIn, who: Admin, request: Request) -> Any:
     try:
@@ -69,14 +77,22 @@ async def apply(body: FilesIn, who: Admin, request: Request) -> Any:
     return {**done.plan.as_dict(), "secrets": done.written.secrets}
 
 
-@router.get("/export", summary="The configuration as files (secrets as references)")
+@router.get(
+    "/export",
+    response_model=answer(ExportOut),
+    summary="The configuration as files (secrets as references)",
+)
 @uses(Resource.CONFIG, Action.MANAGE)
 def export(who: Admin, request: Request) -> dict[str, Any]:
     files, _secrets = _service(request).export()
     return {"files": files, "secret_refs": sorted(f"env:{name}" for name in _secrets)}
 
 
-@router.get("/schema", summary="The JSON Schema of a configuration file")
+@router.get(
+    "/schema",
+    response_model=answer(ConfigSchemaOut),
+    summary="The JSON Schema of a configuration file",
+)
 @uses(Resource.CONFIG, Action.MANAGE)
 def schema(who: Admin) -> dict[str, Any]:
     return json_schema()

@@ -17,9 +17,17 @@ from ...services.alert_events import AlertEvent, apply_alert_events
 from ...services.errors import Invalid, NotFound
 from ...services.escalation import EscalationService
 from ...services.incidents import IncidentService, Trigger
+from ..answers import answer
 from ..auth import Reader, Writer, uses
 from ..bounds import RowId, Stamp
 from ..pages.render import SECURITY_HEADERS
+from .oncall_answers import (
+    AlertActedOut,
+    AlertTriggeredOut,
+    IncidentDetailOut,
+    IncidentListOut,
+    OpenedIncidentOut,
+)
 from .schemas import WebUrl
 
 router = APIRouter(tags=["incidents"])
@@ -66,7 +74,7 @@ def _incidents(request: Request) -> IncidentService:
     return service
 
 
-@router.get("/incidents", summary="Incidents, newest first")
+@router.get("/incidents", response_model=answer(IncidentListOut), summary="Incidents, newest first")
 @uses(Resource.INCIDENTS, Action.READ)
 def list_incidents(
     who: Reader,
@@ -79,13 +87,22 @@ def list_incidents(
     return {"incidents": found}
 
 
-@router.get("/incidents/{incident_id}", summary="An incident with its timeline and pages")
+@router.get(
+    "/incidents/{incident_id}",
+    response_model=answer(IncidentDetailOut),
+    summary="An incident with its timeline and pages",
+)
 @uses(Resource.INCIDENTS, Action.READ)
 def get_incident(incident_id: RowId, who: Reader, request: Request) -> dict[str, Any]:
     return _incidents(request).get(who, incident_id)
 
 
-@router.post("/incidents", status_code=201, summary="Open an incident by hand")
+@router.post(
+    "/incidents",
+    response_model=answer(OpenedIncidentOut),
+    status_code=201,
+    summary="Open an incident by hand",
+)
 @uses(Resource.INCIDENTS, Action.WRITE)
 async def open_incident(body: IncidentIn, who: Writer, request: Request) -> dict[str, Any]:
     trigger = Trigger(
@@ -101,19 +118,32 @@ async def open_incident(body: IncidentIn, who: Writer, request: Request) -> dict
     return {**_incidents(request).get(who, opened.incident_id), "created": opened.created}
 
 
-@router.post("/incidents/{incident_id}/acknowledge", summary="Acknowledge: stop escalating")
+@router.post(
+    "/incidents/{incident_id}/acknowledge",
+    response_model=answer(IncidentDetailOut),
+    summary="Acknowledge: stop escalating",
+)
 @uses(Resource.INCIDENTS, Action.WRITE)
 async def acknowledge(incident_id: RowId, who: Writer, request: Request) -> dict[str, Any]:
     return await _incidents(request).act(who, incident_id, "acknowledge")
 
 
-@router.post("/incidents/{incident_id}/resolve", summary="Resolve: the incident is over")
+@router.post(
+    "/incidents/{incident_id}/resolve",
+    response_model=answer(IncidentDetailOut),
+    summary="Resolve: the incident is over",
+)
 @uses(Resource.INCIDENTS, Action.WRITE)
 async def resolve(incident_id: RowId, who: Writer, request: Request) -> dict[str, Any]:
     return await _incidents(request).act(who, incident_id, "resolve")
 
 
-@router.post("/alerts/{token}", status_code=202, summary="Our own inbound alert format")
+@router.post(
+    "/alerts/{token}",
+    response_model=answer(AlertTriggeredOut, AlertActedOut),
+    status_code=202,
+    summary="Our own inbound alert format",
+)
 @uses(Resource.INCIDENTS, Action.WRITE)
 async def inbound_event(token: str, body: EventIn, request: Request) -> dict[str, Any]:
     escalation: EscalationService = request.app.state.escalation

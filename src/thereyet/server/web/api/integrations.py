@@ -9,8 +9,10 @@ from pydantic import Field
 
 from ...domain.policy import Action, Resource
 from ...services.integrations import IntegrationService
+from ..answers import answer
 from ..auth import Admin, uses
 from ..bounds import RowId
+from .oncall_answers import BridgeListOut, BridgeOut, HookListOut, NewHookOut
 from .schemas import Body, Name
 
 router = APIRouter(tags=["integrations"])
@@ -34,7 +36,10 @@ def _service(request: Request) -> IntegrationService:
 
 
 @router.post(
-    "/integrations", status_code=201, summary="Create an integration (its URL is shown once)"
+    "/integrations",
+    response_model=answer(NewHookOut),
+    status_code=201,
+    summary="Create an integration (its URL is shown once)",
 )
 @uses(Resource.INTEGRATIONS, Action.MANAGE)
 async def create_integration(body: IntegrationIn, who: Admin, request: Request) -> dict[str, Any]:
@@ -43,7 +48,11 @@ async def create_integration(body: IntegrationIn, who: Admin, request: Request) 
     )
 
 
-@router.get("/integrations", summary="Integrations, with refused deliveries (never secrets)")
+@router.get(
+    "/integrations",
+    response_model=answer(HookListOut),
+    summary="Integrations, with refused deliveries (never secrets)",
+)
 @uses(Resource.INTEGRATIONS, Action.READ)
 def list_integrations(who: Admin, request: Request) -> dict[str, Any]:
     return {"integrations": _service(request).all()}
@@ -56,13 +65,18 @@ async def delete_integration(name: str, who: Admin, request: Request) -> Respons
     return Response(status_code=204)
 
 
-@router.post("/bridges", status_code=201, summary="Mirror a room's new messages to a channel")
+@router.post(
+    "/bridges",
+    response_model=answer(BridgeOut),
+    status_code=201,
+    summary="Mirror a room's new messages to a channel",
+)
 @uses(Resource.INTEGRATIONS, Action.MANAGE)
 async def create_bridge(body: BridgeIn, who: Admin, request: Request) -> dict[str, Any]:
     return await _service(request).bridge(body.room, body.channel)
 
 
-@router.get("/bridges", summary="Rooms mirrored to channels")
+@router.get("/bridges", response_model=answer(BridgeListOut), summary="Rooms mirrored to channels")
 @uses(Resource.INTEGRATIONS, Action.READ)
 def list_bridges(who: Admin, request: Request) -> dict[str, Any]:
     return {"bridges": _service(request).bridges()}

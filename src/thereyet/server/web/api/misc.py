@@ -7,18 +7,27 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from ...domain.access import Scope
+from ...domain.media import INLINE_IMAGES
 from ...domain.policy import Action, Resource
 from ...services.jobs import JobChanges, JobService
 from ...services.runs import RunService
 from ...services.tokens import TokenService
+from ..answers import answer
 from ..auth import Admin, Reader, uses
+from ..responses import text_answers
+from .answers import JobDetailOut, JobListOut, JobOut, MeOut, NewTokenOut, NodeListOut, TokenListOut
 from .runs import attachment_response
 from .schemas import JobIn, JobPatch, TokenIn
 
 router = APIRouter()
 
 
-@router.get("/nodes", tags=["hub"], summary="The hub's nodes and their heartbeats")
+@router.get(
+    "/nodes",
+    response_model=answer(NodeListOut),
+    tags=["hub"],
+    summary="The hub's nodes and their heartbeats",
+)
 @uses(Resource.HUB, Action.MANAGE)
 def list_nodes(who: Admin, request: Request) -> dict[str, Any]:
     """Every node heartbeating on this database; `alive` is false once its heartbeat
@@ -26,7 +35,9 @@ def list_nodes(who: Admin, request: Request) -> dict[str, Any]:
     return {"nodes": request.app.state.nodes.nodes()}
 
 
-@router.get("/me", tags=["hub"], summary="What the calling token may do")
+@router.get(
+    "/me", response_model=answer(MeOut), tags=["hub"], summary="What the calling token may do"
+)
 @uses(Resource.HUB, Action.READ)
 def me(who: Reader) -> dict[str, Any]:
     return {
@@ -37,14 +48,19 @@ def me(who: Reader) -> dict[str, Any]:
     }
 
 
-@router.get("/jobs", tags=["jobs"], summary="List jobs")
+@router.get("/jobs", response_model=answer(JobListOut), tags=["jobs"], summary="List jobs")
 @uses(Resource.JOBS, Action.READ)
 def list_jobs(who: Reader, request: Request) -> dict[str, Any]:
     jobs: JobService = request.app.state.jobs
     return {"jobs": jobs.all(who)}
 
 
-@router.get("/jobs/{name}", tags=["jobs"], summary="One job, with its typical duration")
+@router.get(
+    "/jobs/{name}",
+    response_model=answer(JobDetailOut),
+    tags=["jobs"],
+    summary="One job, with its typical duration",
+)
 @uses(Resource.JOBS, Action.READ)
 def get_job(name: str, who: Reader, request: Request) -> dict[str, Any]:
     jobs: JobService = request.app.state.jobs
@@ -62,7 +78,13 @@ def _changes(body: JobPatch) -> JobChanges:
     )
 
 
-@router.post("/jobs", tags=["jobs"], status_code=201, summary="Make a job before its first run")
+@router.post(
+    "/jobs",
+    response_model=answer(JobOut),
+    tags=["jobs"],
+    status_code=201,
+    summary="Make a job before its first run",
+)
 @uses(Resource.JOB_SETTINGS, Action.MANAGE)
 async def create_job(body: JobIn, who: Admin, request: Request) -> dict[str, Any]:
     jobs: JobService = request.app.state.jobs
@@ -70,7 +92,10 @@ async def create_job(body: JobIn, who: Admin, request: Request) -> dict[str, Any
 
 
 @router.patch(
-    "/jobs/{name}", tags=["jobs"], summary="Set a job's title, description, runbook, room cards"
+    "/jobs/{name}",
+    response_model=answer(JobOut),
+    tags=["jobs"],
+    summary="Set a job's title, description, runbook, room cards",
 )
 @uses(Resource.JOB_SETTINGS, Action.MANAGE)
 async def update_job(name: str, body: JobPatch, who: Admin, request: Request) -> dict[str, Any]:
@@ -80,14 +105,26 @@ async def update_job(name: str, body: JobPatch, who: Admin, request: Request) ->
     return await jobs.update(name, _changes(body))
 
 
-@router.get("/attachments/{attachment_id}", tags=["runs"], summary="An attachment's content")
+@router.get(
+    "/attachments/{attachment_id}",
+    tags=["runs"],
+    summary="An attachment's content",
+    response_class=Response,
+    responses=text_answers(*sorted(INLINE_IMAGES), "application/octet-stream"),
+)
 @uses(Resource.ATTACHMENTS, Action.READ)
 def get_attachment(attachment_id: str, who: Reader, request: Request) -> Response:
     runs: RunService = request.app.state.runs
     return attachment_response(runs.attachment(who, attachment_id))
 
 
-@router.post("/tokens", tags=["tokens"], status_code=201, summary="Create a token (shown once)")
+@router.post(
+    "/tokens",
+    response_model=answer(NewTokenOut),
+    tags=["tokens"],
+    status_code=201,
+    summary="Create a token (shown once)",
+)
 @uses(Resource.TOKENS, Action.MANAGE)
 async def create_token(body: TokenIn, who: Admin, request: Request) -> dict[str, Any]:
     tokens: TokenService = request.app.state.tokens
@@ -97,7 +134,12 @@ async def create_token(body: TokenIn, who: Admin, request: Request) -> dict[str,
     return {**view, "token": token}
 
 
-@router.get("/tokens", tags=["tokens"], summary="List tokens (never their secrets)")
+@router.get(
+    "/tokens",
+    response_model=answer(TokenListOut),
+    tags=["tokens"],
+    summary="List tokens (never their secrets)",
+)
 @uses(Resource.TOKENS, Action.MANAGE)
 def list_tokens(who: Admin, request: Request) -> dict[str, Any]:
     tokens: TokenService = request.app.state.tokens

@@ -17,10 +17,31 @@ from ...services.errors import Invalid
 from ...services.escalation import EscalationService
 from ...services.oncall import OncallService, PersonSpec, RotationSpec
 from ...services.reports import DEFAULT_TARGET, ReportService
+from ..answers import answer
 from ..auth import Admin, Reader, uses
 from ..bounds import RowId
 from ..pages.render import SECURITY_HEADERS
 from ..responses import text_answers
+from .oncall_answers import (
+    AlertSourceListOut,
+    FeedUrlOut,
+    JobRuleListOut,
+    JobRuleOut,
+    NewAlertSourceOut,
+    NewOverrideOut,
+    OncallReportOut,
+    PersonListOut,
+    PersonOut,
+    PolicyListOut,
+    PolicyOut,
+    PublicUrlOut,
+    RotationDetailOut,
+    RotationListOut,
+    RotationOut,
+    ServiceListOut,
+    ServiceOut,
+    SwapOut,
+)
 from .schemas import WebUrl
 
 router = APIRouter(prefix="/oncall", tags=["on-call"])
@@ -143,7 +164,11 @@ def _now(request: Request) -> datetime:
 # -- people ---------------------------------------------------------------------------
 
 
-@router.put("/people/{name}", summary="Define a person: time zone, hours, contacts, rules")
+@router.put(
+    "/people/{name}",
+    response_model=answer(PersonOut),
+    summary="Define a person: time zone, hours, contacts, rules",
+)
 @uses(Resource.ONCALL, Action.MANAGE)
 async def put_person(name: str, body: PersonIn, who: Admin, request: Request) -> dict[str, Any]:
     names = [c.name for c in body.contact_methods]
@@ -160,13 +185,13 @@ async def put_person(name: str, body: PersonIn, who: Admin, request: Request) ->
     return await _oncall(request).put_person(name, spec)
 
 
-@router.get("/people", summary="People who can be paged")
+@router.get("/people", response_model=answer(PersonListOut), summary="People who can be paged")
 @uses(Resource.ONCALL, Action.READ)
 def list_people(who: Reader, request: Request) -> dict[str, Any]:
     return {"people": _oncall(request).people()}
 
 
-@router.get("/people/{name}", summary="A person")
+@router.get("/people/{name}", response_model=answer(PersonOut), summary="A person")
 @uses(Resource.ONCALL, Action.READ)
 def get_person(name: str, who: Reader, request: Request) -> dict[str, Any]:
     return _oncall(request).person(name)
@@ -175,7 +200,7 @@ def get_person(name: str, who: Reader, request: Request) -> dict[str, Any]:
 # -- rotations ---------------------------------------------------------------------------
 
 
-@router.put("/rotations/{name}", summary="Define a rotation")
+@router.put("/rotations/{name}", response_model=answer(RotationOut), summary="Define a rotation")
 @uses(Resource.ONCALL, Action.MANAGE)
 async def put_rotation(name: str, body: RotationIn, who: Admin, request: Request) -> dict[str, Any]:
     spec = RotationSpec(
@@ -188,13 +213,21 @@ async def put_rotation(name: str, body: RotationIn, who: Admin, request: Request
     return await _oncall(request).put_rotation(name, spec)
 
 
-@router.get("/rotations", summary="Rotations, with who is on call now")
+@router.get(
+    "/rotations",
+    response_model=answer(RotationListOut),
+    summary="Rotations, with who is on call now",
+)
 @uses(Resource.ONCALL, Action.READ)
 def list_rotations(who: Reader, request: Request) -> dict[str, Any]:
     return {"rotations": _oncall(request).rotations(_now(request))}
 
 
-@router.get("/rotations/{name}", summary="A rotation: on call at a time, upcoming shifts")
+@router.get(
+    "/rotations/{name}",
+    response_model=answer(RotationDetailOut),
+    summary="A rotation: on call at a time, upcoming shifts",
+)
 @uses(Resource.ONCALL, Action.READ)
 def get_rotation(
     name: str,
@@ -206,7 +239,12 @@ def get_rotation(
     return _oncall(request).rotation(name, at or _now(request), days)
 
 
-@router.post("/rotations/{name}/overrides", status_code=201, summary="Someone covers a range")
+@router.post(
+    "/rotations/{name}/overrides",
+    response_model=answer(NewOverrideOut),
+    status_code=201,
+    summary="Someone covers a range",
+)
 @uses(Resource.ONCALL, Action.MANAGE)
 async def add_override(name: str, body: OverrideIn, who: Admin, request: Request) -> dict[str, Any]:
     return await _oncall(request).add_override(
@@ -221,7 +259,12 @@ async def delete_override(name: str, override_id: RowId, who: Admin, request: Re
     return Response(status_code=204)
 
 
-@router.post("/rotations/{name}/swaps", status_code=201, summary="Exchange two shifts")
+@router.post(
+    "/rotations/{name}/swaps",
+    response_model=answer(SwapOut),
+    status_code=201,
+    summary="Exchange two shifts",
+)
 @uses(Resource.ONCALL, Action.MANAGE)
 async def swap(name: str, body: SwapIn, who: Admin, request: Request) -> dict[str, Any]:
     return {"overrides": await _oncall(request).swap(name, body.first, body.second)}
@@ -230,20 +273,26 @@ async def swap(name: str, body: SwapIn, who: Admin, request: Request) -> dict[st
 # -- policies, services, integrations, jobs ----------------------------------------------------
 
 
-@router.put("/policies/{name}", summary="Define an escalation policy")
+@router.put(
+    "/policies/{name}", response_model=answer(PolicyOut), summary="Define an escalation policy"
+)
 @uses(Resource.ONCALL, Action.MANAGE)
 async def put_policy(name: str, body: PolicyIn, who: Admin, request: Request) -> dict[str, Any]:
     steps = [step.model_dump() for step in body.steps]
     return await _escalation(request).put_policy(name, steps, body.repeat)
 
 
-@router.get("/policies", summary="Escalation policies")
+@router.get("/policies", response_model=answer(PolicyListOut), summary="Escalation policies")
 @uses(Resource.ONCALL, Action.READ)
 def list_policies(who: Reader, request: Request) -> dict[str, Any]:
     return {"policies": _escalation(request).policies()}
 
 
-@router.put("/services/{name}", summary="Define a service: its room, policy and runbook rule")
+@router.put(
+    "/services/{name}",
+    response_model=answer(ServiceOut),
+    summary="Define a service: its room, policy and runbook rule",
+)
 @uses(Resource.ONCALL, Action.MANAGE)
 async def put_service(name: str, body: ServiceIn, who: Admin, request: Request) -> dict[str, Any]:
     return await _escalation(request).put_service(
@@ -255,13 +304,20 @@ async def put_service(name: str, body: ServiceIn, who: Admin, request: Request) 
     )
 
 
-@router.get("/services", summary="Services incidents belong to")
+@router.get(
+    "/services", response_model=answer(ServiceListOut), summary="Services incidents belong to"
+)
 @uses(Resource.ONCALL, Action.READ)
 def list_services(who: Reader, request: Request) -> dict[str, Any]:
     return {"services": _escalation(request).services()}
 
 
-@router.post("/integrations", status_code=201, summary="An inbound endpoint with its own token")
+@router.post(
+    "/integrations",
+    response_model=answer(NewAlertSourceOut),
+    status_code=201,
+    summary="An inbound endpoint with its own token",
+)
 @uses(Resource.INTEGRATIONS, Action.MANAGE)
 async def create_integration(body: IntegrationIn, who: Admin, request: Request) -> dict[str, Any]:
     made = await _escalation(request).create_integration(body.name, body.service, body.kind)
@@ -274,25 +330,37 @@ async def create_integration(body: IntegrationIn, who: Admin, request: Request) 
     return made
 
 
-@router.get("/integrations", summary="Inbound integrations (tokens are never shown again)")
+@router.get(
+    "/integrations",
+    response_model=answer(AlertSourceListOut),
+    summary="Inbound integrations (tokens are never shown again)",
+)
 @uses(Resource.INTEGRATIONS, Action.READ)
 def list_integrations(who: Admin, request: Request) -> dict[str, Any]:
     return {"integrations": _escalation(request).integrations()}
 
 
-@router.put("/jobs/{job}", summary="Which of a job's failed/missed/stalled/overdue/lost page")
+@router.put(
+    "/jobs/{job}",
+    response_model=answer(JobRuleOut),
+    summary="Which of a job's failed/missed/stalled/overdue/lost page",
+)
 @uses(Resource.ONCALL, Action.MANAGE)
 async def put_job_rule(job: str, body: JobRuleIn, who: Admin, request: Request) -> dict[str, Any]:
     return await _escalation(request).put_job_rule(job, body.service, body.events)
 
 
-@router.get("/jobs", summary="Jobs that page someone")
+@router.get("/jobs", response_model=answer(JobRuleListOut), summary="Jobs that page someone")
 @uses(Resource.ONCALL, Action.READ)
 def list_job_rules(who: Reader, request: Request) -> dict[str, Any]:
     return {"jobs": _escalation(request).job_rules()}
 
 
-@router.put("/public-url", summary="The address links in pages and calendar feeds start with")
+@router.put(
+    "/public-url",
+    response_model=answer(PublicUrlOut),
+    summary="The address links in pages and calendar feeds start with",
+)
 @uses(Resource.ONCALL, Action.MANAGE)
 async def put_public_url(body: PublicUrlIn, who: Admin, request: Request) -> dict[str, Any]:
     await _oncall(request).set_public_url(body.public_url)
@@ -302,7 +370,11 @@ async def put_public_url(body: PublicUrlIn, who: Admin, request: Request) -> dic
 # -- calendar feeds -------------------------------------------------------------------------
 
 
-@router.get("/{kind}/{name}/feed", summary="The secret iCal address of a rotation or person")
+@router.get(
+    "/{kind}/{name}/feed",
+    response_model=answer(FeedUrlOut),
+    summary="The secret iCal address of a rotation or person",
+)
 @uses(Resource.ONCALL, Action.MANAGE)
 async def feed_url(
     kind: Literal["rotations", "people"], name: str, who: Admin, request: Request
@@ -336,7 +408,11 @@ def _reports(request: Request) -> ReportService:
 Target = Annotated[int, Query(ge=0, le=1000)]
 
 
-@router.get("/reports/{month}", summary="Pages per person in and out of hours, shifts served")
+@router.get(
+    "/reports/{month}",
+    response_model=answer(OncallReportOut),
+    summary="Pages per person in and out of hours, shifts served",
+)
 @uses(Resource.ONCALL_REPORTS, Action.READ)
 def report(
     month: str, who: Reader, request: Request, target: Target = DEFAULT_TARGET
@@ -345,7 +421,10 @@ def report(
 
 
 @router.get(
-    "/reports/{month}/csv", summary="The same report as CSV", responses=text_answers("text/csv")
+    "/reports/{month}/csv",
+    summary="The same report as CSV",
+    response_class=Response,
+    responses=text_answers("text/csv"),
 )
 @uses(Resource.ONCALL_REPORTS, Action.READ)
 def report_csv(

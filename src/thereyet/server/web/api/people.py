@@ -9,7 +9,9 @@ from pydantic import Field
 
 from ...domain.policy import Action, Resource
 from ...services.people import PeopleService
+from ..answers import answer
 from ..auth import Admin, uses
+from .answers import NewUserOut, UserListOut
 from .schemas import Body
 
 router = APIRouter(prefix="/users", tags=["people"])
@@ -26,14 +28,19 @@ def _people(request: Request) -> PeopleService:
     return service
 
 
-@router.post("", status_code=201, summary="Create a web user (argon2-hashed password)")
+@router.post(
+    "",
+    response_model=answer(NewUserOut),
+    status_code=201,
+    summary="Create a web user (argon2-hashed password)",
+)
 @uses(Resource.USERS, Action.MANAGE)
 async def create_user(body: UserIn, who: Admin, request: Request) -> dict[str, Any]:
     user = await _people(request).create_user(body.username, body.password, body.role)
     return {"id": user.id, "username": user.username, "role": user.role.value}
 
 
-@router.get("", summary="List web users")
+@router.get("", response_model=answer(UserListOut), summary="List web users")
 @uses(Resource.USERS, Action.MANAGE)
 def list_users(who: Admin, request: Request) -> dict[str, Any]:
     return {"users": _people(request).users()}

@@ -9,8 +9,10 @@ from fastapi.responses import JSONResponse
 
 from ...domain.policy import Action, Resource
 from ...services.rooms import RoomService
+from ..answers import also, answer
 from ..auth import Reader, Writer, uses
 from ..bounds import INT64_MAX
+from .answers import MessageListOut, MessageOut, RoomListOut, RoomOut
 from .runs import upload_meta
 from .schemas import ID_PATTERN, MessageIn, RoomIn
 
@@ -22,25 +24,31 @@ def _rooms(request: Request) -> RoomService:
     return service
 
 
-@router.post("", status_code=201, summary="Create a room")
+@router.post("", response_model=answer(RoomOut), status_code=201, summary="Create a room")
 @uses(Resource.ROOMS, Action.MANAGE)
 async def create_room(body: RoomIn, who: Writer, request: Request) -> dict[str, Any]:
     return await _rooms(request).create(who, body.name, body.title, body.topic)
 
 
-@router.get("", summary="List rooms")
+@router.get("", response_model=answer(RoomListOut), summary="List rooms")
 @uses(Resource.ROOMS, Action.READ)
 def list_rooms(who: Reader, request: Request) -> dict[str, Any]:
     return {"rooms": _rooms(request).all(who)}
 
 
-@router.get("/{room}", summary="One room")
+@router.get("/{room}", response_model=answer(RoomOut), summary="One room")
 @uses(Resource.ROOMS, Action.READ)
 def get_room(room: str, who: Reader, request: Request) -> dict[str, Any]:
     return _rooms(request).get(who, room)
 
 
-@router.post("/{room}/messages", status_code=201, summary="Post a message (repeat-safe with an id)")
+@router.post(
+    "/{room}/messages",
+    response_model=answer(MessageOut),
+    responses=also(200, MessageOut, "The message with this id already existed"),
+    status_code=201,
+    summary="Post a message (repeat-safe with an id)",
+)
 @uses(Resource.ROOMS, Action.WRITE)
 async def post_message(room: str, body: MessageIn, who: Writer, request: Request) -> JSONResponse:
     posted = await _rooms(request).post(who, room, body.text, body.id)
@@ -49,6 +57,8 @@ async def post_message(room: str, body: MessageIn, who: Writer, request: Request
 
 @router.post(
     "/{room}/attachments",
+    response_model=answer(MessageOut),
+    responses=also(200, MessageOut, "The file with this id already existed"),
     status_code=201,
     summary="Post a file in the room: the raw body is the file, ?name= its name",
 )
@@ -76,6 +86,7 @@ async def attach(
 
 @router.get(
     "/{room}/messages",
+    response_model=answer(MessageListOut),
     summary="A page of messages in time order: the newest, or before/after a cursor",
 )
 @uses(Resource.ROOMS, Action.READ)

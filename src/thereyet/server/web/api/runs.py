@@ -15,8 +15,10 @@ from ...domain.policy import Action, Resource
 from ...domain.runs import RunFilter, RunStatus
 from ...services.errors import Invalid
 from ...services.runs import NewRun, RunService
+from ..answers import also, answer
 from ..auth import Reader, Writer, uses
 from ..bounds import INT64_MAX
+from .answers import AttachmentOut, EventListOut, ReportOut, RunListOut, RunOut
 from .schemas import (
     EVENT_BATCH_OPENAPI,
     ID_PATTERN,
@@ -36,7 +38,13 @@ def _runs(request: Request) -> RunService:
     return service
 
 
-@router.post("", status_code=201, summary="Create a run (repeat-safe with a client id)")
+@router.post(
+    "",
+    response_model=answer(RunOut),
+    responses=also(200, RunOut, "The run with this id already existed"),
+    status_code=201,
+    summary="Create a run (repeat-safe with a client id)",
+)
 @uses(Resource.JOBS, Action.WRITE)
 async def create_run(body: RunIn, who: Writer, request: Request) -> JSONResponse:
     spec = NewRun(**{**body.model_dump(exclude={"status"}), "status": RunStatus(body.status)})
@@ -57,7 +65,7 @@ def _encode_cursor(view: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(f"{at.isoformat()}|{view['id']}".encode()).decode()
 
 
-@router.get("", summary="List runs, newest first")
+@router.get("", response_model=answer(RunListOut), summary="List runs, newest first")
 @uses(Resource.RUNS, Action.READ)
 def list_runs(
     who: Reader,
@@ -80,7 +88,11 @@ def list_runs(
     return {"runs": found, "next_cursor": next_cursor}
 
 
-@router.get("/{run_id}", summary="One run, with progress, ETA, stats, log tail and attachments")
+@router.get(
+    "/{run_id}",
+    response_model=answer(RunOut),
+    summary="One run, with progress, ETA, stats, log tail and attachments",
+)
 @uses(Resource.RUNS, Action.READ)
 def get_run(run_id: str, who: Reader, request: Request) -> dict[str, Any]:
     return _runs(request).get(who, run_id)
@@ -88,6 +100,7 @@ def get_run(run_id: str, who: Reader, request: Request) -> dict[str, Any]:
 
 @router.post(
     "/{run_id}/events",
+    response_model=answer(ReportOut),
     summary="Report a batch of events (ids make retries safe)",
     openapi_extra=EVENT_BATCH_OPENAPI,
 )
@@ -106,7 +119,11 @@ async def post_events(run_id: str, who: Writer, request: Request) -> dict[str, A
     }
 
 
-@router.get("/{run_id}/events", summary="The run's event log, oldest first")
+@router.get(
+    "/{run_id}/events",
+    response_model=answer(EventListOut),
+    summary="The run's event log, oldest first",
+)
 @uses(Resource.RUNS, Action.READ)
 def list_events(
     run_id: str,
@@ -119,7 +136,11 @@ def list_events(
     return {"events": events, "next_after": events[-1]["seq"] if events else after}
 
 
-@router.post("/{run_id}/finish", summary="Finish a run: succeeded, failed or cancelled")
+@router.post(
+    "/{run_id}/finish",
+    response_model=answer(RunOut),
+    summary="Finish a run: succeeded, failed or cancelled",
+)
 @uses(Resource.RUNS, Action.WRITE)
 async def finish_run(run_id: str, body: FinishIn, who: Writer, request: Request) -> dict[str, Any]:
     return await _runs(request).finish(
@@ -134,6 +155,8 @@ async def finish_run(run_id: str, body: FinishIn, who: Writer, request: Request)
 
 @router.post(
     "/{run_id}/attachments",
+    response_model=answer(AttachmentOut),
+    responses=also(200, AttachmentOut, "The file with this id already existed"),
     status_code=201,
     summary="Attach a file: the raw body is the file, ?name= its name",
 )

@@ -11,7 +11,9 @@ from ...domain.names import NAME_PATTERN
 from ...domain.policy import Action, Resource
 from ...services.pings import PingService
 from ...services.schedules import JobConfig, ScheduleService
+from ..answers import answer
 from ..auth import Admin, Reader, uses
+from .answers import NewPingKeyOut, PingKeyListOut, ScheduleOut
 from .schemas import WebUrl
 
 router = APIRouter(tags=["schedules"])
@@ -58,7 +60,11 @@ def _schedules(request: Request) -> ScheduleService:
     return service
 
 
-@router.put("/jobs/{name}/schedule", summary="Set a job's schedule, limits and target")
+@router.put(
+    "/jobs/{name}/schedule",
+    response_model=answer(ScheduleOut),
+    summary="Set a job's schedule, limits and target",
+)
 @uses(Resource.JOB_SETTINGS, Action.MANAGE)
 async def put_schedule(name: str, body: ScheduleIn, who: Admin, request: Request) -> dict[str, Any]:
     """Fields left out stay as they are; "schedule": "" removes the schedule, and a
@@ -80,21 +86,34 @@ async def put_schedule(name: str, body: ScheduleIn, who: Admin, request: Request
     return await _schedules(request).configure(name, config)
 
 
-@router.get("/jobs/{name}/schedule", summary="A job's schedule, limits, state and recent events")
+@router.get(
+    "/jobs/{name}/schedule",
+    response_model=answer(ScheduleOut),
+    summary="A job's schedule, limits, state and recent events",
+)
 @uses(Resource.JOB_SETTINGS, Action.READ)
 def get_schedule(name: str, who: Reader, request: Request) -> dict[str, Any]:
     """Its target and ping URL only to those the policy lets see them."""
     return _schedules(request).get(who, name)
 
 
-@router.post("/ping-keys", status_code=201, summary="Create a ping key (shown once)")
+@router.post(
+    "/ping-keys",
+    response_model=answer(NewPingKeyOut),
+    status_code=201,
+    summary="Create a ping key (shown once)",
+)
 @uses(Resource.PING_URLS, Action.MANAGE)
 async def create_ping_key(body: PingKeyIn, who: Admin, request: Request) -> dict[str, Any]:
     pings: PingService = request.app.state.pings
     return await pings.create_key(body.name)
 
 
-@router.get("/ping-keys", summary="List ping keys (never the keys themselves)")
+@router.get(
+    "/ping-keys",
+    response_model=answer(PingKeyListOut),
+    summary="List ping keys (never the keys themselves)",
+)
 @uses(Resource.PING_URLS, Action.MANAGE)
 def list_ping_keys(who: Admin, request: Request) -> dict[str, Any]:
     pings: PingService = request.app.state.pings

@@ -9,14 +9,20 @@ from fastapi import APIRouter, Query, Request, Response
 from ...domain.policy import Action, Resource
 from ...services.search import MAX_LIMIT, MAX_QUERY, SearchService
 from ...services.transcripts import TranscriptService
+from ..answers import answer
 from ..auth import Reader, uses
 from ..responses import text_answers
+from .answers import SearchOut
 from .schemas import When
 
 router = APIRouter(tags=["rooms"])
 
 
-@router.get("/search", summary="Full-text search of messages in the rooms you may read")
+@router.get(
+    "/search",
+    response_model=answer(SearchOut),
+    summary="Full-text search of messages in the rooms you may read",
+)
 @uses(Resource.SEARCH, Action.READ)
 def search(
     who: Reader,
@@ -32,6 +38,7 @@ def search(
 @router.get(
     "/rooms/{room}/transcript",
     summary="A room's transcript for a time range: Markdown, self-contained HTML or JSON Lines",
+    response_class=Response,
     responses=text_answers("text/markdown", "text/html", "application/x-ndjson"),
 )
 @uses(Resource.SEARCH, Action.READ)

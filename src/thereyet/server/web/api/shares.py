@@ -8,7 +8,9 @@ from fastapi import APIRouter, Request, Response
 
 from ...domain.policy import Action, Resource
 from ...services.shares import ShareService
+from ..answers import answer
 from ..auth import Admin, uses
+from .answers import NewShareOut, ShareListOut
 from .schemas import Body, Name
 
 router = APIRouter(prefix="/shares", tags=["shares"])
@@ -24,14 +26,21 @@ def _shares(request: Request) -> ShareService:
     return service
 
 
-@router.post("", status_code=201, summary="Make a share link (its token is shown once)")
+@router.post(
+    "",
+    response_model=answer(NewShareOut),
+    status_code=201,
+    summary="Make a share link (its token is shown once)",
+)
 @uses(Resource.SHARES, Action.MANAGE)
 async def create_share(body: ShareIn, who: Admin, request: Request) -> dict[str, Any]:
     token, view = await _shares(request).create(who, body.kind, body.target)
     return {**view, "token": token}
 
 
-@router.get("", summary="List share links (never their tokens)")
+@router.get(
+    "", response_model=answer(ShareListOut), summary="List share links (never their tokens)"
+)
 @uses(Resource.SHARES, Action.MANAGE)
 def list_shares(who: Admin, request: Request) -> dict[str, Any]:
     return {"shares": _shares(request).all(who)}

@@ -20,6 +20,8 @@ from ...services.alert_events import AlertEvent, apply_alert_events
 from ...services.errors import NotFound
 from ...services.escalation import EscalationService
 from ...services.incidents import IncidentService, Trigger
+from ..answers import answer
+from ..api.oncall_answers import AlertmanagerOut
 from ..auth import uses
 
 router = APIRouter(tags=["compatible"])
@@ -73,7 +75,11 @@ def trigger_of(note: Notification, index: int) -> Trigger:
     )
 
 
-@router.post("/api/v1/alerts/{token}/alertmanager", summary="Prometheus Alertmanager webhook v4")
+@router.post(
+    "/api/v1/alerts/{token}/alertmanager",
+    response_model=answer(AlertmanagerOut),
+    summary="Prometheus Alertmanager webhook v4",
+)
 @uses(Resource.INCIDENTS, Action.WRITE)
 async def alertmanager(token: str, note: Notification, request: Request) -> dict[str, Any]:
     escalation: EscalationService = request.app.state.escalation

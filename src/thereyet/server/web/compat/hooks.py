@@ -12,7 +12,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from ...domain.policy import Action, Resource
 from ...services.integrations import IntegrationService
+from ..answers import answer
+from ..api.oncall_answers import HookReceivedOut
 from ..auth import uses
+from ..responses import text_answers
 
 router = APIRouter(tags=["integrations"])
 
@@ -26,13 +29,23 @@ async def _receive(request: Request, format: str, token: str) -> Response:
     return JSONResponse({"ok": True, "posted": received.posted, "duplicate": received.duplicate})
 
 
-@router.post("/hooks/{format}/{token}", summary="An integration's delivery, in its format")
+@router.post(
+    "/hooks/{format}/{token}",
+    summary="An integration's delivery, in its format",
+    response_model=answer(HookReceivedOut),
+    responses=text_answers("text/plain"),  # Slack's format answers "ok", as Slack does
+)
 @uses(Resource.ROOMS, Action.WRITE)
 async def hook(format: str, token: str, request: Request) -> Response:
     return await _receive(request, format, token)
 
 
-@router.post("/hooks/{token}", summary="A Slack-style incoming webhook (Mattermost's path)")
+@router.post(
+    "/hooks/{token}",
+    summary="A Slack-style incoming webhook (Mattermost's path)",
+    response_class=Response,
+    responses=text_answers("text/plain"),
+)
 @uses(Resource.ROOMS, Action.WRITE)
 async def slack_hook(token: str, request: Request) -> Response:
     return await _receive(request, "slack", token)

@@ -92,12 +92,14 @@ PING_ANSWERS[404]["content"]["application/json"] = {}
     _PATH,
     operation_id="ping_post",
     summary="Ping (POST: the body is kept as the log)",
+    response_class=Response,
     responses=PING_ANSWERS,
 )
 @router.get(
     _PATH,
     operation_id="ping_get",
     summary="Ping: /ping/<uuid>[/start|/fail|/log|/<code>]",
+    response_class=Response,
     responses=PING_ANSWERS,
 )
 @router.head(_PATH, operation_id="ping_head", include_in_schema=False)
