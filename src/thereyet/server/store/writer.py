@@ -243,14 +243,18 @@ class Writer:
     def _commit_group(self, conn: Connection, group: list[_Job], tries: int = 3) -> None:
         # Two hub nodes writing groups at once can deadlock (each group inserts, say,
         # the same new job names in another order); PostgreSQL then fails one
-        # statement, which fails only its own change here. Rather than answer that
-        # change with an error, the whole group is rolled back (freeing its locks, so
-        # the other node's group goes on) and made again, up to `tries` times.
+        # statement of one of them. The whole group is rolled back and made again, up
+        # to `tries` times: rolling back only the failed change would not do, since
+        # the rest of its group still holds the locks the other node waits for, and
+        # made again it would meet the same deadlock. Nobody has been answered before
+        # the commit, so making a group again can neither lose nor repeat a change
+        # anyone was told of. After the last try a change that still conflicts is
+        # answered with its error (the client tries again); its neighbours commit.
         for _ in range(tries - 1):
             try:
                 return self._commit_group_once(conn, group, conflicts_raise=True)
             except _LockConflict:
-                log.info("a group met a deadlock with another writer; it is made again")
+                log.warning("a group met a deadlock with another writer; it is made again")
                 time.sleep(random.uniform(0.0, 0.02))
         self._commit_group_once(conn, group, conflicts_raise=False)
 
@@ -268,7 +272,7 @@ class Writer:
                 while end < len(group) and job.handler and group[end].handler == job.handler:
                     end += 1
                 if end - start > 1:
-                    self._make_batch(conn, now, group[start:end], results)
+                    self._make_batch(conn, now, group[start:end], results, conflicts_raise)
                 else:
                     self._make_alone(conn, now, job, results)
                 start = end
@@ -303,31 +307,27 @@ class Writer:
             and not future.set_running_or_notify_cancel()
         ):
             return
-        for attempt in range(1, DEADLOCK_RETRIES + 2):
-            tx = Tx(conn=conn, now=now)
-            # A plain, reused savepoint name: SQLAlchemy's begin_nested() compiles
-            # a fresh statement per savepoint, which cost more than the job itself.
-            conn.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
-            try:
-                value = job.fn(tx)
-            except Exception as exc:
-                conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-                conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-                # PostgreSQL chose this change as a deadlock's victim (another hub node's
-                # group locked the same rows in another order). Rolling back its savepoint
-                # released its locks, so the other group goes on; made again, this change
-                # waits for it instead of failing its caller.
-                if _is_deadlock(exc) and attempt <= DEADLOCK_RETRIES:
-                    log.warning("deadlock with another transaction; the change is made again")
-                    continue
-                results.append((job, None, exc, tx))
-            else:
-                conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-                results.append((job, value, None, tx))
-            return
+        tx = Tx(conn=conn, now=now)
+        # A plain, reused savepoint name: SQLAlchemy's begin_nested() compiles
+        # a fresh statement per savepoint, which cost more than the job itself.
+        conn.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
+        try:
+            value = job.fn(tx)
+        except Exception as exc:
+            conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            results.append((job, None, exc, tx))
+        else:
+            conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            results.append((job, value, None, tx))
 
     def _make_batch(
-        self, conn: Connection, now: datetime, jobs: list[_Job], results: list[_Result]
+        self,
+        conn: Connection,
+        now: datetime,
+        jobs: list[_Job],
+        results: list[_Result],
+        conflicts_raise: bool,
     ) -> None:
         handler = jobs[0].handler
         assert handler is not None
@@ -337,10 +337,12 @@ class Writer:
             answers = handler(tx, [job.item for job in jobs])
             if len(answers) != len(jobs):
                 raise RuntimeError(f"{len(answers)} answers for {len(jobs)} items")
-        except Exception:
-            log.exception("a batch failed; its changes are made one by one")
+        except Exception as exc:
             conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
             conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            if conflicts_raise and _is_lock_conflict(exc):
+                raise _LockConflict from exc  # the whole group is made again
+            log.exception("a batch failed; its changes are made one by one")
             answers = [ALONE] * len(jobs)
         else:
             conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
@@ -353,12 +355,6 @@ class Writer:
 
 
 _Result = tuple[_Job, Any, BaseException | None, Tx]
-DEADLOCK_RETRIES = 2
-
-
-def _is_deadlock(exc: BaseException) -> bool:
-    """PostgreSQL's "deadlock detected" (SQLSTATE 40P01)."""
-    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == "40P01"
 
 
 def _run_hook(hook: Callable[[], None]) -> None:
