@@ -168,7 +168,8 @@ class Writer:
     async def run_batched(self, handler: BatchHandler, item: Any, alone: Callable[[Tx], T]) -> T:
         """Like run(alone), but changes handed in one after another with the same
         `handler` may be made together, in one savepoint: `handler(tx, items)` returns
-        a result for each item, or ALONE for one to be made by its own `alone`.
+        a result for each item, an exception to answer that item with (the handler
+        changed nothing for it), or ALONE for one to be made by its own `alone`.
 
         If the handler raises, its batch is rolled back and every change in it is
         made alone, so a batch can only ever be an optimisation."""
@@ -349,6 +350,8 @@ class Writer:
         for job, answer in zip(jobs, answers, strict=True):
             if answer is ALONE:
                 self._make_alone(conn, now, job, results)
+            elif isinstance(answer, BaseException):
+                results.append((job, None, answer, tx))
             else:
                 self.batched += 1
                 results.append((job, answer, None, tx))
