@@ -50,18 +50,41 @@ class Tx:
 
     @contextlib.contextmanager
     def savepoint(self) -> Iterator[None]:
-        """A part of this change that, if it raises, is rolled back alone (and re-raised).
+        """A part of this change that, if it raises, is rolled back alone (and re-raised),
+        with the after-commit hooks and notes it added.
 
         Plain SQL with one reused name (savepoints nest by name, innermost first):
         SQLAlchemy's begin_nested() compiles a new statement every time."""
+        hooks, memo = len(self._after), dict(self.memo)
         self.conn.exec_driver_sql(f"SAVEPOINT {_PART}")
         try:
             yield
         except BaseException:
             self.conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_PART}")
             self.conn.exec_driver_sql(f"RELEASE SAVEPOINT {_PART}")
+            del self._after[hooks:]
+            self.memo = memo
             raise
         self.conn.exec_driver_sql(f"RELEASE SAVEPOINT {_PART}")
+
+    def each_apart(
+        self,
+        items: list[Any],
+        apply: Callable[[Tx, Any], Any],
+        refusals: tuple[type[Exception], ...],
+    ) -> list[Any]:
+        """For a batch handler whose items may be refused midway: apply each item in a
+        part of its own (savepoint). An item that raises one of `refusals` is rolled
+        back alone and answered with it; anything else fails the batch (the writer
+        then makes each item alone, or the whole group again after a deadlock)."""
+        answers: list[Any] = []
+        for item in items:
+            try:
+                with self.savepoint():
+                    answers.append(apply(self, item))
+            except refusals as exc:
+                answers.append(exc)
+        return answers
 
 
 BatchHandler = Callable[[Tx, list[Any]], list[Any]]
