@@ -97,20 +97,24 @@ def _room(base: str, settings: Settings, room: str) -> list[str]:
     return [m["text"] for m in found["messages"]]
 
 
+def _trigger(routing_key: str, dedup_key: str, *, runbook: bool = False) -> dict[str, Any]:
+    payload: dict[str, Any] = {"summary": f"{dedup_key} fired", "source": "db", "severity": "error"}
+    if runbook:
+        payload["custom_details"] = {"runbook_url": "https://wiki.example/runbook"}
+    return {
+        "routing_key": routing_key,
+        "event_action": "trigger",
+        "dedup_key": dedup_key,
+        "payload": payload,
+    }
+
+
 def test_a_burst_of_pagerduty_events_is_each_recorded_once(hub, settings: Settings):
     base, app = hub
     key = _alert_integration(base, settings, "pagerduty")
 
-    def event(n: int) -> dict[str, Any]:
-        payload = {"summary": f"disk {n} full", "source": f"db-{n}", "severity": "error"}
-        return {
-            "routing_key": key,
-            "event_action": "trigger",
-            "dedup_key": f"disk-{n}",
-            "payload": payload,
-        }
-
-    statuses = _burst(base, [("/v2/enqueue", event(n)) for n in range(BURST)])
+    events = [_trigger(key, f"disk-{n}") for n in range(BURST)]
+    statuses = _burst(base, [("/v2/enqueue", event) for event in events])
     assert statuses == Counter({202: BURST})
     keys = Counter(i["dedup_key"] for i in _incidents(base, settings))
     assert keys == Counter({f"disk-{n}": 1 for n in range(BURST)})
@@ -130,18 +134,8 @@ def test_refused_events_in_a_burst_leave_their_neighbours_recorded(hub, settings
         {"room": "ops", "require_runbook": True},
     )
 
-    def event(n: int) -> dict[str, Any]:
-        payload: dict[str, Any] = {"summary": f"cpu {n}", "source": "db", "severity": "error"}
-        if n % 2:
-            payload["custom_details"] = {"runbook_url": "https://wiki.example/cpu"}
-        return {
-            "routing_key": key,
-            "event_action": "trigger",
-            "dedup_key": f"cpu-{n}",
-            "payload": payload,
-        }
-
-    statuses = _burst(base, [("/v2/enqueue", event(n)) for n in range(BURST)])
+    events = [_trigger(key, f"cpu-{n}", runbook=bool(n % 2)) for n in range(BURST)]
+    statuses = _burst(base, [("/v2/enqueue", event) for event in events])
     assert statuses == Counter({202: BURST // 2, 400: BURST // 2})
     keys = sorted(i["dedup_key"] for i in _incidents(base, settings))
     assert keys == sorted(f"cpu-{n}" for n in range(1, BURST, 2))
