@@ -18,6 +18,8 @@ from tests.servers import serve
 from thereyet.server.app import create_app
 from thereyet.server.clock import FakeClock
 from thereyet.server.config import Settings
+from thereyet.server.domain.ratelimit import Rate
+from thereyet.server.services.rate_buckets import SharedBuckets
 
 CHECKS = 12
 CLIENTS = 8
@@ -108,3 +110,31 @@ def test_concurrent_pings_by_ping_key_and_slug_are_each_recorded_once(
         assert {j["name"]: j["run_count"] for j in jobs} == {
             f"check-{n}": CLIENTS * ROUNDS for n in range(CHECKS)
         }
+
+
+def test_concurrent_pings_over_a_checks_limit_are_refused_and_record_nothing(
+    settings: Settings, clock: FakeClock
+):
+    """The limit is spent inside the group (services/rate_buckets.take_in): a burst of
+    pings at one check records exactly its burst, however the writer groups them."""
+    app = create_app(settings, clock)
+    with serve(app) as base:
+        pings = app.state.pings
+        pings.per_job = SharedBuckets(pings.hub, Rate(per_minute=60, burst=7))
+        path = _call(base, settings.admin_token, "PUT", "/api/v1/jobs/busy/schedule", {})[
+            "ping_url"
+        ]
+        answers: Counter[int] = Counter()
+        lock = threading.Lock()
+        clients = [
+            threading.Thread(target=_ping_all, args=(base, [path] * 3, answers, lock))
+            for _ in range(CLIENTS)
+        ]
+        for t in clients:
+            t.start()
+        for t in clients:
+            t.join()
+        sent = CLIENTS * ROUNDS * 3
+        assert answers == Counter({200: 7, 429: sent - 7})  # the fake clock refills nothing
+        job = _call(base, settings.admin_token, "GET", "/api/v1/jobs/busy")
+        assert job["run_count"] == 7

@@ -136,6 +136,25 @@ def test_batched_changes_are_made_together_and_left_ones_alone(writer, engines):
     assert room_names(engines) == ["b1", "b2", "odd-alone"]
 
 
+def test_a_batch_may_refuse_an_item_with_an_error_and_record_the_others(writer, engines):
+    def handler(tx: Tx, items: list[str]) -> list[object]:
+        return [LookupError(n) if n == "refused" else add_room(n)(tx) for n in items]
+
+    async def main() -> list[object]:
+        tasks = [
+            asyncio.create_task(writer.run_batched(handler, n, add_room(f"{n}-alone")))
+            for n in ("b1", "refused", "b2")
+        ]
+        await asyncio.sleep(0)
+        writer.start()
+        return list(await asyncio.gather(*tasks, return_exceptions=True))
+
+    first, refused, last = asyncio.run(main())
+    assert (first, last) == ("b1", "b2")
+    assert isinstance(refused, LookupError) and refused.args == ("refused",)
+    assert room_names(engines) == ["b1", "b2"]  # the refused item was not made alone
+
+
 def test_a_failing_batch_is_rolled_back_and_made_one_by_one(writer, engines):
     def handler(tx: Tx, items: list[str]) -> list[object]:
         for name in items:

@@ -29,7 +29,7 @@ from ..store import integrations as store
 from ..store import outbox as outbox_store
 from ..store import rooms as room_store
 from ..store import runs as run_store
-from ..store.writer import Tx
+from ..store.writer import ALONE, Tx
 from .errors import Conflict, Invalid, NotFound, ServiceError
 from .rooms import check_name, post_in_rooms
 from .runs import NewRun, RunService
@@ -40,6 +40,7 @@ DELIVERY_MEMORY = timedelta(hours=72)  # GitHub redelivers by hand for 3 days at
 NOTE_EVERY = timedelta(minutes=10)
 INBOUND = "inbound"  # in the data of a message that came in through an integration
 BRIDGE_BATCH = 50
+_FORGOTTEN = "integrations.forgotten"  # a key of Tx.memo: integrations whose old ids went
 _PHASE = {
     "queued": RunStatus.QUEUED,
     "running": RunStatus.RUNNING,
@@ -144,9 +145,25 @@ class IntegrationService:
         except BadPayload as exc:
             await self._refused(row, f"{exc.field}: {exc.message}")
             raise Invalid(exc.message, field=exc.field) from None
-        return await self.hub.writer.run(lambda tx: self._write(tx, row, parsed))
+        delivery = (row, parsed)
+        received: Received = await self.hub.writer.run_batched(
+            self._together, delivery, lambda tx: self._write(tx, delivery)
+        )
+        return received
 
-    def _write(self, tx: Tx, row: Any, parsed: Parsed) -> Received:
+    def _together(self, tx: Tx, deliveries: list[tuple[Any, Parsed]]) -> list[Any]:
+        """The writer's batch handler: deliveries that only post (Slack-style hooks, most
+        of what a busy hub receives) are made together, each in a part of its own; one
+        that moves a build's run is made alone."""
+        answers: list[Any] = [ALONE] * len(deliveries)
+        posts = [i for i, (_, parsed) in enumerate(deliveries) if not parsed.runs]
+        made = tx.each_apart([deliveries[i] for i in posts], self._write, (ServiceError,))
+        for i, answer in zip(posts, made, strict=True):
+            answers[i] = answer
+        return answers
+
+    def _write(self, tx: Tx, delivery: tuple[Any, Parsed]) -> Received:
+        row, parsed = delivery
         if not self._first_delivery(tx, row.id, parsed):
             return Received(0, duplicate=True)
         for build in parsed.runs:
@@ -169,10 +186,16 @@ class IntegrationService:
 
     def _first_delivery(self, tx: Tx, integration_id: int, parsed: Parsed) -> bool:
         """Remember the delivery's id, idempotency key and body for DELIVERY_MEMORY (in the
-        database, so every node agrees); False if any was seen. Older ones are forgotten here."""
-        store.forget_deliveries(tx.conn, integration_id, tx.now - DELIVERY_MEMORY)
+        database, so every node agrees); False if any was seen. Older ones are forgotten
+        here, once per integration and writer group."""
         given = (parsed.delivery_id, parsed.idempotency_key, parsed.body_digest)
         keys = [k for k in given if k]
+        if not keys:
+            return True
+        forgotten = tx.memo.setdefault(_FORGOTTEN, set())
+        if integration_id not in forgotten:
+            store.forget_deliveries(tx.conn, integration_id, tx.now - DELIVERY_MEMORY)
+            forgotten.add(integration_id)
         return all([store.first_delivery(tx.conn, integration_id, k, tx.now) for k in keys])
 
     def _build(self, tx: Tx, row: Any, build: BuildRun) -> None:

@@ -11,6 +11,7 @@ opened (its end goes through RunService.finish_in).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,9 +32,14 @@ class PingEnd:
     log: str
 
 
-def pings_together(runs: RunService, tx: Tx, pings: list[PingEnd]) -> list[Any]:
+# Given the checks' names of the pings a group would record, in order: for each,
+# None if it may be recorded, else the error to refuse it with (the per-check limit).
+Limit = Callable[[Tx, list[str]], list[BaseException | None]]
+
+
+def pings_together(runs: RunService, tx: Tx, pings: list[PingEnd], limit: Limit) -> list[Any]:
     """Record what it can of `pings` together: for each, its check's name once recorded,
-    or ALONE to be made on its own."""
+    the error `limit` refused it with, or ALONE to be made on its own."""
     answers: list[Any] = [ALONE] * len(pings)
     jobs = store.jobs_by_ping_uuids(tx.conn, sorted({p.ping_uuid for p in pings}))
     opened = store.open_ping_runs(tx.conn, sorted({job.id for job in jobs.values()}))
@@ -44,6 +50,10 @@ def pings_together(runs: RunService, tx: Tx, pings: list[PingEnd]) -> list[Any]:
         for i, ping in enumerate(pings)
         if (job := jobs.get(ping.ping_uuid)) is not None and job.id not in opened
     ]
+    refusals = limit(tx, [jobs[pings[i].ping_uuid].name for i in mine])
+    for i, refused in zip(mine, refusals, strict=True):
+        answers[i] = refused
+    mine = [i for i, refused in zip(mine, refusals, strict=True) if refused is None]
     ended = [
         EndedRun(
             job=jobs[pings[i].ping_uuid],

@@ -80,42 +80,28 @@ class PingService:
             hub, Rate(per_minute=settings.ping_rate_per_minute, burst=settings.ping_burst)
         )
         self.creations = SharedBuckets(hub, Rate(per_minute=60, burst=30))
-        self._checks: dict[str, str] = {}  # ping uuid -> its job's name, as last seen
 
     async def by_uuid(self, ping_uuid: str, ping: Ping) -> int:
         """Apply a ping sent to /ping/<uuid>; return the HTTP status (200).
 
         Which check the URL belongs to is looked up in the writer, together with the
-        other pings of its group (see ping_groups). The check's name is then kept
-        here for the per-check limit; a check not known here yet counts its first
-        ping once it is made."""
-        known = self._checks.get(ping_uuid)
-        if known is not None:
-            await self._throttle(known)
+        other pings of its group (see ping_groups), and the per-check limit is spent
+        there too, in the group's transaction."""
 
         def alone(tx: Tx) -> str:
             return self._apply_by_uuid(tx, ping_uuid, ping)
 
         if ping.action in ("success", "fail") and ping.rid is None:
-            name = await self.hub.writer.run_batched(self._together, (ping_uuid, ping), alone)
+            await self.hub.writer.run_batched(self._together, (ping_uuid, ping), alone)
         else:
-            name = await self.hub.writer.run(alone)
-        if known is None:
-            self._remember(ping_uuid, name)
-            await self.per_job.take(f"ping-job:{name}")  # counted, though already made
+            await self.hub.writer.run(alone)
         return 200
-
-    def _remember(self, ping_uuid: str, name: str) -> None:
-        """Keep which check a ping URL belongs to, for its limit only: what a ping
-        records is looked up in its own transaction."""
-        if len(self._checks) > 200_000:
-            self._checks.clear()
-        self._checks[ping_uuid] = name
 
     def _apply_by_uuid(self, tx: Tx, ping_uuid: str, ping: Ping) -> str:
         row = store.job_by_ping_uuid(tx.conn, ping_uuid)
         if row is None:
             raise PingError(404, "not found")
+        self._throttle_in(tx, row.name)
         self._apply(tx, row.id, row.name, ping)
         return str(row.name)
 
@@ -130,7 +116,16 @@ class PingService:
             )
             for ping_uuid, ping in items
         ]
-        return pings_together(self.runs, tx, ends)
+        return pings_together(self.runs, tx, ends, self._limit)
+
+    def _limit(self, tx: Tx, checks: list[str]) -> list[BaseException | None]:
+        """The per-check limit for pings made together (ping_groups.Limit)."""
+        waits = self.per_job.take_in(tx, [f"ping-job:{name}" for name in checks])
+        return [PingError(429, "rate limited") if wait else None for wait in waits]
+
+    def _throttle_in(self, tx: Tx, check: str) -> None:
+        if self.per_job.take_in(tx, [f"ping-job:{check}"])[0]:
+            raise PingError(429, "rate limited")
 
     async def by_slug(self, key: str, slug: str, ping: Ping, *, create: bool) -> int:
         """Apply a ping sent to /ping/<ping-key>/<slug>; 201 when it created the job."""
@@ -143,11 +138,11 @@ class PingService:
             raise PingError(400, "invalid url format")
         if row is None and await self.creations.take(f"ping-key:{found.id}"):
             raise PingError(429, "rate limited")
-        await self._throttle(slug)
 
         def write(tx: Tx) -> int:
             job_id = store.job_row(tx.conn, slug)
             created = job_id is None
+            self._throttle_in(tx, slug)
             if created:
                 new_id = room_store.ensure_job(tx.conn, slug, tx.now)
                 store.update_job(tx.conn, new_id, ping_uuid=str(uuid.uuid4()))
@@ -165,10 +160,6 @@ class PingService:
             made = await self.hub.writer.run_batched(self._together, (row.ping_uuid, ping), write)
             return made if isinstance(made, int) else 200
         return await self.hub.writer.run(write)
-
-    async def _throttle(self, job: str) -> None:
-        if await self.per_job.take(f"ping-job:{job}"):
-            raise PingError(429, "rate limited")
 
     # -- one ping, one transaction ----------------------------------------------------------
 

@@ -1,20 +1,25 @@
 """Token buckets (domain.ratelimit) that every hub node shares.
 
-On PostgreSQL, where several nodes may serve one hub, a bucket is a row: each
-take is a short transaction of its own that locks only that row (never inside
-the writer's group, so it cannot take part in a deadlock), and N nodes together
-allow the configured rate, not N times it. On SQLite, which serves one node,
-the buckets stay in this process and cost nothing.
+On PostgreSQL, where several nodes may serve one hub, a bucket is a row, and
+N nodes together allow the configured rate, not N times it. A take on its own
+(`take`) is a short transaction of its own that locks only its rows; takes made
+inside a writer's change (`take_in`: a group of pings) are two statements for
+the whole group, in its transaction, so what was refused or spent commits or
+rolls back with what the requests wrote. On SQLite, which serves one node, the
+buckets stay in this process and cost nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Sequence
+from datetime import datetime
 
 from ..domain.ratelimit import Bucket, Rate, take
 from ..hub import Hub
 from ..store import rate_buckets as store
+from ..store.writer import Tx
 
 MAX_KEPT = 100_000  # in-process buckets: forget idle keys rather than grow without bound
 
@@ -33,19 +38,41 @@ class SharedBuckets:
             return 0.0
         if self.shared:
             return await asyncio.to_thread(self._take_shared, key)
-        return self._take_here(key)
+        return self._take_here([key], self.hub.clock.now())[0]
 
-    def _take_here(self, key: str) -> float:
+    def take_in(self, tx: Tx, keys: Sequence[str]) -> list[float]:
+        """Spend one token for each of `keys`, in order (a key may come more than once),
+        within the writer's change `tx`: for each, 0.0 when allowed, else the seconds
+        to wait."""
+        if not self.rate.enabled or not keys:
+            return [0.0] * len(keys)
+        if not self.shared:
+            return self._take_here(keys, tx.now)
+        held = store.lock_buckets(tx.conn, keys, self.rate.capacity, tx.now)
+        waits = self._take_from(held, keys, tx.now)
+        store.save_buckets(tx.conn, held)
+        return waits
+
+    def _take_here(self, keys: Sequence[str], now: datetime) -> list[float]:
         with self._lock:
             if len(self._buckets) > MAX_KEPT:
                 self._buckets.clear()
-            self._buckets[key], wait = take(self._buckets.get(key), self.rate, self.hub.clock.now())
-        return wait
+            return self._take_from(self._buckets, keys, now)
+
+    def _take_from(
+        self, held: dict[str, Bucket], keys: Sequence[str], now: datetime
+    ) -> list[float]:
+        waits = []
+        for key in keys:
+            bucket, wait = take(held.get(key), self.rate, now)
+            held[key] = bucket
+            waits.append(wait)
+        return waits
 
     def _take_shared(self, key: str) -> float:
         now = self.hub.clock.now()
         with self.hub.engines.write.begin() as conn:
-            bucket = store.lock_bucket(conn, key, self.rate.capacity, now)
-            bucket, wait = take(bucket, self.rate, now)
-            store.save_bucket(conn, key, bucket)
+            held = store.lock_buckets(conn, [key], self.rate.capacity, now)
+            [wait] = self._take_from(held, [key], now)
+            store.save_buckets(conn, held)
         return wait

@@ -1,30 +1,45 @@
-"""Token buckets kept in the database, one row per key, shared by every hub node."""
+"""Token buckets kept in the database, one row per key, shared by every hub node.
+
+PostgreSQL only. A group of takes costs two statements whatever its size: one
+that makes the missing buckets full and locks them all, in key order, and one
+that writes them back."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Connection
 
 from ..domain.ratelimit import Bucket
-from .tables import rate_buckets
+
+# A new key's bucket is made full; an existing one is "updated" to itself, which
+# locks its row and returns what it holds. Keys are taken in order so that two
+# nodes' groups lock shared buckets in the same order.
+_LOCK = (
+    "INSERT INTO rate_buckets AS b (key, tokens, at) "
+    "SELECT k, %s, %s FROM unnest(%s::text[]) AS k ORDER BY k "
+    "ON CONFLICT (key) DO UPDATE SET tokens = b.tokens "
+    "RETURNING b.key, b.tokens, b.at"
+)
+_SAVE = (
+    "UPDATE rate_buckets AS b SET tokens = v.tokens, at = v.at "
+    "FROM unnest(%s::text[], %s::float8[], %s::timestamptz[]) AS v(key, tokens, at) "
+    "WHERE b.key = v.key"
+)
 
 
-def lock_bucket(conn: Connection, key: str, full: float, now: datetime) -> Bucket:
-    """The bucket for `key` (made full if new), locked until the transaction ends.
-
-    PostgreSQL only: the row lock makes each node's take wait for the other's."""
-    new = pg_insert(rate_buckets).values(key=key, tokens=full, at=now)
-    conn.execute(new.on_conflict_do_nothing(index_elements=["key"]))
-    query = select(rate_buckets.c.tokens, rate_buckets.c.at).where(rate_buckets.c.key == key)
-    row = conn.execute(query.with_for_update()).one()
-    return Bucket(row.tokens, row.at)
+def lock_buckets(
+    conn: Connection, keys: Sequence[str], full: float, now: datetime
+) -> dict[str, Bucket]:
+    """The buckets of `keys` (made full if new), locked until the transaction ends:
+    the row locks make each node's take wait for the other's."""
+    found = conn.exec_driver_sql(_LOCK, (full, now, sorted(set(keys)))).all()
+    return {row[0]: Bucket(row[1], row[2]) for row in found}
 
 
-def save_bucket(conn: Connection, key: str, bucket: Bucket) -> None:
-    conn.execute(
-        update(rate_buckets)
-        .where(rate_buckets.c.key == key)
-        .values(tokens=bucket.tokens, at=bucket.at)
-    )
+def save_buckets(conn: Connection, buckets: Mapping[str, Bucket]) -> None:
+    """Write the buckets back, in one statement."""
+    keys = sorted(buckets)
+    tokens = [buckets[k].tokens for k in keys]
+    conn.exec_driver_sql(_SAVE, (keys, tokens, [buckets[k].at for k in keys]))

@@ -50,18 +50,41 @@ class Tx:
 
     @contextlib.contextmanager
     def savepoint(self) -> Iterator[None]:
-        """A part of this change that, if it raises, is rolled back alone (and re-raised).
+        """A part of this change that, if it raises, is rolled back alone (and re-raised),
+        with the after-commit hooks and notes it added.
 
         Plain SQL with one reused name (savepoints nest by name, innermost first):
         SQLAlchemy's begin_nested() compiles a new statement every time."""
+        hooks, memo = len(self._after), dict(self.memo)
         self.conn.exec_driver_sql(f"SAVEPOINT {_PART}")
         try:
             yield
         except BaseException:
             self.conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_PART}")
             self.conn.exec_driver_sql(f"RELEASE SAVEPOINT {_PART}")
+            del self._after[hooks:]
+            self.memo = memo
             raise
         self.conn.exec_driver_sql(f"RELEASE SAVEPOINT {_PART}")
+
+    def each_apart(
+        self,
+        items: list[Any],
+        apply: Callable[[Tx, Any], Any],
+        refusals: tuple[type[Exception], ...],
+    ) -> list[Any]:
+        """For a batch handler whose items may be refused midway: apply each item in a
+        part of its own (savepoint). An item that raises one of `refusals` is rolled
+        back alone and answered with it; anything else fails the batch (the writer
+        then makes each item alone, or the whole group again after a deadlock)."""
+        answers: list[Any] = []
+        for item in items:
+            try:
+                with self.savepoint():
+                    answers.append(apply(self, item))
+            except refusals as exc:
+                answers.append(exc)
+        return answers
 
 
 BatchHandler = Callable[[Tx, list[Any]], list[Any]]
@@ -168,7 +191,8 @@ class Writer:
     async def run_batched(self, handler: BatchHandler, item: Any, alone: Callable[[Tx], T]) -> T:
         """Like run(alone), but changes handed in one after another with the same
         `handler` may be made together, in one savepoint: `handler(tx, items)` returns
-        a result for each item, or ALONE for one to be made by its own `alone`.
+        a result for each item, an exception to answer that item with (the handler
+        changed nothing for it), or ALONE for one to be made by its own `alone`.
 
         If the handler raises, its batch is rolled back and every change in it is
         made alone, so a batch can only ever be an optimisation."""
@@ -243,14 +267,18 @@ class Writer:
     def _commit_group(self, conn: Connection, group: list[_Job], tries: int = 3) -> None:
         # Two hub nodes writing groups at once can deadlock (each group inserts, say,
         # the same new job names in another order); PostgreSQL then fails one
-        # statement, which fails only its own change here. Rather than answer that
-        # change with an error, the whole group is rolled back (freeing its locks, so
-        # the other node's group goes on) and made again, up to `tries` times.
+        # statement of one of them. The whole group is rolled back and made again, up
+        # to `tries` times: rolling back only the failed change would not do, since
+        # the rest of its group still holds the locks the other node waits for, and
+        # made again it would meet the same deadlock. Nobody has been answered before
+        # the commit, so making a group again can neither lose nor repeat a change
+        # anyone was told of. After the last try a change that still conflicts is
+        # answered with its error (the client tries again); its neighbours commit.
         for _ in range(tries - 1):
             try:
                 return self._commit_group_once(conn, group, conflicts_raise=True)
             except _LockConflict:
-                log.info("a group met a deadlock with another writer; it is made again")
+                log.warning("a group met a deadlock with another writer; it is made again")
                 time.sleep(random.uniform(0.0, 0.02))
         self._commit_group_once(conn, group, conflicts_raise=False)
 
@@ -268,7 +296,7 @@ class Writer:
                 while end < len(group) and job.handler and group[end].handler == job.handler:
                     end += 1
                 if end - start > 1:
-                    self._make_batch(conn, now, group[start:end], results)
+                    self._make_batch(conn, now, group[start:end], results, conflicts_raise)
                 else:
                     self._make_alone(conn, now, job, results)
                 start = end
@@ -303,31 +331,27 @@ class Writer:
             and not future.set_running_or_notify_cancel()
         ):
             return
-        for attempt in range(1, DEADLOCK_RETRIES + 2):
-            tx = Tx(conn=conn, now=now)
-            # A plain, reused savepoint name: SQLAlchemy's begin_nested() compiles
-            # a fresh statement per savepoint, which cost more than the job itself.
-            conn.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
-            try:
-                value = job.fn(tx)
-            except Exception as exc:
-                conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-                conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-                # PostgreSQL chose this change as a deadlock's victim (another hub node's
-                # group locked the same rows in another order). Rolling back its savepoint
-                # released its locks, so the other group goes on; made again, this change
-                # waits for it instead of failing its caller.
-                if _is_deadlock(exc) and attempt <= DEADLOCK_RETRIES:
-                    log.warning("deadlock with another transaction; the change is made again")
-                    continue
-                results.append((job, None, exc, tx))
-            else:
-                conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-                results.append((job, value, None, tx))
-            return
+        tx = Tx(conn=conn, now=now)
+        # A plain, reused savepoint name: SQLAlchemy's begin_nested() compiles
+        # a fresh statement per savepoint, which cost more than the job itself.
+        conn.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
+        try:
+            value = job.fn(tx)
+        except Exception as exc:
+            conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
+            conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            results.append((job, None, exc, tx))
+        else:
+            conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            results.append((job, value, None, tx))
 
     def _make_batch(
-        self, conn: Connection, now: datetime, jobs: list[_Job], results: list[_Result]
+        self,
+        conn: Connection,
+        now: datetime,
+        jobs: list[_Job],
+        results: list[_Result],
+        conflicts_raise: bool,
     ) -> None:
         handler = jobs[0].handler
         assert handler is not None
@@ -337,28 +361,26 @@ class Writer:
             answers = handler(tx, [job.item for job in jobs])
             if len(answers) != len(jobs):
                 raise RuntimeError(f"{len(answers)} answers for {len(jobs)} items")
-        except Exception:
-            log.exception("a batch failed; its changes are made one by one")
+        except Exception as exc:
             conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
             conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            if conflicts_raise and _is_lock_conflict(exc):
+                raise _LockConflict from exc  # the whole group is made again
+            log.exception("a batch failed; its changes are made one by one")
             answers = [ALONE] * len(jobs)
         else:
             conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
         for job, answer in zip(jobs, answers, strict=True):
             if answer is ALONE:
                 self._make_alone(conn, now, job, results)
+            elif isinstance(answer, BaseException):
+                results.append((job, None, answer, tx))
             else:
                 self.batched += 1
                 results.append((job, answer, None, tx))
 
 
 _Result = tuple[_Job, Any, BaseException | None, Tx]
-DEADLOCK_RETRIES = 2
-
-
-def _is_deadlock(exc: BaseException) -> bool:
-    """PostgreSQL's "deadlock detected" (SQLSTATE 40P01)."""
-    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == "40P01"
 
 
 def _run_hook(hook: Callable[[], None]) -> None:

@@ -6,9 +6,11 @@ routing, dependency solving and middleware cost more than recording the ping
 the plain case only: HEAD, GET or POST to a lowercase ping UUID with an
 optional action, no query or only `?rid=`, and a body within the size limit.
 It asks the same service the app's route does and answers with the route's
-own answer. Anything else (another URL form, a refusal, an error) goes on to
-the app with the body it has read, and the app answers as it always does: a
-refused ping changed nothing, so the app repeating it is safe.
+own answer, the service's refusals included (not found, rate limited: the
+route turns the same PingError into the same plain-text answer). Anything
+else (another URL form, an error) goes on to the app with the body it has
+read, and the app answers as it always does: a ping that failed changed
+nothing, so the app repeating it is safe.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..services.pings import Ping, parse_rid
+from ..services.pings import Ping, PingError, parse_rid
 from .compat.ping import action, answer
 from .ingest import IngestCounts, _replay
 
@@ -54,31 +56,31 @@ async def answer_ping(
     if status is None:
         await app(scope, _replay(read, receive), send)
         return
-    start, body = _answer_messages(scope["method"], status)
+    start, body = _answer_messages(scope["method"], *status)
     await send(start)
     await send(body)
 
 
-_ANSWERS: dict[tuple[str, int], tuple[Message, Message]] = {}
+_ANSWERS: dict[tuple[str, int, str], tuple[Message, Message]] = {}
 
 
-def _answer_messages(method: str, status: int) -> tuple[Message, Message]:
-    """The route's own answer, as the two messages it sends; made once per method and
-    status (they never change), since building a Response for each ping cost more
-    than sending it."""
-    found = _ANSWERS.get((method, status))
+def _answer_messages(method: str, status: int, text: str) -> tuple[Message, Message]:
+    """The route's own answer, as the two messages it sends; made once per method,
+    status and text (a handful: they never change), since building a Response for
+    each ping cost more than sending it."""
+    found = _ANSWERS.get((method, status, text))
     if found is None:
-        response = answer(method, status, "Created" if status == 201 else "OK")
+        response = answer(method, status, text)
         start = {"type": "http.response.start", "status": status, "headers": response.raw_headers}
         body = {"type": "http.response.body", "body": response.body}
-        found = _ANSWERS[(method, status)] = (start, body)
+        found = _ANSWERS[(method, status, text)] = (start, body)
     return found
 
 
 async def _plain_ping(
     state: Any, found: re.Match[str], scope: Scope, receive: Receive
-) -> tuple[int | None, list[Message]]:
-    """The answer's status (None: hand on), and the request messages read so far."""
+) -> tuple[tuple[int, str] | None, list[Message]]:
+    """The answer's status and text (None: hand on), and the request messages read."""
     read: list[Message] = []
     pings: PingService | None = getattr(state, "pings", None)
     query: bytes = scope["query_string"]
@@ -103,8 +105,12 @@ async def _plain_ping(
     try:
         what, code = action(found.group(2))
         rid = parse_rid(rid_given.group(1).decode()) if rid_given else None
-        body = b"".join(chunks)
-        status = await pings.by_uuid(found.group(1), Ping(what, code, rid, body))
-    except Exception:  # refused, or failed: the app answers it its own way
+    except PingError:  # a URL off the plain form: the route's own parsing
         return None, read
-    return status, read
+    try:
+        status = await pings.by_uuid(found.group(1), Ping(what, code, rid, b"".join(chunks)))
+    except PingError as exc:  # refused (not found, rate limited): the route's answer
+        return (exc.status, exc.message), read
+    except Exception:  # failed: the app answers it its own way
+        return None, read
+    return (status, "Created" if status == 201 else "OK"), read
