@@ -38,6 +38,8 @@ def canonical(kind: str, name: str, obj: dict[str, Any]) -> dict[str, Any]:
             for o in obj["overrides"]
         ]
         obj["overrides"] = sorted(overrides, key=lambda o: (o["starts_at"], o["ends_at"]))
+    elif kind == "integrations":
+        obj.pop("format", None)  # read as kind (see model.Integration)
     elif kind == "tokens":
         obj["jobs"], obj["rooms"] = sorted(set(obj["jobs"])), sorted(set(obj["rooms"]))
     return obj

@@ -19,7 +19,6 @@ from ..store.tables import (
     chat_commands,
     contact_methods,
     escalation_policies,
-    incident_integrations,
     incident_services,
     integrations,
     job_incident_rules,
@@ -162,24 +161,16 @@ def _services(conn: Connection) -> Objects:
 
 def _integrations(conn: Connection) -> Objects:
     room_names = {r.id: r.name for r in conn.execute(select(rooms.c.id, rooms.c.name))}
+    services = {s.id: s.name for s in conn.execute(select(incident_services))}
     found: Objects = {}
-    for i in conn.execute(select(integrations)):
+    for i in conn.execute(select(integrations).where(integrations.c.revoked_at.is_(None))):
         secret = i.secret or (GITLAB_HASH + i.secret_hash if i.secret_hash else None)
         found[i.name] = {
-            "format": i.format,
-            "room": room_names[i.room_id],
-            "service": None,
+            "kind": i.kind,
+            "room": room_names.get(i.room_id),
+            "service": services.get(i.service_id),
             "secret": secret,
         }
-    services = {s.id: s.name for s in conn.execute(select(incident_services))}
-    for i in conn.execute(select(incident_integrations)):
-        if i.revoked_at is None:
-            found[i.name] = {
-                "format": i.kind,
-                "room": None,
-                "service": services[i.service_id],
-                "secret": None,
-            }
     return found
 
 

@@ -98,9 +98,9 @@ def _comparable(kind: str, want: dict[str, Any], have: dict[str, Any] | None) ->
     secret the files leave out keeps the one the hub made."""
     if kind != "integrations":
         return want
-    if want["secret"] is None and have is not None and want["format"] == have["format"]:
+    if want["secret"] is None and have is not None and want["kind"] == have["kind"]:
         return {**want, "secret": have["secret"]}
-    if want["format"] == "gitlab" and want["secret"] is not None:
+    if want["kind"] == "gitlab" and want["secret"] is not None:
         return {**want, "secret": gitlab_marker(want["secret"])}
     return want
 

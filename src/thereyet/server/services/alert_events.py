@@ -14,7 +14,9 @@ from typing import Any
 from ..store import oncall as oncall_store
 from ..store.tables import incident_services
 from ..store.writer import Tx
+from .errors import ServiceError
 from .incidents import IncidentService, Trigger
+from .integrations import record_in, refused
 
 
 @dataclass(frozen=True)
@@ -32,9 +34,15 @@ class Applied:
 
 
 async def apply_alert_events(
-    incidents: IncidentService, integration: Any, events: list[AlertEvent], actor: str
+    incidents: IncidentService,
+    integration: Any,
+    events: list[AlertEvent],
+    actor: str,
+    *,
+    status: int = 202,
 ) -> list[Applied]:
-    """Apply `events` from `integration` (an integration row) in one transaction."""
+    """Apply `events` from `integration` (an integration row) in one transaction, with
+    the record of the delivery (answered `status`); a refusal is recorded instead."""
 
     def write(tx: Tx) -> list[Applied]:
         service = oncall_store.by_id(tx.conn, incident_services, integration.service_id)
@@ -47,7 +55,24 @@ async def apply_alert_events(
                 assert event.key is not None
                 changed = incidents.act_by_key(tx, service.id, event.key, event.action, actor)
                 done.append(Applied(event.key, changed=changed))
+        record_in(tx, integration.id, status, summary(events))
         return done
 
-    applied: list[Applied] = await incidents.hub.writer.run(write)
+    try:
+        applied: list[Applied] = await incidents.hub.writer.run(write)
+    except ServiceError as exc:
+        await refused(incidents.hub, integration, exc.status, _reason(exc))
+        raise
     return applied
+
+
+def summary(events: list[AlertEvent]) -> str:
+    """'2 trigger, 1 resolve': what a delivery asked for, by action."""
+    counts: dict[str, int] = {}
+    for event in events:
+        counts[event.action] = counts.get(event.action, 0) + 1
+    return ", ".join(f"{n} {action}" for action, n in counts.items()) or "no alerts"
+
+
+def _reason(exc: ServiceError) -> str:
+    return f"{exc.field}: {exc.message}" if exc.field else exc.message
