@@ -26,6 +26,7 @@ def canonical(kind: str, name: str, obj: dict[str, Any]) -> dict[str, Any]:
         if obj.get("paging"):
             obj["paging"] = {**obj["paging"], "events": sorted(set(obj["paging"]["events"]))}
     elif kind == "channels":
+        obj["bridges"] = sorted(set(obj.get("bridges", [])))
         routes = [
             {**r, "events": sorted(set(r["events"]), key=_RUN_EVENTS.index)} for r in obj["routes"]
         ]

@@ -104,8 +104,31 @@ def _references(desired: Desired, names: Names) -> Iterator[Finding]:
             yield "services", name, ("room",), "no room of that name"
         if service["policy"] and service["policy"] not in names("escalation_policies"):
             yield "services", name, ("policy",), "no escalation policy of that name"
+    for name, channel in objects["channels"].items():
+        yield from _missing(
+            "channels", name, ("bridges",), channel["bridges"], names("rooms"), "room"
+        )
+    yield from _ping_uuid_clashes(objects["jobs"], names)
     yield from _integration_references(objects["integrations"], names)
     yield from _commands(objects["commands"])
+
+
+def _ping_uuid_clashes(found: dict[str, dict[str, Any]], names: Names) -> Iterator[Finding]:
+    """Two jobs cannot share a ping URL: not two in the files, nor one in the files and
+    one the hub keeps."""
+    owner = {
+        job["ping_uuid"]: name
+        for name, job in names.current.get("jobs", {}).items()
+        if name not in found and name in names("jobs") and job.get("ping_uuid")
+    }
+    for name, job in found.items():
+        uuid = job["ping_uuid"]
+        if uuid is None:
+            continue
+        if uuid in owner:
+            yield "jobs", name, ("ping_uuid",), f"job {owner[uuid]!r} has this ping UUID too"
+        else:
+            owner[uuid] = name
 
 
 def _missing(

@@ -26,6 +26,7 @@ from ..store.tables import (
     jobs,
     oncall_people,
     ping_keys,
+    room_bridges,
     rooms,
     rotation_overrides,
     rotations,
@@ -69,6 +70,7 @@ def _jobs(conn: Connection) -> Objects:
             "rooms": by_job[row.id],
             "target": target,
             "paging": paging.get(row.name),
+            "ping_uuid": row.ping_uuid,
         }
     return found
 
@@ -77,8 +79,14 @@ def _channels(conn: Connection) -> Objects:
     by_channel: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for r in conn.execute(select(routes)):
         by_channel[r.channel_id].append({"job": r.job, "room": r.room, "events": list(r.events)})
+    bridged: dict[int, list[str]] = defaultdict(list)
+    query = select(room_bridges.c.channel_id, rooms.c.name).join(
+        rooms, rooms.c.id == room_bridges.c.room_id
+    )
+    for b in conn.execute(query):
+        bridged[b.channel_id].append(b.name)
     return {
-        c.name: {"url": c.url, "routes": by_channel[c.id]}
+        c.name: {"url": c.url, "routes": by_channel[c.id], "bridges": bridged[c.id]}
         for c in conn.execute(select(channels))
         if not c.name.startswith("@")  # a person's contact method: written with the person
     }

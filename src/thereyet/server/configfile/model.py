@@ -23,6 +23,10 @@ Secret = Annotated[
     str, Field(min_length=1, max_length=4000, description="a value, or env:NAME / file:/path")
 ]
 Level = Literal["error", "warning", "off"]
+PingUuid = Annotated[
+    str,
+    Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
+]
 RUN_EVENTS = Literal[
     "started", "succeeded", "failed", "late", "missed", "stalled", "overdue", "lost"
 ]
@@ -100,6 +104,11 @@ class Job(Part):
     rooms: Annotated[list[Name], Field(max_length=50)] = []
     target: Target | None = None
     paging: Paging | None = None
+    ping_uuid: PingUuid | None = Field(
+        default=None,
+        description="the job's ping URL (/ping/<uuid>); export writes it, so a hub rebuilt "
+        "from the files keeps its ping URLs; left out, apply keeps the hub's or makes one",
+    )
 
 
 class Route(Part):
@@ -111,6 +120,9 @@ class Route(Part):
 class Channel(Part):
     url: Secret
     routes: Annotated[list[Route], Field(max_length=100)] = []
+    bridges: Annotated[list[Name], Field(max_length=100)] = Field(
+        default=[], description="rooms whose every new message is mirrored to this channel"
+    )
 
 
 class Rule(Part):

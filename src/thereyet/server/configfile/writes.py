@@ -24,6 +24,7 @@ from ..integrations.kinds import KINDS
 from ..services.integrations import token_hash as hook_token_hash
 from ..services.pings import _hash as ping_key_hash
 from ..services.tokens import issue
+from ..store import integrations as hook_store
 from ..store.tables import (
     channels,
     chat_commands,
@@ -88,6 +89,19 @@ def put_channel(tx: Tx, name: str, obj: dict[str, Any], out: Written) -> None:
     tx.conn.execute(delete(routes).where(routes.c.channel_id == channel_id))
     for route in obj["routes"]:
         tx.conn.execute(insert(routes).values(channel_id=channel_id, created_at=tx.now, **route))
+    _put_bridges(tx, channel_id, obj["bridges"])
+
+
+def _put_bridges(tx: Tx, channel_id: int, room_names: list[str]) -> None:
+    """Mirror exactly these rooms to the channel; a bridge kept keeps its place, a new
+    one starts after the room's newest message."""
+    wanted = {_id(tx, rooms, room) for room in room_names}
+    for bridge in hook_store.list_channel_bridges(tx.conn, channel_id):
+        if bridge.room_id not in wanted:
+            hook_store.delete_bridge(tx.conn, bridge.id)
+        wanted.discard(bridge.room_id)
+    for room_id in sorted(r for r in wanted if r is not None):
+        hook_store.insert_bridge(tx.conn, room_id, channel_id, tx.now)
 
 
 def delete_channel(tx: Tx, name: str) -> None:
@@ -101,7 +115,9 @@ def put_job(tx: Tx, name: str, obj: dict[str, Any], out: Written) -> None:
     }
     values.update({k: obj[k] for k in LIMITS})
     values["target"] = dict(obj["target"]) if obj["target"] else None
-    if row is None or row.ping_uuid is None:
+    if obj["ping_uuid"]:
+        values["ping_uuid"] = obj["ping_uuid"]
+    elif row is None or row.ping_uuid is None:
         values["ping_uuid"] = str(uuid.uuid4())
     watched = ("schedule", "timezone", "target", *LIMITS)
     if row is None or any(getattr(row, k) != values[k] for k in watched):

@@ -174,6 +174,12 @@ def list_bridges(conn: Connection) -> list[Any]:
     return list(conn.execute(query))
 
 
+def list_channel_bridges(conn: Connection, channel_id: int) -> list[Any]:
+    """Every bridge to the channel (enabled or not)."""
+    query = select(room_bridges).where(room_bridges.c.channel_id == channel_id)
+    return list(conn.execute(query.order_by(room_bridges.c.id)))
+
+
 def delete_bridge(conn: Connection, bridge_id: int) -> bool:
     return conn.execute(delete(room_bridges).where(room_bridges.c.id == bridge_id)).rowcount == 1
 
