@@ -46,7 +46,7 @@ ROWS_PER_TX = 50_000
 
 def build(url: str, events: int, attachment_mb: int) -> None:
     """Fill a new hub database quickly: bulk inserts, large transactions."""
-    from sqlalchemy import insert
+    from sqlalchemy import insert, text
 
     from thereyet.server.store.engine import make_engines
     from thereyet.server.store.migrate import upgrade
@@ -97,6 +97,12 @@ def build(url: str, events: int, attachment_mb: int) -> None:
                     created_at=now,
                 )
             )
+        if conn.dialect.name == "postgresql":
+            # The ids above were given explicitly: the hub's own inserts continue after them.
+            for table in ("rooms", "jobs"):
+                conn.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), 2, false)")
+                )
     engine.dispose()
 
 

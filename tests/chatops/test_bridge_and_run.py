@@ -80,7 +80,7 @@ def test_a_deleted_bridge_mirrors_nothing_more(client: TestClient, recorder: Rec
     assert client.get("/api/v1/bridges").json()["bridges"] == []
     say(client, "ops", "after the bridge")
     assert client.portal is not None
-    mirror = Bridge(client.app.state.integrations).tick  # type: ignore[attr-defined]
+    mirror = Bridge(client.app.state.bridges).tick  # type: ignore[attr-defined]
     assert client.portal.call(mirror, datetime.now(UTC)) is False
     rows = client.get("/api/v1/deliveries", params={"channel": "team-chat"}).json()["deliveries"]
     assert len(rows) == 1

@@ -69,14 +69,11 @@ def configure_through_api(client: Any) -> None:
     service = {"room": "ops", "policy": "default", "runbook_url": "https://wiki/storage"}
     ok(client.put("/api/v1/oncall/services/storage", json=service))
     ok(client.put("/api/v1/oncall/jobs/backup", json={"service": "storage", "events": ["failed"]}))
-    ok(
-        client.post(
-            "/api/v1/oncall/integrations",
-            json={"name": "am", "service": "storage", "kind": "alertmanager"},
-        )
-    )
-    hook = {"name": "gh", "format": "github", "room": "ops", "secret": "s" * 20}
+    alert_source = {"name": "am", "service": "storage", "kind": "alertmanager"}
+    ok(client.post("/api/v1/integrations", json=alert_source))
+    hook = {"name": "gh", "kind": "github", "room": "ops", "secret": "s" * 20}
     ok(client.post("/api/v1/integrations", json=hook))
+    ok(client.post("/api/v1/bridges", json={"room": "ops", "channel": "chat"}))
     ok(
         client.post(
             "/api/v1/users",

@@ -88,10 +88,7 @@ def test_when_due_the_hub_creates_the_run_and_the_service_reports_with_a_run_tok
         "deliveries"
     ]
     assert delivery["status"] == "sent"
-    assert (
-        stored_values_holding(hand_hub.app.state.hub.settings.database_url, body["token"])
-        == []
-    )
+    assert stored_values_holding(hand_hub.app.state.hub.settings.database_url, body["token"]) == []
 
 
 def stored_values_holding(sqlite_url: str, secret: str) -> list[tuple[str, str]]:

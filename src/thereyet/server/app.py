@@ -19,6 +19,7 @@ from .configfile.service import ConfigService
 from .hub import Hub
 from .logs import redact_access_log
 from .services import oncall_commands  # noqa: F401  (registers !ack, !resolve, !oncall)
+from .services.bridges import BridgeService
 from .services.command_builtins import Services as CommandServices
 from .services.command_config import CommandFile, commands_path
 from .services.commands import CommandService
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         )
         app.state.rooms.posted_hooks.append(app.state.commands.on_posted)
         app.state.integrations = IntegrationService(hub, app.state.runs)
+        app.state.bridges = BridgeService(hub)
         app.state.config = ConfigService(hub)
         app.state.retention = RetentionService(hub)
         app.state.health = HealthService(hub)
@@ -243,7 +245,7 @@ def _workers(app: FastAPI, settings: Settings) -> list[Worker]:
     from .workers.pruner import Pruner
 
     workers: list[Worker] = [Monitor(app.state.monitoring), Escalator(app.state.incidents)]
-    workers.append(Bridge(app.state.integrations))
+    workers.append(Bridge(app.state.bridges))
     workers.append(Pruner(app.state.retention))
     if settings.demo:
         from .workers.demo import Demo

@@ -26,6 +26,7 @@ def canonical(kind: str, name: str, obj: dict[str, Any]) -> dict[str, Any]:
         if obj.get("paging"):
             obj["paging"] = {**obj["paging"], "events": sorted(set(obj["paging"]["events"]))}
     elif kind == "channels":
+        obj["bridges"] = sorted(set(obj.get("bridges", [])))
         routes = [
             {**r, "events": sorted(set(r["events"]), key=_RUN_EVENTS.index)} for r in obj["routes"]
         ]
@@ -38,6 +39,8 @@ def canonical(kind: str, name: str, obj: dict[str, Any]) -> dict[str, Any]:
             for o in obj["overrides"]
         ]
         obj["overrides"] = sorted(overrides, key=lambda o: (o["starts_at"], o["ends_at"]))
+    elif kind == "integrations":
+        obj.pop("format", None)  # read as kind (see model.Integration)
     elif kind == "tokens":
         obj["jobs"], obj["rooms"] = sorted(set(obj["jobs"])), sorted(set(obj["rooms"]))
     return obj

@@ -19,12 +19,12 @@ from ..domain import oncall as rules
 from ..domain.commands import CommandError
 from ..domain.oncall import OncallError, Override, Rotation
 from ..domain.schedules import ScheduleError, parse_schedule, parse_zone
+from ..integrations.kinds import HOOK_KINDS
 from ..services.command_config import ConfigError, _spec
 from .load import Desired
 from .problems import Problem
 
 GAP_HORIZON = timedelta(days=90)
-HOOK_FORMATS = ("slack", "github", "gitlab", "jenkins", "nagios")
 Objects = dict[str, dict[str, dict[str, Any]]]
 Finding = tuple[str, str, tuple[str | int, ...], str]  # kind, name, path, reason
 
@@ -104,8 +104,31 @@ def _references(desired: Desired, names: Names) -> Iterator[Finding]:
             yield "services", name, ("room",), "no room of that name"
         if service["policy"] and service["policy"] not in names("escalation_policies"):
             yield "services", name, ("policy",), "no escalation policy of that name"
+    for name, channel in objects["channels"].items():
+        yield from _missing(
+            "channels", name, ("bridges",), channel["bridges"], names("rooms"), "room"
+        )
+    yield from _ping_uuid_clashes(objects["jobs"], names)
     yield from _integration_references(objects["integrations"], names)
     yield from _commands(objects["commands"])
+
+
+def _ping_uuid_clashes(found: dict[str, dict[str, Any]], names: Names) -> Iterator[Finding]:
+    """Two jobs cannot share a ping URL: not two in the files, nor one in the files and
+    one the hub keeps."""
+    owner = {
+        job["ping_uuid"]: name
+        for name, job in names.current.get("jobs", {}).items()
+        if name not in found and name in names("jobs") and job.get("ping_uuid")
+    }
+    for name, job in found.items():
+        uuid = job["ping_uuid"]
+        if uuid is None:
+            continue
+        if uuid in owner:
+            yield "jobs", name, ("ping_uuid",), f"job {owner[uuid]!r} has this ping UUID too"
+        else:
+            owner[uuid] = name
 
 
 def _missing(
@@ -137,19 +160,19 @@ def _job_schedule(name: str, job: dict[str, Any]) -> Iterator[Finding]:
 
 def _integration_references(found: dict[str, dict[str, Any]], names: Names) -> Iterator[Finding]:
     for name, hook in found.items():
-        if hook["format"] in HOOK_FORMATS:
+        if hook["kind"] in HOOK_KINDS:
             if hook["service"]:
-                yield "integrations", name, ("service",), f"a {hook['format']} hook posts to a room"
+                yield "integrations", name, ("service",), f"a {hook['kind']} hook posts to a room"
             if not hook["room"]:
-                yield "integrations", name, ("room",), f"a {hook['format']} hook needs a room"
+                yield "integrations", name, ("room",), f"a {hook['kind']} hook needs a room"
             elif hook["room"] not in names("rooms"):
                 yield "integrations", name, ("room",), "no room of that name"
-            if hook["secret"] and hook["format"] not in ("github", "gitlab"):
-                yield "integrations", name, ("secret",), f"a {hook['format']} hook has no secret"
+            if hook["secret"] and hook["kind"] not in ("github", "gitlab"):
+                yield "integrations", name, ("secret",), f"a {hook['kind']} hook has no secret"
         else:
             if hook["room"] or hook["secret"]:
                 field = "room" if hook["room"] else "secret"
-                yield "integrations", name, (field,), f"a {hook['format']} source takes a service"
+                yield "integrations", name, (field,), f"a {hook['kind']} source takes a service"
             if not hook["service"]:
                 yield "integrations", name, ("service",), "an alert source needs a service"
             elif hook["service"] not in names("services"):
@@ -191,7 +214,7 @@ def _policies_reach_people(desired: Desired, names: Names) -> Iterator[Finding]:
 
 def _integrations_post(desired: Desired, names: Names) -> Iterator[Finding]:
     for name, hook in desired.objects["integrations"].items():
-        if hook["format"] in HOOK_FORMATS or not hook["service"]:
+        if hook["kind"] in HOOK_KINDS or not hook["service"]:
             continue
         service = names.obj("services", hook["service"]) or {}
         if not service.get("room") and not service.get("policy"):

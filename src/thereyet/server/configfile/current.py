@@ -19,7 +19,6 @@ from ..store.tables import (
     chat_commands,
     contact_methods,
     escalation_policies,
-    incident_integrations,
     incident_services,
     integrations,
     job_incident_rules,
@@ -27,6 +26,7 @@ from ..store.tables import (
     jobs,
     oncall_people,
     ping_keys,
+    room_bridges,
     rooms,
     rotation_overrides,
     rotations,
@@ -70,6 +70,7 @@ def _jobs(conn: Connection) -> Objects:
             "rooms": by_job[row.id],
             "target": target,
             "paging": paging.get(row.name),
+            "ping_uuid": row.ping_uuid,
         }
     return found
 
@@ -78,8 +79,14 @@ def _channels(conn: Connection) -> Objects:
     by_channel: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for r in conn.execute(select(routes)):
         by_channel[r.channel_id].append({"job": r.job, "room": r.room, "events": list(r.events)})
+    bridged: dict[int, list[str]] = defaultdict(list)
+    query = select(room_bridges.c.channel_id, rooms.c.name).join(
+        rooms, rooms.c.id == room_bridges.c.room_id
+    )
+    for b in conn.execute(query):
+        bridged[b.channel_id].append(b.name)
     return {
-        c.name: {"url": c.url, "routes": by_channel[c.id]}
+        c.name: {"url": c.url, "routes": by_channel[c.id], "bridges": bridged[c.id]}
         for c in conn.execute(select(channels))
         if not c.name.startswith("@")  # a person's contact method: written with the person
     }
@@ -162,24 +169,16 @@ def _services(conn: Connection) -> Objects:
 
 def _integrations(conn: Connection) -> Objects:
     room_names = {r.id: r.name for r in conn.execute(select(rooms.c.id, rooms.c.name))}
+    services = {s.id: s.name for s in conn.execute(select(incident_services))}
     found: Objects = {}
-    for i in conn.execute(select(integrations)):
+    for i in conn.execute(select(integrations).where(integrations.c.revoked_at.is_(None))):
         secret = i.secret or (GITLAB_HASH + i.secret_hash if i.secret_hash else None)
         found[i.name] = {
-            "format": i.format,
-            "room": room_names[i.room_id],
-            "service": None,
+            "kind": i.kind,
+            "room": room_names.get(i.room_id),
+            "service": services.get(i.service_id),
             "secret": secret,
         }
-    services = {s.id: s.name for s in conn.execute(select(incident_services))}
-    for i in conn.execute(select(incident_integrations)):
-        if i.revoked_at is None:
-            found[i.name] = {
-                "format": i.kind,
-                "room": None,
-                "service": services[i.service_id],
-                "secret": None,
-            }
     return found
 
 

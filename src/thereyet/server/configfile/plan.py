@@ -95,12 +95,14 @@ def _secret_fields(kind: str, obj: dict[str, Any]) -> set[str]:
 
 def _comparable(kind: str, want: dict[str, Any], have: dict[str, Any] | None) -> dict[str, Any]:
     """`want` as the hub would store it: a GitLab token is kept hashed, and an integration
-    secret the files leave out keeps the one the hub made."""
+    secret (or a job's ping UUID) the files leave out keeps the one the hub made."""
+    if kind == "jobs" and want["ping_uuid"] is None and have is not None:
+        return {**want, "ping_uuid": have["ping_uuid"]}  # left out: the hub's is kept
     if kind != "integrations":
         return want
-    if want["secret"] is None and have is not None and want["format"] == have["format"]:
+    if want["secret"] is None and have is not None and want["kind"] == have["kind"]:
         return {**want, "secret": have["secret"]}
-    if want["format"] == "gitlab" and want["secret"] is not None:
+    if want["kind"] == "gitlab" and want["secret"] is not None:
         return {**want, "secret": gitlab_marker(want["secret"])}
     return want
 

@@ -20,14 +20,14 @@ from ..domain.access import Scope
 from ..domain.monitoring import Limits, ScheduleState
 from ..domain.schedules import parse_schedule
 from ..integrations.inbound.gitlab import token_hash as gitlab_token_hash
-from ..services.escalation import token_hash
-from ..services.integrations import _hash as hook_token_hash
+from ..integrations.kinds import KINDS
+from ..services.integrations import token_hash as hook_token_hash
 from ..services.pings import _hash as ping_key_hash
 from ..services.tokens import issue
+from ..store import integrations as hook_store
 from ..store.tables import (
     channels,
     chat_commands,
-    incident_integrations,
     incident_services,
     integrations,
     job_incident_rules,
@@ -45,7 +45,6 @@ from ..store.writer import Tx
 from .current import LIMITS
 from .oncall_writes import ONCALL_DELETES, ONCALL_PUTS
 
-HOOK_FORMATS = ("slack", "github", "gitlab", "jenkins", "nagios")
 UNUSABLE_PASSWORD = "!"  # noqa: S105 (never a valid argon2 hash: no sign-in until one is set)
 
 
@@ -90,6 +89,19 @@ def put_channel(tx: Tx, name: str, obj: dict[str, Any], out: Written) -> None:
     tx.conn.execute(delete(routes).where(routes.c.channel_id == channel_id))
     for route in obj["routes"]:
         tx.conn.execute(insert(routes).values(channel_id=channel_id, created_at=tx.now, **route))
+    _put_bridges(tx, channel_id, obj["bridges"])
+
+
+def _put_bridges(tx: Tx, channel_id: int, room_names: list[str]) -> None:
+    """Mirror exactly these rooms to the channel; a bridge kept keeps its place, a new
+    one starts after the room's newest message."""
+    wanted = {_id(tx, rooms, room) for room in room_names}
+    for bridge in hook_store.list_channel_bridges(tx.conn, channel_id):
+        if bridge.room_id not in wanted:
+            hook_store.delete_bridge(tx.conn, bridge.id)
+        wanted.discard(bridge.room_id)
+    for room_id in sorted(r for r in wanted if r is not None):
+        hook_store.insert_bridge(tx.conn, room_id, channel_id, tx.now)
 
 
 def delete_channel(tx: Tx, name: str) -> None:
@@ -103,7 +115,9 @@ def put_job(tx: Tx, name: str, obj: dict[str, Any], out: Written) -> None:
     }
     values.update({k: obj[k] for k in LIMITS})
     values["target"] = dict(obj["target"]) if obj["target"] else None
-    if row is None or row.ping_uuid is None:
+    if obj["ping_uuid"]:
+        values["ping_uuid"] = obj["ping_uuid"]
+    elif row is None or row.ping_uuid is None:
         values["ping_uuid"] = str(uuid.uuid4())
     watched = ("schedule", "timezone", "target", *LIMITS)
     if row is None or any(getattr(row, k) != values[k] for k in watched):
@@ -155,69 +169,44 @@ def delete_job(tx: Tx, name: str) -> None:
 
 
 def put_integration(tx: Tx, name: str, obj: dict[str, Any], out: Written) -> None:
-    hook = obj["format"] in HOOK_FORMATS
-    other = incident_integrations if hook else integrations
-    if _id(tx, other, name) is not None:  # it changed from hook to alert source or back
-        _delete_named(tx, other, name)
-    if hook:
-        _put_hook(tx, name, obj, out)
-    else:
-        _put_alert_source(tx, name, obj, out)
-
-
-def _put_hook(tx: Tx, name: str, obj: dict[str, Any], out: Written) -> None:
+    """Make the integration say what the files say. Its token stays unless it changes
+    between a hook and an alert source (their URLs differ): then a new one is shown."""
+    kind = KINDS[obj["kind"]]
     row = tx.conn.execute(select(integrations).where(integrations.c.name == name)).first()
-    secret = obj["secret"]
-    if secret is None and obj["format"] in ("github", "gitlab"):
-        secret = row.secret if row is not None and row.secret else secrets.token_urlsafe(24)
-        if row is None or not (row.secret or row.secret_hash):
-            out.shown_once("integrations", name, secret=secret)
-    values: dict[str, Any] = {
-        "format": obj["format"],
-        "room_id": _id(tx, rooms, obj["room"]),
-        "secret": secret if obj["format"] == "github" else None,
-    }
-    if obj["format"] == "gitlab" and secret is not None and not secret.startswith("sha256:"):
-        values["secret_hash"] = gitlab_token_hash(secret)
+    if row is not None and (row.revoked_at is not None or KINDS[row.kind].target != kind.target):
+        _delete_named(tx, integrations, name)
+        row = None
+    values: dict[str, Any] = {"kind": obj["kind"], "room_id": None, "service_id": None}
+    if kind.target == "room":
+        values.update(_hook_values(tx, name, obj, row, out))
+    else:
+        values.update(service_id=_id(tx, incident_services, obj["service"]), secret=None)
     if row is None:
-        token = secrets.token_urlsafe(24)
+        token = kind.new_token()
         values.update(token_hash=hook_token_hash(token), owner="config", rejected=0)
         tx.conn.execute(insert(integrations).values(name=name, created_at=tx.now, **values))
-        out.shown_once("integrations", name, url=f"/hooks/{obj['format']}/{token}")
+        out.shown_once("integrations", name, token=token, url=kind.path(token))
     else:
         tx.conn.execute(update(integrations).where(integrations.c.id == row.id).values(**values))
 
 
-def _put_alert_source(tx: Tx, name: str, obj: dict[str, Any], out: Written) -> None:
-    service_id = _id(tx, incident_services, obj["service"])
-    row = tx.conn.execute(
-        select(incident_integrations).where(incident_integrations.c.name == name)
-    ).first()
-    if row is not None and row.revoked_at is None:
-        tx.conn.execute(
-            update(incident_integrations)
-            .where(incident_integrations.c.id == row.id)
-            .values(service_id=service_id, kind=obj["format"])
-        )
-        return
-    if row is not None:
-        _delete_named(tx, incident_integrations, name)
-    token = secrets.token_hex(16)  # 32 characters, as PagerDuty routing keys are
-    tx.conn.execute(
-        insert(incident_integrations).values(
-            name=name,
-            service_id=service_id,
-            kind=obj["format"],
-            token_hash=token_hash(token),
-            created_at=tx.now,
-        )
-    )
-    out.shown_once("integrations", name, token=token)
+def _hook_values(tx: Tx, name: str, obj: dict[str, Any], row: Any, out: Written) -> dict[str, Any]:
+    secret = obj["secret"]
+    if secret is None and obj["kind"] in ("github", "gitlab"):
+        secret = row.secret if row is not None and row.secret else secrets.token_urlsafe(24)
+        if row is None or not (row.secret or row.secret_hash):
+            out.shown_once("integrations", name, secret=secret)
+    values: dict[str, Any] = {
+        "room_id": _id(tx, rooms, obj["room"]),
+        "secret": secret if obj["kind"] == "github" else None,
+    }
+    if obj["kind"] == "gitlab" and secret is not None and not secret.startswith("sha256:"):
+        values["secret_hash"] = gitlab_token_hash(secret)
+    return values
 
 
 def delete_integration(tx: Tx, name: str) -> None:
     _delete_named(tx, integrations, name)
-    _delete_named(tx, incident_integrations, name)
 
 
 def put_command(tx: Tx, name: str, obj: dict[str, Any], out: Written) -> None:

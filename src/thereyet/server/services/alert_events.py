@@ -17,6 +17,7 @@ from ..store.tables import incident_services
 from ..store.writer import Tx
 from .errors import ServiceError
 from .incidents import IncidentService, Trigger
+from .integrations import record_in, refused
 
 
 @dataclass(frozen=True)
@@ -41,21 +42,32 @@ class _Delivery:
     integration: Any  # an integration row
     events: list[AlertEvent]
     actor: str
+    status: int  # what the delivery is answered, kept with its record
 
 
 async def apply_alert_events(
-    incidents: IncidentService, integration: Any, events: list[AlertEvent], actor: str
+    incidents: IncidentService,
+    integration: Any,
+    events: list[AlertEvent],
+    actor: str,
+    *,
+    status: int = 202,
 ) -> list[Applied]:
-    """Apply `events` from `integration` (an integration row) in one transaction.
+    """Apply `events` from `integration` (an integration row) in one transaction, with
+    the record of the delivery (answered `status`); a refusal is recorded instead.
 
     Deliveries handed in together (a burst of alerts) are made in one batch of the
     writer's group, each in a part of its own: one refused (a service that requires
     a runbook link) leaves its neighbours' recorded, and the group shares its
     look-ups of the services."""
-    delivery = _Delivery(incidents, integration, events, actor)
-    applied: list[Applied] = await incidents.hub.writer.run_batched(
-        _together, delivery, lambda tx: _apply(tx, delivery)
-    )
+    delivery = _Delivery(incidents, integration, events, actor, status)
+    try:
+        applied: list[Applied] = await incidents.hub.writer.run_batched(
+            _together, delivery, lambda tx: _apply(tx, delivery)
+        )
+    except ServiceError as exc:
+        await refused(incidents.hub, integration, exc.status, _reason(exc))
+        raise
     return applied
 
 
@@ -82,4 +94,17 @@ def _apply(tx: Tx, delivery: _Delivery) -> list[Applied]:
             assert event.key is not None
             changed = incidents.act_by_key(tx, service.id, event.key, event.action, delivery.actor)
             done.append(Applied(event.key, changed=changed))
+    record_in(tx, delivery.integration.id, delivery.status, summary(delivery.events))
     return done
+
+
+def summary(events: list[AlertEvent]) -> str:
+    """'2 trigger, 1 resolve': what a delivery asked for, by action."""
+    counts: dict[str, int] = {}
+    for event in events:
+        counts[event.action] = counts.get(event.action, 0) + 1
+    return ", ".join(f"{n} {action}" for action, n in counts.items()) or "no alerts"
+
+
+def _reason(exc: ServiceError) -> str:
+    return f"{exc.field}: {exc.message}" if exc.field else exc.message

@@ -1,17 +1,14 @@
-"""Escalation setup: policies, incident services, their integrations and job rules.
+"""Escalation setup: policies, incident services and job rules.
 
 A policy says who is paged and when; a service ties incidents to a room, a
-policy and a runbook rule; an integration is an inbound endpoint (with its own
-token) that opens incidents on a service; a job rule says which of a job's
-events page through which service. Policies, services and job rules are
-replaced whole with PUT-style calls, like the rest of the on-call
-configuration; an integration is created once, and its token shown only then.
+policy and a runbook rule; a job rule says which of a job's events page through
+which service. Policies, services and job rules are replaced whole with PUT-style
+calls, like the rest of the on-call configuration. The alert sources that open
+incidents on a service are integrations (services/integrations.py).
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,23 +20,15 @@ from ..store import oncall as store
 from ..store.tables import (
     channels,
     escalation_policies,
-    incident_integrations,
     incident_services,
     jobs,
     oncall_people,
     rotations,
 )
 from ..store.writer import Tx
-from .errors import Conflict, Invalid
+from .errors import Invalid
 from .oncall_rows import invalid, policy_of, row_named
 from .rooms import check_name
-from .views import iso
-
-INTEGRATION_KINDS = ("pagerduty", "alertmanager", "generic")
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class EscalationService:
@@ -143,49 +132,7 @@ class EscalationService:
                 for r in store.all_rows(conn, incident_services)
             ]
 
-    # -- integrations and job rules -----------------------------------------------------------
-
-    async def create_integration(self, name: str, service: str, kind: str) -> dict[str, Any]:
-        check_name(name, "name")
-        if kind not in INTEGRATION_KINDS:
-            raise Invalid(f"kind must be one of {', '.join(INTEGRATION_KINDS)}", field="kind")
-        # 32 characters, as PagerDuty routing keys are.
-        token = secrets.token_hex(16)
-
-        def write(tx: Tx) -> dict[str, Any]:
-            row = row_named(tx.conn, incident_services, service, "service")
-            if store.by_name(tx.conn, incident_integrations, name) is not None:
-                raise Conflict(f"integration {name!r} already exists", field="name")
-            store.insert_row(
-                tx.conn,
-                incident_integrations,
-                name=name,
-                service_id=row.id,
-                kind=kind,
-                token_hash=token_hash(token),
-                created_at=tx.now,
-            )
-            return {"name": name, "service": service, "kind": kind, "token": token}
-
-        return await self.hub.writer.run(write)
-
-    def integrations(self) -> list[dict[str, Any]]:
-        with self.hub.engines.read.connect() as conn:
-            return [
-                {
-                    "name": r.name,
-                    "service": r.service,
-                    "kind": r.kind,
-                    "created_at": iso(r.created_at),
-                    "revoked": r.revoked_at is not None,
-                }
-                for r in store.integrations_list(conn)
-            ]
-
-    def integration(self, token: str) -> Any:
-        """The live integration this token belongs to, or None."""
-        with self.hub.engines.read.connect() as conn:
-            return store.integration_by_hash(conn, token_hash(token))
+    # -- job rules -----------------------------------------------------------
 
     async def put_job_rule(self, job: str, service: str, events: list[str]) -> dict[str, Any]:
         check_name(job, "job")

@@ -1,72 +1,82 @@
-"""Inbound integrations (a token in the URL, a format, a room) and room bridges.
+"""Inbound integrations: one collection for every kind (see integrations/kinds.py).
 
-A delivery is verified and parsed completely before anything is written; then
-its messages (and, for builds, runs) are written in one transaction, so a bad
-payload leaves nothing half-written. A refused delivery is counted on the
-integration and noted in its room for its owner, at most every NOTE_EVERY.
+An admin makes one with a name, a kind and what it posts to (a room for hooks, a
+service for alert sources); its token (and a generated GitHub/GitLab secret) is
+shown once, with the absolute URL to paste and a sender's configuration. Each
+integration keeps its last deliveries: when, the status the sender was answered,
+the error if any and a short summary.
 
-A message that came in through an integration is marked `inbound` and never
-mirrored out by a bridge: were the bridged channel's own messages fed back to
-the room through a hook, each would otherwise travel round forever. The mark
-is the message's origin, so no rewording on the way can get an echo past it.
+A hook delivery is verified and parsed completely before anything is written;
+then its messages (and, for builds, runs) are written in one transaction with its
+delivery record, so a bad payload leaves nothing half-written. A refused delivery
+is counted on the integration and, for a hook, noted in its room for its owner at
+most every NOTE_EVERY.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from ..domain.access import SYSTEM, Principal
-from ..domain.events import Heartbeat
-from ..domain.runs import RunStatus
+from sqlalchemy import Connection
+
+from ..domain.access import Principal
 from ..hub import Hub
-from ..integrations.inbound import FORMATS, BadPayload, BadSignature, BuildRun, Parsed
+from ..integrations.inbound import FORMATS, BadPayload, BadSignature, Parsed
 from ..integrations.inbound.gitlab import token_hash as gitlab_token_hash
+from ..integrations.kinds import KINDS, Kind, Sender
 from ..store import integrations as store
-from ..store import outbox as outbox_store
 from ..store import rooms as room_store
-from ..store import runs as run_store
+from ..store.tables import incident_services
 from ..store.writer import ALONE, Tx
 from .errors import Conflict, Invalid, NotFound, ServiceError
+from .hook_posts import Received, write_delivery
+from .oncall_rows import row_named
+from .public_urls import hub_base_url
 from .rooms import check_name, post_in_rooms
-from .runs import NewRun, RunService
+from .runs import RunService
 from .views import iso
 
-DELIVERY_MEMORY = timedelta(hours=72)  # GitHub redelivers by hand for 3 days at most
-
 NOTE_EVERY = timedelta(minutes=10)
-INBOUND = "inbound"  # in the data of a message that came in through an integration
-BRIDGE_BATCH = 50
-_FORGOTTEN = "integrations.forgotten"  # a key of Tx.memo: integrations whose old ids went
-_PHASE = {
-    "queued": RunStatus.QUEUED,
-    "running": RunStatus.RUNNING,
-    "succeeded": RunStatus.SUCCEEDED,
-    "failed": RunStatus.FAILED,
-    "cancelled": RunStatus.CANCELLED,
-}
+HIDDEN = "…"  # stands for a token in URLs shown after creation
 
 
 class Unauthorized(ServiceError):
     status = 401
 
 
-def _hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """How every integration's token is kept (a SHA-256, only checked)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def run_id_for(integration: str, key: str) -> str:
-    """A stable run id for a build, so each phase of it finds the same run."""
-    return "build-" + hashlib.sha256(f"{integration}:{key}".encode()).hexdigest()[:24]
+def kind_named(kind: str) -> Kind:
+    found = KINDS.get(kind)
+    if found is None:
+        raise Invalid(f"kind must be one of {', '.join(KINDS)}", field="kind")
+    return found
 
 
-@dataclass(frozen=True)
-class Received:
-    posted: int
-    duplicate: bool = False
+def _check_target(kind: Kind, room: str | None, service: str | None) -> str:
+    """The room or service named for this kind; Invalid if it is missing or the other."""
+    given, other = (room, service) if kind.target == "room" else (service, room)
+    unused = "service" if kind.target == "room" else "room"
+    if other is not None:
+        raise Invalid(f"a {kind.name} integration posts to a {kind.target}", field=unused)
+    if given is None:
+        raise Invalid(f"a {kind.name} integration needs a {kind.target}", field=kind.target)
+    check_name(given, kind.target)
+    return given
+
+
+def _secret_for(kind: Kind, secret: str | None) -> str | None:
+    if secret is not None and kind.signing is None:
+        raise Invalid(f"a {kind.name} integration has no secret", field="secret")
+    if kind.signing and secret is None:
+        return secrets.token_urlsafe(24)
+    return secret
 
 
 class IntegrationService:
@@ -77,44 +87,74 @@ class IntegrationService:
     # -- managing integrations (admin) -----------------------------------------------
 
     async def create(
-        self, who: Principal, *, name: str, format: str, room: str, secret: str | None
+        self,
+        who: Principal,
+        *,
+        name: str,
+        kind: str,
+        room: str | None = None,
+        service: str | None = None,
+        secret: str | None = None,
     ) -> dict[str, Any]:
-        """Create an integration; its URL token (and a generated secret) are shown once."""
+        """Create an integration; its token (and a generated secret) are shown once, with
+        the URL to paste and an example of its sender's configuration."""
         check_name(name, "name")
-        check_name(room, "room")
-        kind = FORMATS.get(format)
-        if kind is None:
-            raise Invalid(f"format must be one of {', '.join(FORMATS)}", field="format")
-        if secret is not None and kind.signing is None:
-            raise Invalid(f"a {format} integration has no secret", field="secret")
-        if kind.signing and secret is None:
-            secret = secrets.token_urlsafe(24)
-        token = secrets.token_urlsafe(24)
+        found = kind_named(kind)
+        target = _check_target(found, room, service)
+        secret = _secret_for(found, secret)
+        token = found.new_token()
 
-        def write(tx: Tx) -> dict[str, Any]:
+        def write(tx: Tx) -> tuple[dict[str, Any], str]:
             if store.by_name(tx.conn, name) is not None:
                 raise Conflict(f"integration {name!r} already exists", field="name")
+            if found.target == "room":
+                where = {"room_id": room_store.ensure_room(tx.conn, target, tx.now)}
+            else:
+                where = {"service_id": row_named(tx.conn, incident_services, target, "service").id}
             store.insert_integration(
                 tx.conn,
                 name=name,
-                format=format,
-                room_id=room_store.ensure_room(tx.conn, room, tx.now),
-                token_hash=_hash(token),
-                secret=secret if kind.signing == "hmac" else None,
+                kind=kind,
+                token_hash=token_hash(token),
+                secret=secret if found.signing == "hmac" else None,
                 secret_hash=gitlab_token_hash(secret)
-                if kind.signing == "token" and secret
+                if found.signing == "token" and secret
                 else None,
                 owner=who.name,
                 created_at=tx.now,
+                **where,
             )
-            return integration_view(store.by_name(tx.conn, name))
+            base = hub_base_url(tx.conn, self.hub.settings)
+            return integration_view(store.by_name(tx.conn, name), base, []), base
 
-        view = await self.hub.writer.run(write)
-        return {**view, "url": f"/hooks/{format}/{token}", "token": token, "secret": secret}
+        view, base = await self.hub.writer.run(write)
+        url = base + found.path(token)
+        return {
+            **view,
+            "url": url,
+            "path": found.path(token),
+            "token": token,
+            "secret": secret,
+            "example": found.example(Sender(url, token, secret)),
+        }
 
     def all(self) -> list[dict[str, Any]]:
+        """Every integration with its last deliveries (never a token or a secret)."""
         with self.hub.engines.read.connect() as conn:
-            return [integration_view(r) for r in store.list_integrations(conn)]
+            rows = store.list_integrations(conn)
+            return self._views(conn, rows)
+
+    def one(self, name: str) -> dict[str, Any]:
+        with self.hub.engines.read.connect() as conn:
+            row = store.by_name(conn, name)
+            if row is None:
+                raise NotFound(f"no integration named {name!r}")
+            return self._views(conn, [row])[0]
+
+    def _views(self, conn: Connection, rows: list[Any]) -> list[dict[str, Any]]:
+        base = hub_base_url(conn, self.hub.settings)
+        delivered = store.deliveries(conn, [r.id for r in rows])
+        return [integration_view(r, base, delivered[r.id]) for r in rows]
 
     async def delete(self, name: str) -> None:
         def write(tx: Tx) -> None:
@@ -127,23 +167,33 @@ class IntegrationService:
 
     # -- receiving ---------------------------------------------------------------------
 
-    async def receive(
-        self, format: str, token: str, headers: dict[str, str], body: bytes
-    ) -> Received:
-        """Verify, parse, then write a delivery at once; refusals are noted for the owner."""
+    def alert_source(self, token: str, kind: str) -> Any:
+        """The live alert source of this token and kind; NotFound otherwise."""
         with self.hub.engines.read.connect() as conn:
-            row = store.by_token_hash(conn, _hash(token))
-        kind = FORMATS.get(format)
-        if row is None or kind is None or row.format != format:
+            row = store.by_token_hash(conn, token_hash(token))
+        if row is None or row.kind != kind:
+            raise NotFound("unknown integration token", field="token")
+        return row
+
+    async def receive(
+        self, kind: str, token: str, headers: dict[str, str], body: bytes
+    ) -> Received:
+        """Verify, parse, then write a hook delivery at once; refusals are noted."""
+        with self.hub.engines.read.connect() as conn:
+            row = store.by_token_hash(conn, token_hash(token))
+        parser = FORMATS.get(kind)
+        if row is None or parser is None or row.kind != kind:
             raise NotFound("no such integration: check the URL")
         try:
-            kind.verify(headers, body, row.secret if kind.signing == "hmac" else row.secret_hash)
-            parsed = kind.parse(headers, body)
+            parser.verify(
+                headers, body, row.secret if parser.signing == "hmac" else row.secret_hash
+            )
+            parsed = parser.parse(headers, body)
         except BadSignature as exc:
-            await self._refused(row, str(exc))
+            await self.refused(row, 401, str(exc))
             raise Unauthorized(str(exc), field="signature") from None
         except BadPayload as exc:
-            await self._refused(row, f"{exc.field}: {exc.message}")
+            await self.refused(row, 422, f"{exc.field}: {exc.message}")
             raise Invalid(exc.message, field=exc.field) from None
         delivery = (row, parsed)
         received: Received = await self.hub.writer.run_batched(
@@ -164,177 +214,82 @@ class IntegrationService:
 
     def _write(self, tx: Tx, delivery: tuple[Any, Parsed]) -> Received:
         row, parsed = delivery
-        if not self._first_delivery(tx, row.id, parsed):
-            return Received(0, duplicate=True)
-        for build in parsed.runs:
-            self._build(tx, row, build)
-        for post in parsed.posts:
-            data = {"integration": row.name, **post.data}
-            if post.thread:
-                data["thread"] = post.thread
-            data[INBOUND] = True
+        received = write_delivery(tx, self.hub, self.runs, row, parsed)
+        record_in(tx, row.id, 200, received.summary())
+        return received
+
+    async def refused(self, row: Any, status: int, error: str) -> None:
+        """Record a refused delivery (see `refused`)."""
+        await refused(self.hub, row, status, error)
+
+
+async def refused(hub: Hub, row: Any, status: int, error: str) -> None:
+    """Record a refused delivery: counted, kept with its error and, for a hook, noted
+    in its room for its owner (at most every NOTE_EVERY)."""
+
+    def write(tx: Tx) -> None:
+        due = row.room_id is not None and (
+            row.noted_at is None or tx.now - row.noted_at >= NOTE_EVERY
+        )
+        store.record_rejection(tx.conn, row.id, error[:1000], tx.now, noted=due)
+        record_in(tx, row.id, status, "refused: nothing was changed", error)
+        if due:
+            text = (
+                f"{row.owner}: integration **{row.name}** refused a delivery: {error[:300]} "
+                "(nothing from it was posted)"
+            )
             post_in_rooms(
                 tx,
-                self.hub,
+                hub,
                 [row.room_id],
-                author=row.name,
+                author="thereyet",
                 kind="integration",
-                body=post.text,
-                data=data,
+                body=text,
+                data={"integration": row.name, "refused": True},
             )
-        return Received(len(parsed.posts))
 
-    def _first_delivery(self, tx: Tx, integration_id: int, parsed: Parsed) -> bool:
-        """Remember the delivery's id, idempotency key and body for DELIVERY_MEMORY (in the
-        database, so every node agrees); False if any was seen. Older ones are forgotten
-        here, once per integration and writer group."""
-        given = (parsed.delivery_id, parsed.idempotency_key, parsed.body_digest)
-        keys = [k for k in given if k]
-        if not keys:
-            return True
-        forgotten = tx.memo.setdefault(_FORGOTTEN, set())
-        if integration_id not in forgotten:
-            store.forget_deliveries(tx.conn, integration_id, tx.now - DELIVERY_MEMORY)
-            forgotten.add(integration_id)
-        return all([store.first_delivery(tx.conn, integration_id, k, tx.now) for k in keys])
-
-    def _build(self, tx: Tx, row: Any, build: BuildRun) -> None:
-        """Move the build's run to the phase reported: create it (queued or running),
-        start it, or finish it. A phase older than the run's status changes nothing."""
-        run_id = run_id_for(row.name, build.key)
-        status = _PHASE[build.phase]
-        existing = run_store.load_run(tx.conn, run_id)
-        if existing is None:
-            spec = NewRun(
-                job=build.job,
-                id=run_id,
-                room=row.room,
-                status=RunStatus.QUEUED if status is RunStatus.QUEUED else RunStatus.RUNNING,
-                trigger=row.format,
-                host=None,
-            )
-            self.runs.create_in(tx, spec)
-            if not status.finished:
-                return
-        elif existing.status.finished or status is RunStatus.QUEUED:
-            return  # FINALIZED after COMPLETED, a late QUEUED, or a repeat
-        elif status is RunStatus.RUNNING:
-            if existing.status is RunStatus.QUEUED:  # its first word starts a queued run
-                self.runs.report_in(tx, SYSTEM, run_id, [Heartbeat(f"{row.format}-start", tx.now)])
-            return
-        self.runs.finish_in(tx, SYSTEM, run_id, status)
-
-    async def _refused(self, row: Any, error: str) -> None:
-        def write(tx: Tx) -> None:
-            due = row.noted_at is None or tx.now - row.noted_at >= NOTE_EVERY
-            store.record_rejection(tx.conn, row.id, error[:1000], tx.now, noted=due)
-            if due:
-                text = (
-                    f"{row.owner}: integration **{row.name}** refused a delivery: {error[:300]} "
-                    "(nothing from it was posted)"
-                )
-                post_in_rooms(
-                    tx,
-                    self.hub,
-                    [row.room_id],
-                    author="thereyet",
-                    kind="integration",
-                    body=text,
-                    data={"integration": row.name, "refused": True},
-                )
-
-        await self.hub.writer.run(write)
-
-    # -- room bridges: a room mirrored to a channel through the outbox -------------------
-
-    async def bridge(self, room: str, channel: str) -> dict[str, Any]:
-        def write(tx: Tx) -> dict[str, Any]:
-            room_id = room_store.room_id(tx.conn, room)
-            if room_id is None:
-                raise NotFound(f"no room named {room!r}", field="room")
-            found = outbox_store.channel_by_name(tx.conn, channel)
-            if found is None:
-                raise NotFound(f"no channel named {channel!r}", field="channel")
-            if store.bridge(tx.conn, room_id, found.id) is not None:
-                raise Conflict(f"room {room!r} is already mirrored to {channel!r}", field="channel")
-            bridge_id = store.insert_bridge(tx.conn, room_id, found.id, tx.now)
-            return {"id": bridge_id, "room": room, "channel": channel}
-
-        return await self.hub.writer.run(write)
-
-    def bridges(self) -> list[dict[str, Any]]:
-        with self.hub.engines.read.connect() as conn:
-            return [
-                {
-                    "id": b.id,
-                    "room": b.room,
-                    "channel": b.channel,
-                    "last_message_id": b.last_message_id,
-                }
-                for b in store.list_bridges(conn)
-            ]
-
-    async def unbridge(self, bridge_id: int) -> None:
-        def write(tx: Tx) -> None:
-            if not store.delete_bridge(tx.conn, bridge_id):
-                raise NotFound(f"no bridge with id {bridge_id}")
-
-        await self.hub.writer.run(write)
-
-    async def mirror(self) -> int:
-        """Queue new room messages for each bridge's channel; return how many it went
-        past (queued, or left out because they came in through an integration).
-
-        The outbox rows and the bridge's cursor move in one transaction, and the
-        cursor moves by a conditional UPDATE, so two nodes never queue one message twice.
-        """
-
-        with self.hub.engines.read.connect() as conn:
-            if not any(
-                store.messages_after(conn, b.room_id, b.last_message_id, 1)
-                for b in store.list_bridges(conn)
-            ):
-                return 0  # the usual case: no write transaction at all
-
-        def write(tx: Tx) -> int:
-            passed = 0
-            for b in store.list_bridges(tx.conn):
-                found = store.messages_after(tx.conn, b.room_id, b.last_message_id, BRIDGE_BATCH)
-                if not found or not store.advance_bridge(
-                    tx.conn, b.id, b.last_message_id, found[-1].id
-                ):
-                    continue
-                passed += len(found)
-                for m in found:
-                    if m.data and m.data.get(INBOUND):
-                        continue  # it may be the channel's echo of what the bridge sent
-                    body = f"{m.author}: {m.body}" if m.kind == "text" else m.body
-                    outbox_store.insert_message(
-                        tx.conn,
-                        kind="notify",
-                        channel_id=b.channel_id,
-                        event="message",
-                        job=b.room,
-                        title=f"#{b.room}",
-                        body=body[:20_000],
-                        payload={"room": b.room, "message_id": m.id},
-                        next_attempt_at=tx.now,
-                        created_at=tx.now,
-                    )
-            return passed
-
-        return await self.hub.writer.run(write)
+    await hub.writer.run(write)
 
 
-def integration_view(row: Any) -> dict[str, Any]:
+def record_in(
+    tx: Tx, integration_id: int, status: int, summary: str, error: str | None = None
+) -> None:
+    """Keep a delivery of the integration, in the transaction that handled it."""
+    store.record_delivery(
+        tx.conn,
+        integration_id,
+        received_at=tx.now,
+        status=status,
+        error=error[:1000] if error else None,
+        summary=summary[:200],
+    )
+
+
+def integration_view(row: Any, base: str, deliveries: list[Any]) -> dict[str, Any]:
+    """What the API and the page show of an integration (never its token or secret)."""
+    kind = KINDS[row.kind]
     return {
         "name": row.name,
-        "format": row.format,
+        "kind": row.kind,
+        "format": row.kind,  # deprecated: the former field name, kept for one release
         "room": row.room,
+        "service": row.service,
+        "url": base + kind.path(HIDDEN),
         "owner": row.owner,
         "has_secret": bool(row.secret or row.secret_hash),
         "rejected": row.rejected,
         "last_error": row.last_error,
         "last_error_at": iso(row.last_error_at),
         "created_at": iso(row.created_at),
+        "revoked": row.revoked_at is not None,
+        "deliveries": [
+            {
+                "at": iso(d.received_at),
+                "status": d.status,
+                "ok": d.status < 400,
+                "error": d.error,
+                "summary": d.summary,
+            }
+            for d in deliveries
+        ],
     }

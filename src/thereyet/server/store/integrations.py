@@ -1,4 +1,4 @@
-"""Inbound integrations, the deliveries they already received, and room bridges."""
+"""Inbound integrations, the deliveries they received, and room bridges."""
 
 from __future__ import annotations
 
@@ -8,7 +8,18 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .tables import channels, hook_deliveries, integrations, messages, room_bridges, rooms
+from .tables import (
+    channels,
+    hook_deliveries,
+    incident_services,
+    integration_deliveries,
+    integrations,
+    messages,
+    room_bridges,
+    rooms,
+)
+
+DELIVERIES_KEPT = 20  # per integration: the newest are kept, older ones are forgotten
 
 
 def _new_id(result: Any) -> int:
@@ -23,8 +34,15 @@ def insert_integration(conn: Connection, **values: Any) -> int:
 
 
 def _with_room() -> Any:
-    return select(integrations, rooms.c.name.label("room")).join(
-        rooms, rooms.c.id == integrations.c.room_id
+    """Integrations with the names of the room or service they post to."""
+    return (
+        select(
+            integrations,
+            rooms.c.name.label("room"),
+            incident_services.c.name.label("service"),
+        )
+        .outerjoin(rooms, rooms.c.id == integrations.c.room_id)
+        .outerjoin(incident_services, incident_services.c.id == integrations.c.service_id)
     )
 
 
@@ -33,7 +51,11 @@ def by_name(conn: Connection, name: str) -> Any:
 
 
 def by_token_hash(conn: Connection, token_hash: str) -> Any:
-    return conn.execute(_with_room().where(integrations.c.token_hash == token_hash)).first()
+    """The live (not revoked) integration of this token hash, or None."""
+    query = _with_room().where(
+        integrations.c.token_hash == token_hash, integrations.c.revoked_at.is_(None)
+    )
+    return conn.execute(query).first()
 
 
 def list_integrations(conn: Connection) -> list[Any]:
@@ -41,8 +63,41 @@ def list_integrations(conn: Connection) -> list[Any]:
 
 
 def delete_integration(conn: Connection, integration_id: int) -> None:
-    conn.execute(delete(hook_deliveries).where(hook_deliveries.c.integration_id == integration_id))
+    for table in (hook_deliveries, integration_deliveries):
+        conn.execute(delete(table).where(table.c.integration_id == integration_id))
     conn.execute(delete(integrations).where(integrations.c.id == integration_id))
+
+
+def record_delivery(conn: Connection, integration_id: int, **values: Any) -> None:
+    """Keep one delivery (received_at, status, error, summary); forget all but the newest
+    DELIVERIES_KEPT of the integration."""
+    conn.execute(insert(integration_deliveries).values(integration_id=integration_id, **values))
+    table = integration_deliveries
+    oldest_kept = (
+        select(table.c.id)
+        .where(table.c.integration_id == integration_id)
+        .order_by(table.c.id.desc())
+        .offset(DELIVERIES_KEPT - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    conn.execute(
+        delete(table).where(table.c.integration_id == integration_id, table.c.id < oldest_kept)
+    )
+
+
+def deliveries(conn: Connection, integration_ids: list[int]) -> dict[int, list[Any]]:
+    """The kept deliveries of each integration, newest first."""
+    table = integration_deliveries
+    query = (
+        select(table)
+        .where(table.c.integration_id.in_(integration_ids))
+        .order_by(table.c.integration_id, table.c.id.desc())
+    )
+    found: dict[int, list[Any]] = {i: [] for i in integration_ids}
+    for row in conn.execute(query):
+        found[row.integration_id].append(row)
+    return found
 
 
 def record_rejection(
@@ -117,6 +172,12 @@ def list_bridges(conn: Connection) -> list[Any]:
         .order_by(room_bridges.c.id)
     )
     return list(conn.execute(query))
+
+
+def list_channel_bridges(conn: Connection, channel_id: int) -> list[Any]:
+    """Every bridge to the channel (enabled or not)."""
+    query = select(room_bridges).where(room_bridges.c.channel_id == channel_id)
+    return list(conn.execute(query.order_by(room_bridges.c.id)))
 
 
 def delete_bridge(conn: Connection, bridge_id: int) -> bool:

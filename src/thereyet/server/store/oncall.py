@@ -11,7 +11,6 @@ from .tables import (
     channels,
     contact_methods,
     escalation_policies,
-    incident_integrations,
     incident_services,
     job_incident_rules,
     oncall_people,
@@ -103,25 +102,6 @@ def delete_override(conn: Connection, rotation_id: int, override_id: int) -> boo
 # -- services, integrations, job rules -----------------------------------------------
 
 
-def integration_by_hash(conn: Connection, token_hash: str) -> Any:
-    query = (
-        select(incident_integrations, incident_services.c.name.label("service"))
-        .join(incident_services, incident_services.c.id == incident_integrations.c.service_id)
-        .where(
-            incident_integrations.c.token_hash == token_hash,
-            incident_integrations.c.revoked_at.is_(None),
-        )
-    )
-    return conn.execute(query).first()
-
-
-def integrations_list(conn: Connection) -> list[Any]:
-    query = select(incident_integrations, incident_services.c.name.label("service")).join(
-        incident_services, incident_services.c.id == incident_integrations.c.service_id
-    )
-    return list(conn.execute(query.order_by(incident_integrations.c.name)))
-
-
 def job_rule(conn: Connection, job: str) -> Any:
     query = (
         select(job_incident_rules, incident_services.c.name.label("service"))
@@ -165,7 +145,6 @@ def add_setting_once(conn: Connection, key: str, value: Any) -> Any:
 
 __all__ = [
     "escalation_policies",
-    "incident_integrations",
     "incident_services",
     "oncall_people",
     "rotation_overrides",

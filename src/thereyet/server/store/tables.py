@@ -331,8 +331,9 @@ integrations = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("name", String(64), nullable=False, unique=True),
-    Column("format", String(16), nullable=False),
-    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(16), nullable=False),  # see integrations/kinds.py
+    # A hook posts to a room; an alert source opens incidents on a service.
+    Column("room_id", Integer, ForeignKey("rooms.id", ondelete="CASCADE")),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("secret", Text),  # a GitHub HMAC key: kept to verify, never shown or logged
     Column("secret_hash", String(64)),  # a GitLab token: only checked, so only its hash
@@ -342,6 +343,25 @@ integrations = Table(
     Column("last_error_at", UTCDateTime),
     Column("noted_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("service_id", Integer, ForeignKey("incident_services.id", ondelete="CASCADE")),
+    Column("revoked_at", UTCDateTime),
+)
+
+integration_deliveries = Table(
+    "integration_deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "integration_id",
+        Integer,
+        ForeignKey("integrations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("status", Integer, nullable=False),  # the HTTP status the sender was answered
+    Column("error", Text),
+    Column("summary", String(200), nullable=False),
+    Index("ix_integration_deliveries_integration_id", "integration_id", "id"),
 )
 
 hook_deliveries = Table(
@@ -443,23 +463,6 @@ incident_services = Table(
     Column("runbook_url", String(2000)),
     Column("require_runbook", Integer, nullable=False),  # 0 or 1
     Column("created_at", UTCDateTime, nullable=False),
-)
-
-incident_integrations = Table(
-    "incident_integrations",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("name", String(64), nullable=False, unique=True),
-    Column(
-        "service_id",
-        Integer,
-        ForeignKey("incident_services.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
-    Column("kind", String(16), nullable=False),  # pagerduty | alertmanager | generic
-    Column("token_hash", String(64), nullable=False, unique=True),
-    Column("created_at", UTCDateTime, nullable=False),
-    Column("revoked_at", UTCDateTime),
 )
 
 job_incident_rules = Table(

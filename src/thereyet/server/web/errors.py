@@ -13,7 +13,8 @@ from starlette.exceptions import HTTPException
 from ..services.errors import DatabaseUnavailable, ServiceError, WriterStopped
 
 
-def _field(loc: tuple[Any, ...]) -> str:
+def field_of(loc: tuple[Any, ...]) -> str:
+    """The dotted field name of a validation error's location."""
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     # Drop the discriminator tag pydantic puts in the location of union members.
     parts = [p for p in parts if p not in ("progress", "log", "stat", "note", "heartbeat")]
@@ -28,7 +29,7 @@ def _reason(error: dict[str, Any]) -> str:
 
 async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
     fields = [
-        {"field": _field(tuple(e.get("loc", ()))), "reason": _reason(e)} for e in exc.errors()
+        {"field": field_of(tuple(e.get("loc", ()))), "reason": _reason(e)} for e in exc.errors()
     ]
     first = fields[0] if fields else {"field": "body", "reason": "invalid"}
     return JSONResponse(

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ..services.integrations import IntegrationService
+from ..services.bridges import BridgeService
 
 
 class Bridge:
     name = "bridge"
 
-    def __init__(self, integrations: IntegrationService) -> None:
-        self.integrations = integrations
+    def __init__(self, bridges: BridgeService) -> None:
+        self.bridges = bridges
 
     async def tick(self, now: datetime) -> bool:
         """Queue one batch of new messages per bridge. True if there were any."""
-        return await self.integrations.mirror() > 0
+        return await self.bridges.mirror() > 0

@@ -14,12 +14,12 @@ from ...domain.incidents import SEVERITIES
 from ...domain.names import NAME_PATTERN
 from ...domain.policy import Action, Resource
 from ...services.alert_events import AlertEvent, apply_alert_events
-from ...services.errors import Invalid, NotFound
-from ...services.escalation import EscalationService
+from ...services.errors import Invalid
 from ...services.incidents import IncidentService, Trigger
 from ..answers import answer
 from ..auth import Reader, Writer, uses
 from ..bounds import RowId, Stamp
+from ..compat.alert_sources import documented_body, integrations_of, read_body
 from ..pages.render import SECURITY_HEADERS
 from .oncall_answers import (
     AlertActedOut,
@@ -143,17 +143,17 @@ async def resolve(incident_id: RowId, who: Writer, request: Request) -> dict[str
     response_model=answer(AlertTriggeredOut, AlertActedOut),
     status_code=202,
     summary="Our own inbound alert format",
+    openapi_extra=documented_body(EventIn),
 )
 @uses(Resource.INCIDENTS, Action.WRITE)
-async def inbound_event(token: str, body: EventIn, request: Request) -> dict[str, Any]:
-    escalation: EscalationService = request.app.state.escalation
-    integration = escalation.integration(token)
-    if integration is None or integration.kind != "generic":
-        raise NotFound("unknown integration token", field="token")
-    if body.action == "trigger" and not body.summary:
-        raise Invalid("a trigger needs a summary", field="summary")
-    if body.action != "trigger" and not body.key:
-        raise Invalid(f"{body.action} needs the key of the incident", field="key")
+async def inbound_event(token: str, request: Request) -> dict[str, Any]:
+    integration = integrations_of(request).alert_source(token, "generic")
+    body = await read_body(request, EventIn, integration)
+    try:
+        _check_event(body)
+    except Invalid as exc:
+        await integrations_of(request).refused(integration, 422, f"{exc.field}: {exc.message}")
+        raise
     incidents = _incidents(request)
     await incidents.limiter.admit(integration.id, integration.name)
 
@@ -175,6 +175,13 @@ async def inbound_event(token: str, body: EventIn, request: Request) -> dict[str
     event = AlertEvent(body.action, key=body.key)
     [acted] = await apply_alert_events(incidents, integration, [event], integration.name)
     return {"key": acted.key, "changed": acted.changed}
+
+
+def _check_event(body: EventIn) -> None:
+    if body.action == "trigger" and not body.summary:
+        raise Invalid("a trigger needs a summary", field="summary")
+    if body.action != "trigger" and not body.key:
+        raise Invalid(f"{body.action} needs the key of the incident", field="key")
 
 
 # -- one-click links -------------------------------------------------------------------

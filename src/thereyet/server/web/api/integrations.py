@@ -1,4 +1,11 @@
-"""/api/v1/integrations and /api/v1/bridges: what posts into rooms, and where rooms go."""
+"""/api/v1/integrations and /api/v1/bridges: what posts into rooms and opens incidents,
+and where rooms go.
+
+One collection for every kind of inbound integration. The former field name
+`format` (this collection) and the former collection `/api/v1/oncall/integrations`
+(its `endpoint` answer) are kept for one release, answered with a `Deprecation`
+header; see docs/api.md.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,8 @@ from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
 from ...domain.policy import Action, Resource
+from ...services.bridges import BridgeService
+from ...services.errors import Invalid
 from ...services.integrations import IntegrationService
 from ..answers import answer
 from ..auth import Admin, uses
@@ -16,12 +25,16 @@ from .oncall_answers import BridgeListOut, BridgeOut, HookListOut, NewHookOut
 from .schemas import Body, Name
 
 router = APIRouter(tags=["integrations"])
+Kind = Annotated[str, Field(min_length=1, max_length=16)]
+DEPRECATED = {"Deprecation": "true", "Link": '</api/v1/integrations>; rel="successor-version"'}
 
 
 class IntegrationIn(Body):
     name: Name
-    format: Annotated[str, Field(min_length=1, max_length=16)]
-    room: Name
+    kind: Kind | None = None
+    format: Kind | None = Field(default=None, description="deprecated: the former name of kind")
+    room: Name | None = None
+    service: Name | None = None
     secret: Annotated[str | None, Field(min_length=16, max_length=200)] = None
 
 
@@ -35,27 +48,56 @@ def _service(request: Request) -> IntegrationService:
     return service
 
 
+def _bridges(request: Request) -> BridgeService:
+    service: BridgeService = request.app.state.bridges
+    return service
+
+
 @router.post(
     "/integrations",
     response_model=answer(NewHookOut),
     status_code=201,
-    summary="Create an integration (its URL is shown once)",
+    summary="Create an integration (its token, URL and sender configuration are shown once)",
 )
 @uses(Resource.INTEGRATIONS, Action.MANAGE)
-async def create_integration(body: IntegrationIn, who: Admin, request: Request) -> dict[str, Any]:
-    return await _service(request).create(
-        who, name=body.name, format=body.format, room=body.room, secret=body.secret
-    )
+async def create_integration(
+    body: IntegrationIn, who: Admin, request: Request, response: Response
+) -> dict[str, Any]:
+    if (body.kind is None) == (body.format is None):
+        raise Invalid("give kind (or the deprecated format), not both", field="kind")
+    try:
+        made = await _service(request).create(
+            who,
+            name=body.name,
+            kind=body.kind or body.format or "",
+            room=body.room,
+            service=body.service,
+            secret=body.secret,
+        )
+    except Invalid as exc:
+        if body.format is not None and exc.field == "kind":
+            exc.field = "format"  # named as the request named it
+        raise
+    if body.format is not None:  # the former shape is answered as before: a relative url
+        response.headers.update(DEPRECATED)
+        made["url"] = made["path"]
+    return made
 
 
 @router.get(
     "/integrations",
     response_model=answer(HookListOut),
-    summary="Integrations, with refused deliveries (never secrets)",
+    summary="Integrations with their last deliveries (never secrets)",
 )
 @uses(Resource.INTEGRATIONS, Action.READ)
 def list_integrations(who: Admin, request: Request) -> dict[str, Any]:
     return {"integrations": _service(request).all()}
+
+
+@router.get("/integrations/{name}", summary="One integration with its last deliveries")
+@uses(Resource.INTEGRATIONS, Action.READ)
+def get_integration(name: str, who: Admin, request: Request) -> dict[str, Any]:
+    return _service(request).one(name)
 
 
 @router.delete("/integrations/{name}", status_code=204, summary="Delete an integration")
@@ -73,17 +115,17 @@ async def delete_integration(name: str, who: Admin, request: Request) -> Respons
 )
 @uses(Resource.INTEGRATIONS, Action.MANAGE)
 async def create_bridge(body: BridgeIn, who: Admin, request: Request) -> dict[str, Any]:
-    return await _service(request).bridge(body.room, body.channel)
+    return await _bridges(request).bridge(body.room, body.channel)
 
 
 @router.get("/bridges", response_model=answer(BridgeListOut), summary="Rooms mirrored to channels")
 @uses(Resource.INTEGRATIONS, Action.READ)
 def list_bridges(who: Admin, request: Request) -> dict[str, Any]:
-    return {"bridges": _service(request).bridges()}
+    return {"bridges": _bridges(request).bridges()}
 
 
 @router.delete("/bridges/{bridge_id}", status_code=204, summary="Stop mirroring a room")
 @uses(Resource.INTEGRATIONS, Action.MANAGE)
 async def delete_bridge(bridge_id: RowId, who: Admin, request: Request) -> Response:
-    await _service(request).unbridge(bridge_id)
+    await _bridges(request).unbridge(bridge_id)
     return Response(status_code=204)

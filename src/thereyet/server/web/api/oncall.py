@@ -15,6 +15,7 @@ from ...domain.names import NAME_PATTERN
 from ...domain.policy import Action, Resource
 from ...services.errors import Invalid
 from ...services.escalation import EscalationService
+from ...services.integrations import IntegrationService
 from ...services.oncall import OncallService, PersonSpec, RotationSpec
 from ...services.reports import DEFAULT_TARGET, ReportService
 from ..answers import answer
@@ -22,6 +23,7 @@ from ..auth import Admin, Reader, uses
 from ..bounds import RowId
 from ..pages.render import SECURITY_HEADERS
 from ..responses import text_answers
+from .integrations import DEPRECATED
 from .oncall_answers import (
     AlertSourceListOut,
     FeedUrlOut,
@@ -312,32 +314,41 @@ def list_services(who: Reader, request: Request) -> dict[str, Any]:
     return {"services": _escalation(request).services()}
 
 
+_OLD_ENDPOINTS = {
+    "pagerduty": "/v2/enqueue (routing_key: the token)",
+    "alertmanager": "/api/v1/alerts/{token}/alertmanager",
+    "generic": "/api/v1/alerts/{token}",
+}
+
+
 @router.post(
     "/integrations",
     response_model=answer(NewAlertSourceOut),
     status_code=201,
-    summary="An inbound endpoint with its own token",
+    summary="Deprecated: POST /api/v1/integrations (kept for one release)",
+    deprecated=True,
 )
 @uses(Resource.INTEGRATIONS, Action.MANAGE)
-async def create_integration(body: IntegrationIn, who: Admin, request: Request) -> dict[str, Any]:
-    made = await _escalation(request).create_integration(body.name, body.service, body.kind)
-    token = made["token"]
-    made["endpoint"] = {
-        "pagerduty": "/v2/enqueue (routing_key: the token)",
-        "alertmanager": f"/api/v1/alerts/{token}/alertmanager",
-        "generic": f"/api/v1/alerts/{token}",
-    }[body.kind]
-    return made
+async def create_integration(
+    body: IntegrationIn, who: Admin, request: Request, response: Response
+) -> dict[str, Any]:
+    integrations: IntegrationService = request.app.state.integrations
+    made = await integrations.create(who, name=body.name, kind=body.kind, service=body.service)
+    response.headers.update(DEPRECATED)
+    return {**made, "endpoint": _OLD_ENDPOINTS[body.kind].format(token=made["token"])}
 
 
 @router.get(
     "/integrations",
     response_model=answer(AlertSourceListOut),
-    summary="Inbound integrations (tokens are never shown again)",
+    summary="Deprecated: GET /api/v1/integrations (kept for one release)",
+    deprecated=True,
 )
 @uses(Resource.INTEGRATIONS, Action.READ)
-def list_integrations(who: Admin, request: Request) -> dict[str, Any]:
-    return {"integrations": _escalation(request).integrations()}
+def list_integrations(who: Admin, request: Request, response: Response) -> dict[str, Any]:
+    integrations: IntegrationService = request.app.state.integrations
+    response.headers.update(DEPRECATED)
+    return {"integrations": [i for i in integrations.all() if i["service"] is not None]}
 
 
 @router.put(

@@ -17,12 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from ...domain.incidents import SEVERITIES
 from ...domain.policy import Action, Resource
 from ...services.alert_events import AlertEvent, apply_alert_events
-from ...services.errors import NotFound
-from ...services.escalation import EscalationService
 from ...services.incidents import IncidentService, Trigger
 from ..answers import answer
 from ..api.oncall_answers import AlertmanagerOut
 from ..auth import uses
+from .alert_sources import documented_body, integrations_of, read_body
 
 router = APIRouter(tags=["compatible"])
 
@@ -79,13 +78,12 @@ def trigger_of(note: Notification, index: int) -> Trigger:
     "/api/v1/alerts/{token}/alertmanager",
     response_model=answer(AlertmanagerOut),
     summary="Prometheus Alertmanager webhook v4",
+    openapi_extra=documented_body(Notification),
 )
 @uses(Resource.INCIDENTS, Action.WRITE)
-async def alertmanager(token: str, note: Notification, request: Request) -> dict[str, Any]:
-    escalation: EscalationService = request.app.state.escalation
-    integration = escalation.integration(token)
-    if integration is None or integration.kind != "alertmanager":
-        raise NotFound("unknown integration token", field="token")
+async def alertmanager(token: str, request: Request) -> dict[str, Any]:
+    integration = integrations_of(request).alert_source(token, "alertmanager")
+    note = await read_body(request, Notification, integration)
     incidents: IncidentService = request.app.state.incidents
     await incidents.limiter.admit(integration.id, integration.name)
 
@@ -95,6 +93,6 @@ async def alertmanager(token: str, note: Notification, request: Request) -> dict
         else AlertEvent("resolve", key=f"am:{alert.fingerprint}")
         for index, alert in enumerate(note.alerts)
     ]
-    applied = await apply_alert_events(incidents, integration, events, "alertmanager")
+    applied = await apply_alert_events(incidents, integration, events, "alertmanager", status=200)
     opened = [a.incident_id for a in applied if a.incident_id is not None]
     return {"incidents": opened, "resolved": sum(a.changed for a in applied)}

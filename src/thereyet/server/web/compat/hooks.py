@@ -1,4 +1,4 @@
-"""Inbound webhooks: POST /hooks/<format>/<token> (slack, github, gitlab, jenkins, nagios),
+"""Inbound webhooks: POST /hooks/<kind>/<token> (slack, github, gitlab, jenkins, nagios),
 and POST /hooks/<token> for Slack-style posts (the path Mattermost clients use).
 
 The token in the URL names the integration (and so its room); GitHub and GitLab
@@ -20,24 +20,24 @@ from ..responses import text_answers
 router = APIRouter(tags=["integrations"])
 
 
-async def _receive(request: Request, format: str, token: str) -> Response:
+async def _receive(request: Request, kind: str, token: str) -> Response:
     service: IntegrationService = request.app.state.integrations
     headers = {k.lower(): v for k, v in request.headers.items()}
-    received = await service.receive(format, token, headers, await request.body())
-    if format == "slack":
+    received = await service.receive(kind, token, headers, await request.body())
+    if kind == "slack":
         return PlainTextResponse("ok")  # what Slack answers, and its clients expect
     return JSONResponse({"ok": True, "posted": received.posted, "duplicate": received.duplicate})
 
 
 @router.post(
-    "/hooks/{format}/{token}",
+    "/hooks/{kind}/{token}",
     summary="An integration's delivery, in its format",
     response_model=answer(HookReceivedOut),
     responses=text_answers("text/plain"),  # Slack's format answers "ok", as Slack does
 )
 @uses(Resource.ROOMS, Action.WRITE)
-async def hook(format: str, token: str, request: Request) -> Response:
-    return await _receive(request, format, token)
+async def hook(kind: str, token: str, request: Request) -> Response:
+    return await _receive(request, kind, token)
 
 
 @router.post(

@@ -19,10 +19,10 @@ from ...domain.incidents import SEVERITIES
 from ...domain.policy import Action, Resource
 from ...jsonsafe import UnsafeJSON, loads
 from ...services.alert_events import AlertEvent, apply_alert_events
-from ...services.errors import ServiceError, TooManyAttempts
-from ...services.escalation import EscalationService
+from ...services.errors import NotFound, ServiceError, TooManyAttempts
 from ...services.incidents import IncidentService, Trigger
 from ..auth import uses
+from .alert_sources import integrations_of
 
 router = APIRouter(tags=["compatible"])
 
@@ -156,6 +156,17 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _integration(request: Request, body: Any) -> Any:
+    """The PagerDuty integration the event's routing key names, or None."""
+    key = body.get("routing_key") if isinstance(body, dict) else None
+    if not isinstance(key, str) or not key.strip():
+        return None
+    try:
+        return integrations_of(request).alert_source(key, "pagerduty")
+    except NotFound:
+        return None
+
+
 @router.post("/v2/enqueue", status_code=202, summary="PagerDuty Events API v2", responses=_ANSWERS)
 @uses(Resource.INCIDENTS, Action.WRITE)
 async def enqueue(request: Request) -> JSONResponse:
@@ -166,12 +177,12 @@ async def enqueue(request: Request) -> JSONResponse:
             return _invalid(["Event object is not valid JSON"])
         return _invalid([f"'{exc.field}' {exc.reason}"])
     errors = check(body)
+    integration = _integration(request, body)
+    if integration is None:
+        return _invalid(errors or ["'routing_key' is not a known integration key"])
     if errors:
+        await integrations_of(request).refused(integration, 400, "; ".join(errors))
         return _invalid(errors)
-    escalation: EscalationService = request.app.state.escalation
-    integration = escalation.integration(body["routing_key"])
-    if integration is None or integration.kind != "pagerduty":
-        return _invalid(["'routing_key' is not a known integration key"])
     incidents: IncidentService = request.app.state.incidents
     try:
         await incidents.limiter.admit(integration.id, integration.name)
