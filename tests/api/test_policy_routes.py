@@ -254,17 +254,17 @@ def test_every_api_route_refuses_a_caller_without_a_credential(client):
 
 
 @pytest.mark.parametrize("kind", API_KINDS[1:], ids=lambda k: k.name.lower())
-def test_no_credential_reaches_an_api_route_the_policy_denies_it(hub, kind):
+def test_no_credential_reaches_an_api_route_the_policy_denies_it(route_hub, kind):
     """Walks every route under /api/v1, those added later too: where the policy gives a
     kind of credential nothing, it is refused; and no route answers it a 5xx."""
     wrong: list[str] = []
-    for method, path, entry in api_routes(hub["app"]):
+    for method, path, entry in api_routes(route_hub["app"]):
         if method != "GET" and kind in READ_ONLY_KINDS | {Credential.OPERATOR, Credential.VIEWER}:
             continue  # a share link never writes; a page writes only with its CSRF token
         if _carries_its_credential(path, entry):
             continue
         body = None if method in ("GET", "DELETE") else {}
-        status = _call(hub, kind, method, _placeholders(path), body)
+        status = _call(route_hub, kind, method, _placeholders(path), body)
         denied = reach(kind, entry.resource, entry.action) is Reach.NONE
         if status >= 500 or (denied and status not in (401, 403)):
             wrong.append(f"{method} {path} ({entry}): {status}")

@@ -77,7 +77,7 @@ def schemathesis_command(url: str, examples: int, config: Path, seed: int = SEED
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def hub_url(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A real hub with something in it (a room, a run, integrations, an on-call service),
     and the fuzzer's configuration for it."""
     app = create_app(make_settings(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path))
@@ -89,9 +89,9 @@ def hub(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 def test_schemathesis_finds_no_server_error_and_no_answer_unlike_the_schema(
-    hub: tuple[str, Path], tmp_path: Path
+    hub_url: tuple[str, Path], tmp_path: Path
 ) -> None:
-    url, config = hub
+    url, config = hub_url
     command = schemathesis_command(url, examples=10, config=config)
     # Run where its cache (.schemathesis/) cannot end up in the repository.
     done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)

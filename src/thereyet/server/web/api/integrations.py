@@ -21,7 +21,7 @@ from ...services.integrations import IntegrationService
 from ..answers import answer
 from ..auth import Admin, uses
 from ..bounds import RowId
-from .oncall_answers import BridgeListOut, BridgeOut, HookListOut, NewHookOut
+from .oncall_answers import BridgeListOut, BridgeOut, HookListOut, HookOut, NewHookOut
 from .schemas import Body, Name
 
 router = APIRouter(tags=["integrations"])
@@ -94,7 +94,11 @@ def list_integrations(who: Admin, request: Request) -> dict[str, Any]:
     return {"integrations": _service(request).all()}
 
 
-@router.get("/integrations/{name}", summary="One integration with its last deliveries")
+@router.get(
+    "/integrations/{name}",
+    response_model=answer(HookOut),
+    summary="One integration with its last deliveries",
+)
 @uses(Resource.INTEGRATIONS, Action.READ)
 def get_integration(name: str, who: Admin, request: Request) -> dict[str, Any]:
     return _service(request).one(name)

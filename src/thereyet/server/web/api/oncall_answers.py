@@ -288,29 +288,46 @@ class DeliveryListOut(BaseModel):
     deliveries: list[DeliveryOut]
 
 
+class HookDeliveryOut(BaseModel):
+    """One delivery an integration received: when, what it was answered, and why not."""
+
+    at: Time
+    status: int
+    ok: bool
+    error: str | None
+    summary: str
+
+
 class HookOut(BaseModel):
     name: str
-    format: str
-    room: str
+    kind: str
+    format: str = Field(description="deprecated: the former name of kind")
+    room: str | None = Field(description="where a hook posts (hooks)")
+    service: str | None = Field(description="the service it pages (alert sources)")
+    url: str = Field(description="the URL to paste, its token hidden")
     owner: str | None
     has_secret: bool
     rejected: int
     last_error: str | None
     last_error_at: Time | None
     created_at: Time
+    revoked: bool
+    deliveries: list[HookDeliveryOut]
 
 
 class NewHookOut(HookOut):
-    url: str = Field(description="where the integration posts (its token in it, shown once)")
+    url: str = Field(description="where the sender posts (its token in it, shown once)")
+    path: str
     token: str
     secret: str | None = Field(description="the signing secret or token, shown once")
+    example: str = Field(description="the sender's configuration, ready to paste")
 
 
 class HookReceivedOut(BaseModel):
     """A delivery taken: whether it posted to the room, and whether it was a repeat."""
 
     ok: bool
-    posted: bool
+    posted: int
     duplicate: bool
 
 
