@@ -34,7 +34,7 @@ from ..store import rooms as room_store
 from ..store.tables import escalation_policies, incident_services, jobs, oncall_people, rotations
 from ..store.writer import Tx
 from .alert_limits import AlertLimiter
-from .errors import Forbidden, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, NotFound
 from .oncall import OncallService
 from .oncall_rows import hours_of, overrides_of, policy_of, rotation_of
 from .rooms import post_in_rooms
@@ -550,10 +550,38 @@ class IncidentService:
                 "channel": p.channel,
                 "at": iso(p.at),
                 "out_of_hours": bool(p.out_of_hours),
+                "deliveries": [
+                    _delivery_of(d) for d in store.page_deliveries(conn, list(p.outbox_ids))
+                ],
             }
             for p in store.pages_of(conn, row.id)
         ]
         return view
+
+    # -- reassigning ---------------------------------------------------------------------------
+
+    async def reassign(self, who: Principal, incident_id: int, person: str) -> dict[str, Any]:
+        """Page `person` now about an open incident `who` may write, through their own
+        contact methods and rules, and record who handed it over. The incident keeps its
+        status; its escalation goes on as before."""
+
+        def write(tx: Tx) -> dict[str, Any]:
+            row = store.get(tx.conn, incident_id)
+            if row is None or not _may(who, Action.READ, row):
+                raise NotFound(f"no incident {incident_id}")
+            if not _may(who, Action.WRITE, row):
+                raise Forbidden(f"this {who.kind.value} may not reassign incident {incident_id}")
+            if row.status == IncidentStatus.RESOLVED.value:
+                raise Conflict(f"incident {incident_id} is resolved", field="action")
+            if oncall_store.by_name(tx.conn, oncall_people, person) is None:
+                raise Invalid(f"no person named {person!r}", field="person")
+            service = oncall_store.by_id(tx.conn, incident_services, row.service_id)
+            position = max(row.paged_through, 0)
+            self._page_person(tx, row, service, person, position, tx.now)
+            store.add_event(tx.conn, row.id, tx.now, "reassigned", who.name, {"to": person})
+            return self._view(tx.conn, store.get(tx.conn, incident_id))
+
+        return await self.hub.writer.run(write)
 
 
 def _may(who: Principal, action: Action, row: Any) -> bool:
@@ -561,6 +589,17 @@ def _may(who: Principal, action: Action, row: Any) -> bool:
     names the incident's job or its service's room."""
     rooms = [row.service_room] if row.service_room else []
     return who.may(Resource.INCIDENTS, action, job=row.job, rooms=rooms)
+
+
+def _delivery_of(row: Any) -> dict[str, Any]:
+    """One message of a page: the method (channel `@person/method`, or a channel's name)."""
+    method = row.channel.rsplit("/", 1)[-1] if row.channel.startswith("@") else row.channel
+    return {
+        "method": method,
+        "status": row.status,
+        "at": iso(row.sent_at or row.next_attempt_at),
+        "error": row.last_error,
+    }
 
 
 def _summary(row: Any) -> dict[str, Any]:
