@@ -31,6 +31,7 @@ from .render import page
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Viewer, Depends(signed_in)]
 CALENDAR_WEEKS = 4
+SWAP_CHOICES = 12
 SHIFT_LENGTHS = ((24, "daily"), (168, "weekly"), (336, "every two weeks"))
 
 
@@ -137,7 +138,7 @@ def _rotation_page(
         viewer=viewer,
         rotation={**rotation, "until_in": relative(rotation["on_call_until"], now)},
         weeks=calendar(shown, people, rotation["timezone"], now, CALENDAR_WEEKS),
-        shifts=[s for s in rotation["upcoming"] if not s["override"]][:12],
+        shifts=_swappable(rotation["upcoming"]),
         # The rotation's people first, in their turn, so that saving keeps the order.
         people=people + [p["name"] for p in service.people() if p["name"] not in people],
         managed=managed_by(request, "rotations", name),
@@ -145,6 +146,12 @@ def _rotation_page(
         shift_lengths=SHIFT_LENGTHS,
         problem=problem(exc),
     )
+
+
+def _swappable(upcoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The next shifts one may swap (not overrides); the one in progress reads "now"."""
+    shifts = [s for s in upcoming if not s["override"]][:SWAP_CHOICES]
+    return [{**s, "from_now": i == 0 and s is upcoming[0]} for i, s in enumerate(shifts)]
 
 
 @router.get("/oncall/rotations/{name}", response_class=HTMLResponse)
