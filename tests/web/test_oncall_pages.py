@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from tests.web.conftest import add_user, page_csrf, sign_in
 from thereyet.server.clock import FakeClock
+from thereyet.server.web.pages.oncall_forms import work_days_text
 
 # The clock fixture starts at Monday 2 March 2026, 09:00 UTC (10:00 in Paris).
 PARIS_WEEKLY = {
@@ -85,9 +86,9 @@ def test_on_call_now_names_who_is_on_call_until_the_handover_and_who_is_next(
 
 def test_the_dashboard_shows_who_is_on_call_at_a_glance(team: TestClient):
     as_person(team, "vic")
-    glance = re.search(r'<section class="oc-glance".*?</section>', team.get("/").text, re.S)
+    glance = re.search(r'<section [^>]*id="oc-glance".*?</section>', team.get("/").text, re.S)
     assert glance, "no on-call block on the dashboard"
-    assert "primary: ana · in 6 d 23 h then bo" in text_of(glance.group(0))
+    assert "primary: ana · hands over in 6 d 23 h to bo" in text_of(glance.group(0))
 
 
 def test_an_override_from_the_rotation_page_changes_who_is_on_call_now(team: TestClient):
@@ -377,3 +378,16 @@ def test_pages_for_what_does_not_exist_answer_404(team: TestClient):
     for path in ("/oncall/rotations/nope", "/people/nope", "/policies/nope", "/services/nope"):
         assert team.get(path).status_code == 404, path
     assert team.get("/incidents/999").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("days", "said"),
+    [
+        ([0, 1, 2, 3, 4], "Mon\u2013Fri"),
+        ([0, 1, 2, 5], "Mon\u2013Wed, Sat"),
+        ([5, 6], "Sat, Sun"),
+        ([], "no days"),
+    ],
+)
+def test_working_days_read_as_ranges(days: list[int], said: str):
+    assert work_days_text(days) == said

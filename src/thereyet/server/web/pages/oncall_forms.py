@@ -24,6 +24,7 @@ from .access import Viewer, check_csrf
 from .render import TEMPLATES
 
 MAX_TEXT = 4000
+EN_DASH = "\u2013"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -112,7 +113,20 @@ def relative(value: str | None, now: datetime) -> str:
 
 
 def work_days_text(days: list[int]) -> str:
-    return ", ".join(WEEKDAYS[d] for d in sorted(days)) or "no days"
+    """Working days as a person says them: "Mon-Fri" (an en dash), "Mon-Wed, Sat", "no days"."""
+    runs: list[list[int]] = []
+    for day in sorted(set(days)):
+        if runs and runs[-1][-1] == day - 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts = [
+        f"{WEEKDAYS[r[0]]}{EN_DASH}{WEEKDAYS[r[-1]]}"
+        if len(r) > 2
+        else ", ".join(WEEKDAYS[d] for d in r)
+        for r in runs
+    ]
+    return ", ".join(parts) or "no days"
 
 
 TEMPLATES.env.filters["in_zone"] = in_zone
