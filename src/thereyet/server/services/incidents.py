@@ -156,11 +156,7 @@ class IncidentService:
         in its timeline (`who`'s name unless given, as a paging link names its person)."""
 
         def write(tx: Tx) -> dict[str, Any]:
-            row = store.get(tx.conn, incident_id)
-            if row is None or not _may(who, Action.READ, row):
-                raise NotFound(f"no incident {incident_id}")
-            if not _may(who, Action.WRITE, row):
-                raise Forbidden(f"this {who.kind.value} may not {action} incident {incident_id}")
+            row = _writable(tx.conn, who, incident_id, action)
             self.act_in(tx, row, action, actor or who.name)
             return self._view(tx.conn, store.get(tx.conn, incident_id))
 
@@ -566,11 +562,7 @@ class IncidentService:
         status; its escalation goes on as before."""
 
         def write(tx: Tx) -> dict[str, Any]:
-            row = store.get(tx.conn, incident_id)
-            if row is None or not _may(who, Action.READ, row):
-                raise NotFound(f"no incident {incident_id}")
-            if not _may(who, Action.WRITE, row):
-                raise Forbidden(f"this {who.kind.value} may not reassign incident {incident_id}")
+            row = _writable(tx.conn, who, incident_id, "reassign")
             if row.status == IncidentStatus.RESOLVED.value:
                 raise Conflict(f"incident {incident_id} is resolved", field="action")
             if oncall_store.by_name(tx.conn, oncall_people, person) is None:
@@ -589,6 +581,16 @@ def _may(who: Principal, action: Action, row: Any) -> bool:
     names the incident's job or its service's room."""
     rooms = [row.service_room] if row.service_room else []
     return who.may(Resource.INCIDENTS, action, job=row.job, rooms=rooms)
+
+
+def _writable(conn: Connection, who: Principal, incident_id: int, verb: str) -> Any:
+    """The incident `who` may `verb` (write); NotFound if they may not even read it."""
+    row = store.get(conn, incident_id)
+    if row is None or not _may(who, Action.READ, row):
+        raise NotFound(f"no incident {incident_id}")
+    if not _may(who, Action.WRITE, row):
+        raise Forbidden(f"this {who.kind.value} may not {verb} incident {incident_id}")
+    return row
 
 
 def _delivery_of(row: Any) -> dict[str, Any]:
