@@ -209,7 +209,7 @@ class IncidentService:
         channel_ids = store.paged_channels(tx.conn, outbox_ids)
         if not channel_ids:
             return 0
-        link = f"{self.oncall.public_url(tx.conn)}/incidents#incident-{row.id}"
+        link = f"{self.oncall.public_url(tx.conn)}/incidents/{row.id}"
         title, body = rules.notice_text(
             row.id, row.summary, status, service=service.name, who=actor, link=link
         )
