@@ -26,6 +26,7 @@ class Entry:
 class Day:
     day: date
     today: bool
+    past: bool
     entries: list[Entry] = field(default_factory=list)
 
     @property
@@ -63,7 +64,7 @@ def calendar(
                 for s, begin, finish in parsed
                 if begin < end and finish > start
             ]
-            days.append(Day(day, day == today, entries))
+            days.append(Day(day, day == today, day < today, entries))
         found.append(days)
     return found
 
