@@ -332,6 +332,8 @@ def test_a_contact_method_added_from_the_page_keeps_the_others_and_their_rules(
 
 
 TEAM_FILE = """
+[rooms.ops]
+
 [people.alice]
 timezone = "Europe/Paris"
 contact_methods = { email = "mailto://alice@example.com" }
@@ -340,6 +342,13 @@ contact_methods = { email = "mailto://alice@example.com" }
 timezone = "UTC"
 start_date = 2026-01-05
 participants = ["alice"]
+
+[escalation_policies.filed]
+steps = [{ targets = [{ kind = "rotation", name = "managed" }] }]
+
+[services.filed]
+room = "ops"
+policy = "filed"
 """
 
 
@@ -353,6 +362,10 @@ def test_objects_from_configuration_files_show_read_only_with_their_file(team: T
     rotation = team.get("/oncall/rotations/managed").text
     assert "Managed by the configuration file team.toml" in text_of(rotation)
     assert 'action="/oncall/rotations/managed"' not in rotation
+    for path in ("/policies/filed", "/services/filed"):
+        page = team.get(path).text
+        assert "Managed by the configuration file team.toml" in text_of(page), path
+        assert f'action="{path}"' not in page, path
     refused = team.post(
         "/people/alice/hours",
         data={"csrf": csrf, "timezone": "UTC", "work_start": "08:00", "work_end": "16:00"},
@@ -360,6 +373,10 @@ def test_objects_from_configuration_files_show_read_only_with_their_file(team: T
     assert refused.status_code == 409
     assert "managed by the configuration file team.toml" in problem_of(refused.text)
     assert ok(team.get("/api/v1/oncall/people/alice"))["timezone"] == "Europe/Paris"
+    service = team.post("/services/filed", data={"csrf": csrf, "room": "elsewhere"})
+    assert service.status_code == 409
+    services = ok(team.get("/api/v1/oncall/services"))["services"]
+    assert {s["name"]: s["room"] for s in services}["filed"] == "ops"
 
 
 def test_a_form_without_the_pages_csrf_token_changes_nothing(team: TestClient):
