@@ -66,7 +66,7 @@ def test_each_contact_method_and_channel_paged_is_told_once_per_change(
         "/boss/sms",
         "/ops-chat",
     ]
-    assert f"http://127.0.0.1:8480/incidents#incident-{number}" in told[0]["json"]["message"]
+    assert f"http://127.0.0.1:8480/incidents/{number}" in told[0]["json"]["message"]
     assert "/bo/" not in str(paths(recorder))  # bo was never paged
     assert acked.json()["timeline"][-1]["data"] == {"withdrawn": 1, "told": 5}
 

@@ -23,6 +23,7 @@ from .services.bridges import BridgeService
 from .services.command_builtins import Services as CommandServices
 from .services.command_config import CommandFile, commands_path
 from .services.commands import CommandService
+from .services.contact_methods import ContactMethods
 from .services.escalation import EscalationService
 from .services.health import HealthService
 from .services.incidents import IncidentService
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.escalation = EscalationService(hub)
         app.state.incidents = IncidentService(hub, app.state.oncall)
         app.state.reports = ReportService(hub, app.state.oncall)
+        app.state.contacts = ContactMethods(hub, app.state.oncall)
         app.state.runs.status_hooks.append(app.state.incidents.on_run_status)
         app.state.runs.grouped_status_hooks[app.state.incidents.on_run_status] = (
             app.state.incidents.on_runs_status

@@ -148,6 +148,37 @@ def segments(
     return found
 
 
+@dataclass(frozen=True)
+class Handover:
+    """Who is on call at a moment, until when, and who takes over then."""
+
+    person: str | None
+    until: datetime | None
+    next_person: str | None
+
+
+def handover(found: Sequence[Segment], at: datetime) -> Handover:
+    """Read `found` (segments from `at` on, in order) as a handover: the person of the
+    segment holding `at`, the end of that person's time on call (consecutive segments
+    of the same person are one stretch), and who comes next. Unknown parts are None."""
+    current = next((s for s in found if s.starts_at <= at < s.ends_at), None)
+    if current is None:
+        upcoming = next((s for s in found if s.starts_at > at), None)
+        return Handover(None, upcoming.starts_at if upcoming else None, _person(upcoming))
+    until: datetime | None = current.ends_at
+    for segment in found[found.index(current) + 1 :]:
+        if segment.starts_at != until:
+            return Handover(current.person, until, None)  # nobody covers the gap
+        if segment.person != current.person:
+            return Handover(current.person, until, segment.person)
+        until = segment.ends_at
+    return Handover(current.person, None, None)  # on call past the end of what was looked at
+
+
+def _person(segment: Segment | None) -> str | None:
+    return segment.person if segment else None
+
+
 def swap(rotation: Rotation, first: datetime, second: datetime) -> tuple[Override, Override]:
     """Two overrides that exchange the shifts in progress at `first` and at `second`."""
     a, b = rotation.shift_index(first), rotation.shift_index(second)

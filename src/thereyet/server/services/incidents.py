@@ -34,7 +34,7 @@ from ..store import rooms as room_store
 from ..store.tables import escalation_policies, incident_services, jobs, oncall_people, rotations
 from ..store.writer import Tx
 from .alert_limits import AlertLimiter
-from .errors import Forbidden, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, NotFound
 from .oncall import OncallService
 from .oncall_rows import hours_of, overrides_of, policy_of, rotation_of
 from .rooms import post_in_rooms
@@ -156,11 +156,7 @@ class IncidentService:
         in its timeline (`who`'s name unless given, as a paging link names its person)."""
 
         def write(tx: Tx) -> dict[str, Any]:
-            row = store.get(tx.conn, incident_id)
-            if row is None or not _may(who, Action.READ, row):
-                raise NotFound(f"no incident {incident_id}")
-            if not _may(who, Action.WRITE, row):
-                raise Forbidden(f"this {who.kind.value} may not {action} incident {incident_id}")
+            row = _writable(tx.conn, who, incident_id, action)
             self.act_in(tx, row, action, actor or who.name)
             return self._view(tx.conn, store.get(tx.conn, incident_id))
 
@@ -213,7 +209,7 @@ class IncidentService:
         channel_ids = store.paged_channels(tx.conn, outbox_ids)
         if not channel_ids:
             return 0
-        link = f"{self.oncall.public_url(tx.conn)}/incidents#incident-{row.id}"
+        link = f"{self.oncall.public_url(tx.conn)}/incidents/{row.id}"
         title, body = rules.notice_text(
             row.id, row.summary, status, service=service.name, who=actor, link=link
         )
@@ -550,10 +546,34 @@ class IncidentService:
                 "channel": p.channel,
                 "at": iso(p.at),
                 "out_of_hours": bool(p.out_of_hours),
+                "deliveries": [
+                    _delivery_of(d) for d in store.page_deliveries(conn, list(p.outbox_ids))
+                ],
             }
             for p in store.pages_of(conn, row.id)
         ]
         return view
+
+    # -- reassigning ---------------------------------------------------------------------------
+
+    async def reassign(self, who: Principal, incident_id: int, person: str) -> dict[str, Any]:
+        """Page `person` now about an open incident `who` may write, through their own
+        contact methods and rules, and record who handed it over. The incident keeps its
+        status; its escalation goes on as before."""
+
+        def write(tx: Tx) -> dict[str, Any]:
+            row = _writable(tx.conn, who, incident_id, "reassign")
+            if row.status == IncidentStatus.RESOLVED.value:
+                raise Conflict(f"incident {incident_id} is resolved", field="action")
+            if oncall_store.by_name(tx.conn, oncall_people, person) is None:
+                raise Invalid(f"no person named {person!r}", field="person")
+            service = oncall_store.by_id(tx.conn, incident_services, row.service_id)
+            position = max(row.paged_through, 0)
+            self._page_person(tx, row, service, person, position, tx.now)
+            store.add_event(tx.conn, row.id, tx.now, "reassigned", who.name, {"to": person})
+            return self._view(tx.conn, store.get(tx.conn, incident_id))
+
+        return await self.hub.writer.run(write)
 
 
 def _may(who: Principal, action: Action, row: Any) -> bool:
@@ -561,6 +581,27 @@ def _may(who: Principal, action: Action, row: Any) -> bool:
     names the incident's job or its service's room."""
     rooms = [row.service_room] if row.service_room else []
     return who.may(Resource.INCIDENTS, action, job=row.job, rooms=rooms)
+
+
+def _writable(conn: Connection, who: Principal, incident_id: int, verb: str) -> Any:
+    """The incident `who` may `verb` (write); NotFound if they may not even read it."""
+    row = store.get(conn, incident_id)
+    if row is None or not _may(who, Action.READ, row):
+        raise NotFound(f"no incident {incident_id}")
+    if not _may(who, Action.WRITE, row):
+        raise Forbidden(f"this {who.kind.value} may not {verb} incident {incident_id}")
+    return row
+
+
+def _delivery_of(row: Any) -> dict[str, Any]:
+    """One message of a page: the method (channel `@person/method`, or a channel's name)."""
+    method = row.channel.rsplit("/", 1)[-1] if row.channel.startswith("@") else row.channel
+    return {
+        "method": method,
+        "status": row.status,
+        "at": iso(row.sent_at or row.next_attempt_at),
+        "error": row.last_error,
+    }
 
 
 def _summary(row: Any) -> dict[str, Any]:

@@ -41,6 +41,8 @@ FEED_DAYS_AFTER = 90
 # Shifts are computed this far beyond a feed's window, so that the shifts at its
 # edges are whole (a shift or override longer than this is still cut).
 FEED_WHOLE_SHIFTS = timedelta(days=62)
+# How far ahead "on call until" and "next" look (at least three shifts, at most 62 days).
+HANDOVER_LOOKAHEAD = timedelta(days=14)
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,10 @@ class OncallService:
             return [self._rotation_view(conn, r, now) for r in store.all_rows(conn, rotations)]
 
     def _rotation_view(self, conn: Connection, row: Any, now: datetime) -> dict[str, Any]:
+        ahead = min(
+            max(timedelta(hours=3 * row.shift_hours), HANDOVER_LOOKAHEAD), FEED_WHOLE_SHIFTS
+        )
+        handover = rules.handover(self.segments(conn, row, now, now + ahead), now)
         return {
             "name": row.name,
             "timezone": row.timezone,
@@ -219,6 +225,8 @@ class OncallService:
             "shift_hours": row.shift_hours,
             "participants": row.participants,
             "on_call": rules.on_call(rotation_of(row), overrides_of(conn, row.id), now),
+            "on_call_until": iso(handover.until),
+            "next_on_call": handover.next_person,
         }
 
     def segments(

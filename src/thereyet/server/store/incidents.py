@@ -8,7 +8,14 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
 
 from .claims import unlocked
-from .tables import incident_events, incident_pages, incident_services, incidents, outbox
+from .tables import (
+    channels,
+    incident_events,
+    incident_pages,
+    incident_services,
+    incidents,
+    outbox,
+)
 
 
 def _new_id(result: Any) -> int:
@@ -181,6 +188,26 @@ def cancel_pending(conn: Connection, outbox_ids: list[int]) -> int:
         .values(status="cancelled")
     )
     return int(result.rowcount)
+
+
+def page_deliveries(conn: Connection, outbox_ids: list[int]) -> list[Any]:
+    """The messages a page queued, with the channel each went to and how it went."""
+    if not outbox_ids:
+        return []
+    query = (
+        select(
+            outbox.c.id,
+            channels.c.name.label("channel"),
+            outbox.c.status,
+            outbox.c.next_attempt_at,
+            outbox.c.sent_at,
+            outbox.c.last_error,
+        )
+        .join(channels, channels.c.id == outbox.c.channel_id)
+        .where(outbox.c.id.in_(outbox_ids))
+        .order_by(outbox.c.id)
+    )
+    return list(conn.execute(query))
 
 
 def paged_channels(conn: Connection, outbox_ids: list[int]) -> list[int]:

@@ -9,7 +9,19 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from . import incidents, integrations, rooms, runs, session, shares
+from . import (
+    escalation,
+    incident,
+    incidents,
+    integrations,
+    oncall,
+    oncall_people,
+    oncall_reports,
+    rooms,
+    runs,
+    session,
+    shares,
+)
 from .access import NeedLogin
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -22,6 +34,8 @@ async def _need_login(_request: Request, exc: Exception) -> Any:
 
 def install(app: FastAPI) -> None:
     for module in (session, runs, rooms, shares, incidents, integrations):
+        app.include_router(module.router)
+    for module in (oncall, oncall_people, escalation, incident, oncall_reports):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(NeedLogin, _need_login)

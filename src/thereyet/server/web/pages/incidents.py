@@ -33,9 +33,17 @@ async def act(
     request: Request,
     incident_id: RowId,
     viewer: SignedIn,
-    action: Annotated[Literal["acknowledge", "resolve"], Form()],
+    action: Annotated[Literal["acknowledge", "resolve", "reassign"], Form()],
     csrf: Annotated[str, Form()],
+    person: Annotated[str, Form(max_length=64)] = "",
+    back: Annotated[Literal["list", "incident"], Form()] = "list",
 ) -> Response:
+    """Acknowledge, resolve or reassign (page `person`), then back to the list or the page."""
     check_csrf(request, viewer, csrf)
-    await request.app.state.incidents.act(viewer.principal, incident_id, action)
-    return RedirectResponse("/incidents", status_code=303)
+    service = request.app.state.incidents
+    if action == "reassign":
+        await service.reassign(viewer.principal, incident_id, person)
+    else:
+        await service.act(viewer.principal, incident_id, action)
+    target = f"/incidents/{incident_id}" if back == "incident" else "/incidents"
+    return RedirectResponse(target, status_code=303)

@@ -17,6 +17,7 @@ from ..declare import uses
 from ..live import frame
 from .access import Viewer, signed_in, still_allowed, viewer_for_stream
 from .charts import Point, durations_chart
+from .oncall import on_call_glance
 from .present import dashboard_row, run_display
 from .render import page
 
@@ -55,6 +56,7 @@ def dashboard(request: Request, viewer: SignedIn, room: str = "", job: str = "")
         room=room,
         job=job,
         query=urlencode({k: v for k, v in (("room", room), ("job", job)) if v}),
+        on_call=on_call_glance(request, viewer),
     )
 
 
