@@ -57,6 +57,13 @@ async def delete_channel(name: str, who: Admin, request: Request) -> Response:
     return Response(status_code=204)
 
 
+@router.post("/channels/{name}/test", status_code=202, summary="Send a test message to a channel")
+@uses(Resource.CHANNELS, Action.MANAGE)
+async def test_channel(name: str, who: Admin, request: Request) -> dict[str, Any]:
+    """Queued like any notification; GET /deliveries?channel=NAME shows how it went."""
+    return await _service(request).send_test(name, by=who.name)
+
+
 @router.post("/routes", status_code=201, summary="Route events of a job or room to a channel")
 @uses(Resource.CHANNELS, Action.MANAGE)
 async def create_route(body: RouteIn, who: Admin, request: Request) -> dict[str, Any]:
