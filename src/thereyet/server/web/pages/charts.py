@@ -111,7 +111,8 @@ def sparkline(statuses: Sequence[str]) -> str:
         )
     good = statuses.count("succeeded")
     bad = sum(s in ("failed", "lost") for s in statuses)
-    label = f"last {len(statuses)} runs: {good} succeeded, {bad} failed"
+    runs = f"{len(statuses)} runs" if len(statuses) != 1 else "run"
+    label = f"last {runs}: {good} succeeded, {bad} failed"
     width = len(statuses) * (SPARK_BAR + SPARK_GAP) - SPARK_GAP
     return (
         f'<svg class="spark" viewBox="0 0 {width} {SPARK_HEIGHT}" width="{width}" '
