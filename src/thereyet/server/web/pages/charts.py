@@ -13,7 +13,7 @@ from html import escape
 from ...domain.cards import format_duration
 
 WIDTH, HEIGHT = 600, 220
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 14, 34  # room for the axes' labels
+LEFT, RIGHT, TOP, BOTTOM = 62, 14, 16, 40  # room for the axes' labels
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,18 @@ class Point:
     label: str  # when the run started (ISO 8601), shown on hover and on the time axis
     seconds: float
     ok: bool
+
+
+# Tops of the duration axis: its three ticks (0, half, top) read as round durations.
+_NICE_TOPS = (2, 4, 10, 20, 30, 60, 120, 240, 600, 1200, 1800, 3600, 7200, 14400, 21600, 43200)
+
+
+def nice_top(longest: float) -> float:
+    """The smallest round duration at least `longest` (whole days past 12 hours)."""
+    for top in _NICE_TOPS:
+        if longest <= top:
+            return float(top)
+    return 86400.0 * -(-longest // 86400)
 
 
 def _when(label: str) -> str:
@@ -36,7 +48,7 @@ def _y_axis(top: float) -> str:
         y = bottom - span * share
         parts.append(
             f'<line class="grid" x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}"/>'
-            f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
+            f'<text class="tick" x="{LEFT - 8}" y="{y + 6:.1f}" text-anchor="end">'
             f"{escape(format_duration(top * share) if share else '0')}</text>"
         )
     return "".join(parts)
@@ -52,7 +64,7 @@ def _x_axis(points: Sequence[Point], step: float) -> str:
             "start" if i == 0 and len(marks) > 1 else "end" if i == len(marks) - 1 else "middle"
         )
         parts.append(
-            f'<text class="tick" x="{x:.1f}" y="{bottom + 18}" text-anchor="{anchor}">'
+            f'<text class="tick" x="{x:.1f}" y="{bottom + 24}" text-anchor="{anchor}">'
             f"{escape(_when(points[index].label))}</text>"
         )
     return "".join(parts)
@@ -79,7 +91,7 @@ def durations_chart(points: Sequence[Point]) -> str:
     failed runs in the `bad` colour with a mark above them."""
     if not points:
         return '<p class="empty">No finished runs yet.</p>'
-    top = max(p.seconds for p in points) or 1.0
+    top = nice_top(max(p.seconds for p in points))
     step = (WIDTH - LEFT - RIGHT) / len(points)
     width = max(1.0, step * 0.8)
     bars = "".join(_bar(p, LEFT + i * step + step * 0.1, width, top) for i, p in enumerate(points))
