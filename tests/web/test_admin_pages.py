@@ -199,6 +199,26 @@ def test_a_token_managed_by_a_configuration_file_is_read_only_on_the_page(web_hu
     assert web_hub.api.get("/api/v1/tokens").json()["tokens"][-1]["revoked_at"] is None
 
 
+def test_a_user_and_a_channel_managed_by_files_are_read_only_on_their_pages(web_hub, admin):
+    files = {
+        "people.toml": '[users.ana]\nrole = "operator"\n\n[channels.chat]\nurl = "json://127.0.0.1:9/x"\n'
+    }
+    applied = web_hub.api.post("/api/v1/config/apply", json={"files": files})
+    assert applied.status_code == 200, applied.text
+    users = admin.get("/admin/users").text
+    ana = users[users.index('id="user-ana"') :].split("</tr>")[0]
+    assert "managed by <code>people.toml</code>" in ana and "Disable" not in ana
+    assert "Change role" not in ana
+    refused = _post_form(admin, "/admin/users", "/admin/users/ana/role", role="admin")
+    assert refused.status_code == 409 and "people.toml" in refused.text
+    channels = admin.get("/channels").text
+    chat = channels[channels.index('id="channel-chat"') :].split("</tr>")[0]
+    assert "managed by <code>people.toml</code>" in chat and "Remove" not in chat
+    removed = _post_form(admin, "/channels", "/channels/chat/delete")
+    assert removed.status_code == 409
+    assert [c["name"] for c in web_hub.api.get("/api/v1/channels").json()["channels"]] == ["chat"]
+
+
 # -- channels ---------------------------------------------------------------------------------
 
 
