@@ -11,14 +11,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from starlette.exceptions import HTTPException
 
 from ...domain.policy import Action, Resource
 from ...services.errors import ServiceError
 from ...services.tokens import scope_named
 from ..declare import uses
 from .access import Viewer, check_csrf, signed_in
-from .render import page
+from .forms import form_page, problem_of, refuse_if_managed, with_owners
 
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Viewer, Depends(signed_in)]
@@ -27,35 +26,15 @@ ROLES = ("viewer", "operator", "admin")
 SCOPES = ("read", "ingest", "admin")
 
 
-def refuse_if_managed(request: Request, kind: str, key: str) -> None:
-    """409 naming the file, when the files manage this object (unless the hub only warns)."""
-    owner = request.app.state.config.owner(kind, key)
-    if owner is not None and owner[1] != "warn":
-        file, _mode, what = owner
-        raise HTTPException(409, f"{what} is managed by the configuration file {file}")
-
-
-def _problem(exc: ServiceError) -> dict[str, Any]:
-    return {"error": exc.message, "field": exc.field, "status": exc.status}
-
-
 # -- users ---------------------------------------------------------------------------
 
 
 def _users_page(
     request: Request, viewer: Viewer, problem: dict[str, Any] | None = None, **form: str
 ) -> HTMLResponse:
-    managed = request.app.state.config.owners("users")
-    users = [{**u, "file": managed.get(u["username"])} for u in request.app.state.people.users()]
-    return page(
-        request,
-        "admin_users.html",
-        status=problem["status"] if problem else 200,
-        viewer=viewer,
-        users=users,
-        roles=ROLES,
-        problem=problem,
-        form=form,
+    users = with_owners(request, "users", request.app.state.people.users(), key="username")
+    return form_page(
+        request, "admin_users.html", viewer, problem, users=users, roles=ROLES, form=form
     )
 
 
@@ -79,7 +58,7 @@ async def create_user(
     try:
         await request.app.state.people.create_user(username, password, role)
     except ServiceError as exc:
-        return _users_page(request, viewer, _problem(exc), username=username, role=role)
+        return _users_page(request, viewer, problem_of(exc), username=username, role=role)
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -93,7 +72,7 @@ async def change_role(
     try:
         await request.app.state.people.set_role(username, role)
     except ServiceError as exc:
-        return _users_page(request, viewer, _problem(exc))
+        return _users_page(request, viewer, problem_of(exc))
     return RedirectResponse("/admin/users", status_code=303)
 
 
@@ -123,20 +102,16 @@ def _tokens_page(
     created: dict[str, Any] | None = None,
     **form: str,
 ) -> HTMLResponse:
-    managed = request.app.state.config.owners("tokens")
-    tokens = [
-        {**t, "file": managed.get(t["name"])}
-        for t in request.app.state.tokens.all()
-        if t["scope"] != "run"  # a run's own token lives and dies with its run
-    ]
-    return page(
+    # A run's own token lives and dies with its run: not listed.
+    issued = [t for t in request.app.state.tokens.all() if t["scope"] != "run"]
+    return form_page(
         request,
         "admin_tokens.html",
-        status=problem["status"] if problem else (201 if created else 200),
-        viewer=viewer,
-        tokens=tokens,
+        viewer,
+        problem,
+        status=201 if created else 200,
+        tokens=with_owners(request, "tokens", issued),
         scopes=SCOPES,
-        problem=problem,
         created=created,
         form=form,
     )
@@ -166,7 +141,7 @@ async def create_token(
             name=name.strip(), scope=scope_named(scope), jobs=_names(jobs), rooms=_names(rooms)
         )
     except ServiceError as exc:
-        problem = _problem(exc)
+        problem = problem_of(exc)
         return _tokens_page(
             request, viewer, problem, name=name, scope=scope, jobs=jobs, rooms=rooms
         )
@@ -185,5 +160,5 @@ async def revoke_token(
     try:
         await request.app.state.tokens.revoke(token_id)
     except ServiceError as exc:
-        return _tokens_page(request, viewer, _problem(exc))
+        return _tokens_page(request, viewer, problem_of(exc))
     return RedirectResponse("/admin/tokens", status_code=303)

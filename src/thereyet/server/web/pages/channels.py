@@ -15,8 +15,7 @@ from ...domain.policy import Action, Resource
 from ...services.errors import ServiceError
 from ..declare import uses
 from .access import Viewer, check_csrf, signed_in
-from .admin import refuse_if_managed
-from .render import page
+from .forms import form_page, problem_of, refuse_if_managed, with_owners
 
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Viewer, Depends(signed_in)]
@@ -31,16 +30,13 @@ def _channels_page(
     **form: str,
 ) -> HTMLResponse:
     notifications = request.app.state.notifications
-    managed = request.app.state.config.owners("channels")
-    channels = [{**c, "file": managed.get(c["name"])} for c in notifications.channels()]
-    return page(
+    return form_page(
         request,
         "channels.html",
-        status=problem["status"] if problem else 200,
-        viewer=viewer,
-        channels=channels,
+        viewer,
+        problem,
+        channels=with_owners(request, "channels", notifications.channels()),
         deliveries=notifications.deliveries(limit=50),
-        problem=problem,
         tested=tested,
         form=form,
     )
@@ -64,8 +60,7 @@ async def create_channel(
     try:
         await request.app.state.notifications.create_channel(name.strip(), url.strip())
     except ServiceError as exc:
-        problem = {"error": exc.message, "field": exc.field, "status": exc.status}
-        return _channels_page(request, viewer, problem, name=name, url=url)
+        return _channels_page(request, viewer, problem_of(exc), name=name, url=url)
     return RedirectResponse("/channels", status_code=303)
 
 
