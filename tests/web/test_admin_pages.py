@@ -244,6 +244,17 @@ def test_send_a_test_from_the_channels_page_reaches_the_channel(web_hub, admin):
         assert 'id="channel-ops-hook"' in page
 
 
+def test_a_test_message_through_the_api_is_queued_for_the_named_channel(web_hub):
+    web_hub.api.post("/api/v1/channels", json={"name": "ops", "url": "json://127.0.0.1:9/x"})
+    queued = web_hub.api.post("/api/v1/channels/ops/test")
+    assert queued.status_code == 202 and queued.json()["channel"] == "ops"
+    listed = web_hub.api.get("/api/v1/deliveries", params={"channel": "ops"}).json()
+    assert [d["id"] for d in listed["deliveries"]] == [queued.json()["id"]]
+    assert listed["deliveries"][0]["event"] == "test"
+    unknown = web_hub.api.post("/api/v1/channels/nope/test")
+    assert unknown.status_code == 404 and unknown.json()["field"] == "name"
+
+
 def test_a_channel_with_an_unknown_scheme_is_refused_on_the_page(web_hub, admin):
     answer = _post_form(admin, "/channels", "/channels", name="odd", url="nope://x/y")
     assert answer.status_code == 422 and "url: Apprise does not know" in answer.text

@@ -9,7 +9,18 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from . import admin, channels, commands, incidents, jobs, rooms, runs, session, shares
+from . import (
+    admin,
+    channels,
+    commands,
+    incidents,
+    job_settings,
+    jobs,
+    rooms,
+    runs,
+    session,
+    shares,
+)
 from .access import NeedLogin
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -21,7 +32,18 @@ async def _need_login(_request: Request, exc: Exception) -> Any:
 
 
 def install(app: FastAPI) -> None:
-    for module in (session, runs, rooms, shares, incidents, jobs, commands, channels, admin):
+    for module in (
+        session,
+        runs,
+        rooms,
+        shares,
+        incidents,
+        jobs,
+        job_settings,
+        commands,
+        channels,
+        admin,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(NeedLogin, _need_login)

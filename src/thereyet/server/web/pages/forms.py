@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException
 
+from ...domain.policy import Action, Resource
 from ...services.errors import ServiceError
 from .access import Viewer
 from .render import page
@@ -50,3 +51,14 @@ def form_page(
     """The page, with the refused form's problem (and its status) when there is one."""
     answered = problem["status"] if problem else status
     return page(request, template, status=answered, viewer=viewer, problem=problem, **context)
+
+
+def job_settings_context(request: Request, viewer: Viewer, name: str) -> dict[str, Any]:
+    """What the job page needs for its settings forms: whether the viewer may change
+    the job's settings, and the configuration file that manages the job, if one does."""
+    if viewer.share is not None or not viewer.principal.may(
+        Resource.JOB_SETTINGS, Action.MANAGE, job=name
+    ):
+        return {"may_manage": False, "managed_by": None}
+    owner = request.app.state.config.owner("jobs", name)
+    return {"may_manage": True, "managed_by": owner[0] if owner else None}

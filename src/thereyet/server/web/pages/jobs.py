@@ -39,6 +39,15 @@ def _matches(job: dict[str, Any], state: str, words: list[str]) -> bool:
     return all(word in text for word in words)
 
 
+def jobs_context(request: Request, viewer: Viewer, state: str, q: str) -> dict[str, Any]:
+    """The jobs page's jobs, those of `state` ("attention": those needing it) matching `q`."""
+    everything = request.app.state.jobs.overview(viewer.principal)
+    chosen = state if state in STATES else ""
+    words = q.lower().split()
+    shown = [_shown(j) for j in everything if _matches(j, chosen, words)]
+    return {"jobs": shown, "total": len(everything), "states": STATES, "state": chosen, "q": q}
+
+
 @router.get("/jobs", response_class=HTMLResponse)
 @uses(Resource.JOBS, Action.READ)
 def jobs_page(
@@ -47,17 +56,5 @@ def jobs_page(
     state: Annotated[str, Query(max_length=16)] = "",
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
-    everything = request.app.state.jobs.overview(viewer.principal)
-    words = q.lower().split()
-    chosen = state if state in STATES else ""
-    shown = [_shown(j) for j in everything if _matches(j, chosen, words)]
-    return page(
-        request,
-        "jobs.html",
-        viewer=viewer,
-        jobs=shown,
-        total=len(everything),
-        states=STATES,
-        state=chosen,
-        q=q,
-    )
+    context = jobs_context(request, viewer, state, q)
+    return page(request, "jobs.html", viewer=viewer, form={}, **context)
