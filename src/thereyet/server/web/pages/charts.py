@@ -57,7 +57,11 @@ def _y_axis(top: float) -> str:
 def _x_axis(points: Sequence[Point], step: float) -> str:
     bottom = HEIGHT - BOTTOM
     parts = [f'<line class="axis" x1="{LEFT}" y1="{bottom}" x2="{WIDTH - RIGHT}" y2="{bottom}"/>']
-    marks = sorted({0, len(points) // 2, len(points) - 1})
+    ends = {0, len(points) - 1}
+    middle = len(points) // 2
+    # The middle date only when it says something the ends do not (same-minute runs).
+    shown = {_when(points[i].label) for i in ends}
+    marks = sorted(ends | ({middle} if _when(points[middle].label) not in shown else set()))
     for i, index in enumerate(marks):
         x = LEFT + (index + 0.4) * step
         anchor = (
