@@ -95,6 +95,27 @@ def test_a_user_disabled_from_the_page_loses_their_open_session(web_hub, admin, 
     assert "disabled" in admin.get("/admin/users").text
 
 
+def test_setting_a_password_from_the_page_signs_the_user_out_and_the_new_one_works(
+    web_hub, admin, operator
+):
+    new = "a much longer passphrase for ana"
+    answer = _post_form(admin, "/admin/users", "/admin/users/ana/password", password=new)
+    assert answer.status_code == 303
+    assert operator.get("/jobs", follow_redirects=False).status_code == 303  # signed out
+    with httpx.Client(base_url=web_hub.url, headers=HTML) as ana:
+        form = ana.get("/login").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form)
+        assert csrf
+        signed = ana.post(
+            "/login",
+            data={"username": "ana", "password": new, "csrf": csrf.group(1)},
+            follow_redirects=False,
+        )
+        assert signed.status_code == 303
+    short = _post_form(admin, "/admin/users", "/admin/users/ana/password", password="short")
+    assert short.status_code == 422 and 'id="problem">password: ' in short.text
+
+
 def test_a_role_change_through_the_api_names_a_bad_role(web_hub):
     answer = web_hub.api.put("/api/v1/users/ana/role", json={"role": "owner"})
     assert answer.status_code == 422 and answer.json()["field"] == "role"
@@ -253,6 +274,29 @@ def test_a_test_message_through_the_api_is_queued_for_the_named_channel(web_hub)
     assert listed["deliveries"][0]["event"] == "test"
     unknown = web_hub.api.post("/api/v1/channels/nope/test")
     assert unknown.status_code == 404 and unknown.json()["field"] == "name"
+
+
+def test_routes_are_added_and_removed_from_the_channels_page(web_hub, admin):
+    web_hub.api.post("/api/v1/channels", json={"name": "ops", "url": "json://127.0.0.1:9/x"})
+    page = admin.get("/channels").text
+    assert re.search(r'value="failed" checked', page) and not re.search(
+        r'value="started" checked', page
+    )
+    csrf = page_csrf(page)
+    form = {"csrf": csrf, "channel": "ops", "job": "backup", "events": ["failed", "succeeded"]}
+    added = admin.post("/routes", data=form, follow_redirects=False)
+    assert added.status_code == 303
+    [route] = web_hub.api.get("/api/v1/routes").json()["routes"]
+    assert (route["job"], route["room"], route["events"]) == (
+        "backup",
+        None,
+        ["succeeded", "failed"],
+    )
+    bad = admin.post("/routes", data={"csrf": csrf, "channel": "ops", "events": ["exploded"]})
+    assert bad.status_code == 422 and 'id="problem">events: unknown event' in bad.text
+    removed = _post_form(admin, "/channels", f"/routes/{route['id']}/delete")
+    assert removed.status_code == 303
+    assert web_hub.api.get("/api/v1/routes").json()["routes"] == []
 
 
 def test_a_channel_with_an_unknown_scheme_is_refused_on_the_page(web_hub, admin):

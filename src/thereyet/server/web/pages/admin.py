@@ -76,6 +76,21 @@ async def change_role(
     return RedirectResponse("/admin/users", status_code=303)
 
 
+@router.post("/admin/users/{username}/password", response_class=HTMLResponse)
+@uses(Resource.USERS, Action.MANAGE)
+async def set_password(
+    request: Request, username: str, viewer: SignedIn, csrf: Field = "", password: Field = ""
+) -> Response:
+    """Set a user's password and sign them out everywhere (files never hold passwords,
+    so this works for users the configuration files manage too)."""
+    check_csrf(request, viewer, csrf)
+    try:
+        await request.app.state.people.set_password(username, password)
+    except ServiceError as exc:
+        return _users_page(request, viewer, problem_of(exc))
+    return RedirectResponse("/admin/users", status_code=303)
+
+
 @router.post("/admin/users/{username}/disable", response_class=HTMLResponse)
 @uses(Resource.USERS, Action.MANAGE)
 async def disable_user(

@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...domain.policy import Action, Resource
 from ...services.errors import ServiceError
+from ...services.notifications import DEFAULT_EVENTS, EVENTS
+from ..bounds import RowId
 from ..declare import uses
 from .access import Viewer, check_csrf, signed_in
 from .forms import form_page, problem_of, refuse_if_managed, with_owners
@@ -36,6 +38,9 @@ def _channels_page(
         viewer,
         problem,
         channels=with_owners(request, "channels", notifications.channels()),
+        routes=with_owners(request, "channels", notifications.routes(), key="channel"),
+        events=EVENTS,
+        default_events=DEFAULT_EVENTS,
         deliveries=notifications.deliveries(limit=50),
         tested=tested,
         form=form,
@@ -81,4 +86,38 @@ async def delete_channel(
     check_csrf(request, viewer, csrf)
     refuse_if_managed(request, "channels", name)
     await request.app.state.notifications.delete_channel(name)
+    return RedirectResponse("/channels", status_code=303)
+
+
+@router.post("/routes", response_class=HTMLResponse)
+@uses(Resource.CHANNELS, Action.MANAGE)
+async def add_route(
+    request: Request,
+    viewer: SignedIn,
+    csrf: Field = "",
+    channel: Field = "",
+    job: Field = "",
+    room: Field = "",
+    events: Annotated[list[str], Form(max_length=len(EVENTS))] = [],  # noqa: B006 (FastAPI copies it)
+) -> Response:
+    """Send the chosen events of a job, a room, or (neither) everything to a channel."""
+    check_csrf(request, viewer, csrf)
+    refuse_if_managed(request, "channels", channel)
+    try:
+        await request.app.state.notifications.add_route(
+            channel, job=job.strip() or None, room=room.strip() or None, events=events
+        )
+    except ServiceError as exc:
+        return _channels_page(request, viewer, problem_of(exc))
+    return RedirectResponse("/channels", status_code=303)
+
+
+@router.post("/routes/{route_id}/delete", response_class=HTMLResponse)
+@uses(Resource.CHANNELS, Action.MANAGE)
+async def delete_route(
+    request: Request, route_id: RowId, viewer: SignedIn, csrf: Field = ""
+) -> Response:
+    check_csrf(request, viewer, csrf)
+    refuse_if_managed(request, "route-id", str(route_id))
+    await request.app.state.notifications.delete_route(route_id)
     return RedirectResponse("/channels", status_code=303)
