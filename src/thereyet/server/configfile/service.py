@@ -123,6 +123,14 @@ class ConfigService:
         with self.hub.engines.read.connect() as conn:
             return export_from(conn)
 
+    def owners(self, kind: str) -> dict[str, str]:
+        """The objects of `kind` ("users", "tokens"...) the files manage: name -> file."""
+        query = select(config_objects.c.name, config_objects.c.file).where(
+            config_objects.c.kind == kind
+        )
+        with self.hub.engines.read.connect() as conn:
+            return {str(name): str(file) for name, file in conn.execute(query)}
+
     def owner(self, kind: str, key: str) -> tuple[str, str, str] | None:
         """Who owns the object a request names: (file, what the API does, "kind.name"),
         or None when the files do not manage it. `kind` may be token-id or route-id."""

@@ -64,6 +64,21 @@ class CommandSpec:
         return self.template.name
 
 
+def spec_view(spec: CommandSpec) -> dict[str, Any]:
+    """A command as the API and the pages show it: how to type it and who may."""
+    return {
+        "name": spec.name,
+        "usage": spec.template.usage(),
+        "description": spec.description,
+        "examples": list(spec.examples),
+        "side_effects": spec.policy.side_effects,
+        "confirm": spec.policy.confirm,
+        "approval": {k: sorted(v) for k, v in spec.policy.approval.items()},
+        "action": spec.action.kind if spec.action else "built-in",
+        "rooms": sorted(spec.policy.rooms),
+    }
+
+
 def commands_path(data_dir: Path, environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     return (

@@ -24,6 +24,7 @@ from ..store import rooms as store
 from ..store import runs as run_store
 from ..store.writer import Tx
 from .errors import Conflict, Invalid, NotFound
+from .job_overview import job_overview
 from .public_urls import hub_base_url, ping_url
 from .rooms import check_name
 from .views import iso
@@ -80,6 +81,11 @@ class JobService:
             rooms = store.job_rooms_by_job(conn)
         views = [_job_view(row, rooms.get(row.id, [])) for row in rows]
         return [v for v in views if who.may_read_run(v["name"], v["rooms"])]
+
+    def overview(self, who: Principal) -> list[dict[str, Any]]:
+        """Every job `who` may read with its state, schedule, last run and recent record."""
+        with self.hub.engines.read.connect() as conn:
+            return job_overview(conn, who)
 
     def get(self, who: Principal, name: str) -> dict[str, Any]:
         now = self.hub.clock.now()

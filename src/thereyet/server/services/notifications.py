@@ -246,6 +246,31 @@ class NotificationService:
 
         await self.hub.writer.run(write)
 
+    async def send_test(self, name: str, by: str) -> dict[str, Any]:
+        """Queue a test message to channel `name` (the dispatcher sends it, with retries,
+        and records the outcome on the channel like any other); return its delivery."""
+        text = f"Test from thereyet, sent by {by}: this channel reaches you."
+
+        def write(tx: Tx) -> dict[str, Any]:
+            row = store.channel_by_name(tx.conn, name)
+            if row is None:
+                raise NotFound(f"no channel named {name!r}", field="name")
+            delivery_id = store.insert_message(
+                tx.conn,
+                kind="notify",
+                channel_id=row.id,
+                event="test",
+                job="",
+                title=text[:300],
+                body=text,
+                payload={},
+                next_attempt_at=tx.now,
+                created_at=tx.now,
+            )
+            return {"id": delivery_id, "channel": name, "status": store.PENDING}
+
+        return await self.hub.writer.run(write)
+
     def channels(self) -> list[dict[str, Any]]:
         with self.hub.engines.read.connect() as conn:
             summary = store.delivery_summary(conn)

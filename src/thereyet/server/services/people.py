@@ -96,6 +96,14 @@ def user_view(row: Any) -> dict[str, Any]:
     }
 
 
+def _role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        choices = ", ".join(r.value for r in Role)
+        raise Invalid(f"role must be one of {choices}", field="role") from None
+
+
 def check_new_password(password: str, username: str) -> None:
     if problem := password_problem(password, username):
         raise Invalid(problem, field="password")
@@ -115,11 +123,7 @@ class PeopleService:
         username = _normal(username)
         if problem := username_problem(username):
             raise Invalid(problem, field="username")
-        try:
-            role = Role(role)
-        except ValueError:
-            choices = ", ".join(r.value for r in Role)
-            raise Invalid(f"role must be one of {choices}", field="role") from None
+        role = _role(role)
         check_new_password(password, username)
         password_hash = await asyncio.to_thread(self.hasher.hash, password)
 
@@ -156,6 +160,26 @@ class PeopleService:
 
         await self.hub.writer.run(write)
         self._forget_sessions()
+
+    async def set_role(self, username: str, role: Role | str) -> None:
+        """Change what a user may do; their pages and live streams follow at once.
+
+        Their sessions stay open: each is checked again on its next request (every
+        node forgets the sessions it remembers), and the streams they opened end, so
+        the browser reopens them with the new role."""
+        username = _normal(username)
+        new_role = _role(role)
+
+        def write(tx: Tx) -> int:
+            row = store.get_user(tx.conn, username)
+            if row is None:
+                raise NotFound(f"no user named {username!r}", field="username")
+            store.set_role(tx.conn, row.id, new_role.value)
+            return int(row.id)
+
+        user_id = await self.hub.writer.run(write)
+        self._forget_sessions()
+        self.hub.bus.publish(REVOKED_TOPIC, {"keys": [f"user:{user_id}"]})
 
     def users(self) -> list[dict[str, Any]]:
         with self.hub.engines.read.connect() as conn:

@@ -30,6 +30,8 @@ from .errors import Invalid, NotFound
 from .views import iso
 
 PREFIX = "ty_"
+MAX_NAME, MAX_LIMITS = 200, 100
+ISSUED_SCOPES = (Scope.ADMIN, Scope.READ, Scope.INGEST)  # run tokens: only for a run
 FORGET_TOKENS = "forget:tokens"  # bus topic: every node forgets the tokens it checked
 
 
@@ -45,6 +47,15 @@ def split_token(token: str) -> tuple[str, str]:
         if sep and token_id and secret:
             return token_id, secret
     return "h" + _hash(token)[:11], token
+
+
+def scope_named(text: str) -> Scope:
+    """The scope a person may give a new token, from its name; else Invalid."""
+    for scope in ISSUED_SCOPES:
+        if text == scope.value:
+            return scope
+    choices = ", ".join(s.value for s in ISSUED_SCOPES)
+    raise Invalid(f"scope must be one of {choices}", field="scope")
 
 
 def run_token_id(run_id: str) -> str:
@@ -89,6 +100,10 @@ def issue(
 
     `token_id` chooses the id of a generated token (random otherwise)."""
     jobs, rooms = sorted(set(jobs)), sorted(set(rooms))
+    if not name.strip() or len(name) > MAX_NAME:
+        raise Invalid(f"name must be 1-{MAX_NAME} characters", field="name")
+    if len(jobs) > MAX_LIMITS or len(rooms) > MAX_LIMITS:
+        raise Invalid(f"a token names at most {MAX_LIMITS} jobs and rooms", field="jobs")
     if scope is not Scope.INGEST and (jobs or rooms):
         raise Invalid("only ingest tokens can be limited to jobs or rooms", field="scope")
     for field, names in (("jobs", jobs), ("rooms", rooms)):

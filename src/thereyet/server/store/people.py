@@ -26,6 +26,10 @@ def set_password_hash(conn: Connection, user_id: int, password_hash: str) -> Non
     conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
 
 
+def set_role(conn: Connection, user_id: int, role: str) -> None:
+    conn.execute(update(users).where(users.c.id == user_id).values(role=role))
+
+
 def disable_user(conn: Connection, user_id: int, now: datetime) -> None:
     conn.execute(
         update(users)

@@ -25,6 +25,7 @@ _GUARDED = [
     ("PUT", re.compile(r"^/api/v1/oncall/rotations/([^/]+)$"), "rotations"),
     ("PUT", re.compile(r"^/api/v1/oncall/policies/([^/]+)$"), "escalation_policies"),
     ("PUT", re.compile(r"^/api/v1/oncall/services/([^/]+)$"), "services"),
+    ("PUT", re.compile(r"^/api/v1/users/([^/]+)/role$"), "users"),
     # By id: the service finds the named object (a token's name, a route's channel).
     ("DELETE", re.compile(r"^/api/v1/tokens/([^/]+)$"), "token-id"),
     # (Ids too long for the store are left to the route, which refuses them with a 422.)

@@ -13,7 +13,14 @@ from ...services.notifications import NotificationService
 from ..answers import answer
 from ..auth import Admin, uses
 from ..bounds import RowId
-from .oncall_answers import ChannelListOut, ChannelOut, DeliveryListOut, RouteListOut, RouteOut
+from .oncall_answers import (
+    ChannelListOut,
+    ChannelOut,
+    ChannelTestOut,
+    DeliveryListOut,
+    RouteListOut,
+    RouteOut,
+)
 
 router = APIRouter(tags=["notifications"])
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
@@ -66,6 +73,18 @@ def list_channels(who: Admin, request: Request) -> dict[str, Any]:
 async def delete_channel(name: str, who: Admin, request: Request) -> Response:
     await _service(request).delete_channel(name)
     return Response(status_code=204)
+
+
+@router.post(
+    "/channels/{name}/test",
+    response_model=answer(ChannelTestOut),
+    status_code=202,
+    summary="Send a test message to a channel",
+)
+@uses(Resource.CHANNELS, Action.MANAGE)
+async def test_channel(name: str, who: Admin, request: Request) -> dict[str, Any]:
+    """Queued like any notification; GET /deliveries?channel=NAME shows how it went."""
+    return await _service(request).send_test(name, by=who.name)
 
 
 @router.post(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from ...domain.policy import Action, Resource
+from ...services.command_config import spec_view
 from ...services.commands import CommandService
 from ..answers import answer
 from ..auth import Reader, uses
@@ -35,17 +36,7 @@ def list_commands(
     service = _commands(request)
     return {
         "commands": [
-            {
-                "name": spec.name,
-                "usage": spec.template.usage(),
-                "description": spec.description,
-                "examples": list(spec.examples),
-                "side_effects": spec.policy.side_effects,
-                "confirm": spec.policy.confirm,
-                "approval": {k: sorted(v) for k, v in spec.policy.approval.items()},
-                "action": spec.action.kind if spec.action else "built-in",
-            }
-            for spec in sorted(service.visible(who, room), key=lambda s: s.name)
+            spec_view(spec) for spec in sorted(service.visible(who, room), key=lambda s: s.name)
         ],
         "config_error": service.config_error(who),
     }

@@ -323,6 +323,14 @@ class NewHookOut(HookOut):
     example: str = Field(description="the sender's configuration, ready to paste")
 
 
+class ChannelTestOut(BaseModel):
+    """A test message queued to a channel: its delivery, to follow in /deliveries."""
+
+    id: int
+    channel: str
+    status: str
+
+
 class HookReceivedOut(BaseModel):
     """A delivery taken: whether it posted to the room, and whether it was a repeat."""
 

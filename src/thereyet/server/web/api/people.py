@@ -60,6 +60,18 @@ async def disable_user(username: str, who: Admin, request: Request) -> Response:
     return Response(status_code=204)
 
 
+class RoleIn(Body):
+    role: Literal["viewer", "operator", "admin"]
+
+
+@router.put("/{username}/role", status_code=204, summary="Change what a user may do")
+@uses(Resource.USERS, Action.MANAGE)
+async def set_role(username: str, body: RoleIn, who: Admin, request: Request) -> Response:
+    """Their sessions stay signed in with the new role; their live streams reopen."""
+    await _people(request).set_role(username, body.role)
+    return Response(status_code=204)
+
+
 @router.put("/{username}/password", status_code=204, summary="Set a user's password (signs out)")
 @uses(Resource.USERS, Action.MANAGE)
 async def set_password(username: str, body: PasswordIn, who: Admin, request: Request) -> Response:

@@ -10,10 +10,15 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from . import (
+    admin,
+    channels,
+    commands,
     escalation,
     incident,
     incidents,
     integrations,
+    job_settings,
+    jobs,
     oncall,
     oncall_people,
     oncall_reports,
@@ -33,9 +38,24 @@ async def _need_login(_request: Request, exc: Exception) -> Any:
 
 
 def install(app: FastAPI) -> None:
-    for module in (session, runs, rooms, shares, incidents, integrations):
-        app.include_router(module.router)
-    for module in (oncall, oncall_people, escalation, incident, oncall_reports):
+    for module in (
+        session,
+        runs,
+        rooms,
+        shares,
+        incidents,
+        integrations,
+        jobs,
+        job_settings,
+        commands,
+        channels,
+        admin,
+        oncall,
+        oncall_people,
+        escalation,
+        incident,
+        oncall_reports,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(NeedLogin, _need_login)

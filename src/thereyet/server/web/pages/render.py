@@ -33,6 +33,7 @@ SECURITY_HEADERS = {
 
 
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    context = {"status": status, **context}  # the error page's heading
     response = TEMPLATES.TemplateResponse(request, template, context, status_code=status)
     response.headers.update(SECURITY_HEADERS)
     return response

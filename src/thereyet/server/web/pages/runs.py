@@ -17,6 +17,7 @@ from ..declare import uses
 from ..live import frame
 from .access import Viewer, signed_in, still_allowed, viewer_for_stream
 from .charts import Point, durations_chart
+from .forms import job_settings_context
 from .oncall import on_call_glance
 from .present import dashboard_row, run_display
 from .render import page
@@ -181,7 +182,10 @@ def eta_accuracy_text(accuracy: dict[str, Any]) -> str:
 @router.get("/jobs/{name}", response_class=HTMLResponse)
 @uses(Resource.JOBS, Action.READ)
 def job_page(request: Request, name: str, viewer: SignedIn) -> HTMLResponse:
-    return page(request, "job.html", viewer=viewer, **job_context(request, viewer, name))
+    settings = job_settings_context(request, viewer, name)
+    return page(
+        request, "job.html", viewer=viewer, **job_context(request, viewer, name), **settings
+    )
 
 
 _BLANK: dict[str, Any] = {

@@ -1,4 +1,4 @@
-"""Admin pages: read-only share links (and what a visitor sees), channels and deliveries."""
+"""Admin pages: read-only share links, and what a visitor with one sees."""
 
 from __future__ import annotations
 
@@ -39,20 +39,6 @@ def _shares_page(request: Request, viewer: Viewer, created: str = "") -> HTMLRes
 @uses(Resource.SHARES, Action.MANAGE)
 def shares_page(request: Request, viewer: SignedIn) -> HTMLResponse:
     return _shares_page(request, viewer)
-
-
-@router.get("/channels", response_class=HTMLResponse)
-@uses(Resource.CHANNELS, Action.READ)
-def channels_page(request: Request, viewer: SignedIn) -> HTMLResponse:
-    """Where notifications go, and whether they get there (admins: see the policy)."""
-    notifications = request.app.state.notifications
-    return page(
-        request,
-        "channels.html",
-        viewer=viewer,
-        channels=notifications.channels(),
-        deliveries=notifications.deliveries(limit=50),
-    )
 
 
 @router.post("/rooms/{name}/share", response_class=HTMLResponse)
