@@ -217,7 +217,7 @@ def _service_page(
     if found is None:
         raise NotFound(f"no service named {name!r}", field="name")
     integrations = (
-        [i for i in service.integrations() if i["service"] == name]
+        [i for i in request.app.state.integrations.all() if i["service"] == name]
         if may(viewer, Resource.INTEGRATIONS, Action.READ)
         else None
     )
