@@ -250,5 +250,5 @@ def _workers(app: FastAPI, settings: Settings) -> list[Worker]:
     if settings.demo:
         from .workers.demo import Demo
 
-        workers.append(Demo(app.state.runs, app.state.rooms))
+        workers.append(Demo(app.state.runs, app.state.rooms, schedules=app.state.schedules))
     return workers

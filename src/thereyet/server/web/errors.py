@@ -54,7 +54,7 @@ def _error_page(request: Request, status: int, message: str) -> Response:
     from .pages.render import page
 
     viewer = viewer_if_signed_in(request)
-    return page(request, "error.html", status=status, viewer=viewer, message=message)
+    return page(request, "error.html", status=status, viewer=viewer, code=status, message=message)
 
 
 async def _service(request: Request, exc: Exception) -> Response:
