@@ -12,17 +12,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
-from tests.conftest import ADMIN_TOKEN, make_settings  # noqa: E402
-from tests.servers import serve  # noqa: E402
-from tests.web.conftest import CHROMIUM, CHROMIUM_FLAGS, add_user  # noqa: E402
+from tests.web.conftest import CHROMIUM, CHROMIUM_FLAGS, running_web_hub  # noqa: E402
 from tests.web.pagecheck import VIEWPORTS, signed_in_state  # noqa: E402
 from tests.web.sample_hub import fill  # noqa: E402
-from thereyet.server.app import create_app  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 DARK = ("dashboard", "run", "room")
@@ -68,22 +63,19 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     OUT.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as data:
-        app = create_app(make_settings(f"sqlite:///{Path(data) / 'hub.db'}", Path(data)))
-        headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-        with serve(app) as url, httpx.Client(base_url=url, headers=headers) as api:
-            add_user(api, "boss", "admin")
-            sample = fill(api)
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-                state = signed_in_state(browser, url, "boss")
-                made = []
-                for name, path in shots(sample.paths, sample.share_path).items():
-                    for screen in VIEWPORTS:
-                        made.append(photograph(browser, url, state, name, path, screen, "light"))
-                    if name in DARK:
-                        made.append(photograph(browser, url, state, name, path, "phone", "dark"))
-                browser.close()
+    with tempfile.TemporaryDirectory() as data, running_web_hub(Path(data)) as hub:
+        url = hub.url
+        sample = fill(hub.api)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+            state = signed_in_state(browser, url, "boss")
+            made = []
+            for name, path in shots(sample.paths, sample.share_path).items():
+                for screen in VIEWPORTS:
+                    made.append(photograph(browser, url, state, name, path, screen, "light"))
+                if name in DARK:
+                    made.append(photograph(browser, url, state, name, path, "phone", "dark"))
+            browser.close()
     total = sum(p.stat().st_size for p in made)
     print(f"wrote {len(made)} screenshots to {OUT} ({total / 1e6:.1f} MB)")
     return 0

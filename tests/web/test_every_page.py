@@ -5,15 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
-from tests.conftest import ADMIN_TOKEN, make_settings
-from tests.servers import serve
-from tests.web.conftest import WebHub, add_user
+from tests.web.conftest import WebHub, add_user, running_web_hub
 from tests.web.pagecheck import assert_page_ok, signed_in_state
 from tests.web.sample_hub import Sample, fill
-from thereyet.server.app import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -21,15 +17,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def busy_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[WebHub, Sample]]:
     """One hub for the module, filled with a morning's work (tests/web/sample_hub.py)."""
-    data = tmp_path_factory.mktemp("busy")
-    app = create_app(make_settings(f"sqlite:///{data / 'hub.db'}", data))
-    with (
-        serve(app) as url,
-        httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as api,
-    ):
-        add_user(api, "boss", "admin")
-        add_user(api, "vic", "viewer")
-        yield WebHub(url, api), fill(api)
+    with running_web_hub(tmp_path_factory.mktemp("busy")) as hub:
+        add_user(hub.api, "vic", "viewer")
+        yield hub, fill(hub.api)
 
 
 @pytest.fixture(scope="module")
