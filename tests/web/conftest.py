@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -63,10 +64,11 @@ class WebHub:
     api: httpx.Client
 
 
-@pytest.fixture
-def web_hub(tmp_path: Path) -> Iterator[WebHub]:
-    """A real hub served by uvicorn on a free port, with an operator and an admin."""
-    app = create_app(make_settings(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path))
+@contextlib.contextmanager
+def running_web_hub(data: Path) -> Iterator[WebHub]:
+    """A real hub on SQLite in `data`, served by uvicorn on a free port, with an
+    operator (ana) and an admin (boss) who can sign in, and an admin API client."""
+    app = create_app(make_settings(f"sqlite:///{data / 'hub.db'}", data))
     with (
         serve(app) as url,
         httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as api,
@@ -74,6 +76,13 @@ def web_hub(tmp_path: Path) -> Iterator[WebHub]:
         add_user(api, "ana", "operator")
         add_user(api, "boss", "admin")
         yield WebHub(url, api)
+
+
+@pytest.fixture
+def web_hub(tmp_path: Path) -> Iterator[WebHub]:
+    """A real hub served by uvicorn on a free port, with an operator and an admin."""
+    with running_web_hub(tmp_path) as hub:
+        yield hub
 
 
 @pytest.fixture(scope="module")

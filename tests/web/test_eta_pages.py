@@ -54,7 +54,7 @@ def test_the_dashboard_and_run_page_show_the_eta_range_and_follow_progress(signe
     page.evaluate("window.notReloaded = true")
     done = {"id": "last", "type": "progress", "done": 990}
     web_hub.api.post(f"/api/v1/runs/{run_id}/events", json={"events": [done]})
-    expect(page.locator(f"#run-{run_id} [data-f=percent]")).to_have_text("99.0%")
+    expect(page.locator(f"#run-{run_id} [data-f=percent]")).to_have_text("99%")
     expect(page.locator(f"#run-{run_id} [data-f=eta]")).not_to_have_text(RANGE)
     assert page.evaluate("window.notReloaded") is True
 

@@ -100,7 +100,7 @@ def test_the_dashboard_stream_sends_a_snapshot_then_changes(web_hub, browser_lik
         )
         (name, snapshot), (_, change) = read_events(stream, 2)
     assert name == "runs" and [r["id"] for r in snapshot] == [run["id"]]
-    assert change[0]["id"] == run["id"] and change[0]["show"]["percent"] == "40.0%"
+    assert change[0]["id"] == run["id"] and change[0]["show"]["percent"] == "40%"
 
 
 def test_a_room_stream_catches_up_from_last_event_id(web_hub, browser_like):

@@ -16,6 +16,7 @@ from .. import __version__
 from .clock import Clock, SystemClock
 from .config import Settings, settings_from_env
 from .configfile.service import ConfigService
+from .first_steps import first_steps
 from .hub import Hub
 from .logs import redact_access_log
 from .services import oncall_commands  # noqa: F401  (registers !ack, !resolve, !oncall)
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         if token is not None:
             # Printed, never logged: this is the one time the token exists in clear.
             print(f"thereyet: first start; admin token (shown once): {token}", file=sys.stderr)
+            print(first_steps(settings), file=sys.stderr)
         app.state.nodes = NodeService(hub)
         await app.state.nodes.start()  # before any worker claims: frees what a dead node held
         heartbeat = WorkerLoop([_heartbeat(app)], clock, interval=0.5)
@@ -252,5 +254,5 @@ def _workers(app: FastAPI, settings: Settings) -> list[Worker]:
     if settings.demo:
         from .workers.demo import Demo
 
-        workers.append(Demo(app.state.runs, app.state.rooms))
+        workers.append(Demo(app.state.runs, app.state.rooms, schedules=app.state.schedules))
     return workers

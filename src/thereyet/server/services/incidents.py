@@ -518,6 +518,12 @@ class IncidentService:
 
     # -- reading -------------------------------------------------------------------------------
 
+    def of_run(self, who: Principal, run_id: str) -> list[dict[str, Any]]:
+        """The incidents run `run_id` opened that `who` may read, newest first."""
+        with self.hub.engines.read.connect() as conn:
+            rows = store.of_run(conn, run_id)
+        return [_summary(r) for r in rows if _may(who, Action.READ, r)]
+
     def list(
         self, who: Principal, *, status: str | None, service: str | None, limit: int
     ) -> list[dict[str, Any]]:

@@ -376,11 +376,18 @@ class RunService:
         return row
 
     def events(
-        self, who: Principal, run_id: str, *, after: int, limit: int
+        self,
+        who: Principal,
+        run_id: str,
+        *,
+        after: int,
+        limit: int,
+        kinds: tuple[str, ...] | None = None,
     ) -> list[dict[str, Any]]:
+        """A page of a run's events (only those of `kinds`, when given)."""
         self.get(who, run_id)  # 404 unless the caller may see the run
         with self.hub.engines.read.connect() as conn:
-            rows = store.list_events(conn, run_id, after, max(1, min(limit, 1000)))
+            rows = store.list_events(conn, run_id, after, max(1, min(limit, 1000)), kinds)
         return [event_view(row) for row in rows]
 
     # -- shared steps -----------------------------------------------------------

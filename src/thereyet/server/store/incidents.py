@@ -100,6 +100,12 @@ def search(conn: Connection, *, status: str | None, service: str | None, limit: 
     return list(conn.execute(query.order_by(incidents.c.id.desc()).limit(limit)))
 
 
+def of_run(conn: Connection, run_id: str) -> list[Any]:
+    """The incidents a run opened (newest first)."""
+    query = _with_service().where(incidents.c.run_id == run_id)
+    return list(conn.execute(query.order_by(incidents.c.id.desc()).limit(5)))
+
+
 def change_status(conn: Connection, incident_id: int, seen_status: str, **values: Any) -> bool:
     """Move an incident on from `seen_status`; False if someone else moved it first."""
     result = conn.execute(

@@ -339,14 +339,14 @@ def _sqlite_datetime(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")[:-6]  # without "+00:00"
 
 
-def list_events(conn: Connection, run_id: str, after: int, limit: int) -> list[Any]:
-    query = (
-        select(run_events)
-        .where(run_events.c.run_id == run_id, run_events.c.seq > after)
-        .order_by(run_events.c.seq)
-        .limit(limit)
-    )
-    return list(conn.execute(query))
+def list_events(
+    conn: Connection, run_id: str, after: int, limit: int, kinds: tuple[str, ...] | None = None
+) -> list[Any]:
+    """A run's events in order after `after`; only those of `kinds` when given."""
+    query = select(run_events).where(run_events.c.run_id == run_id, run_events.c.seq > after)
+    if kinds is not None:
+        query = query.where(run_events.c.kind.in_(kinds))
+    return list(conn.execute(query.order_by(run_events.c.seq).limit(limit)))
 
 
 _RECENT_DURATIONS = (

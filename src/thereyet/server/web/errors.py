@@ -51,9 +51,11 @@ def _wants_page(request: Request) -> bool:
 
 
 def _error_page(request: Request, status: int, message: str) -> Response:
+    from .pages.access import viewer_if_signed_in
     from .pages.render import page
 
-    return page(request, "error.html", status=status, viewer=None, message=message)
+    viewer = viewer_if_signed_in(request)
+    return page(request, "error.html", status=status, viewer=viewer, code=status, message=message)
 
 
 async def _service(request: Request, exc: Exception) -> Response:

@@ -1,7 +1,8 @@
 """`thereyet server --demo`: a room with a few simulated runs, so the hub looks alive.
 
 - warehouse-migration: a long migration with steady progress, restarted when done;
-- league-matches: a routine started every minute that plays 64 matches;
+- league-matches: a routine scheduled every minute (its job page shows the schedule)
+  that plays 64 matches;
 - billing-sync: a routine that fails partway every few minutes.
 """
 
@@ -18,6 +19,7 @@ from ..domain.runs import RunStatus
 from ..services.errors import Conflict
 from ..services.rooms import RoomService
 from ..services.runs import NewRun, RunService
+from ..services.schedules import JobConfig, ScheduleService
 
 ROOM = "demo"
 
@@ -30,6 +32,7 @@ class _Sim:
     speed: float  # units per second
     every: float  # seconds between starts
     fail_at: float | None = None  # fraction done where it fails
+    schedule: str | None = None  # registered, so the job page shows it; starts on its grid
     run_id: str | None = None
     started: datetime | None = None
     done: float = 0.0
@@ -39,14 +42,21 @@ class _Sim:
 class Demo:
     name = "demo"
 
-    def __init__(self, runs: RunService, rooms: RoomService, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        runs: RunService,
+        rooms: RoomService,
+        seed: int | None = None,
+        schedules: ScheduleService | None = None,
+    ) -> None:
         self.runs = runs
         self.rooms = rooms
+        self.schedules = schedules
         self.random = random.Random(seed)
         self.seeded = False
         self.sims = [
             _Sim("warehouse-migration", 2_400_000, "rows", 4_000, every=0),
-            _Sim("league-matches", 64, "matches", 2.5, every=60),
+            _Sim("league-matches", 64, "matches", 2.5, every=60, schedule="every 1m"),
             _Sim("billing-sync", 12_000, "invoices", 150, every=150, fail_at=0.6),
         ]
 
@@ -67,12 +77,26 @@ class Demo:
             await self.rooms.post(
                 SYSTEM, ROOM, "Welcome! These runs are simulated by `thereyet server --demo`.", None
             )
+        for sim in self.sims:
+            if sim.schedule and self.schedules is not None:
+                # A grace of half a period: the demo starts on the grid, within a tick.
+                limits: dict[str, float | str | None] = {"grace": sim.every / 2}
+                config = JobConfig(schedule=sim.schedule, room=ROOM, limits=limits)
+                await self.schedules.configure(sim.job, config)
         self.seeded = True
+
+    @staticmethod
+    def _due(sim: _Sim, now: datetime) -> bool:
+        """Whether a sim starts again: on its schedule's grid, or `every` after its last start."""
+        if sim.last_start is None:
+            return True
+        if sim.schedule:
+            return now.timestamp() // sim.every > sim.last_start.timestamp() // sim.every
+        return (now - sim.last_start).total_seconds() >= sim.every
 
     async def _step(self, sim: _Sim, now: datetime) -> bool:
         if sim.run_id is None:
-            due = sim.last_start is None or (now - sim.last_start).total_seconds() >= sim.every
-            if not due:
+            if not self._due(sim, now):
                 return False
             await self._start(sim, now)
             return True

@@ -56,6 +56,17 @@ def signed_in(request: Request) -> Viewer:
     )
 
 
+def viewer_if_signed_in(request: Request) -> Viewer | None:
+    """The person whose session this request carries, or None: for error pages, which
+    keep the navigation for a signed-in person whatever route (or none) was asked."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    session = request.app.state.people.session(cookie) if cookie else None
+    if session is None:
+        return None
+    user = session.user
+    return Viewer(user.principal, user.username, user.role.value, session.csrf)
+
+
 def shared(request: Request, token: str) -> Viewer:
     share = request.app.state.shares.verify(token)
     if share is None:

@@ -14,12 +14,16 @@ from ...domain.links import is_web_url
 from ...domain.media import shown_inline
 from ...integrations.inbound.slack_card import card_html
 from ...markdown import render_markdown
+from .nav import navigation
+from .tones import tone
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
 TEMPLATES.env.filters["duration"] = format_duration
 TEMPLATES.env.filters["count"] = format_count
 TEMPLATES.env.tests["shown_inline"] = shown_inline
 TEMPLATES.env.tests["web_url"] = is_web_url  # links stored before URLs were checked
+TEMPLATES.env.filters["tone"] = tone
+TEMPLATES.env.globals["navigation"] = navigation
 
 SECURITY_HEADERS = {
     # Our own scripts and styles only; images may be attachments served by the hub.

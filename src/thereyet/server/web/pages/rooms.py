@@ -19,8 +19,9 @@ from ..api.schemas import MessageIn, When
 from ..declare import uses
 from ..live import frame
 from .access import Viewer, check_csrf, signed_in, still_allowed, viewer_for_stream
+from .folding import fold_routine
 from .render import message_display, page
-from .runs import STREAM_HEADERS
+from .runs import STREAM_HEADERS, active_runs, blank_run
 
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Viewer, Depends(signed_in)]
@@ -51,17 +52,42 @@ async def create_room(
 def room_context(
     request: Request, viewer: Viewer, name: str, before: int | None = None
 ) -> dict[str, Any]:
+    """What a room page shows: its newest page of messages (or the page before a cursor),
+    routine folded, and the room's runs in progress with their live bars."""
     service = _rooms(request)
     room = service.get(viewer.principal, name)
     found = service.messages(viewer.principal, name, before=before, after=None, limit=PAGE)
     messages = [message_display(m) for m in found]
-    newest = service.messages(viewer.principal, name, before=None, after=None, limit=1)
+    newest = (
+        found
+        if before is None
+        else service.messages(viewer.principal, name, before=None, after=None, limit=1)
+    )
     return {
         "room": room,
-        "messages": messages,
+        "items": fold_routine(messages),
         "older": messages[0]["id"] if len(messages) == PAGE else None,
         "last_id": newest[-1]["id"] if newest else 0,
+        "active": active_runs(request, viewer, room=name),
+        "blank": blank_run(),
     }
+
+
+@router.get("/rooms/{name}/older", response_class=HTMLResponse)
+@uses(Resource.ROOMS, Action.READ)
+def older_messages(
+    request: Request, name: str, before: Annotated[int, Query(ge=1, le=INT64_MAX)]
+) -> HTMLResponse:
+    """The page of messages before `before`, as list items for the room's script to put
+    above what it shows (scrolling back); the next cursor is in `X-Older` (empty at the
+    start of the room)."""
+    viewer = viewer_for_stream(request)
+    found = _rooms(request).messages(viewer.principal, name, before=before, after=None, limit=PAGE)
+    messages = [message_display(m) for m in found]
+    share = request.query_params.get("share") if viewer.share is not None else None
+    response = page(request, "messages.html", items=fold_routine(messages), share_token=share)
+    response.headers["X-Older"] = str(messages[0]["id"]) if len(messages) == PAGE else ""
+    return response
 
 
 @router.get("/rooms/{name}", response_class=HTMLResponse)
@@ -103,8 +129,13 @@ def _message_in(raw: bytes) -> MessageIn:
 @router.post("/rooms/{name}/attachments", status_code=201)
 @uses(Resource.ROOMS, Action.WRITE)
 async def attach(
-    request: Request, name: str, viewer: SignedIn, file_name: Annotated[str, Query(alias="name")]
+    request: Request,
+    name: str,
+    viewer: SignedIn,
+    file_name: Annotated[str, Query(alias="name", min_length=1, max_length=255)],
+    caption: Annotated[str, Query(alias="text", max_length=2000)] = "",
 ) -> dict[str, Any]:
+    """A file from the room page, with the caption typed before it was sent."""
     check_csrf(request, viewer, None)
     clean, content_type = upload_meta(request, file_name)
     return await _rooms(request).attach(
@@ -113,6 +144,7 @@ async def attach(
         name=clean,
         content_type=content_type,
         content=await request.body(),
+        text=caption.strip(),
     )
 
 

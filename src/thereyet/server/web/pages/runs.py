@@ -25,6 +25,7 @@ from .render import page
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Viewer, Depends(signed_in)]
 ACTIVE = (RunStatus.RUNNING, RunStatus.QUEUED, RunStatus.LOST)
+_ACTIVE_NAMES = frozenset(s.value for s in ACTIVE)
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -33,25 +34,32 @@ def _runs(request: Request) -> RunService:
     return service
 
 
-def _active(request: Request, viewer: Viewer, room: str | None, job: str | None) -> list[Any]:
+def active_runs(
+    request: Request, viewer: Viewer, room: str | None = None, job: str | None = None
+) -> list[Any]:
+    """The runs in progress `viewer` may read (of one room or job), as a page shows them."""
     flt = RunFilter(room=room, job=job, statuses=ACTIVE)
     return [run_display(v) for v in _runs(request).search(viewer.principal, flt, limit=500)]
+
+
+def blank_run() -> dict[str, Any]:
+    """An empty run row: the template the script fills for a run that starts live."""
+    return run_display(_BLANK)
 
 
 @router.get("/", response_class=HTMLResponse)
 @uses(Resource.RUNS, Action.READ)
 def dashboard(request: Request, viewer: SignedIn, room: str = "", job: str = "") -> HTMLResponse:
-    active = _active(request, viewer, room or None, job or None)
+    active = active_runs(request, viewer, room or None, job or None)
     finished_filter = RunFilter(room=room or None, job=job or None, statuses=tuple(FINISHED))
     finished = _runs(request).search(viewer.principal, finished_filter, limit=25)
-    blank = run_display(_BLANK)
     return page(
         request,
         "dashboard.html",
         viewer=viewer,
         active=active,
         finished=[run_display(v) for v in finished],
-        blank=blank,
+        blank=blank_run(),
         rooms=request.app.state.rooms.all(viewer.principal),
         jobs=request.app.state.jobs.all(viewer.principal),
         room=room,
@@ -91,12 +99,13 @@ async def live_runs(request: Request, room: str = "", job: str = "") -> Streamin
     return StreamingResponse(stream, media_type="text/event-stream", headers=STREAM_HEADERS)
 
 
+# What a run's timeline lists: what changed and what people said. Progress, stats,
+# log lines and heartbeats (one a second, for hours) have their own panels.
+TIMELINE_KINDS = ("status", "note", "attachment")
+
+
 def _summary(event: dict[str, Any]) -> str:
     kind = event["type"]
-    if kind == "status":
-        return str(event["status"])
-    if kind == "stat":
-        return f"{event['name']} = {event['value']}"
     if kind == "attachment":
         return str(event["name"])
     if kind == "note":
@@ -108,11 +117,21 @@ def _summary(event: dict[str, Any]) -> str:
 @uses(Resource.RUNS, Action.READ)
 def run_page(request: Request, run_id: str, viewer: SignedIn) -> HTMLResponse:
     run = run_display(_runs(request).get(viewer.principal, run_id))
-    events = _runs(request).events(viewer.principal, run_id, after=0, limit=1000)
-    timeline = [
-        {**e, "summary": _summary(e)} for e in events if e["type"] not in ("progress", "log")
-    ]
-    return page(request, "run.html", viewer=viewer, run=run, timeline=timeline)
+    events = _runs(request).events(
+        viewer.principal, run_id, after=0, limit=1000, kinds=TIMELINE_KINDS
+    )
+    timeline = [{**e, "summary": _summary(e)} for e in events]
+    incidents = request.app.state.incidents.of_run(viewer.principal, run_id)
+    quiet = "progress, stats and log lines" if run["stats"] or run["log_tail"] else ""
+    return page(
+        request,
+        "run.html",
+        viewer=viewer,
+        run=run,
+        timeline=timeline,
+        incidents=incidents,
+        quiet=quiet,
+    )
 
 
 @router.get("/live/run/{run_id}")
@@ -165,6 +184,8 @@ def job_context(request: Request, viewer: Viewer, name: str) -> dict[str, Any]:
         "summary": summary,
         "chart": durations_chart(points),
         "schedule": schedule,
+        "active": [r for r in runs if r["status"] in _ACTIVE_NAMES],
+        "blank": blank_run(),
     }
 
 

@@ -1,6 +1,7 @@
-// thereyet pages: live updates over Server-Sent Events, posting without reloads.
-// Plain JavaScript, no build step. Text is always set with textContent; only
-// message HTML that the hub rendered and sanitized is inserted as HTML.
+// thereyet pages: live updates over Server-Sent Events, posting without reloads,
+// times in the reader's zone. Plain JavaScript, no build step. Text is always set
+// with textContent; only HTML that the hub rendered and sanitized is inserted as HTML.
+// Every page works without this script; it only keeps them live and easier to read.
 "use strict";
 
 const csrf = () => document.body.dataset.csrf || "";
@@ -17,15 +18,70 @@ function connect(url, handlers) {
   return source;
 }
 
+// -- times: local, relative, exact on hover -------------------------------------------
+
+const RELATIVE = new Intl.RelativeTimeFormat(undefined, { numeric: "auto", style: "short" });
+
+function relative(date) {
+  const seconds = (date.getTime() - Date.now()) / 1000;
+  const steps = [[60, "second"], [3600, "minute"], [86400, "hour"], [Infinity, "day"]];
+  let unit = 1;
+  for (const [limit, name] of steps) {
+    if (Math.abs(seconds) < limit) return RELATIVE.format(Math.round(seconds / unit), name);
+    unit = limit;
+  }
+  return "";
+}
+
+function localText(date, short) {
+  const sameDay = date.toDateString() === new Date().toDateString();
+  const clock = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  if (short && sameDay) return clock;
+  return `${date.toLocaleDateString([], { month: "short", day: "numeric" })} ${clock}`;
+}
+
+function showTime(el) {
+  const date = new Date(el.dateTime);
+  if (Number.isNaN(date.getTime())) return;
+  const short = el.hasAttribute("data-short");
+  const text = short ? localText(date, true) : `${localText(date, false)} (${relative(date)})`;
+  if (el.textContent !== text) el.textContent = text;
+  el.title = `${date.toLocaleString()} · ${el.dateTime.slice(0, 19).replace("T", " ")} UTC`;
+}
+
+function showTimes(root) {
+  root.querySelectorAll("time[datetime]").forEach(showTime);
+}
+
+function timeElement(iso, short) {
+  const el = document.createElement("time");
+  el.dateTime = iso;
+  if (short) el.setAttribute("data-short", "");
+  el.textContent = `${iso.slice(0, 16).replace("T", " ")} UTC`;
+  showTime(el);
+  return el;
+}
+
+// -- runs: the dashboard, a room's runs in progress, a run page ------------------------
+
+const TONES = ["tone-bad", "tone-warn", "tone-ok", "tone-run", "tone-idle"];
+
+function setTone(el, tone) {
+  el.classList.remove(...TONES);
+  el.classList.add(`tone-${tone}`);
+}
+
+function setBar(bar, value) {
+  if (!bar) return;
+  if (value === null || value === undefined) bar.removeAttribute("value");
+  else bar.value = value;
+}
+
 function setField(root, name, value) {
   const el = root.querySelector(`[data-f="${name}"]`);
   if (!el) return;
-  if (name === "bar") {
-    el.style.width = `${value}%`;
-    el.parentElement.setAttribute("aria-valuenow", String(value));
-  } else if (el.textContent !== value) {
-    el.textContent = value;
-  }
+  if (name === "bar") setBar(el, value);
+  else if (el.textContent !== value) el.textContent = value;
 }
 
 function fillRun(li, run) {
@@ -33,8 +89,13 @@ function fillRun(li, run) {
   li.dataset.run = run.id;
   li.dataset.status = run.status;
   li.classList.toggle("attention", run.show.attention);
+  setTone(li, run.show.tone);
   const link = li.querySelector("a.job");
   if (link) link.href = `/runs/${run.id}`;
+  const bar = li.querySelector("[data-f=bar]");
+  if (bar) bar.setAttribute("aria-label", `${run.job} progress`);
+  const badge = li.querySelector("[data-f=state]");
+  if (badge) setTone(badge, run.show.tone);
   setField(li, "job", run.job);
   setField(li, "host", run.host || "");
   setField(li, "trigger", run.trigger || "");
@@ -45,43 +106,60 @@ function fillRun(li, run) {
 
 const FINISHED = new Set(["succeeded", "failed", "cancelled"]);
 
+function cell(label, content) {
+  const td = document.createElement("td");
+  td.dataset.label = label;
+  td.append(content);
+  return td;
+}
+
 function finishedRow(run) {
   const tr = document.createElement("tr");
-  if (run.show.attention) tr.className = "attention";
-  const cells = [run.job, run.status, run.show.elapsed, run.host || "", run.trigger || "",
-                 (run.finished_at || "").slice(11, 16)];
-  cells.forEach((text, i) => {
-    const td = document.createElement("td");
-    if (i === 0) {
-      const a = document.createElement("a");
-      a.href = `/runs/${run.id}`;
-      a.textContent = text;
-      td.append(a);
-    } else if (i === 1) {
-      const badge = document.createElement("span");
-      badge.className = "badge";
-      badge.textContent = text;
-      td.append(badge);
-    } else {
-      td.textContent = text;
-    }
-    tr.append(td);
-  });
+  tr.className = `tone-${run.show.tone}${run.show.attention ? " attention" : ""}`;
+  const link = document.createElement("a");
+  link.href = `/runs/${run.id}`;
+  link.textContent = run.job;
+  const badge = document.createElement("span");
+  badge.className = `badge tone-${run.show.tone}`;
+  badge.textContent = run.status;
+  const finished = run.finished_at ? timeElement(run.finished_at, true) : "";
+  tr.append(cell("Job", link), cell("Status", badge), cell("Duration", run.show.elapsed),
+            cell("Host", run.host || ""), cell("Trigger", run.trigger || ""), cell("Finished", finished));
   return tr;
 }
 
-function dashboard(list) {
-  const template = document.getElementById("run-template");
-  const empty = document.getElementById("active-empty");
-  const finished = document.getElementById("finished");
-  connect(list.dataset.live, {
+function cardBars(run) {
+  // Run cards in a room carry a small live bar while their run is in progress.
+  document.querySelectorAll(`[data-card-run="${run.id}"]`).forEach((card) => {
+    let bar = card.querySelector("progress.mini");
+    if (!bar) {
+      bar = document.createElement("progress");
+      bar.className = "bar mini";
+      bar.max = 100;
+      bar.setAttribute("aria-label", `${run.job} progress`);
+      card.querySelector(".msg-body").after(bar);
+    }
+    setTone(card, run.show.tone);
+    setBar(bar, FINISHED.has(run.status) && run.status === "succeeded" ? 100 : run.show.bar);
+  });
+}
+
+function liveRuns(list) {
+  const template = document.getElementById(list.dataset.template);
+  const empty = document.getElementById(list.dataset.empty);
+  const finished = document.getElementById(list.dataset.finished || "");
+  connect(list.dataset.liveRuns, {
     runs(runs) {
       for (const run of runs) {
+        cardBars(run);
         let li = document.getElementById(`run-${run.id}`);
         if (FINISHED.has(run.status)) {
           if (li && li.parentElement === list) {
             li.remove();
-            if (finished) finished.prepend(finishedRow(run));
+            if (finished) {
+              finished.querySelector(".empty-row")?.remove();
+              finished.prepend(finishedRow(run));
+            }
           }
           continue;
         }
@@ -96,40 +174,71 @@ function dashboard(list) {
   });
 }
 
+function atBottom(el) {
+  return el.scrollTop + el.clientHeight >= el.scrollHeight - 4;
+}
+
+function statRows(stats) {
+  return Object.entries(stats).map(([name, value]) => {
+    const tr = document.createElement("tr");
+    const th = document.createElement("th");
+    const td = document.createElement("td");
+    th.scope = "row";
+    th.textContent = name;
+    td.textContent = String(value);
+    tr.append(th, td);
+    return tr;
+  });
+}
+
 function runPage(list) {
   const li = list.querySelector("li.run");
   const log = document.getElementById("log");
   const stats = document.querySelector("#stats tbody");
+  if (log) log.scrollTop = log.scrollHeight; // the log opens at its newest line
   connect(list.dataset.live, {
     run([run]) {
       fillRun(li, run);
       document.querySelectorAll("[data-run-field]").forEach((el) => {
         const value = run[el.dataset.runField];
-        el.textContent = value === null || value === undefined ? "—" : String(value);
+        if (value === null || value === undefined) el.textContent = "—";
+        else if (el.hasAttribute("data-time")) el.replaceChildren(timeElement(String(value), false));
+        else el.textContent = String(value);
       });
       if (log) {
-        const stick = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
-        log.textContent = run.log_tail.join("\n");
+        const stick = atBottom(log);
+        const text = run.log_tail.join("\n");
+        if (log.textContent !== text) log.textContent = text;
         if (stick) log.scrollTop = log.scrollHeight;
       }
-      if (stats) {
-        stats.replaceChildren(...Object.entries(run.stats).map(([name, value]) => {
-          const tr = document.createElement("tr");
-          const th = document.createElement("th");
-          const td = document.createElement("td");
-          th.textContent = name;
-          td.textContent = String(value);
-          tr.append(th, td);
-          return tr;
-        }));
-      }
+      if (stats && Object.keys(run.stats).length) stats.replaceChildren(...statRows(run.stats));
     },
   });
 }
 
+// -- rooms: open at the newest message, older pages on scroll, live messages ----------
+
 // The same allow-list as domain/media.py: raster images only, compared without parameters.
 const INLINE_IMAGES = new Set(["image/png", "image/jpeg", "image/gif", "image/webp"]);
 const shownInline = (type) => INLINE_IMAGES.has((type || "").split(";")[0].trim().toLowerCase());
+
+function fileBox(a, share) {
+  const box = document.createElement("div");
+  box.className = "msg-file";
+  const link = document.createElement("a");
+  const url = share ? `${a.url}?share=${encodeURIComponent(share)}` : a.url;
+  link.href = url;
+  if (shownInline(a.content_type)) {
+    const img = document.createElement("img");
+    img.src = url;
+    img.alt = a.name;
+    link.append(img);
+  } else {
+    link.textContent = `${a.name} (${a.size} bytes)`;
+  }
+  box.append(link);
+  return box;
+}
 
 function messageItem(m, share) {
   const li = document.createElement("li");
@@ -141,81 +250,161 @@ function messageItem(m, share) {
   const author = document.createElement("span");
   author.className = "author";
   author.textContent = m.author;
-  const time = document.createElement("time");
-  time.dateTime = m.created_at;
-  time.textContent = m.time;
-  meta.append(author, " ", time);
+  meta.append(author, " ", timeElement(m.created_at, true));
+  const runId = m.kind === "run" && m.data ? m.data.run_id : null;
+  if (runId) {
+    li.dataset.cardRun = runId;
+    if (!share) {
+      const open = document.createElement("a");
+      open.className = "card-link";
+      open.href = `/runs/${runId}`;
+      open.textContent = "open run";
+      meta.append(open);
+    }
+  }
   const body = document.createElement("div");
   body.className = "msg-body";
   body.innerHTML = m.html; // rendered and sanitized by the hub
   li.append(meta, body);
-  if (m.attachment) {
-    const a = m.attachment;
-    const box = document.createElement("div");
-    box.className = "msg-file";
-    const link = document.createElement("a");
-    const url = share ? `${a.url}?share=${encodeURIComponent(share)}` : a.url;
-    link.href = url;
-    if (shownInline(a.content_type)) {
-      const img = document.createElement("img");
-      img.src = url;
-      img.alt = a.name;
-      link.append(img);
-    } else {
-      link.textContent = `${a.name} (${a.size} bytes)`;
-    }
-    box.append(link);
-    li.append(box);
-  }
+  if (m.attachment) li.append(fileBox(m.attachment, share));
   return li;
 }
 
-function room(list) {
-  const share = new URL(list.dataset.live, location.href).searchParams.get("share");
-  connect(list.dataset.live, {
-    messages(messages) {
-      const nearBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 80;
-      for (const m of messages) {
-        if (!document.getElementById(`msg-${m.id}`)) list.append(messageItem(m, share));
+const nearPageEnd = () => window.innerHeight + window.scrollY >= document.body.scrollHeight - 80;
+
+function olderPages(list) {
+  // Scrolling up to the top of the room fetches the page before it, keeping the
+  // reader's place; the link is there for those without this script.
+  const holder = document.getElementById("older");
+  const link = holder && holder.querySelector("a[data-older]");
+  if (!link) return;
+  let loading = false;
+  async function load() {
+    if (loading || holder.hidden) return;
+    loading = true;
+    const response = await fetch(link.dataset.older, { headers: { Accept: "text/html" } });
+    if (response.ok) {
+      const fromBottom = document.documentElement.scrollHeight - window.scrollY;
+      const page = document.createElement("template");
+      page.innerHTML = await response.text(); // rendered and sanitized by the hub
+      showTimes(page.content);
+      list.prepend(page.content);
+      window.scrollTo(0, document.documentElement.scrollHeight - fromBottom);
+      const next = response.headers.get("X-Older");
+      holder.hidden = !next;
+      if (next) {
+        link.dataset.older = link.dataset.older.replace(/before=\d+/, `before=${next}`);
+        link.href = `?before=${next}`;
       }
-      if (nearBottom) window.scrollTo(0, document.body.scrollHeight);
-    },
+    }
+    loading = false;
+  }
+  link.addEventListener("click", (ev) => { ev.preventDefault(); load(); });
+  new IntersectionObserver((seen) => { if (seen.some((e) => e.isIntersecting)) load(); })
+    .observe(holder);
+}
+
+async function send(url, body, type) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "Content-Type": type, "X-CSRF-Token": csrf() },
+    body,
   });
-  const form = document.getElementById("say");
-  if (!form) return;
+  if (!response.ok) alert((await response.json()).error || "could not send");
+  return response.ok;
+}
+
+function sayForm(form) {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const text = form.elements.text.value.trim();
     if (!text) return;
-    const response = await fetch(form.action, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-      body: JSON.stringify({ text }),
-    });
-    if (response.ok) form.elements.text.value = "";
-    else alert((await response.json()).error || "could not send");
+    if (await send(form.action, JSON.stringify({ text }), "application/json")) {
+      form.elements.text.value = "";
+    }
   });
   form.elements.text.addEventListener("keydown", (ev) => {
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
   });
+}
+
+function uploadForm(form) {
+  // Choosing a file asks for its caption first; Upload sends both.
   const file = form.querySelector("input[type=file]");
-  file.addEventListener("change", async () => {
+  const box = document.getElementById("upload");
+  const caption = document.getElementById("upload-caption");
+  const reset = () => { file.value = ""; caption.value = ""; box.hidden = true; };
+  file.addEventListener("change", () => {
     const chosen = file.files[0];
     if (!chosen) return;
-    const url = `${file.dataset.upload}?name=${encodeURIComponent(chosen.name)}`;
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": chosen.type || "application/octet-stream", "X-CSRF-Token": csrf() },
-      body: chosen,
+    document.getElementById("upload-name").textContent = chosen.name;
+    box.hidden = false;
+    caption.focus();
+  });
+  caption.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") { ev.preventDefault(); document.getElementById("upload-send").click(); }
+  });
+  document.getElementById("upload-cancel").addEventListener("click", reset);
+  document.getElementById("upload-send").addEventListener("click", async () => {
+    const chosen = file.files[0];
+    if (!chosen) return;
+    const query = new URLSearchParams({ name: chosen.name, text: caption.value.trim() });
+    const type = chosen.type || "application/octet-stream";
+    if (await send(`${file.dataset.upload}?${query}`, chosen, type)) reset();
+  });
+}
+
+function room(list) {
+  const share = list.dataset.share || null;
+  window.scrollTo(0, document.body.scrollHeight); // a room opens at its newest message
+  olderPages(list);
+  connect(list.dataset.live, {
+    messages(messages) {
+      const follow = nearPageEnd();
+      document.getElementById("room-empty")?.remove();
+      for (const m of messages) {
+        if (!document.getElementById(`msg-${m.id}`)) list.append(messageItem(m, share));
+      }
+      if (follow) window.scrollTo(0, document.body.scrollHeight);
+    },
+  });
+  const form = document.getElementById("say");
+  if (!form) return;
+  sayForm(form);
+  uploadForm(form);
+}
+
+// -- the menu and tables --------------------------------------------------------------
+
+function menu(details) {
+  document.addEventListener("click", (ev) => {
+    if (details.open && !details.contains(ev.target)) details.open = false;
+  });
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape" && details.open) {
+      details.open = false;
+      details.querySelector("summary").focus();
+    }
+  });
+}
+
+function labelCells(table) {
+  // On a phone a table reads as cards whose cells are labelled by their column.
+  const heads = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+  table.querySelectorAll("tbody tr").forEach((tr) => {
+    [...tr.children].forEach((td, i) => {
+      if (!td.dataset.label && heads[i]) td.dataset.label = heads[i];
     });
-    if (!response.ok) alert((await response.json()).error || "could not attach");
-    file.value = "";
   });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  const active = document.getElementById("active");
-  if (active) dashboard(active);
+  showTimes(document);
+  setInterval(() => showTimes(document), 30_000);
+  document.querySelectorAll("table.finished").forEach(labelCells);
+  const details = document.getElementById("menu");
+  if (details) menu(details);
+  document.querySelectorAll("ul.runs[data-live-runs]").forEach(liveRuns);
   const single = document.querySelector("ul.runs.single");
   if (single) runPage(single);
   const messages = document.getElementById("messages");

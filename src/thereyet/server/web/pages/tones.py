@@ -1,0 +1,37 @@
+"""The colour a status reads in: one word per meaning, shared by every page and badge.
+
+`bad` (failed, lost, triggered, critical), `warn` (late, stalled, overdue,
+acknowledged, warning), `ok` (succeeded, resolved), `run` (running), and `idle` for
+the rest. The stylesheet gives each tone a text and background pair with at least
+4.5:1 contrast in light and dark.
+"""
+
+from __future__ import annotations
+
+TONES: dict[str, str] = {
+    "failed": "bad",
+    "lost": "bad",
+    "triggered": "bad",
+    "critical": "bad",
+    "error": "bad",
+    "missed": "bad",
+    "late": "warn",
+    "stalled": "warn",
+    "overdue": "warn",
+    "acknowledged": "warn",
+    "warning": "warn",
+    "pending": "warn",
+    "succeeded": "ok",
+    "resolved": "ok",
+    "sent": "ok",
+    "ok": "ok",
+    "running": "run",
+}
+_RANK = ("bad", "warn", "run", "ok", "idle")
+
+
+def tone(state: object) -> str:
+    """The tone of a status, or of "running stalled" (the most urgent word wins)."""
+    words = str(state or "").split()
+    found = [TONES.get(w.lower(), "idle") for w in words] or ["idle"]
+    return min(found, key=_RANK.index)
