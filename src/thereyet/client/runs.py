@@ -113,6 +113,7 @@ class Run:
         id: str | None = None,
         trigger: str = "sdk",
         sender: Any = None,
+        existing: bool = False,
     ) -> None:
         self.job = clean_name(job) if job else default_job()
         self.id = id or uuid.uuid4().hex
@@ -133,7 +134,8 @@ class Run:
         room = room or config.room
         body = _create_body(self, room=clean_name(room) if room else None, trigger=trigger)
         body["started_at"] = iso(self._sender.wall())
-        self._box = self._sender.outbox(self.id, body)
+        # A run the hub made itself (an agent's) is reported into, not created.
+        self._box = self._sender.outbox(self.id, None if existing else body)
         self._box.source = self
         self._wake()
 

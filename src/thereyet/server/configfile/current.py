@@ -203,7 +203,9 @@ def _tokens(conn: Connection) -> Objects:
     found: Objects = {}
     query = select(tokens).where(tokens.c.revoked_at.is_(None)).order_by(tokens.c.created_at)
     for t in conn.execute(query):
-        if t.scope in ("admin", "read", "ingest") and not t.name.startswith(RUN_TOKEN_PREFIX):
+        if t.scope in ("admin", "read", "ingest", "agent") and not t.name.startswith(
+            RUN_TOKEN_PREFIX
+        ):
             # Names are not unique for tokens: the oldest one of a name stands for it.
             found.setdefault(t.name, {"scope": t.scope, "jobs": t.jobs, "rooms": t.rooms})
     return found

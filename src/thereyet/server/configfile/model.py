@@ -209,7 +209,7 @@ class User(Part):
 class Token(Part):
     """An API token by name and scope; apply generates its secret and shows it once."""
 
-    scope: Literal["admin", "read", "ingest"]
+    scope: Literal["admin", "read", "ingest", "agent"]
     jobs: list[Name] = []
     rooms: list[Name] = []
 
