@@ -246,7 +246,8 @@ class AgentService:
             agent = store.get_agent(tx.conn, name)
             if agent is None or not store.start(tx.conn, run_id, name, tx.now):
                 raise Conflict(f"run {run_id} is not handed to agent {name}", field="run_id")
-            if self.runs.begin_in(tx, run_id, agent.host) is None:
+            # Runs name the agent they ran on (by default its host name): "started on db-2".
+            if self.runs.begin_in(tx, run_id, agent.name) is None:
                 store.set_state(tx.conn, run_id, "done")
                 raise Conflict(f"run {run_id} is no longer queued", field="run_id")
             work = store.get_work(tx.conn, run_id)
