@@ -151,7 +151,10 @@ class Agent:
             return
 
     def _pause(self, failures: int, exc: HubError) -> None:
-        delay = REGISTER_BACKOFF[min(failures, len(REGISTER_BACKOFF)) - 1]
+        # Never quieter than a poll would be: a long silence would make the hub take
+        # this agent for lost as soon as it is back.
+        delay = min(REGISTER_BACKOFF[min(failures, len(REGISTER_BACKOFF)) - 1], self.options.wait)
+        delay = max(delay, 0.5)
         log.warning("hub: %s; trying again in %s s", exc.reason, delay)
         self.stopping.wait(delay)
 

@@ -39,10 +39,18 @@ class AgentLoss:
         self.hub = hub
         self.runs = runs
         self.queue_run = queue_run
+        self.up_since = hub.clock.now()
 
     def find_lost(self, tx: Tx, now: datetime, lost_after: float) -> list[str]:
-        """Mark lost the agents silent since before `lost_after` seconds; return them."""
-        names = store.mark_lost(tx.conn, rules.lost_before(now, lost_after))
+        """Mark lost the agents silent since before `lost_after` seconds; return them.
+
+        Silence while this node was down is not the agents' doing (they could not
+        reach it): a node judges only once it has been up for `lost_after` itself. With
+        several nodes, one that stayed up judges meanwhile."""
+        before = rules.lost_before(now, lost_after)
+        if self.up_since > before:
+            return []
+        names = store.mark_lost(tx.conn, before)
         for name in names:
             for work in store.of_agent(tx.conn, name, ["assigned"]):
                 if work.bound is None:
