@@ -220,14 +220,15 @@ def _pick(waiting: Waiting, agents: Sequence[AgentLoad]) -> AgentLoad | None:
     able = [a for a in matching(waiting.target, agents) if a.free > 0]
     if not able:
         return None
+
+    def last(a: AgentLoad) -> tuple[bool, float]:
+        ran = a.last_ran.get(waiting.job)
+        return (ran is not None, ran.timestamp() if ran is not None else 0.0)
+
     if waiting.target.policy == "spread":
-
-        def last(a: AgentLoad) -> tuple[bool, float]:
-            ran = a.last_ran.get(waiting.job)
-            return (ran is not None, ran.timestamp() if ran is not None else 0.0)
-
         return min(able, key=lambda a: (*last(a), a.busy, a.name))
-    return min(able, key=lambda a: (a.busy / max(a.slots, 1), a.busy, a.name))
+    # The least loaded; of equally loaded agents, the one that ran this job longest ago.
+    return min(able, key=lambda a: (a.busy / max(a.slots, 1), a.busy, *last(a), a.name))
 
 
 def assign(
