@@ -324,7 +324,10 @@ def agent_view(row: Any, work: list[Any], now: datetime) -> dict[str, Any]:
         "last_seen_at": iso(row.last_seen_at),
         "seconds_since_seen": round((now - row.last_seen_at).total_seconds(), 1),
         "registered_at": iso(row.registered_at),
-        "runs": [{"run_id": w.run_id, "job": w.job, "state": w.state} for w in work],
+        "runs": [
+            {"run_id": w.run_id, "job": w.job, "state": w.state, "stopping": bool(w.cancel)}
+            for w in work
+        ],
     }
 
 

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from . import incidents, rooms, runs, session, shares
+from . import agents, incidents, rooms, runs, session, shares
 from .access import NeedLogin
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -21,7 +21,7 @@ async def _need_login(_request: Request, exc: Exception) -> Any:
 
 
 def install(app: FastAPI) -> None:
-    for module in (session, runs, rooms, shares, incidents):
+    for module in (session, runs, rooms, shares, incidents, agents):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(NeedLogin, _need_login)
