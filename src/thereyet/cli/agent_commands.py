@@ -44,6 +44,7 @@ def register(sub: Any) -> None:
         "--grace", type=float, default=10.0, help="seconds between SIGTERM and SIGKILL"
     )
     agent.add_argument("--state-dir", type=Path, help="where undelivered reports are kept")
+    agent.add_argument("--parent", type=int, help=argparse.SUPPRESS)  # the demo hub's pid
     agent.set_defaults(handler=agent_command)
 
 
@@ -59,7 +60,9 @@ def _options(args: argparse.Namespace) -> Any:
     tags = tuple(sorted({t.strip().lower() for t in args.tags.split(",") if t.strip()}))
     if not 1 <= args.slots <= 1000:
         raise CommandError("--slots must be from 1 to 1000")
-    extra = {"state_dir": args.state_dir} if args.state_dir else {}
+    extra: dict[str, Any] = {"state_dir": args.state_dir} if args.state_dir else {}
+    if args.parent:
+        extra["parent"] = args.parent
     return AgentOptions(
         url=config.url,
         token=config.token,

@@ -55,6 +55,7 @@ class AgentOptions:
     grace: float = 10.0  # between SIGTERM and SIGKILL
     state_dir: Path = field(default_factory=lambda: Path.home() / ".local/state/thereyet")
     deliver_timeout: float = 600.0  # how long a finished run's reports are tried before spooling
+    parent: int | None = None  # stop when this process is gone (the demo hub's own agent)
 
 
 def refusal(options: AgentOptions, grant: dict[str, Any]) -> str | None:
@@ -104,6 +105,8 @@ class Agent:
         self._register()
         failures = 0
         while not self.stopping.is_set():
+            if self._orphaned():
+                break
             try:
                 answer = self._call("poll", {"running": self._running(), "wait": self.options.wait})
             except HubError as exc:
@@ -150,7 +153,13 @@ class Agent:
                 self.cancel(run_id, "the hub no longer runs it here")
             return
 
+    def _orphaned(self) -> bool:
+        return self.options.parent is not None and os.getppid() != self.options.parent
+
     def _pause(self, failures: int, exc: HubError) -> None:
+        if self._orphaned():
+            self.stopping.set()
+            return
         # Never quieter than a poll would be: a long silence would make the hub take
         # this agent for lost as soon as it is back.
         delay = min(REGISTER_BACKOFF[min(failures, len(REGISTER_BACKOFF)) - 1], self.options.wait)

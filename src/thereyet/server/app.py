@@ -260,6 +260,8 @@ def _workers(app: FastAPI, settings: Settings) -> list[Worker]:
     workers.append(Pruner(app.state.retention))
     if settings.demo:
         from .workers.demo import Demo
+        from .workers.demo_agent import DemoAgent
 
-        workers.append(Demo(app.state.runs, app.state.rooms))
+        agent = DemoAgent(app.state.schedules, app.state.tokens, settings)
+        workers.append(Demo(app.state.runs, app.state.rooms, agent=agent))
     return workers

@@ -3,6 +3,8 @@
 - warehouse-migration: a long migration with steady progress, restarted when done;
 - league-matches: a routine started every minute that plays 64 matches;
 - billing-sync: a routine that fails partway every few minutes.
+
+With a DemoAgent, a local agent runs league-matches for real on `!run league-matches`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..domain.runs import RunStatus
 from ..services.errors import Conflict
 from ..services.rooms import RoomService
 from ..services.runs import NewRun, RunService
+from .demo_agent import DemoAgent
 
 ROOM = "demo"
 
@@ -39,9 +42,16 @@ class _Sim:
 class Demo:
     name = "demo"
 
-    def __init__(self, runs: RunService, rooms: RoomService, seed: int | None = None) -> None:
+    def __init__(
+        self,
+        runs: RunService,
+        rooms: RoomService,
+        seed: int | None = None,
+        agent: DemoAgent | None = None,
+    ) -> None:
         self.runs = runs
         self.rooms = rooms
+        self.agent = agent
         self.random = random.Random(seed)
         self.seeded = False
         self.sims = [
@@ -67,6 +77,8 @@ class Demo:
             await self.rooms.post(
                 SYSTEM, ROOM, "Welcome! These runs are simulated by `thereyet server --demo`.", None
             )
+        if self.agent is not None:
+            await self.agent.start(ROOM)
         self.seeded = True
 
     async def _step(self, sim: _Sim, now: datetime) -> bool:
