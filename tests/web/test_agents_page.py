@@ -70,6 +70,10 @@ def test_the_agents_page_shows_agents_and_the_queue_and_cancel_stops_the_process
             return "idle" in page.locator("#agent-db-2").inner_text()
 
         wait_for(idle, 20, every=0.5, what="the agent idle again on the page")
+        page.click("#agent-db-2 a:has-text('db-2')")  # its past runs
+        expect(page.locator("#finished")).to_contain_text("vacuum")
+        page.goto("/?host=elsewhere")
+        expect(page.locator("#finished")).not_to_contain_text("vacuum")
     finally:
         context.close()
         agent.stop()
