@@ -58,7 +58,9 @@ def _jobs(conn: Connection) -> Objects:
     found = {}
     for row in conn.execute(select(jobs)):
         target = None
-        if row.target:
+        if row.target and row.target["kind"] == "agent":
+            target = dict(row.target)
+        elif row.target:
             target = {"kind": "http", "url": row.target["url"], "headers": row.target["headers"]}
         found[row.name] = {
             "title": row.title,
