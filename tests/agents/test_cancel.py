@@ -124,3 +124,14 @@ def test_an_agent_token_can_do_nothing_but_the_agent_protocol(agent_hub: AgentHu
         status, answer = call(agent_hub.url, agent_hub.token, method, path, {"text": "x"})
         assert status == 403, (path, answer)
         assert "an agent token may not" in answer["error"]
+
+
+def test_stopping_the_agent_stops_its_commands_and_reports_how_they_ended(agent_hub: AgentHub):
+    agent = agent_hub.agent("a1")
+    agent_hub.job("long", POLITE)
+    run_id = agent_hub.run_now("long")
+    _begun(agent_hub, run_id)
+    agent.stop()  # SIGTERM, as systemctl stop sends
+    assert agent.process is not None and agent.process.returncode == 0
+    run = agent_hub.wait_run(run_id, "cancelled")
+    assert (run["exit_code"], run["log_tail"][-1]) == (3, "got term")
