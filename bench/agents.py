@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -91,8 +91,6 @@ def _utc(value: datetime | str) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     if value.tzinfo is None:
-        from datetime import UTC
-
         value = value.replace(tzinfo=UTC)
     return value
 
@@ -170,11 +168,11 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data:
         work = Path(data)
-        with scratch_pg_database(args.db) if args.db else _sqlite(work) as db:
-            with running_hub(work / "hub", db) as hub:
-                token = hub.call("POST", "/api/v1/tokens", {"name": "b", "scope": "agent"})
-                lateness(args, hub, db, work, token["token"])
-                idle_costs(args, hub, work, token["token"])
+        database = scratch_pg_database(args.db) if args.db else _sqlite(work)
+        with database as db, running_hub(work / "hub", db) as hub:
+            token = hub.call("POST", "/api/v1/tokens", {"name": "b", "scope": "agent"})
+            lateness(args, hub, db, work, token["token"])
+            idle_costs(args, hub, work, token["token"])
     print(f"load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
 
 
