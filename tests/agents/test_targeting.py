@@ -48,6 +48,14 @@ def test_policy_all_runs_once_on_every_matching_agent(agent_hub: AgentHub):
     )
     assert sorted(r["host"] for r in done) == ["a1", "a2"]
     assert sorted(agent_hub.started()) == sorted(r["id"] for r in done)
+    wait_for(
+        lambda: (
+            "**deploy** on 2 agents: 2 succeeded"
+            in [m["text"] for m in agent_hub.api("GET", "/api/v1/rooms/ops/messages")["messages"]]
+        ),
+        10,
+        what="the group's roll-up card",
+    )
 
 
 def test_policy_one_picks_the_least_loaded_agent(agent_hub: AgentHub):

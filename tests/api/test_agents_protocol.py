@@ -147,3 +147,26 @@ def test_bad_agent_input_is_refused_naming_the_field(client: TestClient):
     env = {"kind": "agent", "command": ["ls"], "env": {"THEREYET_RUN_ID": "x"}}
     answer = client.put("/api/v1/jobs/x/schedule", json={"target": env})
     assert (answer.status_code, answer.json()["field"]) == (422, "target.env")
+
+
+def test_agents_in_chat_lists_agents_their_runs_and_the_queue(client: TestClient):
+    auth = _agent_token(client)
+    _register(client, auth, "a1", tags=["linux", "db"])
+    _job(client, "backup")
+    _job(client, "gpu-train", tags=["gpu"])
+    first = _start_job(client, "backup")
+    queued = _start_job(client, "gpu-train")
+    _poll_until_work(client, auth, "a1")
+    client.post(f"/api/v1/agents/a1/runs/{first}/start", headers=auth)
+    client.post("/api/v1/rooms/ops/messages", json={"text": "!agents"})
+
+    def answer() -> str | None:
+        messages = client.get("/api/v1/rooms/ops/messages").json()["messages"]
+        found = [m["text"] for m in messages if m["text"].startswith("- a1")]
+        return found[0] if found else None
+
+    text = wait_for(answer, 10, what="the answer to !agents")
+    assert text.splitlines() == [
+        f"- a1 on a1.example (db, linux): online, 1/1 slots: backup `{first}`",
+        f"- queued #1: gpu-train `{queued}` (no agent matches tags gpu)",
+    ]

@@ -11,6 +11,7 @@ from thereyet.server.domain.agents import (
     TargetError,
     Waiting,
     assign,
+    group_rollup,
     parse_target,
     poll_wait,
     retry_due,
@@ -113,3 +114,10 @@ def test_a_poll_waits_at_most_a_third_of_the_time_an_agent_is_lost_after():
     assert poll_wait(60, 30) == 10
     assert poll_wait(2, 30) == 2
     assert poll_wait(-1, 30) == 0
+
+
+def test_a_run_on_every_agent_rolls_up_into_one_line_naming_those_that_did_not_succeed():
+    outcomes = [("web-1", "succeeded"), ("web-3", "failed"), ("web-2", "succeeded")]
+    assert (
+        group_rollup("deploy", outcomes) == "**deploy** on 3 agents: 2 succeeded, 1 failed (web-3)"
+    )

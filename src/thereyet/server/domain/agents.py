@@ -290,3 +290,20 @@ def retry_due(target: AgentTarget, attempt: int, now: datetime) -> datetime | No
     if attempt > target.retries:
         return None
     return now + timedelta(seconds=target.retry_delay)
+
+
+def group_rollup(job: str, outcomes: Sequence[tuple[str, str]]) -> str:
+    """The card for a run on every agent (policy `all`) once all its runs ended:
+    "**deploy** on 3 agents: 2 succeeded, 1 failed (web-2)". `outcomes` are
+    (agent, status) pairs."""
+    counts: dict[str, list[str]] = {}
+    for agent, status in outcomes:
+        counts.setdefault(status, []).append(agent)
+    parts = []
+    for status in ("succeeded", "failed", "cancelled", "lost"):
+        agents = sorted(counts.get(status, []))
+        if agents:
+            named = f" ({', '.join(agents)})" if status != "succeeded" else ""
+            parts.append(f"{len(agents)} {status}{named}")
+    many = "agent" if len(outcomes) == 1 else "agents"
+    return f"**{job}** on {len(outcomes)} {many}: " + ", ".join(parts)

@@ -26,6 +26,7 @@ from ..hub import Hub
 from ..store import agents as store
 from ..store import runs as run_store
 from ..store.writer import Tx
+from .rooms import post_in_rooms
 from .runs import RunService
 
 # A run is started before the agent's next poll names it; give that poll time to come.
@@ -127,5 +128,25 @@ class AgentLoss:
             return
         if work.state == "running" and run.status is RunStatus.CANCELLED:
             store.ask_cancel(tx.conn, run.id)  # the agent stops it, then no longer names it
-            return
-        store.set_state(tx.conn, run.id, "done")
+        else:
+            store.set_state(tx.conn, run.id, "done")
+        if work.group_id is not None:
+            self._roll_up(tx, work.group_id, run, room_ids)
+
+    def _roll_up(self, tx: Tx, group_id: str, ended: Run, room_ids: list[int]) -> None:
+        """Once every run of a group (policy `all`) ended, one card says how they did."""
+        outcomes = []
+        for work in store.group(tx.conn, group_id):
+            run = ended if work.run_id == ended.id else run_store.load_run(tx.conn, work.run_id)
+            if run is None or not run.status.finished:
+                return
+            outcomes.append((work.bound or work.agent or "?", run.status.value))
+        post_in_rooms(
+            tx,
+            self.hub,
+            room_ids,
+            author="thereyet",
+            kind="run",
+            body=rules.group_rollup(ended.job, outcomes),
+            data={"job": ended.job, "group": group_id},
+        )

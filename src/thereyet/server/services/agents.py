@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,8 +76,6 @@ class AgentService:
         self._wakers: set[asyncio.Event] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         hub.bus.on(WORK_TOPIC, self._heard)
-        # Told how late (seconds after the due time) each run was handed to an agent.
-        self.on_assigned: Callable[[float], None] | None = None
 
     @property
     def lost_after(self) -> float:
@@ -161,13 +158,10 @@ class AgentService:
         for work in busy:
             per_job[work.job] = per_job.get(work.job, 0) + 1
         queue = [Waiting(r.run_id, r.job, target_of(r.target), r.bound) for r in rows]
-        due = {r.run_id: r.not_before for r in rows}
         handed = 0
         for waiting, agent in rules.assign(queue, loads, per_job, now):
             if store.take(tx.conn, waiting.run_id, agent, now):
                 handed += 1
-                if self.on_assigned is not None:
-                    self.on_assigned(max(0.0, (now - due[waiting.run_id]).total_seconds()))
         return handed
 
     def _loads(self, conn: Any) -> list[AgentLoad]:

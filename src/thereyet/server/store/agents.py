@@ -209,3 +209,8 @@ def ask_cancel(conn: Connection, run_id: str) -> bool:
 
 def retries_of(conn: Connection, run_id: str) -> list[Any]:
     return list(conn.execute(select(agent_work).where(agent_work.c.retry_of == run_id)))
+
+
+def group(conn: Connection, group_id: str) -> list[Any]:
+    """The runs made together for every matching agent (policy `all`)."""
+    return list(conn.execute(select(agent_work).where(agent_work.c.group_id == group_id)))
