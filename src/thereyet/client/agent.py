@@ -126,7 +126,10 @@ class Agent:
             self.cancel(run_id, "cancelled from the hub")
         for offer in answer.get("work") or []:
             if len(self._running()) >= self.options.slots:
-                break  # handed more than it has slots for: the rest wait their turn
+                # Handed more than it has free slots (a run that just ended is still
+                # being reported): the rest wait their turn, without polling in a loop.
+                self.stopping.wait(0.2)
+                break
             self._start(offer)
 
     def _register(self) -> None:
