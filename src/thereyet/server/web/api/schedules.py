@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...configfile.model import AgentTarget
 from ...domain.names import NAME_PATTERN
 from ...domain.policy import Action, Resource
 from ...services.pings import PingService
@@ -38,32 +39,12 @@ class TargetIn(_Body):
     headers: Annotated[dict[str, Annotated[str, Field(max_length=2000)]], Field(max_length=20)] = {}
 
 
-Arg = Annotated[str, Field(max_length=4096)]
-AgentName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
-
-
-class AgentTargetIn(_Body):
-    """A command agents run (docs/agents.md); checked again, field by field, by the service."""
-
-    kind: Literal["agent"]
-    command: Annotated[list[Arg], Field(min_length=1, max_length=256)]
-    shell: bool = False
-    cwd: Annotated[str, Field(max_length=4096)] | None = None
-    env: Annotated[dict[str, Arg], Field(max_length=100)] = {}
-    agent: AgentName | None = None
-    tags: Annotated[list[AgentName], Field(max_length=20)] = []
-    policy: Literal["one", "spread", "all"] = "one"
-    concurrency: Annotated[int, Field(ge=1, le=1000)] | None = None
-    retries: Annotated[int, Field(ge=0, le=20)] = 0
-    retry_delay: Annotated[float, Field(ge=0, le=86400)] = 0
-    time_limit: Annotated[float, Field(ge=1, le=366 * 86400)] | None = None
-
-
 class ScheduleIn(_Body):
     schedule: Annotated[str, Field(max_length=200)] | None = None
     timezone: Annotated[str, Field(max_length=64)] | None = None
     limits: LimitsIn | None = None
-    target: Annotated[TargetIn | AgentTargetIn, Field(discriminator="kind")] | None = None
+    # An agent target is written as in the configuration files (docs/agents.md).
+    target: Annotated[TargetIn | AgentTarget, Field(discriminator="kind")] | None = None
     room: Annotated[str, Field(pattern=NAME_PATTERN)] | None = None
     # What a hub that was down does with the occurrences it missed (docs/monitoring.md).
     catch_up: Literal["none", "latest", "all"] | None = None
