@@ -53,10 +53,11 @@ class AgentProcess:
     token: str
     workdir: Path
     args: list[str] = field(default_factory=list)
+    prefix: list[str] = field(default_factory=list)  # e.g. `ip netns exec NS`
     process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> AgentProcess:
-        command = [sys.executable, "-m", "thereyet", "agent", "--url", self.url]
+        command = [*self.prefix, sys.executable, "-m", "thereyet", "agent", "--url", self.url]
         command += ["--token", self.token, "--name", self.name, "--wait", "1", "--grace", "1"]
         command += ["--state-dir", str(self.workdir / "state"), *self.args]
         env = {k: v for k, v in os.environ.items() if not k.startswith("THEREYET_")}
@@ -126,9 +127,13 @@ class AgentHub:
         assert 200 <= status < 300, f"{method} {path}: {status} {answer}"
         return answer
 
-    def agent(self, name: str, *args: str, url: str | None = None) -> AgentProcess:
+    def agent(
+        self, name: str, *args: str, url: str | None = None, prefix: list[str] | None = None
+    ) -> AgentProcess:
         """Start an agent process and return once the hub lists it online."""
-        agent = AgentProcess(name, url or self.url, self.token, self.workdir / "agents", list(args))
+        agent = AgentProcess(
+            name, url or self.url, self.token, self.workdir / "agents", list(args), prefix or []
+        )
         self.agents.append(agent.start())
         wait_for(lambda: self.agent_state(name) == "online", 30, what=f"agent {name} online")
         return agent
