@@ -87,6 +87,21 @@ def due_times(db: str) -> dict[str, float]:
     return found
 
 
+def work_states(db: str) -> str:
+    """How the agent runs ended up: 'done 150, queued 2'."""
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        query = (
+            "SELECT w.state, r.status, count(*) FROM agent_work w JOIN runs r ON r.id = w.run_id"
+            " GROUP BY w.state, r.status"
+        )
+        found = ", ".join(
+            f"{state}/{status} {count}" for state, status, count in conn.execute(text(query))
+        )
+    engine.dispose()
+    return found
+
+
 def _utc(value: datetime | str) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
@@ -114,6 +129,7 @@ def lateness(args: argparse.Namespace, hub, db: str, work: Path, token: str) -> 
         for kind in ("agent", "http"):
             hub.call("PUT", f"/api/v1/jobs/{kind}-{n}/schedule", {"schedule": ""})
     time.sleep(3)
+    states = work_states(db)
     stop(agents)
     recorder.close()
     due = due_times(db)
@@ -131,6 +147,7 @@ def lateness(args: argparse.Namespace, hub, db: str, work: Path, token: str) -> 
     print(f"routines: {args.jobs} agent + {args.jobs} callback, every second, {args.agents} agents")
     print(f"  agent target, due -> process started: {summary(agent_late)} (of ~{expected} due)")
     print(f"  HTTP callback, due -> call arrived:   {summary(http_late)} (of ~{expected} due)")
+    print(f"  agent runs at the end (all of them): {states}")
     ratio = percentile(sorted(agent_late), 0.5) / statistics.median(http_late)
     ratio99 = percentile(sorted(agent_late), 0.99) / percentile(sorted(http_late), 0.99)
     print(f"  ratio agent/callback: p50 {ratio:.2f}, p99 {ratio99:.2f}")

@@ -73,7 +73,7 @@ class AgentService:
         self.runs = runs
         self.loss = AgentLoss(hub, runs, self.queue_run)
         runs.status_hooks.append(self.loss.on_run_status)
-        self._wakers: set[asyncio.Event] = set()
+        self._wakers: dict[str, set[asyncio.Event]] = {}  # agent name -> its waiting polls
         self._loop: asyncio.AbstractEventLoop | None = None
         hub.bus.on(WORK_TOPIC, self._heard)
 
@@ -130,8 +130,7 @@ class AgentService:
             "queued_at": tx.now,
             "not_before": due,
         }
-        store.insert_work(tx.conn, [row])
-        tx.after_commit(self.wake)
+        store.insert_work(tx.conn, [row])  # the assigner hands it out (and wakes that agent)
         return run_id
 
     # -- the assigner ----------------------------------------------------------------------
@@ -144,24 +143,26 @@ class AgentService:
     def _step(self, tx: Tx, now: datetime) -> bool:
         lost = self.loss.find_lost(tx, now, self.lost_after)
         handed = self._assign(tx, now)
-        if lost or handed:
-            tx.after_commit(self.wake)
         return bool(lost or handed)
 
-    def _assign(self, tx: Tx, now: datetime) -> int:
+    def _assign(self, tx: Tx, now: datetime) -> set[str]:
+        """Hand out what queued runs can go now; wake the polls of the agents that got
+        some, once committed. Return those agents."""
         rows = store.queued(tx.conn, now, ASSIGN_BATCH)
         if not rows:
-            return 0
+            return set()
         loads = self._loads(tx.conn)
         busy = store.busy(tx.conn)
         per_job: dict[str, int] = {}
         for work in busy:
             per_job[work.job] = per_job.get(work.job, 0) + 1
         queue = [Waiting(r.run_id, r.job, target_of(r.target), r.bound) for r in rows]
-        handed = 0
+        handed = set()
         for waiting, agent in rules.assign(queue, loads, per_job, now):
             if store.take(tx.conn, waiting.run_id, agent, now):
-                handed += 1
+                handed.add(agent)
+        if handed:
+            tx.after_commit(lambda: self.wake(handed))
         return handed
 
     def _loads(self, conn: Any) -> list[AgentLoad]:
@@ -194,7 +195,6 @@ class AgentService:
             store.save_agent(tx.conn, hello.name, values, tx.now)
             stop = self.loss.reconcile(tx, hello.name, running, tx.now)
             self._assign(tx, tx.now)
-            tx.after_commit(self.wake)
             return {**agent_view(store.get_agent(tx.conn, hello.name), [], tx.now), "cancel": stop}
 
         return await self.hub.writer.run(write)
@@ -210,20 +210,19 @@ class AgentService:
             if answer["work"] or answer["cancel"] or left <= 0:
                 return answer
             waker = asyncio.Event()
-            self._wakers.add(waker)
+            self._wakers.setdefault(name, set()).add(waker)
             try:
                 await asyncio.wait_for(waker.wait(), timeout=min(left, 2.0))
             except TimeoutError:
                 pass
             finally:
-                self._wakers.discard(waker)
+                self._forget(name, waker)
 
     def _exchange(self, tx: Tx, name: str, running: list[str]) -> list[str]:
         if store.seen(tx.conn, name, tx.now, self.hub.settings.node) is None:
             raise NotFound(f"no agent named {name!r}: register first", field="name")
         stop = self.loss.reconcile(tx, name, running, tx.now)
-        if self._assign(tx, tx.now):
-            tx.after_commit(self.wake)
+        self._assign(tx, tx.now)
         return stop
 
     def _answer(self, name: str, stop: list[str]) -> dict[str, Any]:
@@ -258,7 +257,7 @@ class AgentService:
             work = store.get_work(tx.conn, run_id)
             if work is not None and work.state == "running":
                 store.ask_cancel(tx.conn, run_id)
-                tx.after_commit(self.wake)
+                tx.after_commit(lambda: self.wake({work.agent}))
                 return {"run_id": run_id, "status": run.status.value, "stopping": True}
             if run.status.finished:
                 raise Conflict(f"run is already {run.status.value}", field="status")
@@ -271,16 +270,24 @@ class AgentService:
 
     # -- waking long polls ---------------------------------------------------------------
 
-    def wake(self) -> None:
-        """Tell every node's waiting polls to look again (after a commit)."""
-        self.hub.bus.publish(WORK_TOPIC, {"at": self.hub.clock.now().isoformat()})
+    def wake(self, agents: set[str]) -> None:
+        """Tell these agents' waiting polls, on every node, to look again."""
+        self.hub.bus.publish(WORK_TOPIC, {"agents": sorted(agents)})
 
-    def _heard(self, _data: dict[str, Any]) -> None:
+    def _heard(self, data: dict[str, Any]) -> None:
         loop = self._loop
         if loop is None:
             return
-        for waker in list(self._wakers):
-            loop.call_soon_threadsafe(waker.set)
+        for name in data.get("agents") or []:
+            for waker in list(self._wakers.get(name, ())):
+                loop.call_soon_threadsafe(waker.set)
+
+    def _forget(self, name: str, waker: asyncio.Event) -> None:
+        wakers = self._wakers.get(name)
+        if wakers is not None:
+            wakers.discard(waker)
+            if not wakers:
+                del self._wakers[name]
 
     # -- reads -------------------------------------------------------------------------------
 
