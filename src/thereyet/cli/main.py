@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from . import (
+    agent_commands,
     backup_commands,
     client_commands,
     config_commands,
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     policy_commands.register(sub)
     config_commands.register(sub)
     backup_commands.register(sub)
+    agent_commands.register(sub)
     return parser
 
 

@@ -38,7 +38,7 @@ def register(sub: Any) -> None:
     tsub = token.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     create = tsub.add_parser("create", help="create a token; it is printed once")
     add_hub_options(create)
-    create.add_argument("--scope", choices=["admin", "read", "ingest"], required=True)
+    create.add_argument("--scope", choices=["admin", "read", "ingest", "agent"], required=True)
     create.add_argument("--name", help="what the token is for (default: its scope)")
     create.add_argument("--job", action="append", default=[], help="limit an ingest token to a job")
     create.add_argument(

@@ -17,7 +17,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from .runs import Run, Status
@@ -134,6 +134,31 @@ def _pump(source: IO[bytes], sink: IO[bytes], output: Output) -> None:
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
+@dataclass
+class Launch:
+    """How to start a command: its working directory, its environment (None: ours),
+    through `/bin/sh -c` or not, in a process group of its own or not; and the signals
+    sent to it on our behalf (`received`)."""
+
+    cwd: str | None = None
+    env: dict[str, str] | None = None
+    shell: bool = False
+    own_group: bool = False
+    received: list[int] = field(default_factory=list)
+
+    def popen(self, argv: Sequence[str]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            argv[0] if self.shell else list(argv),
+            shell=self.shell,
+            cwd=self.cwd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL if self.own_group else None,
+            start_new_session=self.own_group,
+        )
+
+
 def run_command(
     argv: Sequence[str],
     run: Run,
@@ -141,20 +166,24 @@ def run_command(
     stdout: IO[bytes] | None = None,
     stderr: IO[bytes] | None = None,
     on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
+    how: Launch | None = None,
 ) -> int:
     """Run `argv` reporting to `run`; finish the run; return the command's exit code.
 
     SIGTERM and SIGHUP are passed on to the command; SIGINT too, unless it came
-    from the terminal (then the command got it already).
+    from the terminal (then the command got it already). `how` says where and with
+    what environment to run it (an agent's runs), and collects the signals sent to
+    it from elsewhere: a command stopped by one of them was cancelled.
     """
+    how = how or Launch()
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     try:
-        child = subprocess.Popen(list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        child = how.popen(argv)
     except OSError as exc:
         run.finish("failed", exit_code=127, error=f"cannot start {argv[0]}: {exc}")
         print(f"thereyet: cannot start {argv[0]}: {exc}", file=sys.stderr)
         return 127
-    received: list[int] = []
+    received = how.received
     previous = _forward_signals(child, received)
     if on_start is not None:
         on_start(child)

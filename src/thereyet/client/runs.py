@@ -113,9 +113,16 @@ class Run:
         id: str | None = None,
         trigger: str = "sdk",
         sender: Any = None,
+        existing: bool = False,
     ) -> None:
         self.job = clean_name(job) if job else default_job()
-        self.id = id or uuid.uuid4().hex
+        # Started by an agent: the first run the process makes is the agent's own run,
+        # reported into but ended by the agent (with the exit code and output tail).
+        inherited = None if id is not None or existing else _inherit_run_id()
+        self.id = id or inherited or uuid.uuid4().hex
+        existing = existing or inherited is not None
+        self._owned = inherited is None
+        self._existing = existing
         self.finished = False
         self._done: float = 0
         self._total = total
@@ -133,8 +140,11 @@ class Run:
         room = room or config.room
         body = _create_body(self, room=clean_name(room) if room else None, trigger=trigger)
         body["started_at"] = iso(self._sender.wall())
-        self._box = self._sender.outbox(self.id, body)
+        # A run the hub made itself (an agent's) is reported into, not created.
+        self._box = self._sender.outbox(self.id, None if existing else body)
         self._box.source = self
+        if existing:  # its progress is what others (the command inside) said, until it says
+            self._box.sent_progress = self.progress_snapshot()
         self._wake()
 
     def _wake(self) -> None:
@@ -238,10 +248,11 @@ class Run:
         if self.finished:
             return
         self.finished = True
-        if self._box is None:
+        if self._box is None or not self._owned:
             return
-        if status == "succeeded" and self._total is None:
-            self._total = self.progress_snapshot()[0]
+        done = self.progress_snapshot()[0]
+        if status == "succeeded" and self._total is None and (done or not self._existing):
+            self._total = done
         body: dict[str, Any] = {"status": status, "id": "finish"}
         if exit_code is not None:
             body["exit_code"] = exit_code
@@ -345,6 +356,23 @@ class _End:
                     self.run._ended_early()
             except Exception:  # at interpreter exit, anything may be gone already
                 return
+
+
+_inherited = threading.Lock()
+_inherited_taken = False
+
+
+def _inherit_run_id() -> str | None:
+    """THEREYET_RUN_ID (set by an agent for the command it runs), the first time only."""
+    global _inherited_taken
+    run_id = os.environ.get("THEREYET_RUN_ID")
+    if not run_id:
+        return None
+    with _inherited:
+        if _inherited_taken:
+            return None
+        _inherited_taken = True
+    return run_id
 
 
 def _create_body(run: Run, *, room: str | None, trigger: str) -> dict[str, Any]:

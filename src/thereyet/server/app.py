@@ -19,7 +19,8 @@ from .configfile.service import ConfigService
 from .first_steps import first_steps
 from .hub import Hub
 from .logs import redact_access_log
-from .services import oncall_commands  # noqa: F401  (registers !ack, !resolve, !oncall)
+from .services import agent_commands, oncall_commands  # noqa: F401  (register built-ins)
+from .services.agents import AgentService
 from .services.bridges import BridgeService
 from .services.command_builtins import Services as CommandServices
 from .services.command_config import CommandFile, commands_path
@@ -47,6 +48,7 @@ from .services.stored_commands import StoredCommands
 from .services.tokens import TokenService, bootstrap_admin
 from .services.transcripts import TranscriptService
 from .web import api_docs, errors, metrics, pages
+from .web.api import agents as agent_api
 from .web.api import channels as channel_api
 from .web.api import commands as command_api
 from .web.api import config as config_api
@@ -89,6 +91,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             app.state.notifications.on_runs_status
         )
         app.state.schedules = ScheduleService(hub, app.state.runs, app.state.notifications)
+        app.state.agents = AgentService(hub, app.state.runs)
+        app.state.schedules.starters["agent"] = app.state.agents.queue_in
         app.state.monitoring = MonitorService(hub, app.state.runs)
         app.state.pings = PingService(hub, app.state.runs)
         app.state.oncall = OncallService(hub)
@@ -113,7 +117,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 hub,
                 app.state.runs,
                 app.state.schedules,
-                extra={"incidents": app.state.incidents, "oncall": app.state.oncall},
+                extra={
+                    "incidents": app.state.incidents,
+                    "oncall": app.state.oncall,
+                    "agents": app.state.agents,
+                },
             ),
             StoredCommands(hub, CommandFile(commands_path(settings.data_dir))),
         )
@@ -169,7 +177,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     errors.install(app)
     for module in (runs, rooms, misc, people, shares, search):
         app.include_router(module.router, prefix="/api/v1", responses=ERRORS)
-    for module in (schedule_api, channel_api, command_api, integration_api, config_api):
+    for module in (schedule_api, channel_api, command_api, integration_api, config_api, agent_api):
         app.include_router(module.router, prefix="/api/v1", responses=ERRORS)
     app.include_router(metrics.health_router, prefix="/api/v1")
     app.include_router(metrics.router)
@@ -236,10 +244,15 @@ def _backup_workers(hub: Hub, settings: Settings) -> list[Worker]:
 
 
 def _timely_workers(app: FastAPI) -> list[Worker]:
+    from .workers.agents import AgentAssigner
     from .workers.dispatcher import Dispatcher
     from .workers.scheduler import Scheduler
 
-    return [Scheduler(app.state.schedules), Dispatcher(app.state.notifications)]
+    return [
+        Scheduler(app.state.schedules),
+        AgentAssigner(app.state.agents),
+        Dispatcher(app.state.notifications),
+    ]
 
 
 def _workers(app: FastAPI, settings: Settings) -> list[Worker]:
@@ -253,6 +266,10 @@ def _workers(app: FastAPI, settings: Settings) -> list[Worker]:
     workers.append(Pruner(app.state.retention))
     if settings.demo:
         from .workers.demo import Demo
+        from .workers.demo_agent import DemoAgent
 
-        workers.append(Demo(app.state.runs, app.state.rooms, schedules=app.state.schedules))
+        agent = DemoAgent(app.state.schedules, app.state.tokens, settings)
+        workers.append(
+            Demo(app.state.runs, app.state.rooms, schedules=app.state.schedules, agent=agent)
+        )
     return workers

@@ -79,6 +79,10 @@ class Settings:
             "through LISTEN/NOTIFY (turn off only when one node runs on the database)"
         },
     )
+    agent_lost_after: float = field(
+        default=30.0,
+        metadata={"doc": "seconds without a word from an agent before it and its runs are lost"},
+    )
     # -- trust: cookies, proxies, slow clients (docs/security.md) --
     cookie_secure: bool = field(
         default=False,

@@ -23,6 +23,8 @@ def canonical(kind: str, name: str, obj: dict[str, Any]) -> dict[str, Any]:
         obj["title"] = title_from_name(name)
     if kind == "jobs":
         obj["rooms"] = sorted(set(obj["rooms"]))
+        if obj.get("target") and obj["target"].get("kind") == "agent":
+            obj["target"] = {**obj["target"], "tags": sorted(set(obj["target"]["tags"]))}
         if obj.get("paging"):
             obj["paging"] = {**obj["paging"], "events": sorted(set(obj["paging"]["events"]))}
     elif kind == "channels":

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ..domain import oncall as rules
+from ..domain.agents import TargetError, parse_target
 from ..domain.commands import CommandError
 from ..domain.oncall import OncallError, Override, Rotation
 from ..domain.schedules import ScheduleError, parse_schedule, parse_zone
@@ -154,7 +155,13 @@ def _job_schedule(name: str, job: dict[str, Any]) -> Iterator[Finding]:
             parse_schedule(job["schedule"], job["timezone"])
         except ScheduleError as exc:
             yield "jobs", name, ("schedule",), str(exc)
-    if job["target"] and not job["target"]["url"].startswith(("http://", "https://")):
+    target = job["target"]
+    if target and target["kind"] == "agent":
+        try:
+            parse_target(target)
+        except TargetError as exc:
+            yield "jobs", name, tuple(exc.field.split(".")), str(exc)
+    elif target and not target["url"].startswith(("http://", "https://")):
         yield "jobs", name, ("target", "url"), "must be an http(s) URL"
 
 

@@ -58,7 +58,9 @@ def _jobs(conn: Connection) -> Objects:
     found = {}
     for row in conn.execute(select(jobs)):
         target = None
-        if row.target:
+        if row.target and row.target["kind"] == "agent":
+            target = dict(row.target)
+        elif row.target:
             target = {"kind": "http", "url": row.target["url"], "headers": row.target["headers"]}
         found[row.name] = {
             "title": row.title,
@@ -202,7 +204,9 @@ def _tokens(conn: Connection) -> Objects:
     found: Objects = {}
     query = select(tokens).where(tokens.c.revoked_at.is_(None)).order_by(tokens.c.created_at)
     for t in conn.execute(query):
-        if t.scope in ("admin", "read", "ingest") and not t.name.startswith(RUN_TOKEN_PREFIX):
+        if t.scope in ("admin", "read", "ingest", "agent") and not t.name.startswith(
+            RUN_TOKEN_PREFIX
+        ):
             # Names are not unique for tokens: the oldest one of a name stands for it.
             found.setdefault(t.name, {"scope": t.scope, "jobs": t.jobs, "rooms": t.rooms})
     return found

@@ -83,6 +83,26 @@ class Target(Part):
     headers: Annotated[dict[str, Secret], Field(max_length=20)] = {}
 
 
+AgentName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+
+
+class AgentTarget(Part):
+    """A command agents run (docs/agents.md): where, on which agents, how many at once."""
+
+    kind: Literal["agent"]
+    command: Annotated[list[Annotated[str, Field(max_length=4096)]], Field(min_length=1)]
+    shell: bool = False
+    cwd: Annotated[str, Field(max_length=4096)] | None = None
+    env: Annotated[dict[str, Annotated[str, Field(max_length=4096)]], Field(max_length=100)] = {}
+    agent: AgentName | None = None
+    tags: Annotated[list[AgentName], Field(max_length=20)] = []
+    policy: Literal["one", "spread", "all"] = "one"
+    concurrency: Annotated[int, Field(ge=1, le=1000)] | None = None
+    retries: Annotated[int, Field(ge=0, le=20)] = 0
+    retry_delay: Annotated[float, Field(ge=0, le=86400)] = 0.0
+    time_limit: Annotated[float, Field(ge=1, le=366 * 86400)] | None = None
+
+
 class Paging(Part):
     """Which of a job's events open an incident, on which service."""
 
@@ -102,7 +122,7 @@ class Job(Part):
     stall_after: Seconds | None = None
     lost_after: Seconds | None = None
     rooms: Annotated[list[Name], Field(max_length=50)] = []
-    target: Target | None = None
+    target: Target | AgentTarget | None = None
     paging: Paging | None = None
     ping_uuid: PingUuid | None = Field(
         default=None,
@@ -237,7 +257,7 @@ class User(Part):
 class Token(Part):
     """An API token by name and scope; apply generates its secret and shows it once."""
 
-    scope: Literal["admin", "read", "ingest"]
+    scope: Literal["admin", "read", "ingest", "agent"]
     jobs: list[Name] = []
     rooms: list[Name] = []
 

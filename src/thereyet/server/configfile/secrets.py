@@ -63,7 +63,7 @@ def secret_paths(kind: str, obj: Mapping[str, Any]) -> Iterator[Path_]:
     elif kind == "people":
         for method in obj.get("contact_methods", {}):
             yield ("contact_methods", method)
-    elif kind == "jobs" and obj.get("target"):
+    elif kind == "jobs" and obj.get("target") and obj["target"].get("kind") != "agent":
         yield ("target", "url")
         for header in obj["target"].get("headers", {}):
             yield ("target", "headers", header)

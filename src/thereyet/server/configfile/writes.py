@@ -17,6 +17,7 @@ from sqlalchemy import Table, delete, insert, select, update
 
 from ..domain import monitoring as rules
 from ..domain.access import Scope
+from ..domain.agents import parse_target
 from ..domain.monitoring import Limits, ScheduleState
 from ..domain.schedules import parse_schedule
 from ..integrations.inbound.gitlab import token_hash as gitlab_token_hash
@@ -114,7 +115,7 @@ def put_job(tx: Tx, name: str, obj: dict[str, Any], out: Written) -> None:
         k: obj[k] for k in ("title", "description", "runbook_url", "schedule", "timezone")
     }
     values.update({k: obj[k] for k in LIMITS})
-    values["target"] = dict(obj["target"]) if obj["target"] else None
+    values["target"] = _target(obj["target"])
     if obj["ping_uuid"]:
         values["ping_uuid"] = obj["ping_uuid"]
     elif row is None or row.ping_uuid is None:
@@ -135,6 +136,13 @@ def put_job(tx: Tx, name: str, obj: dict[str, Any], out: Written) -> None:
                 job=name, service_id=service_id, events=obj["paging"]["events"], created_at=tx.now
             )
         )
+
+
+def _target(target: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A job's target as the API stores it (an agent target in its checked form)."""
+    if not target:
+        return None
+    return parse_target(target).as_dict() if target["kind"] == "agent" else dict(target)
 
 
 def _watch_from(job: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -19,6 +19,7 @@ class Scope(StrEnum):
     READ = "read"
     INGEST = "ingest"
     RUN = "run"  # reports to one run only: handed to a service the hub calls back
+    AGENT = "agent"  # an agent: registers, polls for work, starts what it is handed
 
 
 _KIND_OF_SCOPE = {
@@ -26,6 +27,7 @@ _KIND_OF_SCOPE = {
     Scope.READ: Credential.READ_TOKEN,
     Scope.INGEST: Credential.INGEST_TOKEN,
     Scope.RUN: Credential.RUN_TOKEN,
+    Scope.AGENT: Credential.AGENT_TOKEN,
 }
 
 

@@ -35,6 +35,7 @@ class Credential(StrEnum):
     READ_TOKEN = "read token"  # noqa: S105 (a kind, not a secret)
     INGEST_TOKEN = "ingest token"  # noqa: S105 (a kind, not a secret); optionally limited to named jobs and rooms
     RUN_TOKEN = "run token"  # noqa: S105 (a kind, not a secret); handed to a run the hub starts; that run only
+    AGENT_TOKEN = "agent token"  # noqa: S105 (a kind, not a secret); the agent protocol only
     ROOM_SHARE = "room share link"
     JOB_SHARE = "job share link"
     INTEGRATION = "integration token"  # in a hook's or alert source's URL
@@ -65,6 +66,7 @@ class Resource(StrEnum):
     SHARES = "share links"
     CONFIG = "configuration"  # plan, apply and export the configuration as files
     METRICS = "metrics"  # the hub's own /metrics (open to anyone with THEREYET_METRICS_PUBLIC)
+    AGENTS = "agents"  # agents and their queue (read); the agent protocol (write)
 
 
 class Action(StrEnum):
@@ -157,6 +159,10 @@ POLICY: Mapping[Entry, Mapping[Credential, Reach]] = {
     Entry(Resource.SHARES, Action.MANAGE): _ADMIN_ONLY,
     Entry(Resource.CONFIG, Action.MANAGE): _ADMIN_ONLY,
     Entry(Resource.METRICS, Action.READ): {C.ADMIN: A, C.READ_TOKEN: A},
+    Entry(Resource.AGENTS, Action.READ): _PEOPLE_READ,
+    # Registering, polling for work, starting what was handed out: an agent token, and
+    # nothing else reaches it (nor does an agent token reach anything else).
+    Entry(Resource.AGENTS, Action.WRITE): {C.ADMIN: A, C.AGENT_TOKEN: A},
 }
 del C, A, L
 

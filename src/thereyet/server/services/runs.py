@@ -534,6 +534,23 @@ class RunService:
         self._publish(tx, run, tx.memo[run.id].version)
         return run
 
+    def begin_in(self, tx: Tx, run_id: str, host: str) -> Run | None:
+        """Within `tx`: a queued run the hub handed out starts on `host` (an agent's);
+        None if it is no longer queued (cancelled meanwhile)."""
+        run, room_ids = self._load_for_write(tx, SYSTEM, run_id)
+        if run.status is not RunStatus.QUEUED:
+            return None
+        run.status, run.host = RunStatus.RUNNING, host
+        run.started_at = run.heartbeat_at = tx.now
+        self._save(tx, run)
+        self._status_changed(tx, run, room_ids, RunStatus.QUEUED)
+        self._publish(tx, run, tx.memo[run.id].version)
+        return run
+
+    def writable_in(self, tx: Tx, who: Principal, run_id: str) -> Run:
+        """Within `tx`: the run, if `who` may change it; NotFound or Forbidden otherwise."""
+        return self._load_for_write(tx, who, run_id)[0]
+
     def mark_lost(self, tx: Tx, run_id: str) -> Run | None:
         """Mark a running run lost (the monitor heard nothing for lost_after)."""
         try:

@@ -26,6 +26,7 @@ from ..domain import catch_up as catching_up
 from ..domain import leases
 from ..domain import monitoring as rules
 from ..domain.access import SYSTEM, Principal
+from ..domain.agents import TargetError, parse_target
 from ..domain.monitoring import Limits, ScheduleState
 from ..domain.policy import Action, Resource
 from ..domain.runs import Run, RunStatus
@@ -131,10 +132,13 @@ def seconds(value: float | str | None, field: str) -> float | None:
 
 
 def _check_target(target: dict[str, Any]) -> dict[str, Any]:
+    if target.get("kind") == "agent":
+        try:
+            return parse_target(target).as_dict()
+        except TargetError as exc:
+            raise Invalid(f"{exc.field} {exc}", field=exc.field) from exc
     if target.get("kind") != "http":
-        raise Invalid(
-            "target.kind must be 'http' (commands on hosts come with agents)", field="target.kind"
-        )
+        raise Invalid("target.kind must be 'http' or 'agent'", field="target.kind")
     url = str(target.get("url") or "")
     if not url.startswith(("http://", "https://")):
         raise Invalid("target.url must be an http:// or https:// URL", field="target.url")
@@ -144,6 +148,20 @@ def _check_target(target: dict[str, Any]) -> dict[str, Any]:
     ):
         raise Invalid("target.headers must map names to strings", field="target.headers")
     return {"kind": "http", "url": url, "headers": headers}
+
+
+def _target_view(target: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The target as its readers see it: a callback's header names, not their values."""
+    if not target:
+        return None
+    if target["kind"] != "http":
+        return dict(target)
+    return {"kind": "http", "url": target["url"], "headers": sorted(target["headers"])}
+
+
+# Starts a run of a job whose target is of another kind than an HTTP callback:
+# (tx, job row, due time, trigger) -> the run's id. Agents register "agent".
+Starter = Callable[[Tx, Any, datetime, str], str]
 
 
 class ScheduleService:
@@ -157,6 +175,7 @@ class ScheduleService:
         notifications.callback_failed.append(self.on_callback_failed)
         # Told how late (seconds after its due time) each routine was started: metrics.
         self.on_started: Callable[[float], None] | None = None
+        self.starters: dict[str, Starter] = {}
 
     # -- configuration ------------------------------------------------------------------
 
@@ -248,13 +267,7 @@ class ScheduleService:
             "schedule": row.schedule,
             "timezone": row.timezone or "UTC",
             "limits": {name: getattr(row, name) for name in LIMIT_FIELDS},
-            "target": None
-            if not target
-            else {
-                "kind": target["kind"],
-                "url": target["url"],
-                "headers": sorted(target["headers"]),
-            },
+            "target": _target_view(target),
             "catch_up": {"policy": catch_up_of(row).policy, "limit": catch_up_of(row).limit},
             "ping_url": ping_url(hub_base_url(conn, self.hub.settings), row.ping_uuid),
             "state": row.schedule_state,
@@ -391,7 +404,11 @@ class ScheduleService:
         """Within `tx`: create the job's queued run and queue the call to its target.
 
         Return the run's id. The scheduler uses it for due occurrences; `!run` for
-        starts on demand (trigger "chat")."""
+        starts on demand (trigger "chat"). A target of another kind (agents) is
+        started by the starter registered for its kind."""
+        starter = self.starters.get(row.target["kind"])
+        if starter is not None:
+            return starter(tx, row, due, trigger)
         view, _ = self.runs.create_in(
             tx, NewRun(job=row.name, status=RunStatus.QUEUED, trigger=trigger)
         )

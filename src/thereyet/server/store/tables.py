@@ -625,3 +625,41 @@ login_failures = Table(
     Column("last_failed_at", UTCDateTime, nullable=False),
     Index("ix_login_failures_last", "last_failed_at"),
 )
+
+# Agents: processes on servers that run jobs' commands for the hub (domain/agents.py).
+agents = Table(
+    "agents",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("tags", JSONType, nullable=False),
+    Column("version", String(64), nullable=False),
+    Column("slots", Integer, nullable=False),
+    Column("state", String(16), nullable=False),  # online | lost
+    Column("registered_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("node", String(255)),  # the hub node that heard it last
+)
+
+# A run of an agent job, from queued to done: which agent took it, and what it runs.
+# Taking one is a conditional UPDATE (state and agent), so one run goes to one agent.
+agent_work = Table(
+    "agent_work",
+    metadata,
+    Column("run_id", String(64), primary_key=True),
+    Column("job", String(64), nullable=False),
+    Column("target", JSONType, nullable=False),  # the job's agent target when it was queued
+    Column("state", String(16), nullable=False),  # queued | assigned | running | done
+    Column("agent", String(64)),  # who took it
+    Column("bound", String(64)),  # policy `all`: the one agent it was made for
+    Column("group_id", String(64)),  # policy `all`: the runs of one occurrence
+    Column("attempt", Integer, nullable=False),
+    Column("retry_of", String(64)),
+    Column("queued_at", UTCDateTime, nullable=False),
+    Column("not_before", UTCDateTime, nullable=False),
+    Column("assigned_at", UTCDateTime),
+    Column("started_at", UTCDateTime),
+    Column("cancel", Integer, nullable=False, server_default="0"),
+    Index("ix_agent_work_state", "state", "not_before"),
+    Index("ix_agent_work_agent", "agent", "state"),
+)

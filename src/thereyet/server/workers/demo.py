@@ -4,6 +4,8 @@
 - league-matches: a routine scheduled every minute (its job page shows the schedule)
   that plays 64 matches;
 - billing-sync: a routine that fails partway every few minutes.
+
+With a DemoAgent, a local agent runs league-matches for real on `!run league-matches`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from ..services.errors import Conflict
 from ..services.rooms import RoomService
 from ..services.runs import NewRun, RunService
 from ..services.schedules import JobConfig, ScheduleService
+from .demo_agent import DemoAgent
 
 ROOM = "demo"
 
@@ -48,10 +51,12 @@ class Demo:
         rooms: RoomService,
         seed: int | None = None,
         schedules: ScheduleService | None = None,
+        agent: DemoAgent | None = None,
     ) -> None:
         self.runs = runs
         self.rooms = rooms
         self.schedules = schedules
+        self.agent = agent
         self.random = random.Random(seed)
         self.seeded = False
         self.sims = [
@@ -83,6 +88,10 @@ class Demo:
                 limits: dict[str, float | str | None] = {"grace": sim.every / 2}
                 config = JobConfig(schedule=sim.schedule, room=ROOM, limits=limits)
                 await self.schedules.configure(sim.job, config)
+        if self.agent is not None:
+            await self.agent.start(ROOM)
+            # The agent runs league-matches for real, on its schedule and on `!run`.
+            self.sims = [sim for sim in self.sims if sim.job != self.agent.job]
         self.seeded = True
 
     @staticmethod

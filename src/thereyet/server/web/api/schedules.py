@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...configfile.model import AgentTarget
 from ...domain.names import NAME_PATTERN
 from ...domain.policy import Action, Resource
 from ...services.pings import PingService
@@ -44,7 +45,8 @@ class ScheduleIn(_Body):
     schedule: Annotated[str, Field(max_length=200)] | None = None
     timezone: Annotated[str, Field(max_length=64)] | None = None
     limits: LimitsIn | None = None
-    target: TargetIn | None = None
+    # An agent target is written as in the configuration files (docs/agents.md).
+    target: Annotated[TargetIn | AgentTarget, Field(discriminator="kind")] | None = None
     room: Annotated[str, Field(pattern=NAME_PATTERN)] | None = None
     # What a hub that was down does with the occurrences it missed (docs/monitoring.md).
     catch_up: Literal["none", "latest", "all"] | None = None

@@ -199,7 +199,7 @@ class MessageIn(Body):
 
 class TokenIn(Body):
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    scope: Literal["admin", "read", "ingest"]
+    scope: Literal["admin", "read", "ingest", "agent"]
     jobs: Annotated[list[Name], Field(max_length=100)] = []
     rooms: Annotated[list[Name], Field(max_length=100)] = []
 

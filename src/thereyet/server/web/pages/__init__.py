@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from . import (
     admin,
+    agents,
     channels,
     commands,
     escalation,
@@ -55,6 +56,7 @@ def install(app: FastAPI) -> None:
         escalation,
         incident,
         oncall_reports,
+        agents,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

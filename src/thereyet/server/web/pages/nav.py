@@ -28,6 +28,7 @@ LINKS: tuple[Link, ...] = (
     Link("On call", "/oncall", "On call", main=True),
     Link("Search", "/search", "Work"),
     Link("Commands", "/commands", "Work"),
+    Link("Agents", "/agents", "Work"),
     Link("People", "/people", "On call"),
     Link("Escalation policies", "/policies", "On call"),
     Link("Services", "/services", "On call"),

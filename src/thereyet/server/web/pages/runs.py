@@ -49,9 +49,14 @@ def blank_run() -> dict[str, Any]:
 
 @router.get("/", response_class=HTMLResponse)
 @uses(Resource.RUNS, Action.READ)
-def dashboard(request: Request, viewer: SignedIn, room: str = "", job: str = "") -> HTMLResponse:
+def dashboard(
+    request: Request, viewer: SignedIn, room: str = "", job: str = "", host: str = ""
+) -> HTMLResponse:
+    """Running runs, and past runs (of one host or agent, with `host`)."""
     active = active_runs(request, viewer, room or None, job or None)
-    finished_filter = RunFilter(room=room or None, job=job or None, statuses=tuple(FINISHED))
+    finished_filter = RunFilter(
+        room=room or None, job=job or None, host=host[:255] or None, statuses=tuple(FINISHED)
+    )
     finished = _runs(request).search(viewer.principal, finished_filter, limit=25)
     return page(
         request,
@@ -64,6 +69,7 @@ def dashboard(request: Request, viewer: SignedIn, room: str = "", job: str = "")
         jobs=request.app.state.jobs.all(viewer.principal),
         room=room,
         job=job,
+        host=host,
         query=urlencode({k: v for k, v in (("room", room), ("job", job)) if v}),
         on_call=on_call_glance(request, viewer),
     )

@@ -1,0 +1,38 @@
+"""The agents page: each agent (host, tags, version, slots in use, its runs, last seen),
+the queue with positions, and cancelling a run from the web."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ...domain.policy import Action, Resource
+from ..api.schemas import RUN_ID_PATTERN
+from ..declare import uses
+from .access import Viewer, check_csrf, signed_in
+from .render import page
+
+router = APIRouter(include_in_schema=False)
+SignedIn = Annotated[Viewer, Depends(signed_in)]
+
+
+@router.get("/agents", response_class=HTMLResponse)
+@uses(Resource.AGENTS, Action.READ)
+def agents_page(request: Request, viewer: SignedIn) -> HTMLResponse:
+    found = request.app.state.agents.overview(viewer.principal)
+    return page(request, "agents.html", viewer=viewer, **found)
+
+
+@router.post("/agents/cancel/{run_id}")
+@uses(Resource.RUNS, Action.WRITE)
+async def cancel(
+    request: Request,
+    run_id: Annotated[str, Path(pattern=RUN_ID_PATTERN)],
+    viewer: SignedIn,
+    csrf: Annotated[str, Form()],
+) -> Response:
+    check_csrf(request, viewer, csrf)
+    await request.app.state.agents.cancel(viewer.principal, run_id)
+    return RedirectResponse("/agents", status_code=303)
