@@ -22,6 +22,10 @@ retention is off (THEREYET_KEEP_RUNS=0) so that the history stays.
 
     python bench/ping.py [--scenario checks|history|burst|all] [--seconds 5]
                          [--connections 32] [--checks 200,100000] [--db URL]
+                         [--src OTHER/src]
+
+--src runs the hub from another source tree (say, a checkout of the previous
+release), to compare two versions on the same machine in the same hour.
 """
 
 from __future__ import annotations
@@ -178,12 +182,15 @@ def main() -> int:
     parser.add_argument("--checks", default="200,100000")
     parser.add_argument("--grace", type=float, default=60, help="the burst's checks' grace")
     parser.add_argument("--db", help="a PostgreSQL URL; a scratch database is made on its server")
+    parser.add_argument("--src", help="run the hub from this source tree (PYTHONPATH)")
     args = parser.parse_args()
     os.environ.update(
         THEREYET_PING_RATE_PER_MINUTE="10000000",
         THEREYET_PING_BURST="1000000",
         THEREYET_KEEP_RUNS="0",
     )
+    if args.src:
+        os.environ["PYTHONPATH"] = str(Path(args.src).resolve())
     print(f"load average at start: {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
         if args.db:
@@ -201,6 +208,7 @@ def _run(tmp: Path, db_url: str | None, url: str | None, args: argparse.Namespac
     print(
         f"hub on {backend}; wrk, 2 threads, {args.connections} connections, {args.seconds} s each"
     )
+    print(f"hub source: {args.src or 'this checkout'}")
 
     def db(name: str) -> str:
         return url or f"sqlite:///{tmp / name / 'thereyet.db'}"

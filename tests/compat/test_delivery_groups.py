@@ -8,6 +8,7 @@ delivery in it with the error and records none of them.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import threading
@@ -191,29 +192,47 @@ def test_a_burst_of_slack_style_posts_is_each_recorded_once(hub, settings: Setti
 # a deferred constraint on PostgreSQL, a deferred foreign key on SQLite.
 _POISON = {
     "postgresql": [
-        """CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+        """CREATE FUNCTION refuse_poison_message() RETURNS trigger LANGUAGE plpgsql AS $$
         BEGIN
           IF position('poison' in NEW.body) > 0 THEN RAISE EXCEPTION 'poison refused at commit'; END IF;
           RETURN NULL;
         END $$""",
-        """CREATE CONSTRAINT TRIGGER refuse_poison AFTER INSERT ON messages
-        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_poison()""",
+        """CREATE CONSTRAINT TRIGGER refuse_poison_message AFTER INSERT ON messages
+        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_poison_message()""",
     ],
     "sqlite": [
         """CREATE TABLE poison_guard (
           room_id INTEGER REFERENCES rooms(id) DEFERRABLE INITIALLY DEFERRED)""",
-        """CREATE TRIGGER refuse_poison AFTER INSERT ON messages
+        """CREATE TRIGGER refuse_poison_message AFTER INSERT ON messages
         WHEN instr(NEW.body, 'poison') > 0 BEGIN INSERT INTO poison_guard VALUES (-1); END""",
     ],
 }
 
 
-def _arm_poison(db: str) -> None:
+_DISARM = {
+    "postgresql": [
+        "DROP TRIGGER refuse_poison_message ON messages",
+        "DROP FUNCTION refuse_poison_message()",
+    ],
+    "sqlite": ["DROP TRIGGER refuse_poison_message", "DROP TABLE poison_guard"],
+}
+
+
+@contextlib.contextmanager
+def _poison_armed(db: str) -> Iterator[None]:
+    """The poison armed for the test, then taken away (the PostgreSQL database is the
+    session's: what the test adds there must not outlive it)."""
     engine = create_engine(db)
     with engine.begin() as conn:
         for statement in _POISON[conn.dialect.name]:
             conn.exec_driver_sql(statement)
-    engine.dispose()
+    try:
+        yield
+    finally:
+        with engine.begin() as conn:
+            for statement in _DISARM[conn.dialect.name]:
+                conn.exec_driver_sql(statement)
+        engine.dispose()
 
 
 def _held(writer: Any) -> Callable[[], None]:
@@ -235,27 +254,27 @@ def _queued(writer: Any, handler: Any) -> int:
 def test_a_failed_group_answers_every_delivery_in_it_with_the_error(hub, settings: Settings):
     base, app = hub
     url = _slack_hook(base, settings)
-    _arm_poison(settings.db)
-    writer = app.state.hub.writer
-    release = _held(writer)
-    texts = [f"build {n} green" for n in range(BURST - 1)] + ["poison"]
-    answers: list[Counter[int]] = []
-    sender = threading.Thread(
-        target=lambda: answers.append(_burst(base, [(url, {"text": t}) for t in texts], BURST))
-    )
-    sender.start()
-    # All of them wait in the writer's queue, so they make one group together.
-    wait_for(
-        lambda: _queued(writer, app.state.integrations._together) == BURST,
-        30,
-        what="the burst queued behind the held writer",
-    )
-    release()
-    sender.join()
-    [statuses] = answers
-    assert sum(statuses.values()) == BURST
-    assert all(status >= 500 for status in statuses), statuses  # none told it was recorded
-    assert _room(base, settings, "ci") == []  # and none was
-    # The writer goes on: the next delivery is recorded.
-    assert _send(base, "POST", url, {"text": "after"})[0] == 200
-    assert _room(base, settings, "ci") == ["after"]
+    with _poison_armed(settings.db):
+        writer = app.state.hub.writer
+        release = _held(writer)
+        texts = [f"build {n} green" for n in range(BURST - 1)] + ["poison"]
+        answers: list[Counter[int]] = []
+        sender = threading.Thread(
+            target=lambda: answers.append(_burst(base, [(url, {"text": t}) for t in texts], BURST))
+        )
+        sender.start()
+        # All of them wait in the writer's queue, so they make one group together.
+        wait_for(
+            lambda: _queued(writer, app.state.integrations._together) == BURST,
+            30,
+            what="the burst queued behind the held writer",
+        )
+        release()
+        sender.join()
+        [statuses] = answers
+        assert sum(statuses.values()) == BURST
+        assert all(status >= 500 for status in statuses), statuses  # none told it was recorded
+        assert _room(base, settings, "ci") == []  # and none was
+        # The writer goes on: the next delivery is recorded.
+        assert _send(base, "POST", url, {"text": "after"})[0] == 200
+        assert _room(base, settings, "ci") == ["after"]

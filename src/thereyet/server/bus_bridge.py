@@ -6,7 +6,7 @@ one that sends. What is published here waits in a queue; the sender takes all of
 at once, lets a message with an "id" supersede an older one of the same topic and id
 (live views want the latest state of a run, not every step), packs the rest into
 payloads under PostgreSQL's 8,000-byte NOTIFY limit and sends them in one
-transaction. A message too large to cross whole crosses as its id when its topic has
+statement. A message too large to cross whole crosses as its id when its topic has
 a loader (Bus.by_reference), else it stays on this node (and is counted as dropped).
 
 The listener skips what its own node sent (delivered here already, when published)
@@ -41,6 +41,10 @@ from .bus import RESUMED, Bus
 log = logging.getLogger(__name__)
 
 CHANNEL = "thereyet_bus"
+# All of a batch's payloads in one statement (one round trip, one transaction, so
+# they reach the listeners together and in order), rather than one round trip each
+# between a BEGIN and a COMMIT.
+_NOTIFY_ALL = "SELECT pg_notify(%s, payload) FROM unnest(%s::text[]) AS payload"
 MAX_PAYLOAD = 7_900  # bytes; PostgreSQL refuses a NOTIFY payload of 8,000 or more
 MAX_PENDING = 50_000  # messages waiting to cross; beyond, the oldest are dropped
 LISTEN_POLL_SECONDS = 0.5  # how soon the listener notices that it should stop
@@ -152,9 +156,7 @@ class PostgresBridge:
                 payloads = pack(self.origin, taken.values(), self.bus, self.counts)
                 try:
                     conn = conn if conn is not None and not conn.closed else self._connect()
-                    with conn.transaction():
-                        for payload in payloads:
-                            conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
+                    conn.execute(_NOTIFY_ALL, (CHANNEL, payloads))
                     self.counts.sent += len(taken)
                     self.counts.payloads += len(payloads)
                     self.counts.bytes += sum(map(len, payloads))

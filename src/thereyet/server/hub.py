@@ -11,6 +11,7 @@ from .config import Settings
 from .store.engine import Engines, make_engines
 from .store.files import private_data_dir, private_sqlite_file
 from .store.migrate import upgrade
+from .store.wal import Checkpointer
 from .store.writer import Writer
 
 
@@ -23,6 +24,8 @@ class Hub:
     bus: Bus
     # On PostgreSQL, the bus reaches every node through it; SQLite is one node.
     bridge: PostgresBridge | None = None
+    # On SQLite, the WAL is checkpointed by it rather than by the writer's commits.
+    checkpointer: Checkpointer | None = None
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock) -> Hub:
@@ -31,20 +34,27 @@ class Hub:
             private_data_dir(settings.data_dir)
         private_sqlite_file(settings.database_url)
         engines = make_engines(
-            settings.database_url, sqlite_synchronous=settings.sqlite_synchronous
+            settings.database_url,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            sqlite_checkpoints=False,
         )
         upgrade(engines.write)
         writer = Writer(engines.write, clock.now)
         writer.start()
         bus = Bus()
-        bridge = None
+        bridge = checkpointer = None
         if engines.dialect == "postgresql" and settings.bus_bridge:
             bridge = PostgresBridge(bus, settings.database_url)
             bridge.start()
-        return cls(settings, clock, engines, writer, bus, bridge)
+        if engines.dialect == "sqlite":
+            checkpointer = Checkpointer(engines.read)
+            checkpointer.start()
+        return cls(settings, clock, engines, writer, bus, bridge, checkpointer)
 
     def close(self) -> None:
         if self.bridge is not None:
             self.bridge.stop()
         self.writer.stop()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engines.dispose()

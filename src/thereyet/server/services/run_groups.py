@@ -78,10 +78,17 @@ def record_ended_runs(runs: RunService, tx: Tx, ended: list[EndedRun]) -> list[R
     run_store.insert_events(conn, events)
     _run_hooks(runs, tx, changes)
     _post_cards(runs, tx, ended, changes)
-    store.set_last_statuses(conn, list({e.job.id: e.status.value for e in ended}.items()))
+    _note_last_statuses(conn, ended)
     for run, _job_id in made:
         runs._publish(tx, run, 0)  # a row just inserted has version 0
     return [run for run, _ in made]
+
+
+def _note_last_statuses(conn: Any, ended: list[EndedRun]) -> None:
+    """Note how each job's latest run ended, where that changed (a routine that keeps
+    succeeding writes nothing to its job's row)."""
+    last = {e.job.id: (e.job.last_status, e.status.value) for e in ended}
+    store.set_last_statuses(conn, [(job, now) for job, (was, now) in last.items() if was != now])
 
 
 def _status_row(run_id: str, status: RunStatus, tx: Tx) -> dict[str, Any]:

@@ -26,16 +26,25 @@ class Engines:
         self.write.dispose()
 
 
-def make_engines(url: str, *, sqlite_synchronous: str = "FULL") -> Engines:
+def make_engines(
+    url: str, *, sqlite_synchronous: str = "FULL", sqlite_checkpoints: bool = True
+) -> Engines:
     """Create the reader pool and the writer engine for `url`.
 
     On SQLite the writer opens its transactions with BEGIN IMMEDIATE so it never
-    has to upgrade a read lock, and readers see committed data through WAL.
+    has to upgrade a read lock, and readers see committed data through WAL. With
+    `sqlite_checkpoints=False` the writer's commits never checkpoint the WAL: the
+    caller runs a store.wal.Checkpointer instead.
     """
     if url.startswith("sqlite"):
         engines = Engines(
             read=_sqlite_engine(url, immediate=False, synchronous=sqlite_synchronous),
-            write=_sqlite_engine(url, immediate=True, synchronous=sqlite_synchronous),
+            write=_sqlite_engine(
+                url,
+                immediate=True,
+                synchronous=sqlite_synchronous,
+                checkpoints=sqlite_checkpoints,
+            ),
         )
     else:
         engines = Engines(
@@ -51,7 +60,9 @@ def make_engines(url: str, *, sqlite_synchronous: str = "FULL") -> Engines:
 _JSON: dict[str, Any] = {"json_serializer": dumps, "json_deserializer": loads}
 
 
-def _sqlite_engine(url: str, *, immediate: bool, synchronous: str) -> Engine:
+def _sqlite_engine(
+    url: str, *, immediate: bool, synchronous: str, checkpoints: bool = True
+) -> Engine:
     if synchronous.upper() not in SQLITE_SYNC_MODES:
         raise ValueError(f"sqlite synchronous must be one of {SQLITE_SYNC_MODES}")
     memory = url in ("sqlite://", "sqlite:///:memory:")
@@ -75,6 +86,8 @@ def _sqlite_engine(url: str, *, immediate: bool, synchronous: str) -> Engine:
         cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if not checkpoints:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")

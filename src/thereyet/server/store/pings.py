@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from ..domain.runs import Run, RunStatus
 from . import runs as run_store
+from .many_rows import insert_rows
 from .runs import RUN_FIELDS
 from .tables import attachments, job_events, jobs, rooms, run_events, run_rooms, runs
 
@@ -123,10 +124,7 @@ def insert_runs(conn: Connection, made: Sequence[tuple[Run, int]], now: datetime
     mark = "%s" if postgres else "?"
     names = ["id", "job_id", "created_at", "updated_at", *RUN_FIELDS]
     marks = [run_store._placeholder(name, mark, postgres) for name in names]
-    statement = (
-        f"INSERT INTO runs ({', '.join(run_store._quoted(n) for n in names)}) "  # noqa: S608
-        f"VALUES ({', '.join(marks)})"
-    )
+    head = f"INSERT INTO runs ({', '.join(run_store._quoted(n) for n in names)}) VALUES "  # noqa: S608 (column names)
     at = bind_ts(now)
     rows = [
         (
@@ -138,17 +136,27 @@ def insert_runs(conn: Connection, made: Sequence[tuple[Run, int]], now: datetime
         )
         for run, job_id in made
     ]
-    cursor = conn.connection.cursor()
-    try:
-        cursor.executemany(statement, rows)
-    finally:
-        cursor.close()
+    _insert(conn, head, f"({', '.join(marks)})", rows)
 
 
 def add_runs_rooms(conn: Connection, pairs: Sequence[tuple[str, int]]) -> None:
-    """Put runs in rooms: (run id, room id) pairs, in one statement."""
+    """Put runs in rooms: (run id, room id) pairs."""
     if pairs:
-        conn.execute(insert(run_rooms), [{"run_id": r, "room_id": m} for r, m in pairs])
+        mark = "%s" if conn.dialect.name == "postgresql" else "?"
+        _insert(conn, "INSERT INTO run_rooms (run_id, room_id) VALUES ", f"({mark}, {mark})", pairs)
+
+
+def _insert(conn: Connection, head: str, row_marks: str, rows: Sequence[Sequence[Any]]) -> None:
+    """Rows of plain values through the driver's own cursor: an executemany on
+    PostgreSQL (psycopg sends it at once), a few multi-row statements on SQLite."""
+    cursor = conn.connection.cursor()
+    try:
+        if conn.dialect.name == "postgresql":
+            cursor.executemany(head + row_marks, rows)
+        else:
+            insert_rows(cursor, head, row_marks, rows)
+    finally:
+        cursor.close()
 
 
 # -- retention -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, and_, bindparam, exists, func, insert, or_, s
 from thereyet.eta import Estimator
 
 from ..domain.runs import Run, RunFilter, RunStatus
+from .many_rows import insert_rows
 from .tables import jobs, rooms, run_events, run_rooms, runs
 from .text import dumps as json_text
 from .text import storable_text
@@ -270,12 +271,9 @@ def known_event_ids(conn: Connection, run_id: str, ids: Sequence[str]) -> set[st
     return set(conn.exec_driver_sql(query, params).scalars())
 
 
-_INSERT_EVENTS = (
-    "INSERT INTO run_events (run_id, event_id, kind, ts, data) VALUES ({values}) "
-    "ON CONFLICT (run_id, event_id) DO NOTHING"
-)
-_SQLITE_INSERT_EVENTS = _INSERT_EVENTS.format(values="?, ?, ?, ?, ?")
-_PG_INSERT_EVENTS = _INSERT_EVENTS.format(values="%s, %s, %s, %s, CAST(%s AS JSONB)")
+_INSERT_EVENTS_HEAD = "INSERT INTO run_events (run_id, event_id, kind, ts, data) VALUES "
+_ON_EVENT_CONFLICT = " ON CONFLICT (run_id, event_id) DO NOTHING"
+_PG_INSERT_EVENTS = f"{_INSERT_EVENTS_HEAD}(%s, %s, %s, %s, CAST(%s AS JSONB)){_ON_EVENT_CONFLICT}"
 
 
 def insert_new_event(conn: Connection, row: dict[str, Any]) -> bool:
@@ -321,7 +319,10 @@ def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
     # value again, and these are storable already (checked ids, data through json_text).
     cursor = conn.connection.cursor()
     try:
-        cursor.executemany(_PG_INSERT_EVENTS if postgres else _SQLITE_INSERT_EVENTS, params)
+        if postgres:
+            cursor.executemany(_PG_INSERT_EVENTS, params)
+        else:
+            insert_rows(cursor, _INSERT_EVENTS_HEAD, "(?, ?, ?, ?, ?)", params, _ON_EVENT_CONFLICT)
     finally:
         cursor.close()
 
