@@ -15,14 +15,12 @@ from ...domain.names import NAME_PATTERN
 from ...domain.policy import Action, Resource
 from ...services.errors import Invalid
 from ...services.escalation import EscalationService
-from ...services.integrations import IntegrationService
 from ...services.oncall import OncallService, PersonSpec, RotationSpec
 from ...services.reports import DEFAULT_TARGET, ReportService
 from ..auth import Admin, Reader, uses
 from ..bounds import RowId
 from ..pages.render import SECURITY_HEADERS
 from ..responses import text_answers
-from .integrations import DEPRECATED
 from .schemas import WebUrl
 
 router = APIRouter(prefix="/oncall", tags=["on-call"])
@@ -110,12 +108,6 @@ class ServiceIn(_Body):
     policy: Name | None = None
     runbook_url: WebUrl | None = None
     require_runbook: bool = False
-
-
-class IntegrationIn(_Body):
-    name: Name
-    service: Name
-    kind: Literal["pagerduty", "alertmanager", "generic"]
 
 
 class JobRuleIn(_Body):
@@ -261,41 +253,6 @@ async def put_service(name: str, body: ServiceIn, who: Admin, request: Request) 
 @uses(Resource.ONCALL, Action.READ)
 def list_services(who: Reader, request: Request) -> dict[str, Any]:
     return {"services": _escalation(request).services()}
-
-
-_OLD_ENDPOINTS = {
-    "pagerduty": "/v2/enqueue (routing_key: the token)",
-    "alertmanager": "/api/v1/alerts/{token}/alertmanager",
-    "generic": "/api/v1/alerts/{token}",
-}
-
-
-@router.post(
-    "/integrations",
-    status_code=201,
-    summary="Deprecated: POST /api/v1/integrations (kept for one release)",
-    deprecated=True,
-)
-@uses(Resource.INTEGRATIONS, Action.MANAGE)
-async def create_integration(
-    body: IntegrationIn, who: Admin, request: Request, response: Response
-) -> dict[str, Any]:
-    integrations: IntegrationService = request.app.state.integrations
-    made = await integrations.create(who, name=body.name, kind=body.kind, service=body.service)
-    response.headers.update(DEPRECATED)
-    return {**made, "endpoint": _OLD_ENDPOINTS[body.kind].format(token=made["token"])}
-
-
-@router.get(
-    "/integrations",
-    summary="Deprecated: GET /api/v1/integrations (kept for one release)",
-    deprecated=True,
-)
-@uses(Resource.INTEGRATIONS, Action.READ)
-def list_integrations(who: Admin, request: Request, response: Response) -> dict[str, Any]:
-    integrations: IntegrationService = request.app.state.integrations
-    response.headers.update(DEPRECATED)
-    return {"integrations": [i for i in integrations.all() if i["service"] is not None]}
 
 
 @router.put("/jobs/{job}", summary="Which of a job's failed/missed/stalled/overdue/lost page")
