@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import httpx
+from alembic import command
 from sqlalchemy import create_engine, text
 
 from tests.conftest import ADMIN_TOKEN, make_settings
 from tests.monitoring.conftest import HandHub, open_hand_hub
 from tests.servers import serve
 from thereyet.server.app import create_app
+from thereyet.server.store.migrate import alembic_config
 
 
 def test_a_job_made_by_its_first_run_has_a_ping_url_before_any_schedule(any_hand_hub: HandHub):
@@ -55,15 +57,20 @@ def test_the_ping_url_works_as_pasted(tmp_path, clock):
 
 
 def test_jobs_made_before_get_a_ping_url_when_the_hub_is_upgraded(sqlite_url, tmp_path, clock):
-    for hand_hub in open_hand_hub(sqlite_url, tmp_path, clock):
-        hand_hub.client.post("/api/v1/jobs", json={"name": "old"})
     engine = create_engine(sqlite_url)
-    with engine.begin() as conn:  # as a hub before this version left it
-        conn.execute(text("UPDATE jobs SET ping_uuid = NULL"))
-        # Every branch of this release applied but 0014 (then joined by 0015).
-        conn.execute(text("DELETE FROM alembic_version"))
+    cfg = alembic_config()
+    with engine.connect() as conn:  # every branch of the release before, applied but 0014
+        cfg.attributes["connection"] = conn
         for before in ("0008", "0010", "0011", "0012", "0013"):
-            conn.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": before})
+            command.upgrade(cfg, before)
+        conn.commit()
+    with engine.begin() as conn:  # a job as a hub of that version made it: no ping URL
+        conn.execute(
+            text(
+                "INSERT INTO jobs (name, title, description, created_at)"
+                " VALUES ('old', 'Old', '', '2026-03-01 09:00:00.000000')"
+            )
+        )
     engine.dispose()
     for hand_hub in open_hand_hub(sqlite_url, tmp_path, clock):
         assert hand_hub.client.get("/api/v1/jobs/old").json()["ping_url"]

@@ -54,8 +54,9 @@ def test_incident_service_callback_and_public_urls_must_be_http(
 
 
 def test_our_own_alert_format_refuses_a_javascript_link(client: TestClient) -> None:
-    hooks = make_integrations(client)
-    token = hooks["alertmanager"]["token"]
+    make_integrations(client)
+    generic = {"name": "own", "kind": "generic", "service": "payments"}
+    token = client.post("/api/v1/integrations", json=generic).json()["token"]
     event = {"action": "trigger", "summary": "x", "links": [{"href": BAD[0], "text": "go"}]}
     response = client.post(f"/api/v1/alerts/{token}", json=event)
     assert response.status_code == 422, response.text

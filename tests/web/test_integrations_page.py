@@ -9,8 +9,11 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import expect
+from starlette.testclient import TestClient
 
-from tests.web.conftest import browser_sign_in
+from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.web.conftest import add_user, browser_sign_in, page_csrf, sign_in
+from thereyet.server.app import create_app
 
 pytestmark = pytest.mark.browser
 expect.set_options(timeout=10_000)
@@ -113,9 +116,27 @@ def test_a_bad_name_is_shown_on_the_form_and_nothing_is_made(browser: Any, web_h
 
 
 def test_an_operator_cannot_open_the_integrations_page(web_hub: Any):
-    from tests.web.conftest import sign_in
-
     with httpx.Client(base_url=web_hub.url) as person:
         sign_in(person, "ana")
         assert person.get("/integrations").status_code == 403
         assert "Integrations" not in person.get("/").text  # no link to it either
+
+
+def test_an_integration_the_files_manage_is_shown_read_only(tmp_path: Any, clock: Any):
+    app = create_app(make_settings(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path), clock)
+    with TestClient(app) as client:
+        files = {"team.toml": '[rooms.ops]\n[integrations.chat]\nkind = "slack"\nroom = "ops"\n'}
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        assert client.post("/api/v1/config/apply", json={"files": files}, headers=admin).is_success
+        add_user(client, "boss", "admin")
+        sign_in(client, "boss")
+        shown = client.get("/integrations")
+        assert "Managed by the configuration file <code>team.toml</code>" in shown.text
+        assert "Delete chat" not in shown.text
+        csrf = page_csrf(shown.text)
+        refused = client.post("/integrations/chat/delete", data={"csrf": csrf})
+        assert refused.status_code == 409 and refused.json()["file"] == "team.toml"
+        assert [
+            i["name"]
+            for i in client.get("/api/v1/integrations", headers=admin).json()["integrations"]
+        ] == ["chat"]

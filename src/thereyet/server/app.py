@@ -185,6 +185,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(hooks_compat.router, responses=ERRORS)
     for module in (incident_api, oncall_api):
         app.include_router(module.router, prefix="/api/v1", responses=ERRORS)
+    app.include_router(integration_api.former, prefix="/api/v1", responses=ERRORS)
     app.include_router(incident_api.links)
     app.include_router(oncall_api.feeds)
     app.include_router(pagerduty_compat.router)

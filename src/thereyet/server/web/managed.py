@@ -21,6 +21,7 @@ _GUARDED = [
     ("PUT", re.compile(r"^/api/v1/oncall/jobs/([^/]+)$"), "jobs"),
     ("DELETE", re.compile(r"^/api/v1/channels/([^/]+)$"), "channels"),
     ("DELETE", re.compile(r"^/api/v1/integrations/([^/]+)$"), "integrations"),
+    ("POST", re.compile(r"^/integrations/([^/]+)/delete$"), "integrations"),  # the page
     ("PUT", re.compile(r"^/api/v1/oncall/people/([^/]+)$"), "people"),
     ("PUT", re.compile(r"^/api/v1/oncall/rotations/([^/]+)$"), "rotations"),
     ("PUT", re.compile(r"^/api/v1/oncall/policies/([^/]+)$"), "escalation_policies"),

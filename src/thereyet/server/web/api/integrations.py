@@ -9,7 +9,7 @@ header; see docs/api.md.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, Response
 from pydantic import Field
@@ -21,10 +21,19 @@ from ...services.integrations import IntegrationService
 from ..answers import answer
 from ..auth import Admin, uses
 from ..bounds import RowId
-from .oncall_answers import BridgeListOut, BridgeOut, HookListOut, HookOut, NewHookOut
+from .oncall_answers import (
+    AlertSourceListOut,
+    BridgeListOut,
+    BridgeOut,
+    HookListOut,
+    HookOut,
+    NewAlertSourceOut,
+    NewHookOut,
+)
 from .schemas import Body, Name
 
 router = APIRouter(tags=["integrations"])
+former = APIRouter(prefix="/oncall", tags=["integrations"])  # deprecated, for one release
 Kind = Annotated[str, Field(min_length=1, max_length=16)]
 DEPRECATED = {"Deprecation": "true", "Link": '</api/v1/integrations>; rel="successor-version"'}
 
@@ -36,6 +45,12 @@ class IntegrationIn(Body):
     room: Name | None = None
     service: Name | None = None
     secret: Annotated[str | None, Field(min_length=16, max_length=200)] = None
+
+
+class FormerIntegrationIn(Body):
+    name: Name
+    service: Name
+    kind: Literal["pagerduty", "alertmanager", "generic"]
 
 
 class BridgeIn(Body):
@@ -133,3 +148,42 @@ def list_bridges(who: Admin, request: Request) -> dict[str, Any]:
 async def delete_bridge(bridge_id: RowId, who: Admin, request: Request) -> Response:
     await _bridges(request).unbridge(bridge_id)
     return Response(status_code=204)
+
+
+# -- the former /api/v1/oncall/integrations (deprecated, kept for one release) --------
+
+_OLD_ENDPOINTS = {
+    "pagerduty": "/v2/enqueue (routing_key: the token)",
+    "alertmanager": "/api/v1/alerts/{token}/alertmanager",
+    "generic": "/api/v1/alerts/{token}",
+}
+
+
+@former.post(
+    "/integrations",
+    response_model=answer(NewAlertSourceOut),
+    status_code=201,
+    summary="Deprecated: POST /api/v1/integrations (kept for one release)",
+    deprecated=True,
+)
+@uses(Resource.INTEGRATIONS, Action.MANAGE)
+async def create_alert_source_former(
+    body: FormerIntegrationIn, who: Admin, request: Request, response: Response
+) -> dict[str, Any]:
+    integrations: IntegrationService = request.app.state.integrations
+    made = await integrations.create(who, name=body.name, kind=body.kind, service=body.service)
+    response.headers.update(DEPRECATED)
+    return {**made, "endpoint": _OLD_ENDPOINTS[body.kind].format(token=made["token"])}
+
+
+@former.get(
+    "/integrations",
+    response_model=answer(AlertSourceListOut),
+    summary="Deprecated: GET /api/v1/integrations (kept for one release)",
+    deprecated=True,
+)
+@uses(Resource.INTEGRATIONS, Action.READ)
+def list_alert_sources_former(who: Admin, request: Request, response: Response) -> dict[str, Any]:
+    integrations: IntegrationService = request.app.state.integrations
+    response.headers.update(DEPRECATED)
+    return {"integrations": [i for i in integrations.all() if i["service"] is not None]}

@@ -15,7 +15,6 @@ from ...domain.names import NAME_PATTERN
 from ...domain.policy import Action, Resource
 from ...services.errors import Invalid
 from ...services.escalation import EscalationService
-from ...services.integrations import IntegrationService
 from ...services.oncall import OncallService, PersonSpec, RotationSpec
 from ...services.reports import DEFAULT_TARGET, ReportService
 from ..answers import answer
@@ -23,13 +22,10 @@ from ..auth import Admin, Reader, uses
 from ..bounds import RowId
 from ..pages.render import SECURITY_HEADERS
 from ..responses import text_answers
-from .integrations import DEPRECATED
 from .oncall_answers import (
-    AlertSourceListOut,
     FeedUrlOut,
     JobRuleListOut,
     JobRuleOut,
-    NewAlertSourceOut,
     NewOverrideOut,
     OncallReportOut,
     PersonListOut,
@@ -131,12 +127,6 @@ class ServiceIn(_Body):
     policy: Name | None = None
     runbook_url: WebUrl | None = None
     require_runbook: bool = False
-
-
-class IntegrationIn(_Body):
-    name: Name
-    service: Name
-    kind: Literal["pagerduty", "alertmanager", "generic"]
 
 
 class JobRuleIn(_Body):
@@ -312,43 +302,6 @@ async def put_service(name: str, body: ServiceIn, who: Admin, request: Request) 
 @uses(Resource.ONCALL, Action.READ)
 def list_services(who: Reader, request: Request) -> dict[str, Any]:
     return {"services": _escalation(request).services()}
-
-
-_OLD_ENDPOINTS = {
-    "pagerduty": "/v2/enqueue (routing_key: the token)",
-    "alertmanager": "/api/v1/alerts/{token}/alertmanager",
-    "generic": "/api/v1/alerts/{token}",
-}
-
-
-@router.post(
-    "/integrations",
-    response_model=answer(NewAlertSourceOut),
-    status_code=201,
-    summary="Deprecated: POST /api/v1/integrations (kept for one release)",
-    deprecated=True,
-)
-@uses(Resource.INTEGRATIONS, Action.MANAGE)
-async def create_integration(
-    body: IntegrationIn, who: Admin, request: Request, response: Response
-) -> dict[str, Any]:
-    integrations: IntegrationService = request.app.state.integrations
-    made = await integrations.create(who, name=body.name, kind=body.kind, service=body.service)
-    response.headers.update(DEPRECATED)
-    return {**made, "endpoint": _OLD_ENDPOINTS[body.kind].format(token=made["token"])}
-
-
-@router.get(
-    "/integrations",
-    response_model=answer(AlertSourceListOut),
-    summary="Deprecated: GET /api/v1/integrations (kept for one release)",
-    deprecated=True,
-)
-@uses(Resource.INTEGRATIONS, Action.READ)
-def list_integrations(who: Admin, request: Request, response: Response) -> dict[str, Any]:
-    integrations: IntegrationService = request.app.state.integrations
-    response.headers.update(DEPRECATED)
-    return {"integrations": [i for i in integrations.all() if i["service"] is not None]}
 
 
 @router.put(

@@ -23,12 +23,16 @@ Text = Annotated[str, Form(max_length=200)]
 
 def _page(request: Request, viewer: Viewer, status: int = 200, **extra: Any) -> HTMLResponse:
     state = request.app.state
+    found = state.integrations.all()
+    # What the configuration files manage is shown read-only, with the file that owns it.
+    owners = {i["name"]: state.config.owner("integrations", i["name"]) for i in found}
     return page(
         request,
         "integrations.html",
         status,
         viewer=viewer,
-        integrations=state.integrations.all(),
+        integrations=found,
+        managed={name: owner[0] for name, owner in owners.items() if owner},
         services=[s["name"] for s in state.escalation.services()],
         kinds=KINDS,
         **extra,
