@@ -408,3 +408,42 @@ def test_pages_for_what_does_not_exist_answer_404(team: TestClient):
 )
 def test_working_days_read_as_ranges(days: list[int], said: str):
     assert work_days_text(days) == said
+
+
+def test_an_admin_sets_up_on_call_from_the_forms_alone(team: TestClient):
+    csrf = as_person(team, "boss")
+
+    def post(path: str, **form: str | list[str]) -> str:
+        answer = team.post(path, data={"csrf": csrf, **form}, follow_redirects=False)
+        assert answer.status_code == 303, answer.text
+        return str(answer.headers["location"])
+
+    hours = {"timezone": "Asia/Tokyo", "work_start": "10:00", "work_end": "18:00"}
+    assert post("/people", name="cy", work_days=["0", "1", "2"], **hours) == "/people/cy"
+    post("/people/cy/methods", method="push", url="json://127.0.0.1:9/cy", after_minutes="0")
+    rotation = {"timezone": "Asia/Tokyo", "start_date": "2026-03-02", "handoff": "10:00"}
+    location = post(
+        "/oncall/rotations", name="night", shift_hours="24", participants=["cy", "bo"], **rotation
+    )
+    assert location == "/oncall/rotations/night"
+    policy = {"targets_0": "rotation:night", "delay_0": "10", "targets_1": "person:ana"}
+    assert post("/policies", name="nightly", repeat="2", **policy) == "/policies/nightly"
+    service = {"room": "night-ops", "policy": "nightly", "require_runbook": "on"}
+    assert post("/services", name="batch", **service | {"runbook_url": "https://wiki/b"})
+    cy = ok(team.get("/api/v1/oncall/people/cy"))
+    assert (cy["timezone"], cy["work_days"], cy["work_start"]) == ("Asia/Tokyo", [0, 1, 2], "10:00")
+    night = ok(team.get("/api/v1/oncall/rotations/night"))
+    assert (night["participants"], night["shift_hours"]) == (["cy", "bo"], 24)
+    [nightly] = [p for p in ok(team.get("/api/v1/oncall/policies"))["policies"] if p["repeat"]]
+    assert [(s["targets"], s["delay_minutes"]) for s in nightly["steps"]] == [
+        ([{"kind": "rotation", "name": "night"}], 10),
+        ([{"kind": "person", "name": "ana"}], 15),
+    ]
+    [batch] = [
+        s for s in ok(team.get("/api/v1/oncall/services"))["services"] if s["name"] == "batch"
+    ]
+    assert (batch["policy"], batch["require_runbook"], batch["room"]) == (
+        "nightly",
+        True,
+        "night-ops",
+    )
