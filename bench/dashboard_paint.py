@@ -13,6 +13,8 @@ at a 1280x800 desktop. Two phases against the same hub, each opening `/` afresh
 
 For each page load it records, from the browser's own clock:
 
+- the time the hub takes to answer `GET /` and the page's size (fetched with the
+  browser's cookies, outside the page);
 - first contentful paint (the Paint Timing API), and the `load` event;
 - the first live update: once the page has loaded and its stream is open, a probe
   run reports progress (t0 taken just before the API call, on the wall clock the
@@ -43,8 +45,9 @@ from tests.web.conftest import CHROMIUM_FLAGS as FLAGS
 
 PASSWORD = "bench password, long enough"
 
-# Resolves with the wall-clock time (ms) at which the probe's row first reads `want`.
-_WAIT_FOR_TEXT = """([selector, want]) => new Promise((resolve) => {
+# Sets window.__shown: a promise of the wall-clock time (ms) at which the probe's row
+# first reads `want` (set aside, not awaited, so the probe can report meanwhile).
+_WAIT_FOR_TEXT = """([selector, want]) => { window.__shown = new Promise((resolve) => {
   const seen = () => {
     const el = document.querySelector(selector);
     return el && el.textContent === want;
@@ -54,7 +57,7 @@ _WAIT_FOR_TEXT = """([selector, want]) => new Promise((resolve) => {
     if (seen()) { observer.disconnect(); resolve(performance.timeOrigin + performance.now()); }
   });
   observer.observe(document.body, { subtree: true, childList: true, characterData: true });
-})"""
+}); }"""
 _PAINT = """() => {
   const paint = performance.getEntriesByName("first-contentful-paint")[0];
   const nav = performance.getEntriesByType("navigation")[0];
@@ -82,17 +85,27 @@ def sign_in(page: Any) -> None:
 def one_load(context: Any, hub: Hub, probe: str, step: int) -> dict[str, float]:
     page = context.new_page()
     try:
+        began = time.perf_counter()
+        answer = context.request.get(f"http://{HOST}:{hub.port}/")
+        html = answer.body()
+        server = (time.perf_counter() - began) * 1000
         page.goto("/", wait_until="load")
         page.wait_for_selector(f"#run-{probe}", state="attached")
         page.wait_for_timeout(500)  # the stream is open and its snapshot applied
         paint, load = page.evaluate(_PAINT)
         want = f"{step / 10:g}%"
-        waiting = page.evaluate_handle(_WAIT_FOR_TEXT, [f"#run-{probe} [data-f=percent]", want])
+        page.evaluate(_WAIT_FOR_TEXT, [f"#run-{probe} [data-f=percent]", want])
         t0 = time.time() * 1000
         event = {"id": uuid.uuid4().hex, "type": "progress", "done": step}
         hub.call("POST", f"/api/v1/runs/{probe}/events", {"events": [event]})
-        shown = page.evaluate("(p) => p", waiting)
-        return {"paint": paint, "load": load, "live": shown - t0}
+        shown = page.evaluate("window.__shown")
+        return {
+            "server": server,
+            "kb": len(html) / 1000,
+            "paint": paint,
+            "load": load,
+            "live": shown - t0,
+        }
     finally:
         page.close()
 
@@ -102,6 +115,7 @@ def phase(browser: Any, hub: Hub, repeats: int, first_step: int) -> dict[str, fl
     context = browser.new_context(
         base_url=f"http://{HOST}:{hub.port}", viewport={"width": 1280, "height": 800}
     )
+    context.set_default_timeout(60_000)
     sign_in(context.new_page())
     samples = [one_load(context, hub, probe, first_step + n) for n in range(repeats)]
     context.close()
@@ -125,14 +139,14 @@ def measure(hub: Hub, args: argparse.Namespace) -> None:
     print(f"load average {load}; medians of {args.repeats} page loads each")
     print(f"{'':28}{'empty':>10}{f'{args.runs} runs':>12}{'ratio':>8}")
     names = {
-        "paint": "first contentful paint",
-        "load": "load event",
-        "live": "first live update",
+        "server": "GET / answered (ms)",
+        "kb": "page size (kB)",
+        "paint": "first contentful paint (ms)",
+        "load": "load event (ms)",
+        "live": "first live update (ms)",
     }
     for key, name in names.items():
-        print(
-            f"{name + ' (ms)':28}{empty[key]:>10.0f}{full[key]:>12.0f}{full[key] / empty[key]:>8.2f}"
-        )
+        print(f"{name:28}{empty[key]:>10.0f}{full[key]:>12.0f}{full[key] / empty[key]:>8.2f}")
 
 
 def main() -> int:

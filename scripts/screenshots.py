@@ -39,7 +39,13 @@ def shots(sample_paths: list[str], share: str) -> dict[str, str]:
         "channels",
     ]
     found = dict(zip(names, sample_paths, strict=True))
-    return {**found, "share": share, "not-found": "/rooms/no-such-room", "login": "/login"}
+    return {
+        **found,
+        "menu": "/",
+        "share": share,
+        "not-found": "/rooms/no-such-room",
+        "login": "/login",
+    }
 
 
 def photograph(browser, url: str, state, name: str, path: str, screen: str, scheme: str) -> Path:
@@ -51,6 +57,8 @@ def photograph(browser, url: str, state, name: str, path: str, screen: str, sche
     )
     page = context.new_page()
     page.goto(path, wait_until="load")
+    if name == "menu":
+        page.click("#menu summary")
     page.wait_for_timeout(300)
     suffix = "-dark" if scheme == "dark" else ""
     target = OUT / f"{name}-{screen}{suffix}.png"

@@ -283,6 +283,10 @@ function olderPages(list) {
     if (loading || holder.hidden) return;
     loading = true;
     const response = await fetch(link.dataset.older, { headers: { Accept: "text/html" } });
+    if (response.redirected) {
+      location.href = response.url; // signed out meanwhile: the sign-in page
+      return;
+    }
     if (response.ok) {
       const fromBottom = document.documentElement.scrollHeight - window.scrollY;
       const page = document.createElement("template");
