@@ -4,22 +4,20 @@ accessibility problem (axe-core); and what people do on them, end to end."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.conftest import ADMIN_TOKEN, make_settings
 from tests.servers import recording_server, serve, wait_for
 from tests.web.conftest import WebHub, add_user, browser_sign_in
+from tests.web.pagecheck import assert_page_ok, signed_in_state
 from thereyet.server.app import create_app
 
 pytestmark = pytest.mark.browser
@@ -27,8 +25,6 @@ expect.set_options(timeout=10_000)
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 900}}
-# Set THEREYET_SCREENSHOTS to a folder to keep a picture of every page in every look.
-SHOTS = os.environ.get("THEREYET_SCREENSHOTS")
 WATCH = """
 window.__csp = [];
 document.addEventListener('securitypolicyviolation',
@@ -97,37 +93,20 @@ PAGES = [
     ("incident", "/incidents/{incident}"),
     ("reports", "/reports"),
 ]
-# The dashboard is not ours: only its on-call block is checked for accessibility, and its
-# run bars set their width inline, which its own CSP refuses (issue #17: the web-polish
-# branch draws them without inline styles). Until that merges, that violation, and the
-# console error Chromium logs for it, are the ones known there; anything else fails.
-SCOPE = {"/": "#oc-glance"}
-KNOWN_CSP = {"/": ["style-src-attr inline"]}
-INLINE_STYLE_REFUSED = "Applying inline style violates the following Content Security Policy"
-LOOKS = [
-    ("phone-light", PHONE, "light"),
-    ("phone-dark", PHONE, "dark"),
-    ("desktop-light", DESKTOP, "light"),
-    ("desktop-dark", DESKTOP, "dark"),
-]
-
-
-# Chromium asks every site for /favicon.ico; the shared layout has none yet (issue #17).
-FAILED_LOAD = "Failed to load resource"
 
 
 def open_page(context: Any) -> tuple[Any, list[str]]:
-    """A tab that collects console errors, script errors and failed loads (but the
-    favicon's) into the list it returns, and records CSP violations in window.__csp."""
+    """A tab that collects console errors, script errors and failed loads into the list
+    it returns, and records CSP violations in window.__csp."""
     page = context.new_page()
     errors: list[str] = []
 
     def console(message: Any) -> None:
-        if message.type == "error" and not message.text.startswith(FAILED_LOAD):
+        if message.type == "error":
             errors.append(message.text)
 
     def answered(response: Any) -> None:
-        if response.status >= 400 and not response.url.endswith("/favicon.ico"):
+        if response.status >= 400:
             errors.append(f"{response.status} {response.url}")
 
     page.on("console", console)
@@ -137,42 +116,15 @@ def open_page(context: Any) -> tuple[Any, list[str]]:
     return page, errors
 
 
-def serious_problems(page: Any, scope: str | None = None) -> list[str]:
-    """axe-core's serious and critical violations on the page (or in `scope`), forms opened."""
-    page.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
-    found = Axe().run(page, context=scope).response["violations"]
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes'][:3]]}"
-        for v in found
-        if v["impact"] in ("serious", "critical")
-    ]
+@pytest.fixture(scope="module")
+def boss_state(browser: Any, team_hub: tuple[WebHub, int]) -> dict[str, Any]:
+    return signed_in_state(browser, team_hub[0].url, "boss")
 
 
-@pytest.mark.parametrize(("look", "device", "scheme"), LOOKS, ids=[look[0] for look in LOOKS])
-def test_every_on_call_page_fits_is_clean_and_accessible(browser, team_hub, look, device, scheme):
+@pytest.mark.parametrize(("name", "path"), PAGES, ids=[name for name, _ in PAGES])
+def test_every_on_call_page_fits_is_clean_and_accessible(browser, team_hub, boss_state, name, path):
     hub, incident = team_hub
-    context = browser.new_context(base_url=hub.url, color_scheme=scheme, **device)
-    try:
-        page, errors = open_page(context)
-        browser_sign_in(page, "boss")
-        for name, path in PAGES:
-            page.goto(path.format(incident=incident))
-            page.wait_for_load_state("networkidle")
-            assert page.title() != "404 · thereyet", path
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
-            assert overflow <= 0, f"{path} scrolls sideways by {overflow}px ({look})"
-            assert serious_problems(page, SCOPE.get(path)) == [], f"{path} ({look})"
-            assert page.evaluate("window.__csp") == KNOWN_CSP.get(path, []), f"{path} ({look})"
-            if SHOTS:
-                Path(SHOTS).mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=f"{SHOTS}/{name}-{look}.png", full_page=True)
-            if path in KNOWN_CSP:
-                errors[:] = [e for e in errors if not e.startswith(INLINE_STYLE_REFUSED)]
-            assert errors == [], f"{path} ({look})"
-    finally:
-        context.close()
+    assert_page_ok(browser, hub.url, path.format(incident=incident), state=boss_state)
 
 
 # -- what people do --------------------------------------------------------------------------
@@ -190,7 +142,6 @@ def test_an_operator_acknowledges_an_incident_from_its_page_on_a_phone(browser, 
     try:
         page, errors = open_page(context)
         browser_sign_in(page, "ana")  # the operator
-        errors.clear()  # signing in lands on the dashboard (see KNOWN_CSP)
         page.goto(f"/incidents/{incident}")
         button = page.get_by_role("button", name="Acknowledge")
         box = button.bounding_box()
@@ -213,7 +164,6 @@ def test_an_override_created_on_the_rotation_page_changes_who_is_on_call_now(bro
     try:
         page, errors = open_page(context)
         browser_sign_in(page, "boss")
-        errors.clear()  # signing in lands on the dashboard (see KNOWN_CSP)
         page.goto("/oncall")
         expect(page.locator("#rotation-primary .oc-who")).to_have_text(before)
         page.goto("/oncall/rotations/primary")
@@ -239,7 +189,6 @@ def test_a_test_sent_to_a_contact_method_arrives_at_the_recorder(browser, team):
     try:
         page, errors = open_page(context)
         browser_sign_in(page, "boss")
-        errors.clear()  # signing in lands on the dashboard (see KNOWN_CSP)
         page.goto("/people/cy")
         page.locator("#method-push").get_by_role("button", name="Send a test").click()
         expect(page.locator("#tested")).to_contain_text("push")

@@ -123,9 +123,10 @@ def test_a_failed_run_links_to_the_incident_it_opened(browser, web_hub, request)
     page = signed_in(browser, web_hub, request)
     page.goto(f"/runs/{run_id}")
     link = page.locator("#run-incident a")
-    expect(link).to_have_attribute("href", f"/incidents#incident-{incident['id']}")
+    expect(link).to_have_attribute("href", f"/incidents/{incident['id']}")
     link.click()
-    expect(page.locator(f"#incident-{incident['id']}")).to_be_visible()
+    page.wait_for_url(f"**/incidents/{incident['id']}")
+    expect(page.locator("#incident-status")).to_have_text("triggered")
 
 
 def test_a_file_is_sent_with_the_caption_typed_before_upload(browser, web_hub, request):
