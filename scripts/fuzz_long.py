@@ -7,7 +7,11 @@ command as the suite's fuzz stage (all checks, stateful phase, fixed seed) with
 more examples per operation, counts the requests and statuses from its HAR
 report, and checks that the hub still answers.
 
-    python scripts/fuzz_long.py [--examples 300] [--db URL] [--random --seed N] [--output F]
+    python scripts/fuzz_long.py [--examples 300] [--minutes M] [--db URL] [--random --seed N]
+                                [--output F]
+
+With --minutes, schemathesis is interrupted (as Ctrl-C does) after M minutes and
+reports what it ran by then.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import signal
 import subprocess
 import sys
 import tempfile
@@ -54,6 +59,7 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=300)
     parser.add_argument("--seed", type=int, default=20261206)
     parser.add_argument("--db", default=None)
+    parser.add_argument("--minutes", type=float, help="stop schemathesis after this long")
     parser.add_argument(
         "--random", action="store_true", help="use --seed instead of deterministic generation"
     )
@@ -74,7 +80,7 @@ def main() -> int:
         if args.random:
             command.remove("--generation-deterministic")
         started = time.monotonic()
-        done = subprocess.run(command, capture_output=True, text=True, cwd=tmp)
+        done = run_bounded(command, Path(tmp), args.minutes)
         took = time.monotonic() - started
         entries = json.loads(har.read_text())["log"]["entries"]
         statuses = collections.Counter(e["response"]["status"] for e in entries)
@@ -90,6 +96,22 @@ def main() -> int:
         print(f"5xx answers: {server_errors}; hub answers afterwards: {healthy}")
         print(f"schemathesis exit status: {done.returncode}")
         return 0 if server_errors == 0 and healthy else 1
+
+
+def run_bounded(
+    command: list[str], cwd: Path, minutes: float | None
+) -> subprocess.CompletedProcess[str]:
+    """Run schemathesis; after `minutes`, interrupt it as Ctrl-C does, so that it still
+    writes its report (and the HAR) of what it ran."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd
+    )
+    try:
+        out, err = process.communicate(timeout=None if minutes is None else minutes * 60)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate()
+    return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 
 def _test_token() -> str:

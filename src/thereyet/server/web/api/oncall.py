@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, PlainTextResponse
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from ...domain.names import NAME_PATTERN
 from ...domain.policy import Action, Resource
@@ -40,7 +40,7 @@ from .oncall_answers import (
     ServiceOut,
     SwapOut,
 )
-from .schemas import WebUrl
+from .schemas import WebUrl, iso_8601
 
 router = APIRouter(prefix="/oncall", tags=["on-call"])
 # Outside /api/v1: calendar feeds (signed, no token) and the report page (signed-in people).
@@ -55,7 +55,7 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
-Aware = Annotated[datetime, AfterValidator(_aware)]
+Aware = Annotated[datetime, BeforeValidator(iso_8601), AfterValidator(_aware)]
 
 
 class _Body(BaseModel):

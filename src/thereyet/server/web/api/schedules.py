@@ -20,7 +20,8 @@ from .schemas import WebUrl
 router = APIRouter(tags=["schedules"])
 
 # Seconds or "10m"; checked (range, syntax) by the service, which names the field.
-Duration = float | str
+# Strict: `false` is not 0 seconds (the schema says a number or a string).
+Duration = Annotated[float, Field(strict=True)] | str
 
 
 class _Body(BaseModel):

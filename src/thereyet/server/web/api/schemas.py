@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, NotRequired
 
 from fastapi.exceptions import RequestValidationError
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, with_config
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    with_config,
+)
 from typing_extensions import TypedDict  # pydantic wants this one before Python 3.12
 
 from ...domain import events as ev
@@ -23,7 +32,18 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-When = Annotated[datetime, AfterValidator(_utc)]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_8601(value: object) -> object:
+    """Refuse what pydantic would otherwise read as a time but the API does not document:
+    numbers (`?since=0.5` was Unix time) and booleans."""
+    if isinstance(value, datetime) or (isinstance(value, str) and _ISO_DATE.match(value)):
+        return value
+    raise ValueError("must be an ISO 8601 date and time, e.g. 2026-03-02T09:00:00Z")
+
+
+When = Annotated[datetime, BeforeValidator(iso_8601), AfterValidator(_utc)]
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 FiniteNumber = Annotated[float, Field(allow_inf_nan=False)]
 ShortText = Annotated[str, Field(max_length=255)]
