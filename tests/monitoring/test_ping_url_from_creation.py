@@ -64,6 +64,9 @@ def test_jobs_made_before_get_a_ping_url_when_the_hub_is_upgraded(sqlite_url, tm
         conn.execute(text("DELETE FROM alembic_version"))
         for before in ("0008", "0010", "0011", "0012", "0013"):
             conn.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": before})
+        # What migrations after 0015 made is not there yet either: the upgrade makes it.
+        for later in ("agent_work", "agents"):  # 0016a
+            conn.execute(text(f"DROP TABLE {later}"))
     engine.dispose()
     for hub in open_hand_hub(sqlite_url, tmp_path, clock):
         assert hub.client.get("/api/v1/jobs/old").json()["ping_url"]
