@@ -174,6 +174,18 @@ class AgentHub:
             what=f"run {run_id} {'/'.join(statuses)}",
         )
 
+    def wait_all(self, job: str, count: int, status: str = "succeeded") -> list[dict[str, Any]]:
+        """The job's runs, once there are `count` and all of them have `status`."""
+        return wait_for(
+            lambda: (
+                len(runs := self.runs(job)) == count
+                and all(r["status"] == status for r in runs)
+                and runs
+            ),
+            30,
+            what=f"{count} runs of {job} {status}",
+        )
+
     def started(self) -> list[str]:
         """Run ids, once per time a command began."""
         return self.starts.read_text().split() if self.starts.exists() else []

@@ -26,15 +26,7 @@ def test_three_hosts_in_their_own_networks_targeted_by_tags_one_and_all(agent_hu
         assert agent_hub.wait_run(agent_hub.run_now("backup"), "succeeded")["host"] == "h1"
         agent_hub.job("deploy", "echo deployed", tags=["linux"], policy="all")
         agent_hub.run_now("deploy")
-        done = wait_for(
-            lambda: (
-                len(runs := agent_hub.runs("deploy")) == 2
-                and all(r["status"] == "succeeded" for r in runs)
-                and runs
-            ),
-            30,
-            what="deploy on both linux hosts",
-        )
+        done = agent_hub.wait_all("deploy", 2)
         assert sorted(r["host"] for r in done) == ["h1", "h2"]
         for agent in agent_hub.agents:
             agent.stop()

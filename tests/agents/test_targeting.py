@@ -37,15 +37,7 @@ def test_policy_all_runs_once_on_every_matching_agent(agent_hub: AgentHub):
         agent_hub.agent(name, "--tags", tags)
     agent_hub.job("deploy", "echo deployed", tags=["web"], policy="all")
     agent_hub.run_now("deploy")
-    done = wait_for(
-        lambda: (
-            len(runs := agent_hub.runs("deploy")) == 2
-            and all(r["status"] == "succeeded" for r in runs)
-            and runs
-        ),
-        30,
-        what="a run of deploy on each web agent",
-    )
+    done = agent_hub.wait_all("deploy", 2)
     assert sorted(r["host"] for r in done) == ["a1", "a2"]
     assert sorted(agent_hub.started()) == sorted(r["id"] for r in done)
     wait_for(

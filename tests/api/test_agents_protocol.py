@@ -144,6 +144,14 @@ def test_bad_agent_input_is_refused_naming_the_field(client: TestClient):
     answer = client.put("/api/v1/jobs/x/schedule", json={"target": target})
     assert answer.status_code == 422
     assert answer.json()["field"] == "target.command"
+    for target, field in (
+        ({"kind": "agent", "command": []}, "target.command"),
+        ({"kind": "agent", "command": ["ls"], "agent": "Not A Name"}, "target.agent"),
+        ({"kind": "agent", "command": ["ls"], "policy": "most"}, "target.policy"),
+        ({"kind": "telnet", "command": ["ls"]}, "target.kind"),
+    ):
+        answer = client.put("/api/v1/jobs/x/schedule", json={"target": target})
+        assert (answer.status_code, answer.json()["field"]) == (422, field), answer.text
     env = {"kind": "agent", "command": ["ls"], "env": {"THEREYET_RUN_ID": "x"}}
     answer = client.put("/api/v1/jobs/x/schedule", json={"target": env})
     assert (answer.status_code, answer.json()["field"]) == (422, "target.env")

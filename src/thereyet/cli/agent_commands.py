@@ -39,7 +39,9 @@ def register(sub: Any) -> None:
         metavar="GLOB",
         help="run only programs matching this glob (repeatable), e.g. '/opt/jobs/*'",
     )
-    agent.add_argument("--wait", type=float, default=10.0, help="seconds one poll may wait")
+    agent.add_argument(
+        "--wait", type=float, default=8.0, help="seconds one poll may wait (at most 8)"
+    )
     agent.add_argument(
         "--grace", type=float, default=10.0, help="seconds between SIGTERM and SIGKILL"
     )

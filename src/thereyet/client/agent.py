@@ -51,7 +51,7 @@ class AgentOptions:
     tags: tuple[str, ...] = ()
     slots: int = 1
     allow: tuple[str, ...] = ()  # globs a command's program must match (none: any)
-    wait: float = 10.0  # how long one poll may wait for work
+    wait: float = 8.0  # how long one poll may wait for work (the hub waits at most 8 s)
     grace: float = 10.0  # between SIGTERM and SIGKILL
     state_dir: Path = field(default_factory=lambda: Path.home() / ".local/state/thereyet")
     deliver_timeout: float = 600.0  # how long a finished run's reports are tried before spooling

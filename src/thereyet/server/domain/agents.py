@@ -28,6 +28,9 @@ MAX_SLOTS = 1000
 MAX_RETRIES = 20
 LOST_AFTER_SECONDS = 30.0  # an agent silent this long is lost (its poll waits at most a third)
 CANCEL_GRACE_SECONDS = 10.0  # SIGTERM, then SIGKILL this long after
+# The longest a poll waits for work: HTTP clients and proxies commonly give up on an
+# answer after 10 s or more, so an idle agent's poll ends before that.
+MAX_POLL_SECONDS = 8.0
 _TAG = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 RESERVED_ENV = frozenset({"THEREYET_URL", "THEREYET_TOKEN", "THEREYET_RUN_ID"})
@@ -169,9 +172,10 @@ def lost_before(now: datetime, lost_after: float) -> datetime:
 
 
 def poll_wait(asked: float, lost_after: float) -> float:
-    """How long a poll may wait for work: what the agent asked, at most a third of the
-    time after which it is taken for lost (a waiting poll is its only sign of life)."""
-    return max(0.0, min(asked, lost_after / 3))
+    """How long a poll may wait for work: what the agent asked, at most MAX_POLL_SECONDS
+    and a third of the time after which it is taken for lost (a waiting poll is its only
+    sign of life)."""
+    return max(0.0, min(asked, lost_after / 3, MAX_POLL_SECONDS))
 
 
 # -- who takes which run -----------------------------------------------------------------

@@ -12,12 +12,19 @@ from starlette.exceptions import HTTPException
 
 from ..services.errors import DatabaseUnavailable, ServiceError, WriterStopped
 
+# Fields whose value is one of several shapes told apart by a tag ("kind"): pydantic puts
+# the tag in the location after the field's name; the field a person reads has none.
+_TAGGED = {"target": frozenset({"http", "agent"})}
 
-def field_of(loc: tuple[Any, ...]) -> str:
+
+def field_of(loc: tuple[Any, ...], error: dict[str, Any] | None = None) -> str:
     """The dotted field name of a validation error's location."""
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     # Drop the discriminator tag pydantic puts in the location of union members.
     parts = [p for p in parts if p not in ("progress", "log", "stat", "note", "heartbeat")]
+    parts = [p for i, p in enumerate(parts) if i == 0 or p not in _TAGGED.get(parts[i - 1], ())]
+    if error is not None and error.get("type") == "union_tag_invalid":
+        parts.append(str(error.get("ctx", {}).get("discriminator", "kind")).strip("'\""))
     return ".".join(parts) or "body"
 
 
@@ -29,7 +36,7 @@ def _reason(error: dict[str, Any]) -> str:
 
 async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
     fields = [
-        {"field": field_of(tuple(e.get("loc", ()))), "reason": _reason(e)} for e in exc.errors()
+        {"field": field_of(tuple(e.get("loc", ())), e), "reason": _reason(e)} for e in exc.errors()
     ]
     first = fields[0] if fields else {"field": "body", "reason": "invalid"}
     return JSONResponse(

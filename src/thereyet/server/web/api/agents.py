@@ -36,7 +36,7 @@ class RegisterIn(_Body):
 
 class PollIn(_Body):
     running: Running = []
-    wait: Annotated[float, Field(ge=0, le=60)] = 10.0
+    wait: Annotated[float, Field(ge=0, le=60)] = 8.0
 
 
 def _agents(request: Request) -> AgentService:
@@ -55,7 +55,7 @@ async def register(body: RegisterIn, who: Writer, request: Request) -> dict[str,
 @uses(Resource.AGENTS, Action.WRITE)
 async def poll(name: AgentName, body: PollIn, who: Writer, request: Request) -> dict[str, Any]:
     """Answers at once when there is something to do, else after up to `wait` seconds
-    (at most a third of the time after which a silent agent is lost)."""
+    (at most 8 s, and a third of the time after which a silent agent is lost)."""
     return await _agents(request).poll(name, body.running, body.wait)
 
 
