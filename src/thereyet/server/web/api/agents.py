@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...domain.policy import Action, Resource
 from ...services.agents import AgentService, Hello
+from ..answers import answer
 from ..auth import Reader, Writer, uses
+from .agent_answers import AgentsOut, CancelledOut, PollOut, RegisteredOut, StartOut
 from .schemas import RUN_ID_PATTERN
 
 router = APIRouter(tags=["agents"])
@@ -44,14 +46,22 @@ def _agents(request: Request) -> AgentService:
     return service
 
 
-@router.post("/agents/register", summary="An agent says who it is and what it still runs")
+@router.post(
+    "/agents/register",
+    response_model=answer(RegisteredOut),
+    summary="An agent says who it is and what it still runs",
+)
 @uses(Resource.AGENTS, Action.WRITE)
 async def register(body: RegisterIn, who: Writer, request: Request) -> dict[str, Any]:
     hello = Hello(body.name, body.host, frozenset(body.tags), body.version, body.slots)
     return await _agents(request).register(hello, body.running)
 
 
-@router.post("/agents/{name}/poll", summary="Wait for runs to start and runs to stop")
+@router.post(
+    "/agents/{name}/poll",
+    response_model=answer(PollOut),
+    summary="Wait for runs to start and runs to stop",
+)
 @uses(Resource.AGENTS, Action.WRITE)
 async def poll(name: AgentName, body: PollIn, who: Writer, request: Request) -> dict[str, Any]:
     """Answers at once when there is something to do, else after up to `wait` seconds
@@ -61,6 +71,7 @@ async def poll(name: AgentName, body: PollIn, who: Writer, request: Request) -> 
 
 @router.post(
     "/agents/{name}/runs/{run_id}/start",
+    response_model=answer(StartOut),
     summary="Start a run handed to this agent: its command, and a token for that run only",
 )
 @uses(Resource.AGENTS, Action.WRITE)
@@ -74,13 +85,21 @@ async def start(
     return await _agents(request).start(name, run_id)
 
 
-@router.get("/agents", summary="Agents, the runs on each, and the queue with positions")
+@router.get(
+    "/agents",
+    response_model=answer(AgentsOut),
+    summary="Agents, the runs on each, and the queue with positions",
+)
 @uses(Resource.AGENTS, Action.READ)
 def overview(who: Reader, request: Request) -> dict[str, Any]:
     return _agents(request).overview(who)
 
 
-@router.post("/runs/{run_id}/cancel", summary="Cancel a run; one on an agent is stopped there")
+@router.post(
+    "/runs/{run_id}/cancel",
+    response_model=answer(CancelledOut),
+    summary="Cancel a run; one on an agent is stopped there",
+)
 @uses(Resource.RUNS, Action.WRITE)
 async def cancel(
     run_id: Annotated[str, Path(pattern=RUN_ID_PATTERN)], who: Writer, request: Request

@@ -27,7 +27,9 @@ async def read_body(request: Request, model: type[Model], integration: Any) -> M
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         first = errors[0]
-        reason = f"{field_of(tuple(first.get('loc', ())), first)}: {first.get('msg', 'invalid')}"
+        reason = (
+            f"{field_of(tuple(first.get('loc', ())), dict(first))}: {first.get('msg', 'invalid')}"
+        )
         await integrations_of(request).refused(integration, 422, reason)
         raise RequestValidationError(errors) from None
 
