@@ -197,9 +197,28 @@ class LimitsOut(BaseModel):
 
 
 class TargetOut(BaseModel):
-    kind: str
+    """An HTTP endpoint the hub calls to start the job."""
+
+    kind: Literal["http"]
     url: str
     headers: list[str] = Field(description="the names of the headers sent (never values)")
+
+
+class AgentTargetOut(BaseModel):
+    """A command agents run for the job (docs/agents.md)."""
+
+    kind: Literal["agent"]
+    command: list[str]
+    shell: bool
+    cwd: str | None
+    env: dict[str, str]
+    agent: str | None
+    tags: list[str]
+    policy: Literal["one", "spread", "all"]
+    concurrency: int | None
+    retries: int
+    retry_delay: float
+    time_limit: float | None
 
 
 class CatchUpOut(BaseModel):
@@ -212,7 +231,9 @@ class ScheduleOut(BaseModel):
     schedule: str | None
     timezone: str
     limits: LimitsOut
-    target: TargetOut | None = Field(None, description="only to those who may change it")
+    target: TargetOut | AgentTargetOut | None = Field(
+        None, description="only to those who may change it"
+    )
     catch_up: CatchUpOut
     ping_url: str | None = Field(None, description="only to those who may use it")
     state: str | None
