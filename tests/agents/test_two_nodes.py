@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.agents.harness import LOST_AFTER, AgentProcess
-from tests.leases.hubs import nodes, scratch_databases
+from tests.leases.hubs import call, nodes, scratch_databases
 from tests.servers import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -23,9 +23,9 @@ def test_each_occurrence_runs_on_exactly_one_agent_with_agents_on_either_node(
     starts = tmp_path / "starts.log"
     env = {"THEREYET_AGENT_LOST_AFTER": str(LOST_AFTER)}
     with scratch_databases(1) as (db,), nodes(db, tmp_path, "node-a", "node-b") as (a, b):
-        a.start(**env)
-        b.start(**env)
-        token = a.call("POST", "/api/v1/tokens", json={"name": "agents", "scope": "agent"})
+        a.start(env)
+        b.start(env)
+        token = call(a, "POST", "/api/v1/tokens", json={"name": "agents", "scope": "agent"})
         agents = [
             AgentProcess(name, node.url, token["token"], tmp_path / "agents", ["--slots", "2"])
             for name, node in (("a1", a), ("a2", a), ("b1", b), ("b2", b))
@@ -34,18 +34,21 @@ def test_each_occurrence_runs_on_exactly_one_agent_with_agents_on_either_node(
             for agent in agents:
                 agent.start()
             wait_for(
-                lambda: len(b.call("GET", "/api/v1/agents")["agents"]) == 4, 30, what="4 agents"
+                lambda: len(call(b, "GET", "/api/v1/agents")["agents"]) == 4, 30, what="4 agents"
             )
             command = ["sh", "-c", f'echo "$THEREYET_RUN_ID" >> {starts}; sleep 0.5']
             target = {"kind": "agent", "command": command}
-            b.call(
-                "PUT", "/api/v1/jobs/tick/schedule", json={"schedule": "every 1s", "target": target}
+            call(
+                b,
+                "PUT",
+                "/api/v1/jobs/tick/schedule",
+                json={"schedule": "every 1s", "target": target},
             )
             time.sleep(SECONDS)
-            a.call("PUT", "/api/v1/jobs/tick/schedule", json={"schedule": ""})
+            call(a, "PUT", "/api/v1/jobs/tick/schedule", json={"schedule": ""})
             runs = wait_for(
                 lambda: (
-                    (found := a.call("GET", "/api/v1/runs?job=tick&limit=500")["runs"])
+                    (found := call(a, "GET", "/api/v1/runs?job=tick&limit=500")["runs"])
                     and all(r["status"] == "succeeded" for r in found)
                     and found
                 ),
