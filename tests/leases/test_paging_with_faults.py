@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.leases.hubs import call, died_by_fault, nodes, scratch_databases
@@ -50,7 +49,7 @@ def set_up(node: HubProcess, recorder: Recorder, case: str) -> None:
 def open_incident(node: HubProcess, case: str) -> None:
     """Open the case's incident; the node may die before it answers (it was committed)."""
     body = {"service": case.replace(".", "-"), "summary": f"{case} test", "dedup_key": case}
-    with contextlib.suppress(httpx.HTTPError, AssertionError):
+    with contextlib.suppress(OSError, AssertionError):  # a dropped connection, or no 2xx
         call(node, "POST", "/api/v1/incidents", json=body)
 
 
