@@ -136,6 +136,24 @@ def test_batched_changes_are_made_together_and_left_ones_alone(writer, engines):
     assert room_names(engines) == ["b1", "b2", "odd-alone"]
 
 
+def test_a_lone_batched_change_is_still_made_by_its_handler(writer, engines):
+    """A change with nobody to share its group with goes through its handler too: the
+    handler is the cheaper way even for one (a ping alone costs twice the statements)."""
+    seen: list[list[str]] = []
+
+    def handler(tx: Tx, items: list[str]) -> list[object]:
+        seen.append(items)
+        return [add_room(name)(tx) for name in items]
+
+    async def main() -> str:
+        writer.start()
+        return await writer.run_batched(handler, "only", add_room("only-alone"))
+
+    assert asyncio.run(main()) == "only"
+    assert seen == [["only"]] and writer.batched == 1
+    assert room_names(engines) == ["only"]
+
+
 def test_a_batch_may_refuse_an_item_with_an_error_and_record_the_others(writer, engines):
     def handler(tx: Tx, items: list[str]) -> list[object]:
         return [LookupError(n) if n == "refused" else add_room(n)(tx) for n in items]

@@ -79,7 +79,9 @@ def record_ended_runs(runs: RunService, tx: Tx, ended: list[EndedRun]) -> list[R
     _run_hooks(runs, tx, changes)
     _post_cards(runs, tx, ended, changes)
     _note_last_statuses(conn, ended)
-    for run, _job_id in made:
+    names = store.room_names(conn, [room for ids in rooms.values() for room in ids])
+    for run, job_id in made:
+        runs.know_rooms(run.id, rooms.get(job_id, []), names)
         runs._publish(tx, run, 0)  # a row just inserted has version 0
     return [run for run, _ in made]
 

@@ -439,6 +439,12 @@ class RunService:
 
         tx.after_commit(keep)
 
+    def know_rooms(self, run_id: str, room_ids: list[int], names: dict[int, str]) -> None:
+        """Keep the rooms of a run just made (ids and names, in name order), so that
+        publishing it asks nothing more of the database."""
+        pairs = sorted((names[i], i) for i in room_ids if i in names)
+        self._run_rooms[run_id] = ([i for _, i in pairs], [n for n, _ in pairs])
+
     def _rooms_of(self, conn: Connection, run_id: str) -> tuple[list[int], list[str]]:
         """A run's rooms (ids, names). They are set when the run is made and never change,
         so running runs keep them here rather than ask for them at every report."""
@@ -600,13 +606,14 @@ class RunService:
         run may reach this node's bus in any order, and the bus drops an older state that
         arrives after a newer one."""
         bus = self.hub.bus
+        heard = bus.is_heard(f"run:{run.id}") or bus.is_heard("runs")
+        view = {**self._view(tx.conn, run, tx.now), "version": version} if heard else {}
         if run.status.finished:
             # (The job's history is left to expire: a finish every second, as
             # pings make, would otherwise mean a history query for every run.)
             self._run_rooms.pop(run.id, None)
-        if not (bus.is_heard(f"run:{run.id}") or bus.is_heard("runs")):
+        if not heard:
             return
-        view = {**self._view(tx.conn, run, tx.now), "version": version}
 
         def announce() -> None:
             bus.publish(f"run:{run.id}", view)

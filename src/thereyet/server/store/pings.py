@@ -112,7 +112,8 @@ _ROOM_NAMES = select(rooms.c.id, rooms.c.name).where(
 def room_names(conn: Connection, room_ids: Sequence[int]) -> dict[int, str]:
     if not room_ids:
         return {}
-    return dict(conn.execute(_ROOM_NAMES, {"p_ids": sorted(set(room_ids))}).tuples().all())
+    found = conn.execute(_ROOM_NAMES, {"p_ids": sorted(set(room_ids))})
+    return {row.id: row.name for row in found}
 
 
 def insert_runs(conn: Connection, made: Sequence[tuple[Run, int]], now: datetime) -> None:

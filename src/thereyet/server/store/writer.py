@@ -295,7 +295,7 @@ class Writer:
                 end = start + 1
                 while end < len(group) and job.handler and group[end].handler == job.handler:
                     end += 1
-                if end - start > 1:
+                if job.handler is not None:  # even one: its handler is the cheaper way
                     self._make_batch(conn, now, group[start:end], results, conflicts_raise)
                 else:
                     self._make_alone(conn, now, job, results)
