@@ -326,12 +326,12 @@ def test_the_jobs_page_shows_state_last_run_and_a_sparkline_and_filters(web_hub,
     web_hub.api.put("/api/v1/jobs/backup/schedule", json={"schedule": "0 3 * * *"})
     page = operator.get("/jobs").text
     backup = page[page.index('id="job-backup"') :].split("</tr>")[0]
-    assert 'class="badge state-ok">ok<' in backup and "<code>0 3 * * *</code>" in backup
+    assert 'class="badge tone-ok">ok<' in backup and "<code>0 3 * * *</code>" in backup
     assert 'aria-label="last 3 runs: 2 succeeded, 1 failed"' in backup
     assert re.findall(r'<rect class="(\w+)"', backup) == ["ok", "bad", "ok"]
     export = page[page.index('id="job-export"') :].split("</tr>")[0]
     assert '<tr class="attention" id="job-export">' in page
-    assert 'class="badge state-failed">failed<' in export and "on etl7" in export
+    assert 'class="badge tone-bad">failed<' in export and "on etl7" in export
     attention = operator.get("/jobs", params={"state": "attention"}).text
     assert 'id="job-export"' in attention and 'id="job-backup"' not in attention
     searched = operator.get("/jobs", params={"q": "BACK"}).text

@@ -100,7 +100,7 @@ def test_an_admin_adds_a_job_from_the_jobs_page(web_hub, admin):
     assert answer.status_code == 303 and answer.headers["location"] == "/jobs/billing"
     assert _job(web_hub, "billing")["title"] == "Monthly billing"
     listed = admin.get("/jobs").text
-    assert 'id="job-billing"' in listed and 'class="badge state-new">new<' in listed
+    assert 'id="job-billing"' in listed and 'class="badge tone-idle">new<' in listed
     again = _post(admin, "/jobs", "/jobs", name="billing")
     assert again.status_code == 409 and problem_on(again.text).startswith("name: job")
     bad = _post(admin, "/jobs", "/jobs", name="Not A Name")
