@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import re
 import shutil
@@ -50,6 +51,14 @@ def sign_in(client: httpx.Client | TestClient, username: str) -> None:
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
+
+
+def problem_on(page: str) -> str:
+    """What a page's problem note reads ("field: reason"), tags dropped; fails if none."""
+    found = re.search(r'<p class="problem" role="alert" id="problem">(.*?)</p>', page, re.S)
+    assert found, "the page names no problem"
+    text = html.unescape(re.sub(r"<[^>]+>", "", found.group(1)))
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def page_csrf(html: str) -> str:

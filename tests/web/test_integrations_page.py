@@ -109,7 +109,7 @@ def test_a_bad_name_is_shown_on_the_form_and_nothing_is_made(browser: Any, web_h
         page.select_option("select[name=kind]", "slack")
         page.fill("input[name=room]", "ops")
         page.click("button:has-text('Create')")
-        expect(page.locator("#form-error")).to_contain_text("name")
+        expect(page.locator("#problem")).to_contain_text("name")
         expect(page.locator("input[name=name]")).to_have_value("Bad Name")
         assert web_hub.api.get("/api/v1/integrations").json()["integrations"] == []
     finally:

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.web.conftest import add_user, page_csrf, sign_in
+from tests.web.conftest import add_user, page_csrf, problem_on, sign_in
 from thereyet.server.clock import FakeClock
-from thereyet.server.web.pages.oncall_forms import work_days_text
+from thereyet.server.web.pages.times import work_days_text
 
 # The clock fixture starts at Monday 2 March 2026, 09:00 UTC (10:00 in Paris).
 PARIS_WEEKLY = {
@@ -33,12 +33,6 @@ def text_of(page: str) -> str:
     """What a person reads: tags dropped, entities decoded, spaces squeezed."""
     spaced = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
     return re.sub(r" ([:,;)])", r"\1", spaced)
-
-
-def problem_of(page: str) -> str:
-    found = re.search(r'id="problem">(.*?)</p>', page, re.S)
-    assert found, "the page names no problem"
-    return text_of(found.group(1)).strip()
 
 
 @pytest.fixture
@@ -140,7 +134,7 @@ def test_an_override_ending_before_it_starts_is_refused_naming_the_field(team: T
         },
     )
     assert answer.status_code == 422
-    assert problem_of(answer.text) == "ends_at: ends_at must be after starts_at"
+    assert problem_on(answer.text) == "ends_at: ends_at must be after starts_at"
     assert ok(team.get("/api/v1/oncall/rotations/primary"))["overrides"] == []
 
 
@@ -200,7 +194,7 @@ def test_a_bad_form_value_is_answered_with_the_page_naming_the_field(
     answer = team.post(path, data={"csrf": csrf, **form}, headers={"Accept": "text/html"})
     assert answer.status_code == 422
     assert answer.headers["content-type"].startswith("text/html")
-    assert problem_of(answer.text) == problem
+    assert problem_on(answer.text) == problem
     after = [ok(team.get(f"/api/v1/oncall/{kind}")) for kind in ("rotations", "policies")]
     assert after == before
 
@@ -304,7 +298,7 @@ def test_a_test_to_an_unknown_contact_method_is_refused_and_nothing_is_queued(
     csrf = as_person(team, "boss")
     answer = team.post("/people/ana/methods/pager/test", data={"csrf": csrf})
     assert answer.status_code == 422
-    assert problem_of(answer.text) == "method: ana has no contact method 'pager'"
+    assert problem_on(answer.text) == "method: ana has no contact method 'pager'"
     assert ok(team.get("/api/v1/deliveries?channel=@ana/push"))["deliveries"] == []
 
 
@@ -371,7 +365,7 @@ def test_objects_from_configuration_files_show_read_only_with_their_file(team: T
         data={"csrf": csrf, "timezone": "UTC", "work_start": "08:00", "work_end": "16:00"},
     )
     assert refused.status_code == 409
-    assert "managed by the configuration file team.toml" in problem_of(refused.text)
+    assert "managed by the configuration file team.toml" in problem_on(refused.text)
     assert ok(team.get("/api/v1/oncall/people/alice"))["timezone"] == "Europe/Paris"
     service = team.post("/services/filed", data={"csrf": csrf, "room": "elsewhere"})
     assert service.status_code == 409

@@ -33,6 +33,14 @@ def test_the_most_urgent_word_of_a_state_sets_its_tone():
     assert tone("") == "idle"
 
 
+def test_the_admin_pages_words_have_the_same_tones_as_runs_and_incidents():
+    # commands' executions, users, tokens and share links badge through the same table
+    assert [tone(w) for w in ("refused", "expired", "disabled", "revoked")] == ["bad"] * 4
+    assert tone("waiting") == tone("pending") == "warn"
+    assert tone("done") == tone("active") == tone("succeeded") == "ok"
+    assert tone("queued") == tone("new") == "idle"
+
+
 def test_a_stretch_of_routine_cards_of_one_job_folds_into_one_line():
     messages = [said(0)]
     for n in range(4):

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
 
 from ...domain.policy import Action, Resource
 from ...services.errors import ServiceError
 from ...services.tokens import scope_named
 from ..declare import uses
-from .access import Viewer, check_csrf, signed_in
-from .forms import form_page, problem_of, refuse_if_managed, with_owners
+from .access import Viewer, signed_in
+from .forms import answer, form_page, read_form, refuse_if_managed, with_owners
 
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Viewer, Depends(signed_in)]
-Field = Annotated[str, Form(max_length=1024)]
+LIMIT = 1024  # characters in any field of these forms
 ROLES = ("viewer", "operator", "admin")
 SCOPES = ("read", "ingest", "admin")
 
@@ -30,12 +30,10 @@ SCOPES = ("read", "ingest", "admin")
 
 
 def _users_page(
-    request: Request, viewer: Viewer, problem: dict[str, Any] | None = None, **form: str
+    request: Request, viewer: Viewer, exc: ServiceError | None = None, **form: str
 ) -> HTMLResponse:
     users = with_owners(request, "users", request.app.state.people.users(), key="username")
-    return form_page(
-        request, "admin_users.html", viewer, problem, users=users, roles=ROLES, form=form
-    )
+    return form_page(request, "admin_users.html", viewer, exc, users=users, roles=ROLES, form=form)
 
 
 @router.get("/admin/users", response_class=HTMLResponse)
@@ -46,61 +44,61 @@ def users_page(request: Request, viewer: SignedIn) -> HTMLResponse:
 
 @router.post("/admin/users", response_class=HTMLResponse)
 @uses(Resource.USERS, Action.MANAGE)
-async def create_user(
-    request: Request,
-    viewer: SignedIn,
-    csrf: Field = "",
-    username: Field = "",
-    password: Field = "",
-    role: Field = "viewer",
-) -> Response:
-    check_csrf(request, viewer, csrf)
-    try:
-        await request.app.state.people.create_user(username, password, role)
-    except ServiceError as exc:
-        return _users_page(request, viewer, problem_of(exc), username=username, role=role)
-    return RedirectResponse("/admin/users", status_code=303)
+async def create_user(request: Request, viewer: SignedIn) -> Response:
+    form = await read_form(request, viewer)
+
+    async def create() -> None:
+        await request.app.state.people.create_user(
+            form.text("username", required=False, limit=LIMIT),
+            form.text("password", required=False, limit=LIMIT, strip=False),
+            form.text("role", required=False, limit=LIMIT) or "viewer",
+        )
+
+    return await answer(
+        create,
+        "/admin/users",
+        lambda exc: _users_page(request, viewer, exc, **form.typed("username", "role")),
+    )
 
 
 @router.post("/admin/users/{username}/role", response_class=HTMLResponse)
 @uses(Resource.USERS, Action.MANAGE)
-async def change_role(
-    request: Request, username: str, viewer: SignedIn, csrf: Field = "", role: Field = ""
-) -> Response:
-    check_csrf(request, viewer, csrf)
-    refuse_if_managed(request, "users", username)
-    try:
+async def change_role(request: Request, username: str, viewer: SignedIn) -> Response:
+    form = await read_form(request, viewer)
+
+    async def change() -> None:
+        await refuse_if_managed(request, "users", username)
+        role = form.text("role", required=False, limit=LIMIT)
         await request.app.state.people.set_role(username, role)
-    except ServiceError as exc:
-        return _users_page(request, viewer, problem_of(exc))
-    return RedirectResponse("/admin/users", status_code=303)
+
+    return await answer(change, "/admin/users", lambda exc: _users_page(request, viewer, exc))
 
 
 @router.post("/admin/users/{username}/password", response_class=HTMLResponse)
 @uses(Resource.USERS, Action.MANAGE)
-async def set_password(
-    request: Request, username: str, viewer: SignedIn, csrf: Field = "", password: Field = ""
-) -> Response:
+async def set_password(request: Request, username: str, viewer: SignedIn) -> Response:
     """Set a user's password and sign them out everywhere (files never hold passwords,
     so this works for users the configuration files manage too)."""
-    check_csrf(request, viewer, csrf)
-    try:
+    form = await read_form(request, viewer)
+
+    async def change() -> None:
+        password = form.text("password", required=False, limit=LIMIT, strip=False)
         await request.app.state.people.set_password(username, password)
-    except ServiceError as exc:
-        return _users_page(request, viewer, problem_of(exc))
-    return RedirectResponse("/admin/users", status_code=303)
+
+    return await answer(change, "/admin/users", lambda exc: _users_page(request, viewer, exc))
 
 
 @router.post("/admin/users/{username}/disable", response_class=HTMLResponse)
 @uses(Resource.USERS, Action.MANAGE)
-async def disable_user(
-    request: Request, username: str, viewer: SignedIn, csrf: Field = ""
-) -> Response:
+async def disable_user(request: Request, username: str, viewer: SignedIn) -> Response:
     """Refuse the user's logins and end their sessions and streams (as the API does)."""
-    check_csrf(request, viewer, csrf)
-    refuse_if_managed(request, "users", username)
-    await request.app.state.people.disable(username)
-    return RedirectResponse("/admin/users", status_code=303)
+    await read_form(request, viewer)
+
+    async def disable() -> None:
+        await refuse_if_managed(request, "users", username)
+        await request.app.state.people.disable(username)
+
+    return await answer(disable, "/admin/users", lambda exc: _users_page(request, viewer, exc))
 
 
 # -- tokens --------------------------------------------------------------------------
@@ -113,9 +111,10 @@ def _names(text: str) -> list[str]:
 def _tokens_page(
     request: Request,
     viewer: Viewer,
-    problem: dict[str, Any] | None = None,
+    exc: ServiceError | None = None,
+    *,
     created: dict[str, Any] | None = None,
-    **form: str,
+    typed: dict[str, str] | None = None,
 ) -> HTMLResponse:
     # A run's own token lives and dies with its run: not listed.
     issued = [t for t in request.app.state.tokens.all() if t["scope"] != "run"]
@@ -123,12 +122,12 @@ def _tokens_page(
         request,
         "admin_tokens.html",
         viewer,
-        problem,
+        exc,
         status=201 if created else 200,
         tokens=with_owners(request, "tokens", issued),
         scopes=SCOPES,
         created=created,
-        form=form,
+        form=typed or {},
     )
 
 
@@ -140,26 +139,21 @@ def tokens_page(request: Request, viewer: SignedIn) -> HTMLResponse:
 
 @router.post("/admin/tokens", response_class=HTMLResponse)
 @uses(Resource.TOKENS, Action.MANAGE)
-async def create_token(
-    request: Request,
-    viewer: SignedIn,
-    csrf: Field = "",
-    name: Field = "",
-    scope: Field = "",
-    jobs: Field = "",
-    rooms: Field = "",
-) -> HTMLResponse:
-    """Create a token and show its secret once, in this answer (never in a logged URL)."""
-    check_csrf(request, viewer, csrf)
+async def create_token(request: Request, viewer: SignedIn) -> HTMLResponse:
+    """Create a token and show its secret once, in this answer (never in a logged URL).
+
+    Not `answer`: success shows the page (201, with the secret), not a redirect."""
+    form = await read_form(request, viewer)
     try:
         secret, view = await request.app.state.tokens.create(
-            name=name.strip(), scope=scope_named(scope), jobs=_names(jobs), rooms=_names(rooms)
+            name=form.text("name", required=False, limit=LIMIT),
+            scope=scope_named(form.text("scope", required=False, limit=LIMIT)),
+            jobs=_names(form.text("jobs", required=False, limit=LIMIT)),
+            rooms=_names(form.text("rooms", required=False, limit=LIMIT)),
         )
     except ServiceError as exc:
-        problem = problem_of(exc)
-        return _tokens_page(
-            request, viewer, problem, name=name, scope=scope, jobs=jobs, rooms=rooms
-        )
+        typed = form.typed("name", "scope", "jobs", "rooms")
+        return _tokens_page(request, viewer, exc, typed=typed)
     response = _tokens_page(request, viewer, created={**view, "token": secret})
     response.headers["Cache-Control"] = "no-store"  # the secret must not stay in a cache
     return response
@@ -167,13 +161,11 @@ async def create_token(
 
 @router.post("/admin/tokens/{token_id}/revoke", response_class=HTMLResponse)
 @uses(Resource.TOKENS, Action.MANAGE)
-async def revoke_token(
-    request: Request, token_id: str, viewer: SignedIn, csrf: Field = ""
-) -> Response:
-    check_csrf(request, viewer, csrf)
-    refuse_if_managed(request, "token-id", token_id)
-    try:
+async def revoke_token(request: Request, token_id: str, viewer: SignedIn) -> Response:
+    await read_form(request, viewer)
+
+    async def revoke() -> None:
+        await refuse_if_managed(request, "token-id", token_id)
         await request.app.state.tokens.revoke(token_id)
-    except ServiceError as exc:
-        return _tokens_page(request, viewer, problem_of(exc))
-    return RedirectResponse("/admin/tokens", status_code=303)
+
+    return await answer(revoke, "/admin/tokens", lambda exc: _tokens_page(request, viewer, exc))

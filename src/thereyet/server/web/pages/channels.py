@@ -6,28 +6,29 @@ read-only; the others can be added, tested and removed here as through the API.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
 from ...domain.policy import Action, Resource
 from ...services.errors import ServiceError
 from ...services.notifications import DEFAULT_EVENTS, EVENTS
 from ..bounds import RowId
 from ..declare import uses
-from .access import Viewer, check_csrf, signed_in
-from .forms import form_page, problem_of, refuse_if_managed, with_owners
+from .access import Viewer, signed_in
+from .forms import answer, form_page, read_form, refuse_if_managed, with_owners
 
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Viewer, Depends(signed_in)]
-Field = Annotated[str, Form(max_length=4000)]
+LIMIT = 4000  # characters in any field of these forms
 
 
 def _channels_page(
     request: Request,
     viewer: Viewer,
-    problem: dict[str, Any] | None = None,
+    exc: ServiceError | None = None,
     tested: str = "",
     **form: str,
 ) -> HTMLResponse:
@@ -36,7 +37,7 @@ def _channels_page(
         request,
         "channels.html",
         viewer,
-        problem,
+        exc,
         channels=with_owners(request, "channels", notifications.channels()),
         routes=with_owners(request, "channels", notifications.routes(), key="channel"),
         events=EVENTS,
@@ -45,6 +46,10 @@ def _channels_page(
         tested=tested,
         form=form,
     )
+
+
+def _again(request: Request, viewer: Viewer) -> Callable[[ServiceError], HTMLResponse]:
+    return lambda exc: _channels_page(request, viewer, exc)
 
 
 @router.get("/channels", response_class=HTMLResponse)
@@ -58,66 +63,72 @@ def channels_page(
 
 @router.post("/channels", response_class=HTMLResponse)
 @uses(Resource.CHANNELS, Action.MANAGE)
-async def create_channel(
-    request: Request, viewer: SignedIn, csrf: Field = "", name: Field = "", url: Field = ""
-) -> Response:
-    check_csrf(request, viewer, csrf)
-    try:
-        await request.app.state.notifications.create_channel(name.strip(), url.strip())
-    except ServiceError as exc:
-        return _channels_page(request, viewer, problem_of(exc), name=name, url=url)
-    return RedirectResponse("/channels", status_code=303)
+async def create_channel(request: Request, viewer: SignedIn) -> Response:
+    form = await read_form(request, viewer)
+
+    async def create() -> None:
+        await request.app.state.notifications.create_channel(
+            form.text("name", required=False, limit=LIMIT),
+            form.text("url", required=False, limit=LIMIT),
+        )
+
+    return await answer(
+        create,
+        "/channels",
+        lambda exc: _channels_page(request, viewer, exc, **form.typed("name", "url")),
+    )
 
 
 @router.post("/channels/{name}/test", response_class=HTMLResponse)
 @uses(Resource.CHANNELS, Action.MANAGE)
-async def test_channel(request: Request, name: str, viewer: SignedIn, csrf: Field = "") -> Response:
+async def test_channel(request: Request, name: str, viewer: SignedIn) -> Response:
     """Queue a test message; the deliveries below show whether it arrived."""
-    check_csrf(request, viewer, csrf)
-    await request.app.state.notifications.send_test(name, by=viewer.username or "an admin")
-    return RedirectResponse(f"/channels?tested={name}", status_code=303)
+    await read_form(request, viewer)
+
+    async def send() -> None:
+        await request.app.state.notifications.send_test(name, by=viewer.username or "an admin")
+
+    return await answer(send, f"/channels?tested={name}", _again(request, viewer))
 
 
 @router.post("/channels/{name}/delete", response_class=HTMLResponse)
 @uses(Resource.CHANNELS, Action.MANAGE)
-async def delete_channel(
-    request: Request, name: str, viewer: SignedIn, csrf: Field = ""
-) -> Response:
-    check_csrf(request, viewer, csrf)
-    refuse_if_managed(request, "channels", name)
-    await request.app.state.notifications.delete_channel(name)
-    return RedirectResponse("/channels", status_code=303)
+async def delete_channel(request: Request, name: str, viewer: SignedIn) -> Response:
+    await read_form(request, viewer)
+
+    async def delete() -> None:
+        await refuse_if_managed(request, "channels", name)
+        await request.app.state.notifications.delete_channel(name)
+
+    return await answer(delete, "/channels", _again(request, viewer))
 
 
 @router.post("/routes", response_class=HTMLResponse)
 @uses(Resource.CHANNELS, Action.MANAGE)
-async def add_route(
-    request: Request,
-    viewer: SignedIn,
-    csrf: Field = "",
-    channel: Field = "",
-    job: Field = "",
-    room: Field = "",
-    events: Annotated[list[str], Form(max_length=len(EVENTS))] = [],  # noqa: B006 (FastAPI copies it)
-) -> Response:
+async def add_route(request: Request, viewer: SignedIn) -> Response:
     """Send the chosen events of a job, a room, or (neither) everything to a channel."""
-    check_csrf(request, viewer, csrf)
-    refuse_if_managed(request, "channels", channel)
-    try:
+    form = await read_form(request, viewer)
+
+    async def add() -> None:
+        channel = form.text("channel", required=False, limit=LIMIT)
+        await refuse_if_managed(request, "channels", channel)
         await request.app.state.notifications.add_route(
-            channel, job=job.strip() or None, room=room.strip() or None, events=events
+            channel,
+            job=form.text("job", required=False, limit=LIMIT) or None,
+            room=form.text("room", required=False, limit=LIMIT) or None,
+            events=form.choices("events", most=len(EVENTS)),
         )
-    except ServiceError as exc:
-        return _channels_page(request, viewer, problem_of(exc))
-    return RedirectResponse("/channels", status_code=303)
+
+    return await answer(add, "/channels", _again(request, viewer))
 
 
 @router.post("/routes/{route_id}/delete", response_class=HTMLResponse)
 @uses(Resource.CHANNELS, Action.MANAGE)
-async def delete_route(
-    request: Request, route_id: RowId, viewer: SignedIn, csrf: Field = ""
-) -> Response:
-    check_csrf(request, viewer, csrf)
-    refuse_if_managed(request, "route-id", str(route_id))
-    await request.app.state.notifications.delete_route(route_id)
-    return RedirectResponse("/channels", status_code=303)
+async def delete_route(request: Request, route_id: RowId, viewer: SignedIn) -> Response:
+    await read_form(request, viewer)
+
+    async def delete() -> None:
+        await refuse_if_managed(request, "route-id", str(route_id))
+        await request.app.state.notifications.delete_route(route_id)
+
+    return await answer(delete, "/channels", _again(request, viewer))

@@ -14,8 +14,7 @@ from ...services.errors import Invalid, NotFound, ServiceError
 from ...services.escalation import EscalationService
 from ..declare import uses
 from .access import Viewer, signed_in
-from .oncall_forms import Form, answer, managed_by, may, problem, read_form, refuse_if_managed
-from .render import page
+from .forms import Form, answer, form_page, managed_by, may, read_form, refuse_if_managed
 
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Viewer, Depends(signed_in)]
@@ -29,12 +28,8 @@ def _escalation(request: Request) -> EscalationService:
     return service
 
 
-def _common(request: Request, viewer: Viewer, exc: ServiceError | None) -> dict[str, Any]:
-    return {
-        "viewer": viewer,
-        "may_manage": may(viewer, Resource.ONCALL, Action.MANAGE),
-        "problem": problem(exc),
-    }
+def _may_manage(viewer: Viewer) -> bool:
+    return may(viewer, Resource.ONCALL, Action.MANAGE)
 
 
 # -- reading a policy's steps from its form ---------------------------------------------------
@@ -91,13 +86,14 @@ def _policies_page(
     for s in service.services():
         if s["policy"]:
             used.setdefault(s["policy"], []).append(s["name"])
-    return page(
+    return form_page(
         request,
         "oncall_policies.html",
-        status=exc.status if exc else 200,
+        viewer,
+        exc,
         policies=service.policies(),
         used=used,
-        **_common(request, viewer, exc),
+        may_manage=_may_manage(viewer),
     )
 
 
@@ -125,15 +121,16 @@ def _policy_page(
     found = next((p for p in service.policies() if p["name"] == name), None)
     if found is None:
         raise NotFound(f"no escalation policy named {name!r}", field="name")
-    return page(
+    return form_page(
         request,
         "oncall_policy.html",
-        status=exc.status if exc else 200,
+        viewer,
+        exc,
         policy=found,
         rows=[targets_text(step["targets"]) for step in found["steps"]] + [""],
         services=[s for s in service.services() if s["policy"] == name],
         managed=managed_by(request, "escalation_policies", name),
-        **_common(request, viewer, exc),
+        may_manage=_may_manage(viewer),
     )
 
 
@@ -181,14 +178,15 @@ def _services_page(
             viewer.principal, status=status, service=None, limit=500
         ):
             open_incidents[incident["service"]] = open_incidents.get(incident["service"], 0) + 1
-    return page(
+    return form_page(
         request,
         "oncall_services.html",
-        status=exc.status if exc else 200,
+        viewer,
+        exc,
         services=service.services(),
         policies=[p["name"] for p in service.policies()],
         open_incidents=open_incidents,
-        **_common(request, viewer, exc),
+        may_manage=_may_manage(viewer),
     )
 
 
@@ -224,17 +222,18 @@ def _service_page(
     incidents = request.app.state.incidents.list(
         viewer.principal, status=None, service=name, limit=INCIDENTS_SHOWN
     )
-    return page(
+    return form_page(
         request,
         "oncall_service.html",
-        status=exc.status if exc else 200,
+        viewer,
+        exc,
         service=found,
         policies=[p["name"] for p in service.policies()],
         incidents=incidents,
         jobs=[j for j in service.job_rules() if j["service"] == name],
         integrations=integrations,
         managed=managed_by(request, "services", name),
-        **_common(request, viewer, exc),
+        may_manage=_may_manage(viewer),
     )
 
 

@@ -15,7 +15,7 @@ from ...domain.policy import Action, Resource
 from ..bounds import RowId
 from ..declare import uses
 from .access import Viewer, signed_in
-from .oncall_forms import may
+from .forms import may
 from .render import page
 
 router = APIRouter(include_in_schema=False)

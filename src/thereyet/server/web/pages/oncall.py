@@ -14,19 +14,9 @@ from ...services.oncall import OncallService, RotationSpec
 from ..bounds import RowId
 from ..declare import uses
 from .access import Viewer, signed_in
+from .forms import answer, form_page, managed_by, may, read_form, refuse_if_managed
 from .oncall_calendar import calendar
-from .oncall_forms import (
-    answer,
-    managed_by,
-    may,
-    now_of,
-    problem,
-    read_form,
-    refuse_if_managed,
-    relative,
-    zone_or_utc,
-)
-from .render import page
+from .times import now_of, relative, zone_or_utc
 
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Viewer, Depends(signed_in)]
@@ -66,17 +56,16 @@ def _oncall_page(request: Request, viewer: Viewer, exc: ServiceError | None = No
         for r in rotations
         for o in _oncall(request).rotation(r["name"], now, days=1)["overrides"]
     ]
-    return page(
+    return form_page(
         request,
         "oncall_now.html",
-        status=exc.status if exc else 200,
-        viewer=viewer,
+        viewer,
+        exc,
         rotations=rotations,
         overrides=sorted(overrides, key=lambda o: o["starts_at"]),
         people=[p["name"] for p in _oncall(request).people()],
         may_manage=may(viewer, Resource.ONCALL, Action.MANAGE),
         shift_lengths=SHIFT_LENGTHS,
-        problem=problem(exc),
         today=now.date().isoformat(),
     )
 
@@ -131,11 +120,11 @@ def _rotation_page(
     monday = datetime.combine(local_today - timedelta(days=local_today.weekday()), time(0), tz)
     shown = service.rotation(name, monday, days=7 * CALENDAR_WEEKS)["upcoming"]
     people = list(rotation["participants"])
-    return page(
+    return form_page(
         request,
         "oncall_rotation.html",
-        status=exc.status if exc else 200,
-        viewer=viewer,
+        viewer,
+        exc,
         rotation={**rotation, "until_in": relative(rotation["on_call_until"], now)},
         weeks=calendar(shown, people, rotation["timezone"], now, CALENDAR_WEEKS),
         shifts=_swappable(rotation["upcoming"]),
@@ -144,7 +133,6 @@ def _rotation_page(
         managed=managed_by(request, "rotations", name),
         may_manage=may(viewer, Resource.ONCALL, Action.MANAGE),
         shift_lengths=SHIFT_LENGTHS,
-        problem=problem(exc),
     )
 
 

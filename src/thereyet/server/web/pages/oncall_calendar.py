@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from .oncall_forms import zone_or_utc
+from .times import zone_or_utc
 
 
 @dataclass(frozen=True)

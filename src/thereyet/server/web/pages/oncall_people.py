@@ -13,18 +13,8 @@ from ...services.errors import Invalid, ServiceError
 from ...services.oncall import OncallService
 from ..declare import uses
 from .access import Viewer, signed_in
-from .oncall_forms import (
-    WEEKDAYS,
-    Form,
-    answer,
-    managed_by,
-    may,
-    now_of,
-    problem,
-    read_form,
-    refuse_if_managed,
-)
-from .render import page
+from .forms import Form, answer, form_page, managed_by, may, read_form, refuse_if_managed
+from .times import WEEKDAYS, now_of
 
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Viewer, Depends(signed_in)]
@@ -63,16 +53,15 @@ def _people_page(request: Request, viewer: Viewer, exc: ServiceError | None = No
     for rotation in _oncall(request).rotations(now):
         if rotation["on_call"]:
             on_call.setdefault(rotation["on_call"], []).append(rotation["name"])
-    return page(
+    return form_page(
         request,
         "oncall_people.html",
-        status=exc.status if exc else 200,
-        viewer=viewer,
+        viewer,
+        exc,
         people=_oncall(request).people(),
         on_call=on_call,
         weekdays=WEEKDAYS,
         may_manage=may(viewer, Resource.ONCALL, Action.MANAGE),
-        problem=problem(exc),
     )
 
 
@@ -133,11 +122,11 @@ def _person_page(
 ) -> HTMLResponse:
     person = _oncall(request).person(name)
     delays = {r["method"]: r["after_minutes"] for r in person["rules"]}
-    return page(
+    return form_page(
         request,
         "oncall_person.html",
-        status=exc.status if exc else 200,
-        viewer=viewer,
+        viewer,
+        exc,
         person=person,
         delays=delays,
         deliveries=_deliveries(request, viewer, person),
@@ -146,7 +135,6 @@ def _person_page(
         managed=managed_by(request, "people", name),
         may_manage=may(viewer, Resource.ONCALL, Action.MANAGE),
         tested=request.query_params.get("tested", ""),
-        problem=problem(exc),
     )
 
 

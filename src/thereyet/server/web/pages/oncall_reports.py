@@ -13,8 +13,8 @@ from ...services.errors import Invalid
 from ...services.reports import DEFAULT_TARGET, month_range
 from ..declare import uses
 from .access import Viewer, signed_in
-from .oncall_forms import now_of
 from .render import page
+from .times import now_of
 
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Viewer, Depends(signed_in)]

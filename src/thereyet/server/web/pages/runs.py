@@ -17,7 +17,7 @@ from ..declare import uses
 from ..live import frame
 from .access import Viewer, signed_in, still_allowed, viewer_for_stream
 from .charts import Point, durations_chart
-from .forms import job_settings_context
+from .forms import managed_by
 from .oncall import on_call_glance
 from .present import dashboard_row, run_display
 from .render import page
@@ -204,6 +204,17 @@ def eta_accuracy_text(accuracy: dict[str, Any]) -> str:
     if accuracy["held"] is not None:
         text += f", range held {100 * accuracy['held']:.0f}%"
     return text
+
+
+def job_settings_context(request: Request, viewer: Viewer, name: str) -> dict[str, Any]:
+    """What the job page needs for its settings forms: whether the viewer may change
+    the job's settings, and the configuration file that manages the job, if one does."""
+    if viewer.share is not None or not viewer.principal.may(
+        Resource.JOB_SETTINGS, Action.MANAGE, job=name
+    ):
+        return {"may_manage": False, "managed_by": None}
+    owner = managed_by(request, "jobs", name)
+    return {"may_manage": True, "managed_by": owner["file"] if owner else None}
 
 
 @router.get("/jobs/{name}", response_class=HTMLResponse)
