@@ -143,3 +143,21 @@ def test_the_hub_syncs_apart_unless_told_not_to(tmp_path: Path, apart: bool, pra
             assert hub.wal_sync.syncs > before
     finally:
         hub.close()
+
+
+def test_after_it_stopped_a_change_is_synced_at_once(tmp_path: Path, clock: FakeClock):
+    """Work a writer still hands in after the syncer stopped is not left unanswered."""
+    database = tmp_path / "hub.db"
+    engines = make_engines(f"sqlite:///{database}", sqlite_synchronous="NORMAL")
+    upgrade(engines.write)
+    sync = WalSync(database)
+    sync.start()
+    sync.stop()
+    writer = Writer(engines.write, clock.now, durable=sync)
+    writer.start()
+    try:
+        assert writer.submit(add_room("late")).result(10) == "late"
+        assert sync.syncs == 1
+    finally:
+        writer.stop()
+        engines.dispose()

@@ -105,8 +105,11 @@ class WalSync:
     def then(self, answer: Callable[[BaseException | None], None]) -> None:
         """Call `answer(None)` once what is committed now is on disk (or with the error)."""
         with self._cond:
-            self._pending.append(answer)
-            self._cond.notify()
+            if self._thread.is_alive() or not self._stopping:
+                self._pending.append(answer)
+                self._cond.notify()
+                return
+        self._answer([answer])  # stopped: made durable here, at once
 
     def _loop(self) -> None:
         while True:
@@ -116,19 +119,23 @@ class WalSync:
                 if not self._pending:
                     return
                 answers, self._pending = self._pending, []
-            error: BaseException | None = None
+            self._answer(answers)
+
+    def _answer(self, answers: list[Callable[[BaseException | None], None]]) -> None:
+        """fsync, then tell each of `answers` (with the error, if the fsync failed)."""
+        error: BaseException | None = None
+        try:
+            if self._before_sync is not None:
+                self._before_sync()
+            self._sync()
+        except OSError as exc:
+            log.critical("fsync of the WAL failed; its changes may not be durable: %s", exc)
+            error = exc
+        for answer in answers:
             try:
-                if self._before_sync is not None:
-                    self._before_sync()
-                self._sync()
-            except OSError as exc:
-                log.critical("fsync of the WAL failed; its changes may not be durable: %s", exc)
-                error = exc
-            for answer in answers:
-                try:
-                    answer(error)
-                except Exception:
-                    log.exception("answering after the WAL's fsync failed")
+                answer(error)
+            except Exception:
+                log.exception("answering after the WAL's fsync failed")
 
     def _sync(self) -> None:
         """fsync the WAL file (opened again if SQLite made a new one since)."""
