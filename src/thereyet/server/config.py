@@ -38,6 +38,13 @@ class Settings:
     sqlite_synchronous: str = field(
         default="FULL", metadata={"doc": "SQLite synchronous mode (FULL survives power loss)"}
     )
+    sqlite_sync_apart: bool = field(
+        default=True,
+        metadata={
+            "doc": "with FULL, fsync the WAL in a thread of its own before answering, "
+            "while the writer makes the next group (as durable, faster)"
+        },
+    )
     max_body_bytes: int = field(
         default=4 * 1024 * 1024, metadata={"doc": "largest JSON request body"}
     )

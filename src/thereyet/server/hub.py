@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from .bus import Bus
 from .bus_bridge import PostgresBridge
@@ -11,7 +14,7 @@ from .config import Settings
 from .store.engine import Engines, make_engines
 from .store.files import private_data_dir, private_sqlite_file
 from .store.migrate import upgrade
-from .store.wal import Checkpointer
+from .store.wal import Checkpointer, WalSync
 from .store.writer import Writer
 
 
@@ -26,6 +29,8 @@ class Hub:
     bridge: PostgresBridge | None = None
     # On SQLite, the WAL is checkpointed by it rather than by the writer's commits.
     checkpointer: Checkpointer | None = None
+    # On SQLite with synchronous FULL, the writer's commits are made durable by it.
+    wal_sync: WalSync | None = None
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock) -> Hub:
@@ -33,13 +38,20 @@ class Hub:
         if not settings.db:
             private_data_dir(settings.data_dir)
         private_sqlite_file(settings.database_url)
+        sqlite = settings.database_url.startswith("sqlite")
+        synchronous = settings.sqlite_synchronous.upper()
+        wal_sync = None
+        if sqlite and synchronous == "FULL" and settings.sqlite_sync_apart:
+            # The writer's commits write the WAL; WalSync makes them durable before
+            # anyone is answered (see store/wal.py).
+            wal_sync = WalSync(Path(make_url(settings.database_url).database or ""))
+            wal_sync.start()
+            synchronous = "NORMAL"
         engines = make_engines(
-            settings.database_url,
-            sqlite_synchronous=settings.sqlite_synchronous,
-            sqlite_checkpoints=False,
+            settings.database_url, sqlite_synchronous=synchronous, sqlite_checkpoints=False
         )
         upgrade(engines.write)
-        writer = Writer(engines.write, clock.now)
+        writer = Writer(engines.write, clock.now, durable=wal_sync)
         writer.start()
         bus = Bus()
         bridge = checkpointer = None
@@ -49,12 +61,14 @@ class Hub:
         if engines.dialect == "sqlite":
             checkpointer = Checkpointer(engines.read)
             checkpointer.start()
-        return cls(settings, clock, engines, writer, bus, bridge, checkpointer)
+        return cls(settings, clock, engines, writer, bus, bridge, checkpointer, wal_sync)
 
     def close(self) -> None:
         if self.bridge is not None:
             self.bridge.stop()
         self.writer.stop()
+        if self.wal_sync is not None:
+            self.wal_sync.stop()
         if self.checkpointer is not None:
             self.checkpointer.stop()
         self.engines.dispose()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import threading
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
@@ -101,7 +102,13 @@ class _Job:
     item: Any = None
 
 
-_Answer = tuple["asyncio.Future[Any]", Any, BaseException | None]
+_Answer = tuple[_Job, Any, BaseException | None]
+
+
+class Durable(Protocol):
+    """Makes committed changes durable apart from the commit (store.wal.WalSync)."""
+
+    def then(self, answer: Callable[[BaseException | None], None]) -> None: ...
 
 
 class WriterStopped(RuntimeError):
@@ -137,8 +144,12 @@ class Writer:
         *,
         max_group: int = 500,
         name: str = "thereyet-writer",
+        durable: Durable | None = None,
     ) -> None:
         self._engine = engine
+        # On SQLite, the WAL's fsync made apart (store.wal.WalSync): callers are answered
+        # once it is done, while this thread goes on with the next group.
+        self._durable = durable
         self._now = now
         self._max_group = max_group
         self._pending: deque[_Job] = deque()
@@ -226,13 +237,7 @@ class Writer:
                     with contextlib.suppress(Exception):
                         conn.close()
                     conn = None
-                answers: list[_Answer] = []
-                for job in group:
-                    if job.waiter is not None:
-                        answers.append((job.waiter, None, exc))
-                    elif job.future is not None and not job.future.done():
-                        job.future.set_exception(exc)
-                _answer(answers)
+                _answer([(job, None, exc) for job in group if not _answered(job)], None)
         if conn is not None:
             conn.close()
 
@@ -313,13 +318,11 @@ class Writer:
                 for hook in tx._after:
                     _run_hook(hook)
                 tx._after.clear()  # a batch's changes share one Tx: its hooks run once
-            if job.waiter is not None:
-                answers.append((job.waiter, value, error))
-            elif job.future is not None and error is not None:
-                job.future.set_exception(error)
-            elif job.future is not None:
-                job.future.set_result(value)
-        _answer(answers)
+            answers.append((job, value, error))
+        if self._durable is None:
+            _answer(answers, None)
+        else:
+            self._durable.then(functools.partial(_answer, answers))
 
     def _make_alone(
         self, conn: Connection, now: datetime, job: _Job, results: list[_Result]
@@ -390,17 +393,31 @@ def _run_hook(hook: Callable[[], None]) -> None:
         log.exception("after-commit hook failed")
 
 
-def _answer(answers: list[_Answer]) -> None:
-    """Hand each event loop its callers' results, in one call per loop."""
-    by_loop: dict[asyncio.AbstractEventLoop, list[_Answer]] = {}
-    for answer in answers:
-        by_loop.setdefault(answer[0].get_loop(), []).append(answer)
+def _answered(job: _Job) -> bool:
+    return job.future is not None and job.future.done()
+
+
+_Settled = tuple["asyncio.Future[Any]", Any, BaseException | None]
+
+
+def _answer(answers: list[_Answer], failed: BaseException | None) -> None:
+    """Tell each caller its change's result (or `failed`, if the changes could not be
+    made durable): threads at once, each event loop its callers in one call."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Settled]] = {}
+    for job, value, error in answers:
+        error = failed or error
+        if job.waiter is not None:
+            by_loop.setdefault(job.waiter.get_loop(), []).append((job.waiter, value, error))
+        elif job.future is not None and error is not None:
+            job.future.set_exception(error)
+        elif job.future is not None:
+            job.future.set_result(value)
     for loop, mine in by_loop.items():
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
             loop.call_soon_threadsafe(_settle, mine)
 
 
-def _settle(answers: list[_Answer]) -> None:
+def _settle(answers: list[_Settled]) -> None:
     for waiter, value, error in answers:
         if waiter.done():  # the caller was cancelled; its change stands
             continue
