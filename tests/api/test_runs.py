@@ -294,3 +294,27 @@ def test_an_attachment_upload_with_an_id_is_repeat_safe(client):
     assert len(client.get(f"/api/v1/runs/{run['id']}").json()["attachments"]) == 1
     kinds = [m["kind"] for m in client.get("/api/v1/rooms/migration/messages").json()["messages"]]
     assert kinds.count("attachment") == 1
+
+
+def test_a_finish_writes_the_jobs_last_status_only_when_it_changes(client):
+    """Two nodes finishing runs of the same jobs in other orders took the jobs' row locks
+    crosswise and deadlocked: a finish that leaves the job's last status as it was now
+    writes nothing to the job's row."""
+    from sqlalchemy import event
+
+    engine = client.app.state.hub.engines.write  # type: ignore[attr-defined]
+    writes: list[str] = []
+
+    def note(_conn, _cursor, statement: str, *_args) -> None:
+        if statement.startswith("UPDATE jobs SET last_status"):
+            writes.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        for status in ("succeeded", "succeeded", "failed", "failed", "succeeded"):
+            run = start(client, "nightly")
+            finish = {"status": status}
+            assert client.post(f"/api/v1/runs/{run['id']}/finish", json=finish).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert len(writes) == 3  # first succeeded, then failed, then succeeded again

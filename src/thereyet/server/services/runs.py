@@ -493,7 +493,10 @@ class RunService:
         facts = ping_store.card_facts(tx.conn, run.job)
         if facts is None:
             return True
-        if run.status.finished:
+        if run.status.finished and facts.last_status != run.status.value:
+            # Only a change is written: two nodes finishing runs of the same jobs in
+            # other orders would otherwise take the jobs' row locks crosswise
+            # (deadlocks), and a routine that keeps succeeding writes nothing here.
             ping_store.set_last_statuses(tx.conn, [(facts.id, run.status.value)])
         cards = cards_for(facts.room_cards, run.trigger)
         return card_wanted(cards, run.status, was, facts.last_status)

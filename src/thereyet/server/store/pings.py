@@ -37,9 +37,12 @@ def card_facts(conn: Connection, job: str) -> Any:
 
 
 def set_last_statuses(conn: Connection, ends: Sequence[tuple[int, str]]) -> None:
-    """Note how each job's latest run ended: (job id, status) pairs."""
+    """Note how each job's latest run ended: (job id, status) pairs, written in job id
+    order (as every node does: row locks taken in one order cannot deadlock)."""
     if ends:
-        conn.execute(_SET_LAST_STATUS, [{"p_id": j, "v_status": s} for j, s in ends])
+        latest = dict(ends)  # a job's last pair wins
+        rows = [{"p_id": j, "v_status": latest[j]} for j in sorted(latest)]
+        conn.execute(_SET_LAST_STATUS, rows)
 
 
 # -- a group of pings --------------------------------------------------------------
