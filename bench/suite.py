@@ -4,7 +4,7 @@ commit, in the same run, and print the ratio.
     python bench/suite.py --base main tests/api tests/web/test_pages.py
 
 The baseline is the base commit's files (`git archive`, so no work tree is touched)
-in a temporary directory; both run `python -m pytest -q -n WORKERS --dist worksteal`
+in a temporary directory, made a repository of its own; both run `python -m pytest -q -n WORKERS --dist worksteal`
 (as scripts/test runs the whole suite, without coverage) on the given paths, one
 after the other, at the same `nice`. Each prints its wall time, the CPU time of
 pytest and everything it started (workers, hubs), and the load average at its start
@@ -63,6 +63,8 @@ def main() -> None:
             ["git", "archive", args.base], cwd=ROOT, capture_output=True, check=True
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(base)], input=archive, check=True)
+        for git in (["init", "-q"], ["add", "-A"]):  # tests/test_scripts.py lists its files
+            subprocess.run(["git", *git], cwd=base, check=True)
         before = timed(f"base ({args.base})", base, args.paths, args.workers)
         after = timed("this checkout", ROOT, args.paths, args.workers)
     print(f"ratio (this / base): wall {after[0] / before[0]:.2f}, CPU {after[1] / before[1]:.2f}")
