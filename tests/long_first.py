@@ -5,8 +5,9 @@ A test marked `long` runs for minutes, mostly waiting on the processes it starts
 (a soak, a minute of escalation, a clean install). Under `pytest-xdist --dist
 worksteal` (scripts/test), each worker is first handed one consecutive share of the
 collected tests and runs it from the front, while idle workers steal from the back of
-the others' shares. So the long tests are dealt round-robin to the front of each
-share: every worker starts on one, and what is left over is balanced by stealing.
+the others' shares. So the long tests are dealt round-robin, a file at a time, to the
+front of each share: every worker starts on one, and what is left over is balanced
+by stealing.
 Any other run (one process, another --dist mode) keeps pytest's order."""
 
 from __future__ import annotations
@@ -29,12 +30,21 @@ def shares(count: int, workers: int) -> list[int]:
 
 
 def long_first(items: list[pytest.Item], workers: int) -> list[pytest.Item]:
-    """`items` reordered so that each worker's share begins with its long tests."""
-    long = [item for item in items if item.get_closest_marker("long")]
-    if not long or workers < 2:
+    """`items` reordered so that each worker's share begins with its long tests.
+
+    The long tests of one file are kept together, in their order, on one worker: the
+    two-node soaks of one file each assert that a loaded machine keeps up, and would
+    slow each other down side by side."""
+    files: dict[object, list[pytest.Item]] = {}
+    for item in items:
+        if item.get_closest_marker("long"):
+            files.setdefault(item.path, []).append(item)
+    if not files or workers < 2:
         return items
     rest = iter([item for item in items if not item.get_closest_marker("long")])
-    dealt: list[list[pytest.Item]] = [long[k::workers] for k in range(workers)]
+    dealt: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    for n, tests in enumerate(files.values()):
+        dealt[n % workers] += tests
     ordered: list[pytest.Item] = []
     for size, first in zip(shares(len(items), workers), dealt, strict=True):
         ordered += first
