@@ -1,4 +1,4 @@
-"""Start the suite's longest tests first, one on each worker, so that they run beside
+"""Start the suite's longest tests first, a file of them on each worker, so they run beside
 the rest instead of after it (a pytest plugin, loaded by tests/conftest.py).
 
 A test marked `long` runs for minutes, mostly waiting on the processes it starts
@@ -7,8 +7,7 @@ worksteal` (scripts/test), each worker is first handed one consecutive share of 
 collected tests and runs it from the front, while idle workers steal from the back of
 the others' shares. So the long tests are dealt round-robin, a file at a time, to the
 front of each share: every worker starts on one, and what is left over is balanced
-by stealing.
-Any other run (one process, another --dist mode) keeps pytest's order."""
+by stealing. Any other run (one process, another --dist mode) keeps pytest's order."""
 
 from __future__ import annotations
 
