@@ -7,7 +7,11 @@ THEREYET_REQUIRE_PG=1 (set by .ci/run), which turns the skip into a failure.
 
 from __future__ import annotations
 
+import atexit
+import functools
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -22,7 +26,11 @@ from starlette.testclient import TestClient
 from thereyet.server.app import create_app
 from thereyet.server.clock import FakeClock
 from thereyet.server.config import Settings
+from thereyet.server.store.engine import make_engines
+from thereyet.server.store.migrate import upgrade
 from thereyet.server.store.tables import metadata
+
+pytest_plugins = ["tests.long_first"]
 
 PG_URL = os.environ.get("THEREYET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ADMIN_TOKEN = "ty_testadmin_" + "s" * 32
@@ -61,20 +69,54 @@ def pg_database() -> Iterator[str]:
 
 
 def _empty_pg(url: str) -> None:
+    """Empty every table of the hub's schema at `url` (if it has been made). Only the
+    tables holding rows are truncated: TRUNCATE makes new files for a table and its
+    indexes, which costs about as much for an empty table as for a full one."""
     engine = create_engine(url)
     with engine.begin() as conn:
-        names = [t.name for t in metadata.sorted_tables if t.name != "hub_settings"]
-        exists = conn.execute(text("SELECT to_regclass('runs')")).scalar()
-        if exists:
-            conn.execute(text(f"TRUNCATE {', '.join(names)}, hub_settings CASCADE"))
+        if conn.execute(text("SELECT to_regclass('runs')")).scalar():
+            held = " UNION ALL ".join(
+                f"SELECT '{t.name}' WHERE EXISTS (SELECT 1 FROM {t.name})"  # noqa: S608 (our tables)
+                for t in metadata.sorted_tables
+            )
+            names = list(conn.execute(text(held)).scalars())
+            if names:
+                conn.execute(text(f"TRUNCATE {', '.join(names)} CASCADE"))
     engine.dispose()
+
+
+@functools.cache
+def _sqlite_schema() -> Path:
+    """A SQLite file this test process brought to the newest schema once (with the
+    hub's own migrations; without fsync, as nothing depends on it surviving a crash)."""
+    folder = Path(tempfile.mkdtemp(prefix="thereyet-schema-"))
+    atexit.register(shutil.rmtree, folder, True)
+    path = folder / "hub.db"
+    engines = make_engines(f"sqlite:///{path}", sqlite_synchronous="OFF")
+    try:
+        upgrade(engines.write)
+    finally:
+        engines.dispose()
+    assert not path.with_name("hub.db-wal").exists(), "the schema is not all in one file"
+    return path
+
+
+def migrated_sqlite(path: Path) -> str:
+    """The URL of a new SQLite file at `path` already at the newest schema: a copy of
+    one migrated once per test process. A hub started on it finds no migration to run,
+    which saves each test the many fsynced commits of migrating an empty file (seconds
+    on a busy disk). Tests of migrations and of a first start use `empty_sqlite_url`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_sqlite_schema(), path)
+    return f"sqlite:///{path}"
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A database URL on each backend: SQLite in a temp dir, or an emptied PostgreSQL db."""
+    """A database URL on each backend: SQLite at the newest schema in a temp dir, or the
+    session's PostgreSQL database emptied (its schema is kept once a hub has made it)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'hub.db'}"
+        return migrated_sqlite(tmp_path / "hub.db")
     url: str = request.getfixturevalue("pg_database")
     _empty_pg(url)
     return url
@@ -82,6 +124,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
+    """A SQLite file in a temp dir, already at the newest schema (see `migrated_sqlite`)."""
+    return migrated_sqlite(tmp_path / "hub.db")
+
+
+@pytest.fixture
+def empty_sqlite_url(tmp_path: Path) -> str:
+    """A SQLite file in a temp dir that does not exist yet: a hub's first start makes it."""
     return f"sqlite:///{tmp_path / 'hub.db'}"
 
 

@@ -44,6 +44,7 @@ def clean_env(home: Path, **extra: str) -> dict[str, str]:
     return {"PATH": "/usr/bin:/bin", "HOME": str(home), **extra}
 
 
+@pytest.mark.long  # a clean install of the hub's packages
 def test_serve_installs_into_a_venv_with_debians_python_and_answers(tmp_path):
     checkout = fresh_checkout(tmp_path / "thereyet")
     port = free_port()

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.conftest import ADMIN_TOKEN, make_settings, migrated_sqlite
 from tests.servers import HubProcess, RestartableServer
 from thereyet.client import state
 from thereyet.client.config import Config
@@ -66,7 +66,7 @@ def _api(url: str) -> httpx.Client:
 def thread_hub(tmp_path: Path) -> Iterator[RestartableServer]:
     """A real hub (uvicorn in a thread, SQLite) that tests can stop and start again on
     the same port and database (an outage)."""
-    settings = make_settings(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path / "hub")
+    settings = make_settings(migrated_sqlite(tmp_path / "hub.db"), tmp_path / "hub")
     served = RestartableServer(lambda: create_app(settings))
     served.start()
     try:

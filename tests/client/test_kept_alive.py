@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.conftest import ADMIN_TOKEN, make_settings, migrated_sqlite
 from tests.servers import RestartableServer, free_port
 from thereyet.client.config import Config
 from thereyet.client.runs import Run
@@ -23,7 +23,7 @@ KEEP_ALIVE = 1  # seconds the hub keeps an idle connection open
 @pytest.fixture
 def quick_closing_hub(tmp_path) -> Iterator[str]:
     """A real hub that closes connections idle for more than KEEP_ALIVE seconds."""
-    settings = make_settings(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path / "hub")
+    settings = make_settings(migrated_sqlite(tmp_path / "hub.db"), tmp_path / "hub")
     served = RestartableServer(lambda: create_app(settings), timeout_keep_alive=KEEP_ALIVE)
     served.start()
     try:

@@ -21,7 +21,7 @@ import pytest
 from tests.leases.hubs import call, died_by_fault, nodes, scratch_databases
 from tests.servers import HubProcess, Recorder, recording_server, wait_for
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.long]  # a minute of escalation
 
 # The fault point each armed node dies at, and how often its incident's step 0 is sent.
 CASES = {

@@ -31,7 +31,7 @@ from tests.leases.hubs import call, nodes, scratch_databases
 from tests.servers import HubProcess, Recorder, recording_server, wait_for
 from thereyet.server.store.tables import jobs, outbox, runs
 
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.long]  # soaks of a minute or so
 JOBS = int(os.environ.get("THEREYET_SOAK_JOBS", "10"))
 SECONDS = float(os.environ.get("THEREYET_SOAK_SECONDS", "45"))
 

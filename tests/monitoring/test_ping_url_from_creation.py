@@ -56,8 +56,10 @@ def test_the_ping_url_works_as_pasted(tmp_path, clock):
     assert run["status"] == "succeeded"
 
 
-def test_jobs_made_before_get_a_ping_url_when_the_hub_is_upgraded(sqlite_url, tmp_path, clock):
-    engine = create_engine(sqlite_url)
+def test_jobs_made_before_get_a_ping_url_when_the_hub_is_upgraded(
+    empty_sqlite_url, tmp_path, clock
+):
+    engine = create_engine(empty_sqlite_url)
     cfg = alembic_config()
     with engine.connect() as conn:  # every branch of the release before, applied but 0014
         cfg.attributes["connection"] = conn
@@ -72,5 +74,5 @@ def test_jobs_made_before_get_a_ping_url_when_the_hub_is_upgraded(sqlite_url, tm
             )
         )
     engine.dispose()
-    for hand_hub in open_hand_hub(sqlite_url, tmp_path, clock):
+    for hand_hub in open_hand_hub(empty_sqlite_url, tmp_path, clock):
         assert hand_hub.client.get("/api/v1/jobs/old").json()["ping_url"]

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from thereyet.server.store.engine import make_engines
 from thereyet.server.store.migrate import include_object, is_current, upgrade
 from thereyet.server.store.tables import metadata
+
+
+@pytest.fixture
+def db_url(db_url: str, empty_sqlite_url: str) -> str:
+    """Each backend, SQLite as an empty file (not the suite's copy of a migrated one)."""
+    return empty_sqlite_url if db_url.startswith("sqlite") else db_url
 
 
 def test_migrations_match_the_tables(db_url):
@@ -24,8 +31,8 @@ def test_migrations_match_the_tables(db_url):
         engines.dispose()
 
 
-def test_sqlite_runs_in_wal_mode_with_full_sync(sqlite_url):
-    engines = make_engines(sqlite_url)
+def test_sqlite_runs_in_wal_mode_with_full_sync(empty_sqlite_url):
+    engines = make_engines(empty_sqlite_url)
     try:
         upgrade(engines.write)
         with engines.read.connect() as conn:

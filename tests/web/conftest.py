@@ -15,7 +15,7 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import ADMIN_TOKEN, make_settings
+from tests.conftest import ADMIN_TOKEN, make_settings, migrated_sqlite
 from tests.servers import missing, serve
 from thereyet.server.app import create_app
 
@@ -77,7 +77,7 @@ class WebHub:
 def running_web_hub(data: Path) -> Iterator[WebHub]:
     """A real hub on SQLite in `data`, served by uvicorn on a free port, with an
     operator (ana) and an admin (boss) who can sign in, and an admin API client."""
-    app = create_app(make_settings(f"sqlite:///{data / 'hub.db'}", data))
+    app = create_app(make_settings(migrated_sqlite(data / "hub.db"), data))
     with (
         serve(app) as url,
         httpx.Client(base_url=url, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as api,

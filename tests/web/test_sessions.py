@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from tests.conftest import make_settings
+from tests.conftest import make_settings, migrated_sqlite
 from tests.web.conftest import PASSWORD, add_user, page_csrf, sign_in
 from thereyet.server.app import create_app
 
 
 @pytest.fixture
 def app(tmp_path: Path):
-    return create_app(make_settings(f"sqlite:///{tmp_path / 'hub.db'}", tmp_path))
+    return create_app(make_settings(migrated_sqlite(tmp_path / "hub.db"), tmp_path))
 
 
 def _browser(app, scheme: str) -> Iterator[TestClient]:
