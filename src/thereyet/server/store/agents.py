@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
+from ..domain.access import TOKEN_PRINCIPAL
 from .claims import unlocked
-from .tables import agent_work, agents
+from .tables import agent_work, agents, tokens
 
 BUSY = ("assigned", "running")
+TOKEN_HOLDER = TOKEN_PRINCIPAL  # an agent name held by a token: "token:<its id>"
 
 
 # -- agents ------------------------------------------------------------------------------
@@ -49,6 +51,48 @@ def seen(conn: Connection, name: str, now: datetime, node: str) -> str | None:
             .values(last_seen_at=now, state="online", node=node)
         )
     return state
+
+
+def holder_gone(conn: Connection, holder: str | None, now: datetime) -> bool:
+    """Whether the credential `holder` (a principal id) was revoked by `now`."""
+    if holder is None or not holder.startswith(TOKEN_HOLDER):
+        return False
+    ended = conn.execute(
+        select(tokens.c.revoked_at).where(tokens.c.id == holder[len(TOKEN_HOLDER) :])
+    ).first()
+    return ended is not None and ended.revoked_at is not None and ended.revoked_at <= now
+
+
+def revoked_holders(conn: Connection, now: datetime) -> list[str]:
+    """Holders of agent names whose token was revoked by `now`."""
+    token_id = func.substr(agents.c.holder, len(TOKEN_HOLDER) + 1)
+    query = (
+        select(agents.c.holder)
+        .distinct()
+        .join(tokens, tokens.c.id == token_id)
+        .where(agents.c.holder.like(TOKEN_HOLDER + "%"), tokens.c.revoked_at <= now)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def release(conn: Connection, holder: str) -> list[str]:
+    """Free the names `holder` holds (its agents become lost); return those that were
+    online. One conditional UPDATE per agent: of two nodes doing this, one frees each."""
+    held = conn.execute(select(agents.c.name, agents.c.state).where(agents.c.holder == holder))
+    online = []
+    for name, state in list(held):
+        changed = conn.execute(
+            update(agents)
+            .where(agents.c.name == name, agents.c.holder == holder)
+            .values(holder=None, state="lost")
+        )
+        if changed.rowcount == 1 and state == "online":
+            online.append(name)
+    return online
+
+
+def delete_agent(conn: Connection, name: str) -> bool:
+    return conn.execute(delete(agents).where(agents.c.name == name)).rowcount == 1
 
 
 def get_agent(conn: Connection, name: str) -> Any:

@@ -23,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Viewer, Depends(signed_in)]
 Field = Annotated[str, Form(max_length=1024)]
 ROLES = ("viewer", "operator", "admin")
-SCOPES = ("read", "ingest", "admin")
+SCOPES = ("read", "ingest", "agent", "admin")
 
 
 # -- users ---------------------------------------------------------------------------
@@ -148,17 +148,22 @@ async def create_token(
     scope: Field = "",
     jobs: Field = "",
     rooms: Field = "",
+    agent: Field = "",
 ) -> HTMLResponse:
     """Create a token and show its secret once, in this answer (never in a logged URL)."""
     check_csrf(request, viewer, csrf)
     try:
         secret, view = await request.app.state.tokens.create(
-            name=name.strip(), scope=scope_named(scope), jobs=_names(jobs), rooms=_names(rooms)
+            name=name.strip(),
+            scope=scope_named(scope),
+            jobs=_names(jobs),
+            rooms=_names(rooms),
+            agent=agent.strip() or None,
         )
     except ServiceError as exc:
         problem = problem_of(exc)
         return _tokens_page(
-            request, viewer, problem, name=name, scope=scope, jobs=jobs, rooms=rooms
+            request, viewer, problem, name=name, scope=scope, jobs=jobs, rooms=rooms, agent=agent
         )
     response = _tokens_page(request, viewer, created={**view, "token": secret})
     response.headers["Cache-Control"] = "no-store"  # the secret must not stay in a cache
