@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from .. import faults
 from ..domain import agents as rules
 from ..domain.access import AgentRefusal, Principal, agent_name_refusal
 from ..domain.agents import AgentLoad, AgentTarget, Waiting
@@ -151,14 +152,30 @@ class AgentService:
         rows = store.queued(tx.conn, now, ASSIGN_BATCH)
         if not rows:
             return set()
-        loads = self._loads(tx.conn)
-        busy = store.busy(tx.conn)
+        # A job's concurrency and an agent's slots are counted, then claimed: two nodes
+        # counting at once would each hand out the last free place. So the counts are
+        # read, and the claims made, holding a lock on each job and agent involved
+        # (until commit). A lock another node holds is skipped, not waited for (so no
+        # order of taking them deadlocks): that node is assigning that job or agent now,
+        # and what it leaves is handed out at the next tick or poll.
+        online = store.online_agents(tx.conn)
+        held = store.hold(
+            tx.conn, {f"job:{r.job}" for r in rows} | {f"agent:{a.name}" for a in online}
+        )
+        loads = [a for a in self._loads(tx.conn) if f"agent:{a.name}" in held]
         per_job: dict[str, int] = {}
-        for work in busy:
+        for work in store.busy(tx.conn):
             per_job[work.job] = per_job.get(work.job, 0) + 1
-        queue = [Waiting(r.run_id, r.job, target_of(r.target), r.bound) for r in rows]
+        queue = [
+            Waiting(r.run_id, r.job, target_of(r.target), r.bound)
+            for r in rows
+            if f"job:{r.job}" in held
+        ]
+        chosen = rules.assign(queue, loads, per_job, now)
+        if chosen:
+            faults.pause("agents.before_claim", {w.job for w, _ in chosen})  # tests: a race
         handed = set()
-        for waiting, agent in rules.assign(queue, loads, per_job, now):
+        for waiting, agent in chosen:
             if store.take(tx.conn, waiting.run_id, agent, now):
                 handed.add(agent)
         if handed:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 
 from ..domain.access import TOKEN_PRINCIPAL
 from .claims import unlocked
@@ -131,6 +131,26 @@ def mark_lost(conn: Connection, before: datetime) -> list[str]:
 
 
 # -- work --------------------------------------------------------------------------------
+
+
+# The class of the assigner's advisory locks (PostgreSQL): "agnt" as a 32-bit number.
+ASSIGN_LOCKS = 0x61676E74
+_HOLD = text(
+    "SELECT k FROM unnest(CAST(:keys AS text[])) AS k "
+    "WHERE pg_try_advisory_xact_lock(:cls, hashtext(k))"
+)
+
+
+def hold(conn: Connection, keys: set[str]) -> set[str]:
+    """Of `keys` ("job:NAME", "agent:NAME"), those this transaction now holds, to its end.
+
+    On PostgreSQL each is an advisory lock tried, never waited for: a key another
+    transaction holds is left out (so no order of taking them can deadlock). On SQLite
+    there is one writer, and every key is this transaction's."""
+    if conn.dialect.name != "postgresql" or not keys:
+        return set(keys)
+    found = conn.execute(_HOLD, {"keys": sorted(keys), "cls": ASSIGN_LOCKS}).scalars()
+    return set(found)
 
 
 def insert_work(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
