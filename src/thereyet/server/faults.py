@@ -99,7 +99,7 @@ PAUSES = ("agents.before_claim",)
 PAUSE_LONGEST = 60.0  # seconds a paused node waits for its go file
 
 
-def _parse_pauses(text: str) -> dict[str, tuple[str | None, int]]:
+def parse_pauses(text: str) -> dict[str, tuple[str | None, int]]:
     """ "point[=subject][@visit],..." -> {point: (subject, visit)}."""
     armed: dict[str, tuple[str | None, int]] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
@@ -111,7 +111,7 @@ def _parse_pauses(text: str) -> dict[str, tuple[str | None, int]]:
     return armed
 
 
-_paused = _parse_pauses(os.environ.get("THEREYET_PAUSE", ""))
+_paused = parse_pauses(os.environ.get("THEREYET_PAUSE", ""))
 _pause_visits: dict[str, int] = {}
 _PAUSE_DIR = Path(os.environ.get("THEREYET_PAUSE_DIR", "."))
 
