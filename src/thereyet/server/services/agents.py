@@ -202,7 +202,7 @@ class AgentService:
         node = self.hub.settings.node
 
         def write(tx: Tx) -> dict[str, Any]:
-            self._may_be(tx, who, hello.name, registering=True)
+            row = self._may_be(tx, who, hello.name, registering=True)
             values = {
                 "host": hello.host[:255],
                 "tags": sorted(hello.tags),
@@ -211,18 +211,20 @@ class AgentService:
                 "node": node,
                 "holder": who.id,
             }
-            store.save_agent(tx.conn, hello.name, values, tx.now)
+            holder_was = None if row is None else row.holder
+            if not store.save_agent(tx.conn, hello.name, values, tx.now, holder_was=holder_was):
+                raise Conflict(f"agent name {hello.name!r} was just taken", field="name")
             stop = self.loss.reconcile(tx, hello.name, running, tx.now)
             self._assign(tx, tx.now)
             return {**agent_view(store.get_agent(tx.conn, hello.name), [], tx.now), "cancel": stop}
 
         return await self.hub.writer.run(write)
 
-    def _may_be(self, tx: Tx, who: Principal, name: str, *, registering: bool) -> None:
-        """Refuse (403, 409, or 404: register first) unless `who` may act as agent `name`.
-
-        The name's holder is read in the transaction that records the agent, so of two
-        credentials registering one free name at once, the second sees the first's."""
+    def _may_be(self, tx: Tx, who: Principal, name: str, *, registering: bool) -> Any:
+        """Refuse (403, 409, or 404: register first) unless `who` may act as agent `name`;
+        return the agent's row (None: unknown). Registering writes the holder only if it
+        is still the one read here, so of two credentials registering one free name at
+        once on two nodes, one gets it and the other a 409."""
         row = store.get_agent(tx.conn, name)
         holder = None if row is None else row.holder
         if store.holder_gone(tx.conn, holder, tx.now):
@@ -230,6 +232,7 @@ class AgentService:
         refused = agent_name_refusal(who, name, holder, registering=registering)
         if refused is not None:
             raise _refusal_error(refused)
+        return row
 
     async def poll(
         self, who: Principal, name: str, running: list[str], wait: float

@@ -24,14 +24,26 @@ TOKEN_HOLDER = TOKEN_PRINCIPAL  # an agent name held by a token: "token:<its id>
 # -- agents ------------------------------------------------------------------------------
 
 
-def save_agent(conn: Connection, name: str, values: dict[str, Any], now: datetime) -> bool:
-    """Record an agent as online (new, or with what it says now). True if it was new."""
+def save_agent(
+    conn: Connection,
+    name: str,
+    values: dict[str, Any],
+    now: datetime,
+    *,
+    holder_was: str | None = None,
+) -> bool:
+    """Record an agent as online (new, or with what it says now), if its name's holder
+    is still `holder_was` (what the caller read): False if another credential took the
+    name meanwhile (a node on PostgreSQL, between that read and this write)."""
+    same = agents.c.holder.is_(None) if holder_was is None else agents.c.holder == holder_was
     found = conn.execute(
         update(agents)
-        .where(agents.c.name == name)
+        .where(agents.c.name == name, same)
         .values(**values, state="online", last_seen_at=now)
     )
     if found.rowcount == 1:
+        return True
+    if get_agent(conn, name) is not None:
         return False
     conn.execute(
         insert(agents).values(
