@@ -4,6 +4,9 @@ its agents at once (long before their silence would), and their runs are retried
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.agents.harness import AgentHub, AgentProcess
@@ -64,5 +67,25 @@ def test_revoking_a_token_loses_its_agents_at_once_and_their_runs_go_to_another(
         )
         assert retry[0]["host"] == "b1"
         assert hub.agent_state("b1") == "online"
+    finally:
+        hub.close()
+
+
+def test_a_token_revoked_on_the_hubs_database_loses_its_agents_at_the_next_tick(tmp_path: Path):
+    """`thereyet token revoke` on the hub's own database (no API, so no revoke hook):
+    the assigner finds the agents whose token was revoked at its next tick."""
+    hub = AgentHub.start(tmp_path, THEREYET_AGENT_LOST_AFTER=str(LOST_AFTER))
+    try:
+        tokens = hub.api("GET", "/api/v1/tokens")["tokens"]
+        fleet_id = next(t["id"] for t in tokens if t["name"] == "agents")
+        hub.agent("a1")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("THEREYET_")}
+        revoke = [sys.executable, "-m", "thereyet", "token", "revoke", fleet_id]
+        done = subprocess.run(
+            [*revoke, "--data-dir", str(hub.hub.data_dir)], env=env, capture_output=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        # Within the 5 s a node remembers a checked token, and a tick: not LOST_AFTER.
+        wait_for(lambda: hub.agent_state("a1") == "lost", 20, what="a1 lost")
     finally:
         hub.close()

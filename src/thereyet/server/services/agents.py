@@ -225,6 +225,10 @@ class AgentService:
         return the agent's row (None: unknown). Registering writes the holder only if it
         is still the one read here, so of two credentials registering one free name at
         once on two nodes, one gets it and the other a 409."""
+        if store.holder_gone(tx.conn, who.id, tx.now):
+            # A node remembers a checked token for a few seconds; its agents are lost
+            # the moment it is revoked, so they must not come back meanwhile.
+            raise Forbidden("this token was revoked")
         row = store.get_agent(tx.conn, name)
         holder = None if row is None else row.holder
         if store.holder_gone(tx.conn, holder, tx.now):
