@@ -2,10 +2,12 @@
 target in the same run; an idle agent's CPU and memory; the hub's CPU per idle agent.
 
     python bench/agents.py --agents 10 --jobs 4 --seconds 30 [--db postgresql://...]
+    python bench/agents.py --agents 50 --jobs 50 --every 3 --seconds 60   # full size
 
-One hub (SQLite by default) runs `--jobs` routines every second whose target is an agent
-command and `--jobs` routines every second whose target is an HTTP callback, at the same
-time, with `--agents` real `thereyet agent` processes (4 slots each). An agent command
+One hub (SQLite by default) runs `--jobs` routines every `--every` seconds whose target
+is an agent command and `--jobs` routines on the same schedule whose target is an HTTP
+callback, at the same time, with `--agents` real `thereyet agent` processes (4 slots
+each); 50 routines every 3 s are 1,000 agent runs a minute (and 1,000 callbacks). An agent command
 notes the wall clock when it starts; the callback service notes when the call arrives.
 Lateness is that moment minus the occurrence's due time (runs.due_at). Then, with the
 routines stopped, it measures the hub's CPU for a quiet spell with the agents polling,
@@ -110,17 +112,28 @@ def _utc(value: datetime | str) -> datetime:
     return value
 
 
+def wait_registered(hub, count: int) -> None:  # type: ignore[no-untyped-def]
+    """Wait (at most 120 s) until `count` agents are online."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        agents = hub.call("GET", "/api/v1/agents")["agents"]
+        if sum(a["state"] == "online" for a in agents) >= count:
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"only {len(agents)} of {count} agents registered")
+
+
 def lateness(args: argparse.Namespace, hub, db: str, work: Path, token: str) -> None:  # type: ignore[no-untyped-def]
     recorder = Recorder()
     starts = work / "starts.log"
     agents = start_agents(f"http://127.0.0.1:{hub.port}", token, args.agents, work / "state")
-    time.sleep(3)  # they register
+    wait_registered(hub, args.agents)
     mark = f'echo "$THEREYET_RUN_ID $(date +%s.%N)" >> {starts}'
     agent_target = {"kind": "agent", "command": ["sh", "-c", mark]}
     http_target = {"kind": "http", "url": f"http://127.0.0.1:{recorder.port}/start"}
     for n in range(args.jobs):
         for kind, target in (("agent", agent_target), ("http", http_target)):
-            body = {"schedule": "every 1s", "target": target}
+            body = {"schedule": f"every {args.every}s", "target": target}
             hub.call("PUT", f"/api/v1/jobs/{kind}-{n}/schedule", body)
     begin = time.time() + 3
     time.sleep(args.seconds + 3)
@@ -143,8 +156,12 @@ def lateness(args: argparse.Namespace, hub, db: str, work: Path, token: str) -> 
         for a in recorder.arrivals
         if a.body["run_id"] in due and begin <= due[a.body["run_id"]] <= end
     ]
-    expected = args.jobs * int(end - begin)
-    print(f"routines: {args.jobs} agent + {args.jobs} callback, every second, {args.agents} agents")
+    expected = int(args.jobs * (end - begin) / args.every)
+    per_minute = args.jobs * 60 / args.every
+    print(
+        f"routines: {args.jobs} agent + {args.jobs} callback, every {args.every} s "
+        f"({per_minute:.0f} agent runs a minute), {args.agents} agents"
+    )
     print(f"  agent target, due -> process started: {summary(agent_late)} (of ~{expected} due)")
     print(f"  HTTP callback, due -> call arrived:   {summary(http_late)} (of ~{expected} due)")
     print(f"  agent runs at the end (all of them): {states}")
@@ -159,7 +176,8 @@ def idle_costs(args: argparse.Namespace, hub, work: Path, token: str) -> None:  
     time.sleep(args.idle)
     baseline = cpu_seconds(hub.process.pid) - quiet
     agents = start_agents(url, token, args.agents, work / "idle")
-    time.sleep(5)  # started and registered
+    wait_registered(hub, args.agents)
+    time.sleep(5)  # registered (the names are those of the agents just stopped) and polling
     hub_before = cpu_seconds(hub.process.pid)
     agent_before = cpu_seconds(agents[0].pid)
     time.sleep(args.idle)
@@ -179,10 +197,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="", help="a PostgreSQL server URL (default: SQLite)")
     parser.add_argument("--agents", type=int, default=10)
-    parser.add_argument("--jobs", type=int, default=4, help="routines of each kind, every 1 s")
+    parser.add_argument("--jobs", type=int, default=4, help="routines of each kind")
+    parser.add_argument("--every", type=int, default=1, help="seconds between occurrences")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--idle", type=float, default=30, help="seconds of each idle spell")
     args = parser.parse_args()
+    print(f"load average at start: {Path('/proc/loadavg').read_text().strip()}")
     with tempfile.TemporaryDirectory() as data:
         work = Path(data)
         database = scratch_pg_database(args.db) if args.db else _sqlite(work)
@@ -190,7 +210,9 @@ def main() -> None:
             token = hub.call("POST", "/api/v1/tokens", {"name": "b", "scope": "agent"})
             lateness(args, hub, db, work, token["token"])
             idle_costs(args, hub, work, token["token"])
-    print(f"load average {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
+    print(
+        f"load average at end: {Path('/proc/loadavg').read_text().strip()} ({os.cpu_count()} cores)"
+    )
 
 
 class _sqlite:

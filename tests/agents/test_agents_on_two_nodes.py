@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.agents.harness import LOST_AFTER, AgentProcess
-from tests.leases.hubs import call, nodes, scratch_databases
+from tests.leases.hubs import call, nodes
 from tests.servers import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -18,11 +18,11 @@ SECONDS = 12
 
 
 def test_each_occurrence_runs_on_exactly_one_agent_with_agents_on_either_node(
-    pg_database: str, tmp_path: Path
+    node_database: str, tmp_path: Path
 ):
     starts = tmp_path / "starts.log"
     env = {"THEREYET_AGENT_LOST_AFTER": str(LOST_AFTER)}
-    with scratch_databases(1) as (db,), nodes(db, tmp_path, "node-a", "node-b") as (a, b):
+    with nodes(node_database, tmp_path, "node-a", "node-b") as (a, b):
         a.start(env)
         b.start(env)
         token = call(a, "POST", "/api/v1/tokens", json={"name": "agents", "scope": "agent"})

@@ -28,14 +28,27 @@ def test_run_in_the_demo_room_runs_league_matches_on_the_demo_agent(tmp_path: Pa
         assert agents[0]["name"] == "demo-agent"
         api("POST", "/api/v1/rooms/demo/messages", {"text": "!run league-matches"})
 
-        def played() -> dict | None:
+        def played(seen: tuple[str, ...] = ()) -> dict | None:
             runs = api("GET", "/api/v1/runs?job=league-matches&limit=50")["runs"]
-            mine = [r for r in runs if r["host"] == "demo-agent" and r["progress"]["done"]]
+            mine = [
+                r
+                for r in runs
+                if r["host"] == "demo-agent" and r["progress"]["done"] and r["id"] not in seen
+            ]
             return mine[0] if mine else None
 
         run = wait_for(played, 30, what="league-matches playing on demo-agent")
         assert run["progress"]["total"] == 64 and run["trigger"] == "chat"
         api("POST", f"/api/v1/runs/{run['id']}/cancel")
         wait_for(lambda: api("GET", f"/api/v1/runs/{run['id']}")["status"] == "cancelled", 30)
+
+        # Started again, the demo's agent takes its name back with a new token.
+        hub.stop()
+        hub.start()
+        api("POST", "/api/v1/rooms/demo/messages", {"text": "!run league-matches"})
+        wait_for(lambda: played((run["id"],)), 60, what="league-matches again after a restart")
+        tokens = api("GET", "/api/v1/tokens")["tokens"]
+        mine = [t for t in tokens if t["agent"] == "demo-agent" and t["revoked_at"] is None]
+        assert len(mine) == 1
     finally:
         hub.stop()

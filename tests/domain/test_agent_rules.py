@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from thereyet.server.domain.access import Principal, Scope, agent_name_refusal
 from thereyet.server.domain.agents import (
     AgentLoad,
     TargetError,
@@ -122,3 +123,21 @@ def test_a_run_on_every_agent_rolls_up_into_one_line_naming_those_that_did_not_s
     assert (
         group_rollup("deploy", outcomes) == "**deploy** on 3 agents: 2 succeeded, 1 failed (web-3)"
     )
+
+
+def test_an_agent_name_belongs_to_the_credential_that_registered_it_while_free():
+    fleet = Principal("fleet", Scope.AGENT, token_id="f1")
+    host = Principal("db-2 only", Scope.AGENT, token_id="h1", agent="db-2")
+
+    def kind(who, name, holder, registering=True):
+        refused = agent_name_refusal(who, name, holder, registering=registering)
+        return None if refused is None else (refused.kind, refused.field)
+
+    assert kind(fleet, "web-1", None) is None  # free: it takes it
+    assert kind(fleet, "web-1", None, registering=False) == ("unregistered", "name")
+    assert kind(fleet, "web-1", "token:f1", registering=False) is None
+    assert kind(fleet, "web-1", "token:h1") == ("taken", "name")
+    assert kind(host, "db-2", None) is None
+    assert kind(host, "db-3", None) == ("forbidden", "name")
+    assert kind(host, "db-3", "token:h1") == ("forbidden", "name")
+    assert kind(host, "db-2", "token:f1") == ("taken", "name")

@@ -50,3 +50,13 @@ def test_fault_points_are_armed_by_name_and_visit_and_a_typo_is_refused():
     }
     with pytest.raises(ValueError, match=r"dispatcher\.after_clam"):
         faults.parse("dispatcher.after_clam")
+
+
+def test_pause_points_are_armed_by_name_subject_and_visit_and_a_typo_is_refused():
+    assert faults.parse_pauses("") == {}
+    assert faults.parse_pauses("agents.before_claim=nightly@2") == {
+        "agents.before_claim": ("nightly", 2)
+    }
+    assert faults.parse_pauses("agents.before_claim") == {"agents.before_claim": (None, 1)}
+    with pytest.raises(ValueError, match=r"agents\.before_clam"):
+        faults.parse_pauses("agents.before_clam")

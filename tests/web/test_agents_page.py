@@ -1,5 +1,5 @@
 """The agents page on a phone-sized Chromium: a real agent, its running run, the queue,
-and Cancel stopping the process on the agent."""
+Cancel stopping the process on the agent, and an admin removing the agent."""
 
 from __future__ import annotations
 
@@ -75,6 +75,17 @@ def test_the_agents_page_shows_agents_and_the_queue_and_cancel_stops_the_process
         expect(page.locator("#finished")).to_contain_text("vacuum")
         page.goto("/?host=elsewhere")
         expect(page.locator("#finished")).not_to_contain_text("vacuum")
+        page.goto("/agents")
+        expect(page.locator("#agent-db-2")).to_contain_text("idle")
+        expect(page.locator("#agent-db-2 button:has-text('Remove')")).to_have_count(0)  # operator
+        agent.stop()  # else it registers again, its name being free once removed
+        context.clear_cookies()
+        browser_sign_in(page, "boss")
+        page.goto("/agents")
+        page.click("#agent-db-2 button:has-text('Remove')")
+        page.wait_for_url("**/agents")
+        expect(page.locator("#agent-db-2")).to_have_count(0)
+        assert web_hub.api.get("/api/v1/agents").json()["agents"] == []
     finally:
         context.close()
         agent.stop()

@@ -44,6 +44,7 @@ def register(sub: Any) -> None:
     create.add_argument(
         "--room", action="append", default=[], help="limit an ingest token to a room"
     )
+    create.add_argument("--agent", help="make an agent token for this one agent name")
     create.set_defaults(handler=create_token)
     listing = tsub.add_parser("list", help="list tokens (never their secrets)")
     add_hub_options(listing)
@@ -159,17 +160,26 @@ def create_token(args: argparse.Namespace) -> int:
     from ..server.services.tokens import issue
 
     scope = Scope(args.scope)
-    name = args.name or (f"{scope.value}: " + ", ".join(args.job + args.room)).rstrip(": ")
+    limits = args.job + args.room + ([args.agent] if args.agent else [])
+    name = args.name or (f"{scope.value}: " + ", ".join(limits)).rstrip(": ")
     transport = api(args)
     if transport is not None:
         body = {"name": name, "scope": scope.value, "jobs": args.job, "rooms": args.room}
+        if args.agent:
+            body["agent"] = args.agent
         token = call(transport, "POST", path("tokens"), body)["token"]
     else:
         try:
             token, _row = _with_hub(
                 args,
                 lambda tx: issue(
-                    tx.conn, tx.now, name=name, scope=scope, jobs=args.job, rooms=args.room
+                    tx.conn,
+                    tx.now,
+                    name=name,
+                    scope=scope,
+                    jobs=args.job,
+                    rooms=args.room,
+                    agent=args.agent,
                 ),
             )
         except ServiceError as exc:
@@ -185,15 +195,19 @@ def list_tokens(args: argparse.Namespace) -> int:
     transport = api(args)
     if transport is not None:
         for view in call(transport, "GET", path("tokens"))["tokens"]:
-            limits = ",".join(view["jobs"] + view["rooms"]) or "-"
+            limits = ",".join(view["jobs"] + view["rooms"] + _agent(view.get("agent"))) or "-"
             state = "revoked" if view.get("revoked_at") else "active"
             print(f"{view['id']}\t{view['scope']}\t{state}\t{limits}\t{view['name']}")
         return 0
     for row in _with_hub(args, lambda tx: rows(tx.conn)):
-        limits = ",".join(row.jobs + row.rooms) or "-"
+        limits = ",".join(row.jobs + row.rooms + _agent(row.agent)) or "-"
         state = "revoked" if row.revoked_at else "active"
         print(f"{row.id}\t{row.scope}\t{state}\t{limits}\t{row.name}")
     return 0
+
+
+def _agent(name: str | None) -> list[str]:
+    return [f"agent {name}"] if name else []
 
 
 def revoke_token(args: argparse.Namespace) -> int:

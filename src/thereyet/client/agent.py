@@ -111,8 +111,11 @@ class Agent:
                 answer = self._call("poll", {"running": self._running(), "wait": self.options.wait})
             except HubError as exc:
                 failures += 1
-                if exc.status == 404:
-                    self._register()  # the hub forgot this agent (a restored backup)
+                if exc.status in (404, 409):
+                    # The hub forgot this agent (a restored backup, an admin removed it),
+                    # or its name went to another token: register again, which ends
+                    # this agent if the name is no longer its own.
+                    self._register()
                     continue
                 self._pause(failures, exc)
                 continue

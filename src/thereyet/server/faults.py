@@ -14,6 +14,18 @@ The points (see docs/leases.md): dispatcher.after_claim, dispatcher.mid_send
 (THEREYET_FAULT_DELAY seconds, default 0.2, after a send began, while it waits
 for its answer), dispatcher.after_send, escalator.after_claim,
 scheduler.after_claim, monitor.after_claim, command.running.
+
+Pause points hold a node still at a line instead, so a test can make two nodes
+meet there in the order it wants:
+
+    THEREYET_PAUSE=agents.before_claim=nightly THEREYET_PAUSE_DIR=/tmp/gate
+
+The first time it is reached about `nightly` (`=SUBJECT` is optional; `@N` picks
+the Nth visit), the node writes `/tmp/gate/agents.before_claim.reached` and waits
+(the thread that reached it, nothing else) until the test creates
+`/tmp/gate/agents.before_claim.go`, or for at most 60 s. Pause point:
+agents.before_claim (the assigner counted, and chose which agent takes which run,
+before it claims them; its subjects are the chosen runs' jobs).
 """
 
 from __future__ import annotations
@@ -22,6 +34,9 @@ import os
 import signal
 import sys
 import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
 
 POINTS = (
     "dispatcher.after_claim",
@@ -78,3 +93,43 @@ def reached_later(name: str) -> None:
         timer = threading.Timer(DELAY, die, args=(name,))
         timer.daemon = True
         timer.start()
+
+
+PAUSES = ("agents.before_claim",)
+PAUSE_LONGEST = 60.0  # seconds a paused node waits for its go file
+
+
+def parse_pauses(text: str) -> dict[str, tuple[str | None, int]]:
+    """ "point[=subject][@visit],..." -> {point: (subject, visit)}."""
+    armed: dict[str, tuple[str | None, int]] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        spec, _, count = part.partition("@")
+        name, _, subject = spec.partition("=")
+        if name not in PAUSES:
+            raise ValueError(f"THEREYET_PAUSE: unknown pause point {name!r}")
+        armed[name] = (subject or None, int(count or 1))
+    return armed
+
+
+_paused = parse_pauses(os.environ.get("THEREYET_PAUSE", ""))
+_pause_visits: dict[str, int] = {}
+_PAUSE_DIR = Path(os.environ.get("THEREYET_PAUSE_DIR", "."))
+
+
+def pause(name: str, subjects: Iterable[str] = ()) -> None:
+    """Wait here for the test's go file if `name` is armed (for one of `subjects`, when
+    armed for one) and this is the visit it fires at."""
+    if not _paused or name not in _paused:
+        return
+    subject, visit = _paused[name]
+    if subject is not None and subject not in subjects:
+        return
+    with _lock:
+        _pause_visits[name] = _pause_visits.get(name, 0) + 1
+        if _pause_visits[name] != visit:
+            return
+    (_PAUSE_DIR / f"{name}.reached").touch()
+    sys.stderr.write(f"thereyet: pause point {name} reached: waiting for {name}.go\n")
+    deadline = time.monotonic() + PAUSE_LONGEST
+    while not (_PAUSE_DIR / f"{name}.go").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)

@@ -50,6 +50,7 @@ class Principal:
     rooms: frozenset[str] = field(default_factory=frozenset)
     credential: Credential | None = None
     user_id: int | None = None
+    agent: str | None = None  # an agent token made for one agent name: that name only
 
     @property
     def kind(self) -> Credential:
@@ -61,7 +62,7 @@ class Principal:
         if self.user_id is not None:
             return f"user:{self.user_id}"
         if self.token_id is not None:
-            return f"token:{self.token_id}"
+            return TOKEN_PRINCIPAL + self.token_id
         return self.name
 
     @property
@@ -140,6 +141,7 @@ class Principal:
 # opened with one of them end when they hear it, on every node the bus reaches.
 REVOKED_TOPIC = "access.revoked"
 
+TOKEN_PRINCIPAL = "token:"  # noqa: S105 (a prefix, not a secret): a token's Principal.id
 RUN_TOKEN_PREFIX = "run:"  # noqa: S105 (a name prefix, not a secret)
 SYSTEM = Principal(name="thereyet", scope=Scope.ADMIN)
 
@@ -167,3 +169,47 @@ def run_start_refusal(
     if room and room not in job_rooms and not who.may(Resource.JOB_SETTINGS, Action.MANAGE):
         return "room", f"only an admin may add room {room!r} to job {job!r}"
     return None
+
+
+@dataclass(frozen=True)
+class AgentRefusal:
+    """Why a caller may not act as an agent: `kind` is "forbidden" (not its name to
+    use), "taken" (another credential holds the name) or "unregistered" (it must
+    register the name first)."""
+
+    kind: str
+    field: str
+    reason: str
+
+
+def agent_name_refusal(
+    who: Principal, name: str, holder: str | None, *, registering: bool
+) -> AgentRefusal | None:
+    """Why `who` may not register (or poll and start runs as) agent `name`, or None if it may.
+
+    An agent name belongs to a credential. A token made for one name (`who.agent`) acts
+    as that agent only. Otherwise the name is held by the credential that registered it
+    (`holder`, a principal id; None when the name is free: never registered, removed by
+    an admin, or its credential revoked). Only the holder polls and starts runs as that
+    agent; another credential registers the name only once it is free, so one host's
+    token cannot take over another host's agent (and the runs handed to it)."""
+    if who.agent is not None and name != who.agent:
+        return AgentRefusal(
+            "forbidden", "name", f"this agent token is for agent {who.agent!r} only"
+        )
+    if holder == who.id:
+        return None
+    if holder is None:
+        if registering:
+            return None
+        return AgentRefusal(
+            "unregistered",
+            "name",
+            f"agent {name!r} is not registered by this credential: register first",
+        )
+    return AgentRefusal(
+        "taken",
+        "name",
+        f"agent name {name!r} belongs to another token: an admin may remove the agent "
+        "(DELETE /api/v1/agents/NAME, or the Agents page) or revoke that token",
+    )

@@ -9,6 +9,8 @@ either everywhere (ALL), only inside what it names (LIMITED), or not at all
   posting to those rooms, those rooms' messages and the incidents of services
   posting to them (an ingest token without limits names everything);
 - a run-scoped token: its one run;
+- an agent token: the agent name it was made for, or (a fleet token) the names it
+  registered while they were free;
 - a share link: its room (and the runs posting to it) or its job's runs;
 - an integration token: its own service or room;
 - a ping URL: its own job; a signed paging link: its one incident; a calendar
@@ -66,7 +68,9 @@ class Resource(StrEnum):
     SHARES = "share links"
     CONFIG = "configuration"  # plan, apply and export the configuration as files
     METRICS = "metrics"  # the hub's own /metrics (open to anyone with THEREYET_METRICS_PUBLIC)
-    AGENTS = "agents"  # agents and their queue (read); the agent protocol (write)
+    AGENTS = (
+        "agents"  # agents and their queue (read); the agent protocol (write); removing one (manage)
+    )
 
 
 class Action(StrEnum):
@@ -161,8 +165,10 @@ POLICY: Mapping[Entry, Mapping[Credential, Reach]] = {
     Entry(Resource.METRICS, Action.READ): {C.ADMIN: A, C.READ_TOKEN: A},
     Entry(Resource.AGENTS, Action.READ): _PEOPLE_READ,
     # Registering, polling for work, starting what was handed out: an agent token, and
-    # nothing else reaches it (nor does an agent token reach anything else).
-    Entry(Resource.AGENTS, Action.WRITE): {C.ADMIN: A, C.AGENT_TOKEN: A},
+    # nothing else reaches it (nor does an agent token reach anything else). Each agent
+    # name belongs to one credential (see access.agent_name_refusal).
+    Entry(Resource.AGENTS, Action.WRITE): {C.ADMIN: A, C.AGENT_TOKEN: L},
+    Entry(Resource.AGENTS, Action.MANAGE): _ADMIN_ONLY,  # remove an agent, freeing its name
 }
 del C, A, L
 
@@ -170,6 +176,10 @@ del C, A, L
 LIMITS: Mapping[Credential, str] = {
     Credential.INGEST_TOKEN: "its jobs and rooms, when it names any (else everything)",
     Credential.RUN_TOKEN: "its one run, until 10 minutes after the run ends",
+    Credential.AGENT_TOKEN: (
+        "the agent name it was made for; a fleet token: the names it registered first, "
+        "until an admin removes that agent or revokes the token"
+    ),
     Credential.ROOM_SHARE: "its room and the runs posting to it",
     Credential.JOB_SHARE: "its job's runs",
     Credential.INTEGRATION: "its own room or service",

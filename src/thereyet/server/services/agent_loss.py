@@ -43,22 +43,43 @@ class AgentLoss:
         self.up_since = hub.clock.now()
 
     def find_lost(self, tx: Tx, now: datetime, lost_after: float) -> list[str]:
-        """Mark lost the agents silent since before `lost_after` seconds; return them.
+        """Mark lost the agents silent since before `lost_after` seconds, and those whose
+        token was revoked (a revocation elsewhere: the command line, configuration);
+        return them.
 
         Silence while this node was down is not the agents' doing (they could not
         reach it): a node judges only once it has been up for `lost_after` itself. With
         several nodes, one that stayed up judges meanwhile."""
+        names = [
+            n
+            for holder in store.revoked_holders(tx.conn, now)
+            for n in self.release(tx, holder, now)
+        ]
         before = rules.lost_before(now, lost_after)
         if self.up_since > before:
-            return []
-        names = store.mark_lost(tx.conn, before)
-        for name in names:
-            for work in store.of_agent(tx.conn, name, ["assigned"]):
-                if work.bound is None:
-                    store.requeue(tx.conn, work.run_id, name)
-            for work in store.of_agent(tx.conn, name, ["running"]):
-                self._gone(tx, work, now)
+            return names
+        for name in store.mark_lost(tx.conn, before):
+            self.lose(tx, name, now)
+            names.append(name)
         return names
+
+    def release(self, tx: Tx, holder: str, now: datetime) -> list[str]:
+        """The credential `holder` was revoked: its agents are lost at once and their
+        names free for another credential. Return the agents that were online."""
+        names = store.release(tx.conn, holder)
+        for name in names:
+            self.lose(tx, name, now)
+        return names
+
+    def lose(self, tx: Tx, name: str, now: datetime) -> None:
+        """Agent `name` is gone (silent, its token revoked, removed): what was handed to
+        it and not started goes back to the queue; its running runs are lost (and
+        retried as their jobs say)."""
+        for work in store.of_agent(tx.conn, name, ["assigned"]):
+            if work.bound is None:
+                store.requeue(tx.conn, work.run_id, name)
+        for work in store.of_agent(tx.conn, name, ["running"]):
+            self._gone(tx, work, now)
 
     def _gone(self, tx: Tx, work: Any, now: datetime) -> None:
         """A run its agent no longer runs: lost (kept so the agent may bring it back),

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from .. import faults
 from ..domain import agents as rules
-from ..domain.access import Principal
+from ..domain.access import AgentRefusal, Principal, agent_name_refusal
 from ..domain.agents import AgentLoad, AgentTarget, Waiting
 from ..domain.policy import Action, Resource
 from ..domain.runs import RunStatus
@@ -30,7 +31,7 @@ from ..store import agents as store
 from ..store import monitoring as job_store
 from ..store.writer import Tx
 from .agent_loss import AgentLoss
-from .errors import Conflict, Invalid, NotFound
+from .errors import Conflict, Forbidden, Invalid, NotFound, ServiceError
 from .runs import NewRun, RunService
 from .tokens import issue_run_token
 from .views import iso
@@ -151,14 +152,30 @@ class AgentService:
         rows = store.queued(tx.conn, now, ASSIGN_BATCH)
         if not rows:
             return set()
-        loads = self._loads(tx.conn)
-        busy = store.busy(tx.conn)
+        # A job's concurrency and an agent's slots are counted, then claimed: two nodes
+        # counting at once would each hand out the last free place. So the counts are
+        # read, and the claims made, holding a lock on each job and agent involved
+        # (until commit). A lock another node holds is skipped, not waited for (so no
+        # order of taking them deadlocks): that node is assigning that job or agent now,
+        # and what it leaves is handed out at the next tick or poll.
+        online = store.online_agents(tx.conn)
+        held = store.hold(
+            tx.conn, {f"job:{r.job}" for r in rows} | {f"agent:{a.name}" for a in online}
+        )
+        loads = [a for a in self._loads(tx.conn) if f"agent:{a.name}" in held]
         per_job: dict[str, int] = {}
-        for work in busy:
+        for work in store.busy(tx.conn):
             per_job[work.job] = per_job.get(work.job, 0) + 1
-        queue = [Waiting(r.run_id, r.job, target_of(r.target), r.bound) for r in rows]
+        queue = [
+            Waiting(r.run_id, r.job, target_of(r.target), r.bound)
+            for r in rows
+            if f"job:{r.job}" in held
+        ]
+        chosen = rules.assign(queue, loads, per_job, now)
+        if chosen:
+            faults.pause("agents.before_claim", {w.job for w, _ in chosen})  # tests: a race
         handed = set()
-        for waiting, agent in rules.assign(queue, loads, per_job, now):
+        for waiting, agent in chosen:
             if store.take(tx.conn, waiting.run_id, agent, now):
                 handed.add(agent)
         if handed:
@@ -179,30 +196,54 @@ class AgentService:
 
     # -- the agent protocol ------------------------------------------------------------------
 
-    async def register(self, hello: Hello, running: list[str]) -> dict[str, Any]:
-        """An agent (re)starts: record it online, reconcile what it says it runs."""
+    async def register(self, who: Principal, hello: Hello, running: list[str]) -> dict[str, Any]:
+        """An agent (re)starts: record it online, held by `who`; reconcile what it says it runs."""
         check_hello(hello)
         node = self.hub.settings.node
 
         def write(tx: Tx) -> dict[str, Any]:
+            row = self._may_be(tx, who, hello.name, registering=True)
             values = {
                 "host": hello.host[:255],
                 "tags": sorted(hello.tags),
                 "version": hello.version[:64],
                 "slots": hello.slots,
                 "node": node,
+                "holder": who.id,
             }
-            store.save_agent(tx.conn, hello.name, values, tx.now)
+            holder_was = None if row is None else row.holder
+            if not store.save_agent(tx.conn, hello.name, values, tx.now, holder_was=holder_was):
+                raise Conflict(f"agent name {hello.name!r} was just taken", field="name")
             stop = self.loss.reconcile(tx, hello.name, running, tx.now)
             self._assign(tx, tx.now)
             return {**agent_view(store.get_agent(tx.conn, hello.name), [], tx.now), "cancel": stop}
 
         return await self.hub.writer.run(write)
 
-    async def poll(self, name: str, running: list[str], wait: float) -> dict[str, Any]:
+    def _may_be(self, tx: Tx, who: Principal, name: str, *, registering: bool) -> Any:
+        """Refuse (403, 409, or 404: register first) unless `who` may act as agent `name`;
+        return the agent's row (None: unknown). Registering writes the holder only if it
+        is still the one read here, so of two credentials registering one free name at
+        once on two nodes, one gets it and the other a 409."""
+        if store.holder_gone(tx.conn, who.id, tx.now):
+            # A node remembers a checked token for a few seconds; its agents are lost
+            # the moment it is revoked, so they must not come back meanwhile.
+            raise Forbidden("this token was revoked")
+        row = store.get_agent(tx.conn, name)
+        holder = None if row is None else row.holder
+        if store.holder_gone(tx.conn, holder, tx.now):
+            holder = None  # its token was revoked: the name is free
+        refused = agent_name_refusal(who, name, holder, registering=registering)
+        if refused is not None:
+            raise _refusal_error(refused)
+        return row
+
+    async def poll(
+        self, who: Principal, name: str, running: list[str], wait: float
+    ) -> dict[str, Any]:
         """What the agent is to start and to stop, waiting up to `wait` seconds for some."""
         self._loop = asyncio.get_running_loop()
-        stop = await self.hub.writer.run(lambda tx: self._exchange(tx, name, running))
+        stop = await self.hub.writer.run(lambda tx: self._exchange(tx, who, name, running))
         deadline = self._loop.time() + rules.poll_wait(wait, self.lost_after)
         while True:
             answer = await asyncio.to_thread(self._answer, name, stop)
@@ -218,7 +259,8 @@ class AgentService:
             finally:
                 self._forget(name, waker)
 
-    def _exchange(self, tx: Tx, name: str, running: list[str]) -> list[str]:
+    def _exchange(self, tx: Tx, who: Principal, name: str, running: list[str]) -> list[str]:
+        self._may_be(tx, who, name, registering=False)
         if store.seen(tx.conn, name, tx.now, self.hub.settings.node) is None:
             raise NotFound(f"no agent named {name!r}: register first", field="name")
         stop = self.loss.reconcile(tx, name, running, tx.now)
@@ -231,11 +273,12 @@ class AgentService:
             cancel = sorted({*stop, *store.cancels(conn, name)})
         return {"work": [offer_view(w) for w in offers], "cancel": cancel}
 
-    async def start(self, name: str, run_id: str) -> dict[str, Any]:
+    async def start(self, who: Principal, name: str, run_id: str) -> dict[str, Any]:
         """The agent starts a run it was handed: the run is running on its host, and
         the agent gets the run's token. Conflict if it is not (or no longer) its to start."""
 
         def write(tx: Tx) -> dict[str, Any]:
+            self._may_be(tx, who, name, registering=False)
             agent = store.get_agent(tx.conn, name)
             if agent is None or not store.start(tx.conn, run_id, name, tx.now):
                 raise Conflict(f"run {run_id} is not handed to agent {name}", field="run_id")
@@ -267,6 +310,25 @@ class AgentService:
             return {"run_id": run_id, "status": ended.status.value, "stopping": False}
 
         return await self.hub.writer.run(write)
+
+    async def remove(self, who: Principal, name: str) -> None:
+        """An admin removes an agent: it is lost (its runs follow the lost path) and its
+        name is free for any credential to register."""
+        if not who.may(Resource.AGENTS, Action.MANAGE):
+            raise Forbidden("only an admin may remove an agent")
+
+        def write(tx: Tx) -> None:
+            row = store.get_agent(tx.conn, name)
+            if row is None or not store.delete_agent(tx.conn, name):
+                raise NotFound(f"no agent named {name!r}", field="name")
+            if row.state == "online":
+                self.loss.lose(tx, name, tx.now)
+
+        await self.hub.writer.run(write)
+
+    def token_revoked(self, tx: Tx, token_id: str) -> None:
+        """A TokenService revoke hook: the token's agents are lost at once, their names free."""
+        self.loss.release(tx, store.TOKEN_HOLDER + token_id, tx.now)
 
     # -- waking long polls ---------------------------------------------------------------
 
@@ -311,6 +373,11 @@ class AgentService:
             "queue": [queue_view(w, i + 1, loads, per_job, now) for i, w in enumerate(waiting)],
             "lost_after": self.lost_after,
         }
+
+
+def _refusal_error(refused: AgentRefusal) -> ServiceError:
+    kinds = {"forbidden": Forbidden, "taken": Conflict, "unregistered": NotFound}
+    return kinds[refused.kind](refused.reason, field=refused.field)
 
 
 def agent_view(row: Any, work: list[Any], now: datetime) -> dict[str, Any]:

@@ -14,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
 
 from ..domain.access import RUN_TOKEN_PREFIX, Principal, Scope
+from ..domain.agents import is_agent_name
 from ..domain.names import is_valid_name
 from ..hub import Hub
 from ..store import tokens as store
@@ -31,7 +32,7 @@ from .views import iso
 
 PREFIX = "ty_"
 MAX_NAME, MAX_LIMITS = 200, 100
-ISSUED_SCOPES = (Scope.ADMIN, Scope.READ, Scope.INGEST)  # run tokens: only for a run
+ISSUED_SCOPES = (Scope.ADMIN, Scope.READ, Scope.INGEST, Scope.AGENT)  # run tokens: only for a run
 FORGET_TOKENS = "forget:tokens"  # bus topic: every node forgets the tokens it checked
 
 
@@ -70,6 +71,7 @@ def _principal(row: Any) -> Principal:
         token_id=row.id,
         jobs=frozenset(row.jobs),
         rooms=frozenset(row.rooms),
+        agent=row.agent,
     )
 
 
@@ -80,6 +82,7 @@ def token_view(row: Any) -> dict[str, Any]:
         "scope": row.scope,
         "jobs": row.jobs,
         "rooms": row.rooms,
+        "agent": row.agent,
         "created_at": iso(row.created_at),
         "revoked_at": iso(row.revoked_at),
     }
@@ -95,10 +98,12 @@ def issue(
     rooms: Iterable[str] = (),
     secret_token: str | None = None,
     token_id: str | None = None,
+    agent: str | None = None,
 ) -> tuple[str, Any]:
     """Store a new token and return it in clear (the only time it exists so) with its row.
 
-    `token_id` chooses the id of a generated token (random otherwise)."""
+    `token_id` chooses the id of a generated token (random otherwise); `agent` makes an
+    agent token good for that one agent name."""
     jobs, rooms = sorted(set(jobs)), sorted(set(rooms))
     if not name.strip() or len(name) > MAX_NAME:
         raise Invalid(f"name must be 1-{MAX_NAME} characters", field="name")
@@ -106,6 +111,10 @@ def issue(
         raise Invalid(f"a token names at most {MAX_LIMITS} jobs and rooms", field="jobs")
     if scope is not Scope.INGEST and (jobs or rooms):
         raise Invalid("only ingest tokens can be limited to jobs or rooms", field="scope")
+    if agent is not None and scope is not Scope.AGENT:
+        raise Invalid("only agent tokens can be made for one agent", field="agent")
+    if agent is not None and not is_agent_name(agent):
+        raise Invalid("agent must be 1-64 of a-z, 0-9, . _ -", field="agent")
     for field, names in (("jobs", jobs), ("rooms", rooms)):
         if bad := [n for n in names if not is_valid_name(n)]:
             raise Invalid(f"not a valid name: {bad[0]!r}", field=field)
@@ -123,6 +132,7 @@ def issue(
         scope=scope.value,
         jobs=jobs,
         rooms=rooms,
+        agent=agent,
         created_at=now,
     )
     clear = secret_token or f"{PREFIX}{token_id}_{secret}"
@@ -162,6 +172,9 @@ class TokenService:
             clock=lambda: hub.clock.now().timestamp()
         )
         self._forget_everywhere = kept_in_step(self._checked, hub.bus, FORGET_TOKENS)
+        # Called within the revocation's transaction with the revoked token's id (the
+        # agents it held are lost at once and their names freed).
+        self.revoke_hooks: list[Callable[[Tx, str], None]] = []
 
     def verify(self, token: str) -> Principal | None:
         """The principal behind a bearer token, or None if it is unknown or revoked."""
@@ -194,10 +207,18 @@ class TokenService:
         return _principal(row), row.revoked_at
 
     async def create(
-        self, *, name: str, scope: Scope, jobs: Iterable[str] = (), rooms: Iterable[str] = ()
+        self,
+        *,
+        name: str,
+        scope: Scope,
+        jobs: Iterable[str] = (),
+        rooms: Iterable[str] = (),
+        agent: str | None = None,
     ) -> tuple[str, dict[str, Any]]:
         def write(tx: Tx) -> tuple[str, dict[str, Any]]:
-            token, row = issue(tx.conn, tx.now, name=name, scope=scope, jobs=jobs, rooms=rooms)
+            token, row = issue(
+                tx.conn, tx.now, name=name, scope=scope, jobs=jobs, rooms=rooms, agent=agent
+            )
             return token, token_view(row)
 
         return await self.hub.writer.run(write)
@@ -210,6 +231,8 @@ class TokenService:
         def write(tx: Tx) -> None:
             if not store.revoke_token(tx.conn, token_id, tx.now):
                 raise NotFound(f"no active token with id {token_id!r}")
+            for hook in self.revoke_hooks:
+                hook(tx, token_id)
 
         await self.hub.writer.run(write)
         self._forget_everywhere()

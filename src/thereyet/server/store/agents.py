@@ -11,25 +11,39 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 
+from ..domain.access import TOKEN_PRINCIPAL
 from .claims import unlocked
-from .tables import agent_work, agents
+from .tables import agent_work, agents, tokens
 
 BUSY = ("assigned", "running")
+TOKEN_HOLDER = TOKEN_PRINCIPAL  # an agent name held by a token: "token:<its id>"
 
 
 # -- agents ------------------------------------------------------------------------------
 
 
-def save_agent(conn: Connection, name: str, values: dict[str, Any], now: datetime) -> bool:
-    """Record an agent as online (new, or with what it says now). True if it was new."""
+def save_agent(
+    conn: Connection,
+    name: str,
+    values: dict[str, Any],
+    now: datetime,
+    *,
+    holder_was: str | None = None,
+) -> bool:
+    """Record an agent as online (new, or with what it says now), if its name's holder
+    is still `holder_was` (what the caller read): False if another credential took the
+    name meanwhile (a node on PostgreSQL, between that read and this write)."""
+    same = agents.c.holder.is_(None) if holder_was is None else agents.c.holder == holder_was
     found = conn.execute(
         update(agents)
-        .where(agents.c.name == name)
+        .where(agents.c.name == name, same)
         .values(**values, state="online", last_seen_at=now)
     )
     if found.rowcount == 1:
+        return True
+    if get_agent(conn, name) is not None:
         return False
     conn.execute(
         insert(agents).values(
@@ -49,6 +63,48 @@ def seen(conn: Connection, name: str, now: datetime, node: str) -> str | None:
             .values(last_seen_at=now, state="online", node=node)
         )
     return state
+
+
+def holder_gone(conn: Connection, holder: str | None, now: datetime) -> bool:
+    """Whether the credential `holder` (a principal id) was revoked by `now`."""
+    if holder is None or not holder.startswith(TOKEN_HOLDER):
+        return False
+    ended = conn.execute(
+        select(tokens.c.revoked_at).where(tokens.c.id == holder[len(TOKEN_HOLDER) :])
+    ).first()
+    return ended is not None and ended.revoked_at is not None and ended.revoked_at <= now
+
+
+def revoked_holders(conn: Connection, now: datetime) -> list[str]:
+    """Holders of agent names whose token was revoked by `now`."""
+    token_id = func.substr(agents.c.holder, len(TOKEN_HOLDER) + 1)
+    query = (
+        select(agents.c.holder)
+        .distinct()
+        .join(tokens, tokens.c.id == token_id)
+        .where(agents.c.holder.like(TOKEN_HOLDER + "%"), tokens.c.revoked_at <= now)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def release(conn: Connection, holder: str) -> list[str]:
+    """Free the names `holder` holds (its agents become lost); return those that were
+    online. One conditional UPDATE per agent: of two nodes doing this, one frees each."""
+    held = conn.execute(select(agents.c.name, agents.c.state).where(agents.c.holder == holder))
+    online = []
+    for name, state in list(held):
+        changed = conn.execute(
+            update(agents)
+            .where(agents.c.name == name, agents.c.holder == holder)
+            .values(holder=None, state="lost")
+        )
+        if changed.rowcount == 1 and state == "online":
+            online.append(name)
+    return online
+
+
+def delete_agent(conn: Connection, name: str) -> bool:
+    return conn.execute(delete(agents).where(agents.c.name == name)).rowcount == 1
 
 
 def get_agent(conn: Connection, name: str) -> Any:
@@ -87,6 +143,26 @@ def mark_lost(conn: Connection, before: datetime) -> list[str]:
 
 
 # -- work --------------------------------------------------------------------------------
+
+
+# The class of the assigner's advisory locks (PostgreSQL): "agnt" as a 32-bit number.
+ASSIGN_LOCKS = 0x61676E74
+_HOLD = text(
+    "SELECT k FROM unnest(CAST(:keys AS text[])) AS k "
+    "WHERE pg_try_advisory_xact_lock(:cls, hashtext(k))"
+)
+
+
+def hold(conn: Connection, keys: set[str]) -> set[str]:
+    """Of `keys` ("job:NAME", "agent:NAME"), those this transaction now holds, to its end.
+
+    On PostgreSQL each is an advisory lock tried, never waited for: a key another
+    transaction holds is left out (so no order of taking them can deadlock). On SQLite
+    there is one writer, and every key is this transaction's."""
+    if conn.dialect.name != "postgresql" or not keys:
+        return set(keys)
+    found = conn.execute(_HOLD, {"keys": sorted(keys), "cls": ASSIGN_LOCKS}).scalars()
+    return set(found)
 
 
 def insert_work(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:

@@ -154,6 +154,7 @@ tokens = Table(
     Column("rooms", JSONType, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    Column("agent", String(64)),  # an agent token made for this one agent name
 )
 
 settings = Table(
@@ -639,6 +640,8 @@ agents = Table(
     Column("registered_at", UTCDateTime, nullable=False),
     Column("last_seen_at", UTCDateTime, nullable=False),
     Column("node", String(255)),  # the hub node that heard it last
+    # The credential that holds this name (a principal id, "token:<id>"); NULL: free.
+    Column("holder", String(80)),
 )
 
 # A run of an agent job, from queued to done: which agent took it, and what it runs.

@@ -10,11 +10,12 @@ import sys
 
 from ..config import Settings
 from ..domain.access import Scope
-from ..services.errors import Conflict
+from ..services.errors import Conflict, NotFound
 from ..services.schedules import JobConfig, ScheduleService
 from ..services.tokens import TokenService
 
 NAME = "demo-agent"
+TOKEN_NAME = f"agent: {NAME}"
 JOB = "league-matches"
 # Plays 64 matches in about 15 s, saying "n/64" as it goes (progress, read from the output).
 PLAY = (
@@ -45,7 +46,13 @@ class DemoAgent:
         target = {"kind": "agent", "command": [sys.executable, "-u", "-c", PLAY], "agent": NAME}
         with contextlib.suppress(Conflict):
             await self.schedules.configure(JOB, JobConfig(target=target, room=room))
-        token, _ = await self.tokens.create(name=f"agent: {NAME}", scope=Scope.AGENT)
+        # The agent name belongs to a token: the one made at the demo's last start (its
+        # agent gone with it) is revoked, which frees the name for this start's own.
+        for old in self.tokens.all():
+            if old["name"] == TOKEN_NAME and old["revoked_at"] is None:
+                with contextlib.suppress(NotFound):
+                    await self.tokens.revoke(old["id"])
+        token, _ = await self.tokens.create(name=TOKEN_NAME, scope=Scope.AGENT, agent=NAME)
         command = [sys.executable, "-m", "thereyet", "agent", "--url", local_url(self.settings)]
         command += ["--name", NAME, "--tags", "demo", "--slots", "2", "--parent", str(os.getpid())]
         env = {**os.environ, "THEREYET_TOKEN": token}

@@ -1,17 +1,18 @@
-"""/api/v1/agents: the agent protocol (register, poll, start) and the agents' overview;
+"""/api/v1/agents: the agent protocol (register, poll, start), the agents' overview and
+removing one;
 /api/v1/runs/{id}/cancel, which reaches a run's process on its agent."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from ...domain.policy import Action, Resource
 from ...services.agents import AgentService, Hello
 from ..answers import answer
-from ..auth import Reader, Writer, uses
+from ..auth import Admin, Reader, Writer, uses
 from .agent_answers import AgentsOut, CancelledOut, PollOut, RegisteredOut, StartOut
 from .schemas import RUN_ID_PATTERN
 
@@ -54,7 +55,7 @@ def _agents(request: Request) -> AgentService:
 @uses(Resource.AGENTS, Action.WRITE)
 async def register(body: RegisterIn, who: Writer, request: Request) -> dict[str, Any]:
     hello = Hello(body.name, body.host, frozenset(body.tags), body.version, body.slots)
-    return await _agents(request).register(hello, body.running)
+    return await _agents(request).register(who, hello, body.running)
 
 
 @router.post(
@@ -66,7 +67,7 @@ async def register(body: RegisterIn, who: Writer, request: Request) -> dict[str,
 async def poll(name: AgentName, body: PollIn, who: Writer, request: Request) -> dict[str, Any]:
     """Answers at once when there is something to do, else after up to `wait` seconds
     (at most 8 s, and a third of the time after which a silent agent is lost)."""
-    return await _agents(request).poll(name, body.running, body.wait)
+    return await _agents(request).poll(who, name, body.running, body.wait)
 
 
 @router.post(
@@ -82,7 +83,7 @@ async def start(
     request: Request,
 ) -> dict[str, Any]:
     """409 if the run is not (or no longer) this agent's to start: it must not run it."""
-    return await _agents(request).start(name, run_id)
+    return await _agents(request).start(who, name, run_id)
 
 
 @router.get(
@@ -93,6 +94,20 @@ async def start(
 @uses(Resource.AGENTS, Action.READ)
 def overview(who: Reader, request: Request) -> dict[str, Any]:
     return _agents(request).overview(who)
+
+
+@router.delete(
+    "/agents/{name}",
+    status_code=204,
+    summary="Remove an agent: it is lost, and its name is free for another token",
+)
+@uses(Resource.AGENTS, Action.MANAGE)
+async def remove(name: AgentName, who: Admin, request: Request) -> Response:
+    """Its running runs are lost (and retried as their jobs say); its name may then be
+    registered by any agent token (a fleet token holds each name it registered until
+    then). To keep a host's agent away for good, revoke its token."""
+    await _agents(request).remove(who, name)
+    return Response(status_code=204)
 
 
 @router.post(

@@ -297,6 +297,7 @@ class TokenOut(BaseModel):
     scope: str
     jobs: list[str]
     rooms: list[str]
+    agent: str | None = Field(None, description="an agent token made for this agent only")
     created_at: Time
     revoked_at: Time | None
 

@@ -129,7 +129,11 @@ def get_attachment(attachment_id: str, who: Reader, request: Request) -> Respons
 async def create_token(body: TokenIn, who: Admin, request: Request) -> dict[str, Any]:
     tokens: TokenService = request.app.state.tokens
     token, view = await tokens.create(
-        name=body.name, scope=Scope(body.scope), jobs=body.jobs, rooms=body.rooms
+        name=body.name,
+        scope=Scope(body.scope),
+        jobs=body.jobs,
+        rooms=body.rooms,
+        agent=body.agent,
     )
     return {**view, "token": token}
 

@@ -222,6 +222,8 @@ class TokenIn(Body):
     scope: Literal["admin", "read", "ingest", "agent"]
     jobs: Annotated[list[Name], Field(max_length=100)] = []
     rooms: Annotated[list[Name], Field(max_length=100)] = []
+    # An agent token for this one agent name (else a fleet token: see docs/agents.md).
+    agent: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")] | None = None
 
 
 class JobPatch(Body):

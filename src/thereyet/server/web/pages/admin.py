@@ -23,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Viewer, Depends(signed_in)]
 LIMIT = 1024  # characters in any field of these forms
 ROLES = ("viewer", "operator", "admin")
-SCOPES = ("read", "ingest", "admin")
+SCOPES = ("read", "ingest", "agent", "admin")
 
 
 # -- users ---------------------------------------------------------------------------
@@ -150,9 +150,10 @@ async def create_token(request: Request, viewer: SignedIn) -> HTMLResponse:
             scope=scope_named(form.text("scope", required=False, limit=LIMIT)),
             jobs=_names(form.text("jobs", required=False, limit=LIMIT)),
             rooms=_names(form.text("rooms", required=False, limit=LIMIT)),
+            agent=form.text("agent", required=False, limit=LIMIT) or None,
         )
     except ServiceError as exc:
-        typed = form.typed("name", "scope", "jobs", "rooms")
+        typed = form.typed("name", "scope", "jobs", "rooms", "agent")
         return _tokens_page(request, viewer, exc, typed=typed)
     response = _tokens_page(request, viewer, created={**view, "token": secret})
     response.headers["Cache-Control"] = "no-store"  # the secret must not stay in a cache

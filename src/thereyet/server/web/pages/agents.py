@@ -1,5 +1,5 @@
 """The agents page: each agent (host, tags, version, slots in use, its runs, last seen),
-the queue with positions, and cancelling a run from the web."""
+the queue with positions, cancelling a run from the web, and removing an agent (admins)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...domain.policy import Action, Resource
+from ..api.agents import AGENT_NAME
 from ..api.schemas import RUN_ID_PATTERN
 from ..declare import uses
 from .access import Viewer, check_csrf, signed_in
@@ -35,4 +36,17 @@ async def cancel(
 ) -> Response:
     check_csrf(request, viewer, csrf)
     await request.app.state.agents.cancel(viewer.principal, run_id)
+    return RedirectResponse("/agents", status_code=303)
+
+
+@router.post("/agents/remove/{name}")
+@uses(Resource.AGENTS, Action.MANAGE)
+async def remove(
+    request: Request,
+    name: Annotated[str, Path(pattern=AGENT_NAME)],
+    viewer: SignedIn,
+    csrf: Annotated[str, Form()],
+) -> Response:
+    check_csrf(request, viewer, csrf)
+    await request.app.state.agents.remove(viewer.principal, name)
     return RedirectResponse("/agents", status_code=303)
