@@ -108,6 +108,7 @@ def test_named_arguments_fill_their_param_and_literal_words_may_be_typed_in_any_
     assert template.match("env=prod web") == {"app": "web", "env": "prod"}
     assert template.match("web TO prod") == {"app": "web", "env": "prod"}
     assert template.match("web") == {"app": "web", "env": "staging"}
+    assert template.match("app=a=b") == {"app": "a=b", "env": "staging"}  # the first = splits
     # `name=value` for a name the template does not know is a word like any other.
     assert template.match("size=3") == {"app": "size=3", "env": "staging"}
     with pytest.raises(CommandError) as refused:
@@ -128,19 +129,20 @@ def test_a_missing_argument_is_named_with_its_field():
 @pytest.mark.parametrize(
     ("template", "problem"),
     [
-        ("", "a template starts with the command name"),
+        ("", "a template starts with the command name (a-z, 0-9, _ or -)"),
         ("Deploy {app}", "a template starts with the command name"),
         ("x" * 33, "a template starts with the command name"),
         ("deploy {app} {app}", "argument 'app' appears twice"),
-        ("deploy {App}", "cannot read '{App}'"),
+        ("deploy {App}", "cannot read '{App}': write {name}, {name:int} or {name=default}"),
         ("deploy {n:float}", "unknown type 'float' in '{n:float}'"),
-        ("deploy {env:choice(,)}", "a choice needs its values"),
+        ("deploy {env:choice(,)}", "'{env:choice(,)}': a choice needs its values, as choice(a,b)"),
         ("deploy {n:int=many}", "n must be a whole number"),
     ],
 )
 def test_a_broken_template_says_what_is_wrong(template, problem):
-    with pytest.raises(CommandError, match=problem.replace("(", "\\(")):
+    with pytest.raises(CommandError) as refused:
         parse_template(template)
+    assert str(refused.value).startswith(problem)
 
 
 def test_a_command_name_is_a_short_lowercase_word():
@@ -158,6 +160,7 @@ def test_a_command_name_is_a_short_lowercase_word():
     [
         ("  !Deploy   web  to prod ", Invocation("deploy", "web  to prod")),
         ("!ack", Invocation("ack", "")),
+        ("!a", Invocation("a", "")),
         ("!", None),
         ("! deploy", None),
         ("YES 4F2A", Reply("yes", "4f2a")),
@@ -192,6 +195,7 @@ def test_a_typo_suggests_at_most_three_close_names_and_nothing_far():
     assert len(found.suggestions) == 3 and "deploy" in found.suggestions
     assert "status" not in found.suggestions
     assert resolve("xyz", ["deploy", "status"]) == Resolution(None, ())
+    assert resolve("stat", ["stop"]) == Resolution(None, ("stop",))  # half alike is close
 
 
 def test_what_someone_is_told_when_their_command_is_not_found():
@@ -276,7 +280,7 @@ def test_people_are_told_apart_by_id_not_by_the_name_shown():
     assert gate.requester_id == "user:1"
     with pytest.raises(CommandError, match=r"^only alice can confirm this command$"):
         gate.confirm("alice", NOW)  # another caller who goes by the same name
-    with pytest.raises(CommandError, match="second person"):
+    with pytest.raises(CommandError, match=r"^approval must come from a second person$"):
         gate.approve("user:1", NOW, name="someone else")
     approved = gate.approve("alice", NOW, name="Alice (the other one)")
     assert (approved.approver, approved.approved_by) == ("alice", "Alice (the other one)")
@@ -326,5 +330,9 @@ def test_output_chunks_hold_whole_lines_up_to_the_limits():
     assert split_output("aaaa\nbbbb", max_chars=10) == ["aaaa\nbbbb"]
     assert split_output("aaaa\nbbbb", max_chars=9) == ["aaaa", "bbbb"]
     assert split_output("abcdef\nxy", max_chars=4) == ["abcd", "xy"]
+    # Each chunk counts its own characters from nothing.
+    assert split_output("aaaa\nbbbb\ncc", max_chars=10) == ["aaaa\nbbbb", "cc"]
+    assert split_output("aaaaaaaaa\nbbbb\ncccc", max_chars=10) == ["aaaaaaaaa", "bbbb\ncccc"]
+    assert split_output("x" * 3000 + "\ny") == ["x" * 3000, "y"]
     lines = "\n".join(str(i) for i in range(85))
     assert [c.count("\n") + 1 for c in split_output(lines)] == [40, 40, 5]
