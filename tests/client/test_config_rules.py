@@ -139,10 +139,26 @@ def test_configure_wins_over_the_environment_and_reset_forgets_it(clean_env, tmp
     assert state.current_config().url == "http://env:1"
 
 
-def test_a_bad_hub_url_turns_reporting_off_with_a_warning(clean_env, caplog):
+def test_a_bad_hub_url_turns_reporting_off_with_one_warning(clean_env, caplog):
+    caplog.set_level(logging.WARNING, logger="thereyet")
     state.configure(url="hub.example.com", token="ty_x")
     assert state.sender() is None
-    assert "hub URL must be http(s)://host[:port]" in caplog.text
+    assert state.sender() is None
+    assert [r.getMessage() for r in caplog.records] == [
+        "thereyet: hub URL must be http(s)://host[:port], not 'hub.example.com'; "
+        "the job runs without reporting"
+    ]
+
+
+def test_flush_waits_for_the_process_sender_and_is_true_without_one(clean_env, tmp_path):
+    assert state.flush(0.1) is True  # reporting is off: nothing to wait for
+    state.configure(
+        url="http://127.0.0.1:1", token="ty_x", spool_dir=tmp_path / "spool", exit_timeout=0
+    )
+    sender = state.sender()
+    assert sender is not None
+    sender.post_message("ops", "nobody hears this", "m1")
+    assert state.flush(0.2) is False  # the hub is unreachable: not delivered
 
 
 def test_a_configured_sdk_starts_one_sender_and_configure_replaces_it(clean_env, tmp_path):

@@ -61,6 +61,21 @@ def test_progress_is_read_from_common_output_shapes(line, reading):
         ("[1, 2]", None),
         ('{"a": 1} 50%', Reading(done=50, total=100, unit="%")),
         ("{not json} 2/4", Reading(done=2, total=4)),
+        ("0/5 files", Reading(done=0, total=5)),
+        ("5/5 files", Reading(done=5, total=5)),
+        ("1/1", Reading(done=1, total=1)),
+        ("0.5/1", Reading(done=0.5, total=1)),
+        ("101%", None),
+        ("0%", Reading(done=0, total=100, unit="%")),
+        ('{"progress": 0}', Reading(done=0, total=100, unit="%")),
+        ('{"progress": 1.5}', None),
+        ('{"progress": 0.1234567}', Reading(done=12.3457, total=100, unit="%")),
+        (
+            '{"progress": 0.5, "note": "n", "stats": {"a": 1}}',
+            Reading(done=50, total=100, unit="%", note="n", stats=(("a", 1),)),
+        ),
+        ('{"done": 0, "total": 3}', Reading(done=0, total=3)),
+        ('{"done": 0.5}', Reading(done=0.5)),
     ],
 )
 def test_the_edges_of_what_a_line_says(line, reading):
