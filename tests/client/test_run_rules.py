@@ -4,6 +4,7 @@ owes the hub (its outbox), read here before anything is sent (no hub)."""
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -80,8 +81,18 @@ def test_an_error_summary_is_clipped_and_names_at_most_three_frames():
     except ValueError as exc:
         summary = error_summary(exc)
         clipped = error_summary(exc, limit=20)
-    assert summary.count("\n  at ") == 3
+    head, *frames = summary.split("\n")
+    assert head == "ValueError: " + "x" * 50
+    assert len(frames) == 3
+    assert all(re.fullmatch(r"  at .+test_run_rules\.py:\d+ in deep", f) for f in frames)
     assert clipped == "ValueError: xxxxxxxx"
+
+
+def test_an_error_summary_keeps_the_exceptions_notes():
+    exc = BadRow("no id")
+    exc.add_note("in file rows.csv")
+    exc.add_note("line 7")
+    assert error_summary(exc) == "test_run_rules.BadRow: no id\nin file rows.csv\nline 7"
 
 
 def test_only_the_first_finish_counts(sender):
@@ -112,7 +123,7 @@ def test_a_cancel_says_why(sender):
     [
         (None, "succeeded", None),
         (KeyboardInterrupt(), "cancelled", "interrupted (KeyboardInterrupt)"),
-        (BadRow("bad"), "failed", "BadRow: bad"),
+        (BadRow("bad"), "failed", "test_run_rules.BadRow: bad"),
     ],
 )
 def test_a_run_left_open_at_exit_ends_as_the_process_does(sender, uncaught, status, error):
@@ -122,7 +133,7 @@ def test_a_run_left_open_at_exit_ends_as_the_process_does(sender, uncaught, stat
     assert finish is not None and finish["status"] == status
     assert (error is None) == ("error" not in finish)
     if error is not None:
-        assert error in finish["error"]
+        assert finish["error"].startswith(error)
     run.finish_at_exit(BadRow("later"))
     assert _finish(sender, run) == finish
 
@@ -142,7 +153,7 @@ def test_a_succeeded_run_without_a_total_takes_its_count_as_total(sender):
     assert given.progress_snapshot() == (7, 10, None)
 
 
-def test_progress_keeps_the_total_and_unit_it_is_not_given(sender):
+def test_progress_keeps_the_total_and_unit_it_is_not_given(sender, caplog):
     run = Run("export", sender=sender, total=100, unit="rows")
     run.progress(5)
     run.progress(6, unit="tables")
@@ -150,6 +161,7 @@ def test_progress_keeps_the_total_and_unit_it_is_not_given(sender):
     run.advance(2.5)
     run.advance("many")  # type: ignore[arg-type]
     assert run.progress_snapshot() == (9.5, 100, "tables")
+    assert caplog.messages == ["thereyet: advance() wants a number, not 'many'"]
 
 
 def test_stats_are_numbers_or_short_text_with_short_names_and_units(sender):
@@ -224,6 +236,8 @@ def test_a_run_without_a_job_is_named_after_the_script(sender, monkeypatch):
     assert Run(sender=sender).job == "nightly-backup"
     monkeypatch.setattr("sys.argv", [""])
     assert Run(sender=sender).job == "python"
+    monkeypatch.setattr("sys.argv", [])
+    assert Run(sender=sender).job == "python"
 
 
 def test_the_run_an_agent_started_is_reported_into_but_not_created_or_ended(sender, monkeypatch):
@@ -275,6 +289,19 @@ def test_track_counts_a_list_and_a_generator_and_ends_its_run(sender):
     for _ in whole._track(range(5), None, finish=True):
         pass
     assert whole.finished and whole.progress_snapshot() == (5, 5, None)
+    assert _finish(sender, whole) == {"status": "succeeded", "id": "finish"}
+
+
+def test_track_inside_a_run_keeps_its_total_and_leaves_it_open(sender):
+    run = Run("export", sender=sender, total=100)
+    assert list(run.track([])) == []
+    assert run.progress_snapshot() == (0, 100, None)
+    assert list(run.track(iter([1, 2]), total=10)) == [1, 2]
+    assert run.progress_snapshot() == (2, 100, None)
+    assert not run.finished
+    open_ended = Run("export", sender=sender)
+    assert list(open_ended.track((x for x in "ab"), total=10)) == ["a", "b"]
+    assert open_ended.progress_snapshot() == (2, 10, None) and not open_ended.finished
 
 
 def test_a_track_loop_left_early_is_finished_only_after_the_grace(sender):
@@ -333,3 +360,15 @@ def test_without_a_sender_a_run_does_nothing(process_sdk):
     run.attach("x.txt")
     run.finish()
     assert run.finished and list(run.track([1, 2])) == [1, 2]
+
+
+def test_an_async_job_is_a_run_while_it_is_awaited(process_sdk):
+    import asyncio
+
+    @job
+    async def fetch() -> Run | None:
+        await asyncio.sleep(0)
+        return current_run()
+
+    inside = asyncio.run(fetch())
+    assert inside is not None and inside.job == "fetch" and inside.finished

@@ -45,14 +45,14 @@ def test_the_counts_flush_shows(tmp_path):
     assert spool.count(tmp_path / "missing") == 0 and spool.broken(tmp_path / "missing") == 0
     assert spool.other_hubs(tmp_path / "missing", HUB) == {}
     spool.write(tmp_path, HUB, "mine", {})
-    spool.write(tmp_path, "http://a:1", "a1", {})
-    spool.write(tmp_path, "http://a:1", "a2", {})
+    for i in range(5):
+        spool.write(tmp_path, "http://a:1", f"a{i}", {})
+        (tmp_path / f"cut{i}.json").write_text("{")  # unreadable files are passed over
     spool.write(tmp_path, "http://b:1", "b1", {})
     (tmp_path / "junk.json").write_text("[1, 2]")
-    (tmp_path / "cut.json").write_text("{")
     (tmp_path / "x.broken").write_text("{")
-    assert spool.count(tmp_path) == 6
-    assert spool.other_hubs(tmp_path, HUB) == {"http://a:1": 2, "http://b:1": 1}
+    assert spool.count(tmp_path) == 13
+    assert spool.other_hubs(tmp_path, HUB) == {"http://a:1": 5, "http://b:1": 1}
     assert spool.broken(tmp_path) == 1
 
 
