@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import signal
+import sys
 from collections import deque
 from pathlib import Path
 
@@ -188,3 +189,31 @@ def test_a_command_runs_where_and_with_what_it_is_told(run, tmp_path):
     how = Launch(cwd=str(tmp_path), env={"GREETING": "hi", "PATH": "/usr/bin:/bin"}, shell=True)  # noqa: S604
     code = run_command(['echo "$GREETING from $(pwd)"'], run, stdout=out, how=how)
     assert code == 0 and out.getvalue() == f"hi from {tmp_path}\n".encode()
+
+
+def test_each_stream_is_logged_as_itself_and_passed_to_its_own_sink(run):
+    out, err = io.BytesIO(), io.BytesIO()
+    code = run_command(["sh", "-c", "echo out; echo err >&2"], run, stdout=out, stderr=err)
+    assert code == 0 and (out.getvalue(), err.getvalue()) == (b"out\n", b"err\n")
+    assert sorted(_logged(run)) == [("stderr", "err"), ("stdout", "out")]
+
+
+def test_a_command_in_a_group_of_its_own_has_its_own_session_and_no_input(run):
+    check = "import os, sys; print(os.getsid(0) == os.getpid(), sys.stdin.read() == '')"
+    out = io.BytesIO()
+    run_command([sys.executable, "-c", check], run, stdout=out, how=Launch(own_group=True))
+    assert out.getvalue() == b"True True\n"
+    out = io.BytesIO()
+    run_command(
+        [sys.executable, "-c", "import os; print(os.getsid(0) == os.getpid())"], run, stdout=out
+    )
+    assert out.getvalue() == b"False\n"
+
+
+def test_a_hangup_sent_to_us_is_passed_on_and_the_run_cancelled(run):
+    before = signal.getsignal(signal.SIGHUP)
+    # The command hangs us up (its parent) and waits: we must pass it on to end it.
+    code, finish = _command(run, "kill -HUP $PPID; exec sleep 30")
+    assert code == 129 and finish is not None
+    assert (finish["status"], finish["exit_code"]) == ("cancelled", 129)
+    assert signal.getsignal(signal.SIGHUP) == before
