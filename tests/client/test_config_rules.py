@@ -89,7 +89,7 @@ def test_an_unreadable_token_file_turns_reporting_off_with_a_warning(clean_env, 
     clean_env.setenv("THEREYET_TOKEN_FILE", str(tmp_path / "missing"))
     config = state.current_config()
     assert not config.configured
-    assert "cannot read the configuration" in caplog.text
+    assert "thereyet: cannot read the configuration: [Errno 2] No such file" in caplog.text
     assert state.sender() is None
 
 
@@ -189,6 +189,11 @@ def test_the_config_file_is_thereyet_config_else_under_xdg_config_home_else_home
     xdg = {"XDG_CONFIG_HOME": str(tmp_path)}
     assert config_file_path(xdg) == tmp_path / "thereyet" / "config.toml"
     assert config_file_path({}) == Path.home() / ".config" / "thereyet" / "config.toml"
+
+
+def test_the_config_file_path_reads_the_processs_environment_by_default(monkeypatch):
+    monkeypatch.setenv("THEREYET_CONFIG", "/srv/thereyet.toml")
+    assert config_file_path() == Path("/srv/thereyet.toml")
 
 
 def test_the_spool_is_under_xdg_state_home_else_home(monkeypatch, tmp_path):

@@ -4,6 +4,7 @@ given on the process's sender (an unreachable hub here, so it stays queued)."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -50,6 +51,39 @@ def test_say_with_a_file_queues_it_with_its_type_and_an_id_of_its_own(queued, tm
     assert len(item["id"]) == 32 and item["id"] != message["id"]
 
 
+def test_a_file_of_unknown_type_is_sent_as_bytes(queued, tmp_path):
+    (tmp_path / "dump.qqq").write_bytes(b"\x00")
+    say("ops", "the dump", attach=tmp_path / "dump.qqq")
+    assert queued.messages[0]["attach"]["content_type"] == "application/octet-stream"
+
+
+def test_the_process_sender_takes_over_the_spool_and_delivers_through_its_thread(
+    tmp_path, monkeypatch
+):
+    from tests.servers import recording_server, wait_for
+    from thereyet.client import spool
+
+    monkeypatch.setenv("THEREYET_CONFIG", str(tmp_path / "none.toml"))
+    with recording_server() as recorder:
+        recorder.status = 201
+        url = f"http://{recorder.url}"
+        left = {"kind": "messages", "messages": [{"room": "ops", "text": "left", "id": "m0"}]}
+        spool.write(tmp_path / "spool", url, "m-left", left)
+        state.reset()
+        state.configure(url=url, token="ty_x", spool_dir=tmp_path / "spool", send_interval=0.05)
+        try:
+            sender = state.sender()
+            assert sender is not None and sender._thread is not None
+            assert sender._thread.name == "thereyet-sender" and sender._thread.daemon
+            say("ops", "hello")
+            wait_for(lambda: len(recorder.requests) == 2, timeout=10, what="both messages")
+            assert [r["json"]["text"] for r in recorder.requests] == ["left", "hello"]
+            assert state.flush(5) is True
+        finally:
+            state.reset()
+    assert list((tmp_path / "spool").iterdir()) == []
+
+
 def test_say_without_a_configured_sdk_does_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("THEREYET_CONFIG", str(tmp_path / "none.toml"))
     state.reset()
@@ -69,8 +103,12 @@ def test_the_room_handler_sends_records_at_or_above_its_level_but_never_its_own(
         logger.info("fine")
         logger.warning("disk %d%% full", 91)
         logger.error("gave up")
-        logging.getLogger("thereyet").error("hub unreachable")
-        logging.getLogger("thereyet.agent").error("agent trouble")
+        for own in ("thereyet", "thereyet.agent"):  # the SDK's own: never sent (no loops)
+            handler.handle(
+                logging.makeLogRecord(
+                    {"name": own, "msg": "hub unreachable", "levelno": 40, "levelname": "ERROR"}
+                )
+            )
         handler.handle(
             logging.makeLogRecord(
                 {"name": "thereyetx", "msg": "not ours", "levelno": 40, "levelname": "ERROR"}
@@ -83,6 +121,7 @@ def test_the_room_handler_sends_records_at_or_above_its_level_but_never_its_own(
         ("ops-room", "ERROR export.job: gave up"),
         ("ops-room", "ERROR thereyetx: not ours"),
     ]
+    assert all(re.fullmatch("[0-9a-f]{32}", m["id"]) for m in sender.messages)
 
 
 def test_the_room_handler_takes_the_process_sender_when_given_none(queued):

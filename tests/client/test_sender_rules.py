@@ -209,7 +209,7 @@ def test_a_message_to_a_room_not_made_yet_makes_the_room_and_is_posted_again(tmp
     assert sender.refused == 0 and not sender.pending and "dropping" not in caplog.text
 
 
-def test_a_file_for_a_room_not_made_yet_makes_the_room_and_is_sent_again(tmp_path):
+def test_a_file_for_a_room_not_made_yet_makes_the_room_and_is_sent_again(tmp_path, caplog):
     report = tmp_path / "report.txt"
     report.write_text("all good")
     item = {"path": str(report), "name": "report.txt", "content_type": "text/plain", "id": "f1"}
@@ -224,6 +224,8 @@ def test_a_file_for_a_room_not_made_yet_makes_the_room_and_is_sent_again(tmp_pat
     assert recorder.requests[2]["raw"] == b"all good"
     assert recorder.requests[2]["headers"]["Content-Type"] == "text/plain"
     assert sender.refused == 1 and not sender.pending  # the missing file is given up
+    gone = tmp_path / "gone.txt"
+    assert f"thereyet: cannot attach {gone}: [Errno 2] No such file" in caplog.text
 
 
 def test_messages_are_bounded_and_clipped(tmp_path):

@@ -41,6 +41,7 @@ def test_a_file_claimed_by_a_live_process_is_left_to_it(tmp_path: Path) -> None:
         claimed = _claimed_by(tmp_path, alive.pid, "run-2")
         assert spool.claim(tmp_path, HUB) == []
         assert claimed.exists()
+        assert alive.poll() is None  # asked whether it lives, not signalled
     finally:
         alive.kill()
         alive.wait()
