@@ -212,8 +212,14 @@ def test_a_command_in_a_group_of_its_own_has_its_own_session_and_no_input(run):
 
 def test_a_hangup_sent_to_us_is_passed_on_and_the_run_cancelled(run):
     before = signal.getsignal(signal.SIGHUP)
-    # The command hangs us up (its parent) and waits: we must pass it on to end it.
-    code, finish = _command(run, "kill -HUP $PPID; exec sleep 30")
+    assert before == signal.SIG_DFL
+    # The command waits until we catch SIGHUP (its bit in our SigCgt mask), hangs us up
+    # and waits: we must pass the signal on to end it.
+    script = (
+        "until [ $(( 0x$(awk '/^SigCgt/ {print $2}' /proc/$PPID/status) & 1 )) = 1 ]; "
+        "do sleep 0.01; done; kill -HUP $PPID; exec sleep 30"
+    )
+    code, finish = _command(run, script)
     assert code == 129 and finish is not None
     assert (finish["status"], finish["exit_code"]) == ("cancelled", 129)
     assert signal.getsignal(signal.SIGHUP) == before
