@@ -334,5 +334,8 @@ def test_output_chunks_hold_whole_lines_up_to_the_limits():
     assert split_output("aaaa\nbbbb\ncc", max_chars=10) == ["aaaa\nbbbb", "cc"]
     assert split_output("aaaaaaaaa\nbbbb\ncccc", max_chars=10) == ["aaaaaaaaa", "bbbb\ncccc"]
     assert split_output("x" * 3000 + "\ny") == ["x" * 3000, "y"]
+    # By default a chunk holds at most 3,000 characters, newlines counted.
+    assert split_output("a" * 2998 + "\nb") == ["a" * 2998, "b"]
+    assert split_output("x" * 3001) == ["x" * 3000]
     lines = "\n".join(str(i) for i in range(85))
     assert [c.count("\n") + 1 for c in split_output(lines)] == [40, 40, 5]
