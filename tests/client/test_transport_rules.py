@@ -199,3 +199,27 @@ def test_an_answer_asking_to_close_closes_the_connection():
         transport = Transport(f"http://{recorder.url}", "ty_x")
         transport.call("GET", path("me"))
         assert transport._conn is None
+
+
+def test_an_error_reads_as_its_reason():
+    assert str(HubError("hub answered 503: busy", status=503)) == "hub answered 503: busy"
+
+
+def test_an_https_hub_is_never_spoken_to_in_plain_text():
+    with recording_server() as recorder:
+        transport = Transport(f"https://{recorder.url}", "ty_secret_token", timeout=5)
+        with pytest.raises(HubError) as failed:
+            transport.call("POST", path("runs"), {"job": "export"})
+        transport.close()
+    assert failed.value.status is None and failed.value.retry
+    assert recorder.requests == []  # the TLS handshake failed: no request, no token
+
+
+def test_a_hub_that_never_answers_is_given_up_after_the_timeout():
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # connections queue, nothing ever answers
+        transport = Transport(f"http://127.0.0.1:{silent.getsockname()[1]}", "ty_x", timeout=0.5)
+        with pytest.raises(HubError) as failed:
+            transport.call("GET", path("me"))
+    assert failed.value.retry and "timed out" in failed.value.reason
