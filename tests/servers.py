@@ -314,11 +314,14 @@ def wait_for(
 
 @dataclass
 class Recorder:
-    """An HTTP server on 127.0.0.1 that records requests and answers `status`."""
+    """An HTTP server on 127.0.0.1 that records requests and answers `status`
+    (or first the statuses queued in `answers`, one per request), with `body`."""
 
     port: int = 0
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)  # sent with every answer
+    answers: list[int] = field(default_factory=list)
+    body: bytes = b"{}"
     requests: list[dict[str, Any]] = field(default_factory=list)
     on_request: Callable[[dict[str, Any]], None] | None = None
 
@@ -342,10 +345,12 @@ def recording_server() -> Iterator[Recorder]:
                 body = json.loads(raw) if raw else None
             except ValueError:
                 body = raw.decode(errors="replace")
-            status = rec.status
+            status = rec.answers.pop(0) if rec.answers else rec.status
             entry = {
+                "method": self.command,
                 "path": self.path,
                 "json": body,
+                "raw": raw,
                 "headers": dict(self.headers),
                 "answered": status,
             }
@@ -357,7 +362,9 @@ def recording_server() -> Iterator[Recorder]:
             for name, value in rec.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(b"{}")
+            self.wfile.write(rec.body)
+
+        do_GET = do_POST
 
         def log_message(self, *args: Any) -> None:
             pass

@@ -63,28 +63,6 @@ def test_a_job_printing_less_often_than_the_keep_alive_gets_no_unreachable_warni
     assert sender.failures == 0
 
 
-def test_a_real_outage_is_warned_about_at_most_once_a_minute(tmp_path, caplog):
-    clock = [1000.0]
-    config = Config(
-        url=f"http://127.0.0.1:{free_port()}", token=ADMIN_TOKEN, spool_dir=tmp_path / "spool"
-    )
-    sender = Sender(config, clock=lambda: clock[0])
-    Run("nobody-home", sender=sender)
-    caplog.set_level(logging.WARNING, logger="thereyet")
-    warned_at = []
-    for _second in range(150):
-        before = len(caplog.records)
-        sender.retry_at = float("-inf")  # try every second, whatever the backoff says
-        sender.step(clock[0])
-        if len(caplog.records) > before:
-            warned_at.append(clock[0] - 1000)
-        clock[0] += 1
-    assert warned_at == [0, 60, 120]
-    assert "hub unreachable" in caplog.records[0].getMessage()
-    assert "Connection refused" in (sender.last_error or "")
-    sender.spool_rest()
-
-
 def test_the_hub_answering_again_is_told_only_after_an_outage_was_warned_about(
     quick_closing_hub, tmp_path, caplog
 ):

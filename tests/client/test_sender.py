@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from tests.servers import free_port
 from thereyet.client.runs import Run
-from thereyet.client.sender import Backoff, Sender
+from thereyet.client.sender import Sender
 
 
 class Clock:
@@ -61,23 +60,6 @@ def test_unchanged_progress_is_not_sent_again_but_a_quiet_run_heartbeats(live_hu
     sender.close(1)
 
 
-def test_an_unreachable_hub_is_retried_with_growing_capped_delays(tmp_path):
-    clock = Clock()
-    config = dataclasses.replace(_dead_config(tmp_path), progress_interval=1.0)
-    sender = Sender(config, clock=clock, backoff=Backoff(base=0.5, cap=2.0, rand=lambda: 1.0))
-    Run("nobody-home", sender=sender)
-    tried = []
-    for _ in range(80):
-        before = sender.attempts
-        sender.step(clock.now)
-        if sender.attempts > before:
-            tried.append(round(clock.now - 1000, 1))
-        clock.now += 0.1
-    assert tried == [0.0, 0.5, 1.5, 3.5, 5.5, 7.5]
-    assert sender.pending
-    assert sender.spool_rest() == 1
-
-
 def test_memory_is_bounded_while_the_hub_is_away_and_drops_are_reported(live_hub, sdk_config):
     clock = Clock()
     config = dataclasses.replace(sdk_config, max_pending=10)
@@ -111,14 +93,3 @@ def test_a_track_loop_left_early_is_finished_after_the_grace_period(live_hub, sd
     assert view["status"] == "succeeded"
     assert view["progress"]["done"] == 42
     sender.close(1)
-
-
-def _dead_config(tmp_path):
-    from thereyet.client.config import Config
-
-    return Config(
-        url=f"http://127.0.0.1:{free_port()}",
-        token="ty_nobody",
-        spool_dir=tmp_path / "spool",
-        timeout=1.0,
-    )

@@ -35,15 +35,36 @@ def test_a_file_claimed_by_a_dead_process_is_taken_over(tmp_path: Path) -> None:
     assert payload["kind"] == "messages"
 
 
+# A live process that holds every signal pending (blocked), so a test can read whether
+# one was sent to it: /proc/PID/status lists them in SigPnd and ShdPnd.
+HOLDS_SIGNALS = (
+    "import signal, sys, time\n"
+    "signal.pthread_sigmask(signal.SIG_BLOCK, set(signal.Signals) - {signal.SIGKILL, signal.SIGSTOP})\n"
+    "print('ready', flush=True)\n"
+    "time.sleep(30)\n"
+)
+
+
+def _pending_signals(pid: int) -> int:
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return int(fields["SigPnd"], 16) | int(fields["ShdPnd"], 16)
+
+
 def test_a_file_claimed_by_a_live_process_is_left_to_it(tmp_path: Path) -> None:
-    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    alive = subprocess.Popen([sys.executable, "-c", HOLDS_SIGNALS], stdout=subprocess.PIPE)
     try:
+        assert alive.stdout is not None and alive.stdout.readline() == b"ready\n"
         claimed = _claimed_by(tmp_path, alive.pid, "run-2")
         assert spool.claim(tmp_path, HUB) == []
         assert claimed.exists()
+        assert _pending_signals(alive.pid) == 0  # asked whether it lives, never signalled
     finally:
         alive.kill()
         alive.wait()
+        if alive.stdout is not None:
+            alive.stdout.close()
 
 
 def test_a_corrupt_file_is_set_aside_and_the_others_are_still_taken(tmp_path: Path) -> None:

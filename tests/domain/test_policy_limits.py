@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from thereyet.server.domain.access import Principal, Scope, run_start_refusal
-from thereyet.server.domain.policy import Action, Credential, Reach, Resource, reach
+from thereyet.server.domain.policy import Action, Credential, Entry, Reach, Resource, reach
 
 RUN_TOKEN = Principal(name="run:r1", scope=Scope.RUN, token_id="t1")
 JOB_LIMITED = Principal(name="ci", scope=Scope.INGEST, token_id="t2", jobs=frozenset({"export"}))
@@ -61,6 +61,8 @@ def test_an_entry_missing_from_the_policy_reaches_nothing():
         (JOB_LIMITED, "export", ["ops"], "lab", ("room", "only an admin may add room 'lab'")),
         (ADMIN, "export", ["ops"], "lab", None),
         (ADMIN, "new-job", None, None, None),
+        (JOB_LIMITED, "export", None, None, None),
+        (JOB_LIMITED, "other", None, None, ("job", "may not make job 'other'")),
     ],
 )
 def test_who_may_start_a_run_of_which_job_in_which_room(who, job, job_rooms, room, refusal):
@@ -71,3 +73,11 @@ def test_who_may_start_a_run_of_which_job_in_which_room(who, job, job_rooms, roo
         assert found is not None
         assert found[0] == refusal[0] and refusal[1] in found[1]
         assert who.kind.value in found[1] or found[0] == "room"
+
+
+def test_a_caller_reaches_an_entry_when_the_policy_gives_it_any_reach_at_all():
+    start_runs = Entry(Resource.JOBS, Action.WRITE)
+    assert ADMIN.reaches(start_runs)
+    assert ROOM_LIMITED.reaches(start_runs)  # limited is still a reach
+    assert not ROOM_SHARE.reaches(start_runs)
+    assert not RUN_TOKEN.reaches(Entry(Resource.TOKENS, Action.MANAGE))

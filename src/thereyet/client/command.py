@@ -205,6 +205,8 @@ def run_command(
     code = child.wait()
     for pump in pumps:
         pump.join()
+    child.stdout.close()
+    child.stderr.close()
     _restore_signals(previous)
     _finish(run, code, received, tail)
     return 128 - code if code < 0 else code

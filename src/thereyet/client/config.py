@@ -89,7 +89,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
     for key, name in _ENV.items():
         if env.get(key):
             values[name] = env[key]
-    if not values.get("token") and env.get("THEREYET_TOKEN_FILE"):
+    # THEREYET_TOKEN_FILE is the environment's way of giving the token: it wins over
+    # the config file, and THEREYET_TOKEN wins over it.
+    if not env.get("THEREYET_TOKEN") and env.get("THEREYET_TOKEN_FILE"):
         values["token"] = Path(env["THEREYET_TOKEN_FILE"]).read_text().strip()
     if env.get("THEREYET_DISABLE", "").lower() in ("1", "true", "yes", "on"):
         values["enabled"] = False
