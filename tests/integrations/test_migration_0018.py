@@ -58,10 +58,11 @@ def _at_0015(engine: Engine) -> None:
 
 
 @pytest.fixture
-def old_db(db_url: str) -> Iterator[str]:
-    """An empty database of the backend (a new one on PostgreSQL: no schema at all)."""
+def old_db(db_url: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the backend (a new one on PostgreSQL: no schema at all; on
+    SQLite a new file, since `db_url` is already at the newest schema)."""
     if db_url.startswith("sqlite"):
-        yield db_url
+        yield f"sqlite:///{tmp_path / 'old.db'}"
         return
     with fresh_pg_database(db_url) as url:
         yield url
