@@ -4,6 +4,7 @@ ending the session for good, and throttled sign-in answering 429 with Retry-Afte
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,11 +13,19 @@ from starlette.testclient import TestClient
 from tests.conftest import make_settings, migrated_sqlite
 from tests.web.conftest import PASSWORD, add_user, page_csrf, sign_in
 from thereyet.server.app import create_app
+from thereyet.server.clock import FakeClock
 
 
 @pytest.fixture
-def app(tmp_path: Path):
-    return create_app(make_settings(migrated_sqlite(tmp_path / "hub.db"), tmp_path))
+def clock() -> FakeClock:
+    """Now, held still: the login throttle's waits pass only when a test moves it (a
+    session cookie made at now is one the test client keeps)."""
+    return FakeClock(datetime.now(UTC))
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: FakeClock):
+    return create_app(make_settings(migrated_sqlite(tmp_path / "hub.db"), tmp_path), clock)
 
 
 def _browser(app, scheme: str) -> Iterator[TestClient]:
@@ -72,8 +81,9 @@ def test_signing_out_ends_the_session_even_for_a_kept_copy_of_the_cookie(browser
     assert again.status_code == 303 and again.headers["location"].startswith("/login")
 
 
-def test_repeated_wrong_passwords_are_throttled_with_retry_after(browser):
+def test_repeated_wrong_passwords_are_throttled_with_retry_after(browser, clock):
     answers = []
+    wait = 0
     for _ in range(40):
         form = browser.get("/login")
         csrf = form.text.split('name="csrf" value="')[1].split('"')[0]
@@ -82,7 +92,8 @@ def test_repeated_wrong_passwords_are_throttled_with_retry_after(browser):
         )
         answers.append(response.status_code)
         if response.status_code == 429:
-            assert int(response.headers["Retry-After"]) > 0
+            wait = int(response.headers["Retry-After"])
+            assert wait > 0
             break
     assert answers[0] == 401 and answers[-1] == 429, answers
     # While throttled, even the right password is not tried.
@@ -90,3 +101,13 @@ def test_repeated_wrong_passwords_are_throttled_with_retry_after(browser):
     csrf = form.text.split('name="csrf" value="')[1].split('"')[0]
     right = browser.post("/login", data={"username": "ana", "password": PASSWORD, "csrf": csrf})
     assert right.status_code == 429
+    # Once the wait has passed, the right password signs in.
+    clock.advance(wait)
+    form = browser.get("/login")
+    csrf = form.text.split('name="csrf" value="')[1].split('"')[0]
+    later = browser.post(
+        "/login",
+        data={"username": "ana", "password": PASSWORD, "csrf": csrf},
+        follow_redirects=False,
+    )
+    assert later.status_code == 303, later.text
