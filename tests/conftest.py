@@ -34,6 +34,13 @@ pytest_plugins = ["tests.long_first"]
 
 PG_URL = os.environ.get("THEREYET_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ADMIN_TOKEN = "ty_testadmin_" + "s" * 32
+# Passwords are hashed at argon2's least cost in tests, in this process and in every hub and
+# CLI process a test starts (they inherit the variable): at the shipped cost (64 MiB, 3
+# passes, 4 lanes) each sign-in and new user took a third of a second of both cores, and
+# hashing was two fifths of the page tests' time. tests/people/test_password_cost.py checks
+# the shipped cost, and that a hash of another cost still signs in and is redone.
+TEST_HASH_COST = "m=8,t=1,p=1"
+os.environ.setdefault("THEREYET_PASSWORD_HASH_COST", TEST_HASH_COST)
 
 
 def _pg_unavailable() -> str | None:
@@ -140,7 +147,12 @@ def clock() -> FakeClock:
 
 
 def make_settings(db: str, data_dir: Path, **extra: Any) -> Settings:
-    values: dict[str, Any] = {"admin_token": ADMIN_TOKEN, "node": "test-node", **extra}
+    values: dict[str, Any] = {
+        "admin_token": ADMIN_TOKEN,
+        "node": "test-node",
+        "password_hash_cost": TEST_HASH_COST,
+        **extra,
+    }
     return Settings(db=db, data_dir=data_dir, **values)
 
 

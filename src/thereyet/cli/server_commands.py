@@ -76,6 +76,13 @@ def run_server(args: argparse.Namespace) -> int:
         except ScheduleError as exc:
             print(f"thereyet: --backup-every: {exc}", file=sys.stderr)
             return 2
+    from ..server.services.people import password_hasher
+
+    try:
+        password_hasher(settings.password_hash_cost)
+    except ValueError as exc:
+        print(f"thereyet: {exc}", file=sys.stderr)
+        return 2
     if not settings.db:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .domain.leases import node_name
+from .domain.people import RFC9106_LOW_MEMORY
 
 
 def _default_data_dir() -> Path:
@@ -89,6 +90,13 @@ class Settings:
     agent_lost_after: float = field(
         default=30.0,
         metadata={"doc": "seconds without a word from an agent before it and its runs are lost"},
+    )
+    password_hash_cost: str = field(
+        default=RFC9106_LOW_MEMORY,
+        metadata={
+            "doc": "argon2id cost of new password hashes, m=KiB,t=passes,p=lanes (RFC 9106's "
+            "low-memory profile; a stored hash of another cost is redone at its next sign-in)"
+        },
     )
     # -- trust: cookies, proxies, slow clients (docs/security.md) --
     cookie_secure: bool = field(

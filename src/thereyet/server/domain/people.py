@@ -73,6 +73,32 @@ def password_problem(password: str, username: str = "") -> str | None:
 
 
 @dataclass(frozen=True)
+class HashCost:
+    """What one argon2id password hash costs: memory in KiB, passes over it, and lanes."""
+
+    memory_kib: int
+    passes: int
+    lanes: int
+
+
+# RFC 9106's second recommended profile (64 MiB, 3 passes, 4 lanes): argon2-cffi's default.
+RFC9106_LOW_MEMORY = "m=65536,t=3,p=4"
+
+
+def hash_cost(text: str) -> HashCost:
+    """Parse a cost written as argon2 writes it in a hash ("m=65536,t=3,p=4"); ValueError
+    says what is wrong (argon2 needs at least one pass, one lane and 8 KiB a lane)."""
+    form = f"must be m=<KiB>,t=<passes>,p=<lanes> (like {RFC9106_LOW_MEMORY}), not {text!r}"
+    parts = dict(part.partition("=")[::2] for part in text.replace(" ", "").split(","))
+    if set(parts) != {"m", "t", "p"} or not all(v.isdigit() for v in parts.values()):
+        raise ValueError(form)
+    cost = HashCost(int(parts["m"]), int(parts["t"]), int(parts["p"]))
+    if cost.passes < 1 or not 1 <= cost.lanes <= 255 or cost.memory_kib < 8 * cost.lanes:
+        raise ValueError(f"needs t >= 1, p from 1 to 255 and m >= 8 * p KiB, not {text!r}")
+    return cost
+
+
+@dataclass(frozen=True)
 class BackoffLimits:
     """How failed logins slow further tries. Each key (a username, a client address) may
     fail `free` times; after that each try waits `first` seconds after the last failure,

@@ -1,7 +1,7 @@
 """People who sign in to the web pages: accounts, passwords, sessions.
 
-Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106's
-low-memory profile). A session cookie holds a random secret; the hub keeps
+Passwords are hashed with argon2id, by default at RFC 9106's low-memory profile
+(argon2-cffi's defaults; the setting password_hash_cost). A session cookie holds a random secret; the hub keeps
 only its SHA-256, as it does for API tokens, and compares in constant time by
 looking the hash up. Logins are throttled per username and per client.
 """
@@ -26,6 +26,7 @@ from ..domain.people import (
     PER_USERNAME,
     Role,
     client_key,
+    hash_cost,
     login_wait,
     password_problem,
     principal_for,
@@ -104,6 +105,18 @@ def _role(role: Role | str) -> Role:
         raise Invalid(f"role must be one of {choices}", field="role") from None
 
 
+def password_hasher(cost: str) -> PasswordHasher:
+    """An argon2id hasher at `cost` (the setting password_hash_cost); ValueError names the
+    setting and what is wrong with it."""
+    try:
+        parsed = hash_cost(cost)
+    except ValueError as exc:
+        raise ValueError(f"password_hash_cost {exc}") from None
+    return PasswordHasher(
+        time_cost=parsed.passes, memory_cost=parsed.memory_kib, parallelism=parsed.lanes
+    )
+
+
 def check_new_password(password: str, username: str) -> None:
     if problem := password_problem(password, username):
         raise Invalid(problem, field="password")
@@ -112,7 +125,7 @@ def check_new_password(password: str, username: str) -> None:
 class PeopleService:
     def __init__(self, hub: Hub, hasher: PasswordHasher | None = None) -> None:
         self.hub = hub
-        self.hasher = hasher or PasswordHasher()
+        self.hasher = hasher or password_hasher(hub.settings.password_hash_cost)
         self._checked: RecentlyChecked[WebSession] = RecentlyChecked()
         self._forget_everywhere = kept_in_step(self._checked, hub.bus, "forget:sessions")
         self._dummy_hash: str | None = None
