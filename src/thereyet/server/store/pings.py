@@ -61,6 +61,10 @@ class PingedJob:
     room_cards: str | None
     last_status: str | None
     scheduled: bool  # has a schedule the hub waits for (no target of its own)
+    opened: bool = False  # has an unfinished run a ping started (without a rid)
+    rooms: tuple[int, ...] = ()  # its rooms' ids, in order
+    open_incident: bool = True  # has an open incident (True when not known)
+    routed: bool = True  # the hub has an enabled notification route (True when not known)
 
 
 def _ids_param(conn: Connection, ids: Sequence[Any]) -> tuple[str, Any]:
@@ -70,37 +74,45 @@ def _ids_param(conn: Connection, ids: Sequence[Any]) -> tuple[str, Any]:
 
 
 def jobs_by_ping_uuids(conn: Connection, ping_uuids: Sequence[str]) -> dict[str, PingedJob]:
-    """The jobs these ping URLs belong to, by ping uuid (unknown ones are left out)."""
+    """The jobs these ping URLs belong to, by ping uuid (unknown ones are left out), each
+    with whether it has an open run a ping started, its rooms, whether it has an open
+    incident and whether the hub has any notification route: one statement (each is a
+    round trip on PostgreSQL) for what the group and its status hooks would ask one by
+    one; the open run is found through ix_runs_job_status."""
     where, param = _ids_param(conn, ping_uuids)
+    postgres = conn.dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
+    room_list = "string_agg(room_id::text, ',')" if postgres else "group_concat(room_id)"
     statement = (
         "SELECT id, name, ping_uuid, room_cards, last_status, "  # noqa: S608 (no user text)
-        f"schedule IS NOT NULL AND target IS NULL FROM jobs WHERE ping_uuid {where}"
-    )
-    rows = _fetch(conn, statement, (param,))
-    return {row[2]: PingedJob(row[0], row[1], row[2], row[3], row[4], bool(row[5])) for row in rows}
-
-
-def open_ping_runs(conn: Connection, job_ids: Sequence[int]) -> set[int]:
-    """Which of these jobs have an unfinished run a ping started (without a rid)."""
-    where, param = _ids_param(conn, job_ids)
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
-    statement = (
-        "SELECT DISTINCT job_id FROM runs WHERE job_id "  # noqa: S608 (no user text)
-        f"{where} AND status IN ({mark}, {mark}, {mark}) "
-        f"AND trigger = {mark} AND ping_rid IS NULL"
+        "schedule IS NOT NULL AND target IS NULL, "
+        "EXISTS (SELECT 1 FROM runs WHERE runs.job_id = jobs.id "
+        f"AND runs.status IN ({mark}, {mark}, {mark}) "
+        f"AND runs.trigger = {mark} AND runs.ping_rid IS NULL), "
+        f"(SELECT {room_list} FROM job_rooms WHERE job_rooms.job_id = jobs.id), "
+        "EXISTS (SELECT 1 FROM incidents WHERE incidents.job = jobs.name "
+        "AND incidents.open_key IS NOT NULL), "
+        "EXISTS (SELECT 1 FROM routes JOIN channels ON channels.id = routes.channel_id "
+        "WHERE channels.disabled_at IS NULL) "
+        f"FROM jobs WHERE ping_uuid {where}"
     )
     unfinished = (RunStatus.QUEUED.value, RunStatus.RUNNING.value, RunStatus.LOST.value)
-    return {row[0] for row in _fetch(conn, statement, (param, *unfinished, "ping"))}
-
-
-def job_rooms_of(conn: Connection, job_ids: Sequence[int]) -> dict[int, list[int]]:
-    """Each job's room ids, in id order (jobs without rooms are left out)."""
-    where, param = _ids_param(conn, job_ids)
-    statement = f"SELECT job_id, room_id FROM job_rooms WHERE job_id {where}"  # noqa: S608
-    found: dict[int, list[int]] = {}
-    for job_id, room_id in _fetch(conn, statement, (param,)):
-        found.setdefault(job_id, []).append(room_id)
-    return {job_id: sorted(ids) for job_id, ids in found.items()}
+    rows = _fetch(conn, statement, (*unfinished, "ping", param))
+    return {
+        row[2]: PingedJob(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            bool(row[5]),
+            opened=bool(row[6]),
+            rooms=tuple(sorted(int(x) for x in row[7].split(","))) if row[7] else (),
+            open_incident=bool(row[8]),
+            routed=bool(row[9]),
+        )
+        for row in rows
+    }
 
 
 def _fetch(conn: Connection, statement: str, params: tuple[Any, ...]) -> list[Any]:
@@ -144,7 +156,7 @@ def insert_runs(conn: Connection, made: Sequence[tuple[Run, int]], now: datetime
 
 
 def add_runs_rooms(conn: Connection, pairs: Sequence[tuple[str, int]]) -> None:
-    """Put runs in rooms: (run id, room id) pairs."""
+    """Put runs in rooms: (run id, room id) pairs (store.pipeline may send it later)."""
     if pairs:
         mark = "%s" if conn.dialect.name == "postgresql" else "?"
         _insert(conn, "INSERT INTO run_rooms (run_id, room_id) VALUES ", f"({mark}, {mark})", pairs)
