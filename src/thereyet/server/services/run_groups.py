@@ -3,8 +3,10 @@
 A ping with no start before it makes a run and ends it at once. Made one by
 one, that was about sixteen statements and two rounds of status hooks per
 ping; made together, a group of pings inserts its runs, their rooms and their
-events in one statement each, and each status hook is run once for the whole
-group (RunService.grouped_status_hooks). What is recorded is the same as
+events in one statement each (insert_ended_runs: statements that read nothing
+back, so that in a pipeline they go in one round trip), and each status hook is
+run once for the whole group (announce_ended_runs, with
+RunService.grouped_status_hooks). What is recorded is the same as
 made one by one: a run that went running, then ended, with the ping's body as
 its log, and the same hooks, events and cards.
 """
@@ -23,7 +25,6 @@ from ..domain.runs import Run, RunStatus
 from ..store import pings as store
 from ..store import runs as run_store
 from ..store.pings import PingedJob
-from ..store.pipeline import pipelined
 from ..store.writer import Tx
 from .rooms import post_in_rooms
 from .runs import KNOWN_JOBS, RunService, StatusChange, _event_row
@@ -48,14 +49,6 @@ class InsertedRuns:
     ended: list[EndedRun]
     made: list[tuple[Run, int]]  # (run, job id)
     changes: list[StatusChange]
-
-
-def record_ended_runs(runs: RunService, tx: Tx, ended: list[EndedRun]) -> list[Run]:
-    """Make and end a run for each of `ended`, in order (a job may have several), within
-    `tx`."""
-    with pipelined(tx.conn):
-        inserted = insert_ended_runs(runs, tx, ended)
-    return announce_ended_runs(runs, tx, inserted)
 
 
 def insert_ended_runs(runs: RunService, tx: Tx, ended: list[EndedRun]) -> InsertedRuns:
