@@ -13,10 +13,11 @@ opened (its end goes through RunService.finish_in).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..domain.ratelimit import Bucket
 from ..domain.runs import RunStatus
 from ..store import pings as store
 from ..store.pipeline import pipelined
@@ -35,16 +36,32 @@ class PingEnd:
     log: str
 
 
-# Given the checks' names of the pings a group would record, in order: for each,
-# None if it may be recorded, else the error to refuse it with (the per-check limit).
-Limit = Callable[[Tx, list[str]], list[BaseException | None]]
+@dataclass(frozen=True)
+class Limit:
+    """The per-check limit, as a group of pings spends it.
+
+    `take(tx, names, held)`: given the checks' names of the pings the group would record,
+    in order, for each None if it may be recorded, else the error to refuse it with;
+    `held`, the buckets the group has locked already. When `capacity` is set (shared
+    buckets, on PostgreSQL), the group locks its checks' buckets (keys: `prefix` and the
+    check's name, made full with `capacity` tokens) in the round trip that reads the
+    checks (store.pings.jobs_and_buckets)."""
+
+    take: Callable[[Tx, list[str], Mapping[str, Bucket] | None], list[BaseException | None]]
+    prefix: str
+    capacity: float | None
 
 
 def pings_together(runs: RunService, tx: Tx, pings: list[PingEnd], limit: Limit) -> list[Any]:
     """Record what it can of `pings` together: for each, its check's name once recorded,
     the error `limit` refused it with, or ALONE to be made on its own."""
     answers: list[Any] = [ALONE] * len(pings)
-    jobs = store.jobs_by_ping_uuids(tx.conn, sorted({p.ping_uuid for p in pings}))
+    uuids = sorted({p.ping_uuid for p in pings})
+    held: dict[str, Bucket] | None = None
+    if limit.capacity is None:
+        jobs = store.jobs_by_ping_uuids(tx.conn, uuids)
+    else:
+        jobs, held = store.jobs_and_buckets(tx.conn, uuids, limit.prefix, limit.capacity, tx.now)
     # Pings of a check with no open run each make a run of their own, so several of
     # one check can be made together, in order.
     mine = [
@@ -53,7 +70,7 @@ def pings_together(runs: RunService, tx: Tx, pings: list[PingEnd], limit: Limit)
         if (job := jobs.get(ping.ping_uuid)) is not None and not job.opened
     ]
     with pipelined(tx.conn):  # the limit's lock is read at once; the rest waits
-        refusals = limit(tx, [jobs[pings[i].ping_uuid].name for i in mine])
+        refusals = limit.take(tx, [jobs[pings[i].ping_uuid].name for i in mine], held)
         for i, refused in zip(mine, refusals, strict=True):
             answers[i] = refused
         mine = [i for i, refused in zip(mine, refusals, strict=True) if refused is None]
