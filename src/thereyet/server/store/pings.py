@@ -152,10 +152,12 @@ def jobs_and_buckets(
     where, param = _ids_param(conn, ping_uuids)
     jobs_cursor, lock_cursor = conn.connection.cursor(), conn.connection.cursor()
     try:
+        # Read once the pipeline has ended: its end (a Sync) brings both answers, where
+        # reading inside would wait once for them and once more for the Sync.
         with pipelined(conn):
             jobs_cursor.execute(_jobs_statement(conn, where), (param,))
             lock_cursor.execute(_LOCK_CHECKS_BUCKETS, (key_prefix, full, now, param))
-            job_rows, bucket_rows = jobs_cursor.fetchall(), lock_cursor.fetchall()
+        job_rows, bucket_rows = jobs_cursor.fetchall(), lock_cursor.fetchall()
     finally:
         jobs_cursor.close()
         lock_cursor.close()
