@@ -144,7 +144,7 @@ def test_the_open_run_and_recent_durations_are_found_through_the_jobs_status_ind
     with engine.connect() as conn:
         monitoring_store.open_ping_run(conn, 1, None)
         monitoring_store.open_ping_run(conn, 1, str(uuid.uuid4()))
-        ping_store.open_ping_runs(conn, [1, 2])
+        ping_store.jobs_by_ping_uuids(conn, [str(uuid.uuid4())])
         run_store.recent_durations(conn, "a", before=clock.now())
     plans = _plans(seen, engine)
     assert len(plans) == 4

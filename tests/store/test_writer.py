@@ -69,6 +69,23 @@ def test_a_failing_change_is_rolled_back_alone(writer, engines):
     assert writer.commits == 1
 
 
+def test_the_last_change_of_a_group_is_rolled_back_when_it_fails(writer, engines):
+    # A change's savepoint is released or rolled back to only when the next change
+    # opens its own (_Savepoints): the group's last one is undone before the commit.
+    def fails(tx: Tx) -> None:
+        add_room("half-written")(tx)
+        raise ValueError("refused")
+
+    ok = writer.submit(add_room("before"))
+    bad = writer.submit(fails)
+    writer.start()
+    assert ok.result(10) == "before"
+    with pytest.raises(ValueError, match="refused"):
+        bad.result(10)
+    assert room_names(engines) == ["before"]
+    assert writer.commits == 1
+
+
 def test_a_caller_is_answered_only_after_its_change_is_visible_to_readers(writer, engines):
     writer.start()
     seen: list[int] = []

@@ -38,6 +38,7 @@ from .errors import Conflict, Forbidden, Invalid, NotFound
 from .oncall import OncallService
 from .oncall_rows import hours_of, overrides_of, policy_of, rotation_of
 from .rooms import post_in_rooms
+from .runs import KNOWN_JOBS
 from .views import iso
 
 log = logging.getLogger(__name__)
@@ -469,9 +470,13 @@ class IncidentService:
         self, tx: Tx, changes: list[tuple[Run, list[int], RunStatus | None]]
     ) -> None:
         """on_run_status for a group of changes: a success only looks for incidents to
-        resolve when its job has an open one (asked once for the whole group)."""
+        resolve when its job has an open one (asked once for the whole group, and not
+        at all for jobs the group has read already: runs.KNOWN_JOBS)."""
         succeeded = sorted({r.job for r, _, _ in changes if r.status is RunStatus.SUCCEEDED})
-        with_open = store.jobs_with_open_incidents(tx.conn, succeeded) if succeeded else set()
+        known = tx.memo.get(KNOWN_JOBS, {})
+        unknown = [job for job in succeeded if job not in known]
+        with_open = store.jobs_with_open_incidents(tx.conn, unknown) if unknown else set()
+        with_open |= {job for job in succeeded if job in known and known[job].open_incident}
         for run, room_ids, was in changes:
             if run.status is not RunStatus.SUCCEEDED or run.job in with_open:
                 self.on_run_status(tx, run, room_ids, was)

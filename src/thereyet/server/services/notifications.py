@@ -26,6 +26,7 @@ from ..store import rooms as room_store
 from ..store.writer import Tx
 from .errors import Conflict, Invalid, NotFound
 from .rooms import check_name
+from .runs import KNOWN_JOBS
 from .views import iso
 
 EVENTS = (
@@ -176,7 +177,13 @@ class NotificationService:
     def on_runs_status(
         self, tx: Tx, changes: list[tuple[Run, list[int], RunStatus | None]]
     ) -> None:
-        """on_run_status for a group of changes: the routes and room names are read once."""
+        """on_run_status for a group of changes: the routes and room names are read once
+        (and the routes not at all when the group's jobs, read already, said there are
+        none: runs.KNOWN_JOBS)."""
+        known = tx.memo.get(KNOWN_JOBS, {})
+        changed = {run.job for run, _, _ in changes}
+        if changed and all(job in known and not known[job].routed for job in changed):
+            return
         routes = store.enabled_routes(tx.conn)
         if not routes:
             return

@@ -1,9 +1,11 @@
 """Pings made together: the writer's batch handler for success and failure pings.
 
 Each ping of a group is one change of its own to the client (it is answered
-once the group is committed), but the group shares its work: the checks' rows
-and their open runs are read in one statement each, and the runs the pings
-make are recorded together (run_groups.record_ended_runs). Anything less
+once the group is committed), but the group shares its work: the checks' rows,
+with their open runs and rooms, are read in one statement, and the runs the
+pings make are recorded together (run_groups). On PostgreSQL, where each
+statement is a round trip, the per-check limit's write-back and the group's
+inserts wait in a pipeline (store.pipeline) and go in one. Anything less
 plain is left to be made alone, by the ping's own path: a URL that is no
 check's (the alone path answers 404), and a check with a run a start ping
 opened (its end goes through RunService.finish_in).
@@ -11,14 +13,16 @@ opened (its end goes through RunService.finish_in).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..domain.ratelimit import Bucket
 from ..domain.runs import RunStatus
 from ..store import pings as store
+from ..store.pipeline import pipelined
 from ..store.writer import ALONE, Tx
-from .run_groups import EndedRun, record_ended_runs
+from .run_groups import EndedRun, announce_ended_runs, insert_ended_runs
 from .runs import RunService
 
 
@@ -32,39 +36,56 @@ class PingEnd:
     log: str
 
 
-# Given the checks' names of the pings a group would record, in order: for each,
-# None if it may be recorded, else the error to refuse it with (the per-check limit).
-Limit = Callable[[Tx, list[str]], list[BaseException | None]]
+@dataclass(frozen=True)
+class Limit:
+    """The per-check limit, as a group of pings spends it.
+
+    `take(tx, names, held)`: given the checks' names of the pings the group would record,
+    in order, for each None if it may be recorded, else the error to refuse it with;
+    `held`, the buckets the group has locked already. When `capacity` is set (shared
+    buckets, on PostgreSQL), the group locks its checks' buckets (keys: `prefix` and the
+    check's name, made full with `capacity` tokens) in the round trip that reads the
+    checks (store.pings.jobs_and_buckets)."""
+
+    take: Callable[[Tx, list[str], Mapping[str, Bucket] | None], list[BaseException | None]]
+    prefix: str
+    capacity: float | None
 
 
 def pings_together(runs: RunService, tx: Tx, pings: list[PingEnd], limit: Limit) -> list[Any]:
     """Record what it can of `pings` together: for each, its check's name once recorded,
     the error `limit` refused it with, or ALONE to be made on its own."""
     answers: list[Any] = [ALONE] * len(pings)
-    jobs = store.jobs_by_ping_uuids(tx.conn, sorted({p.ping_uuid for p in pings}))
-    opened = store.open_ping_runs(tx.conn, sorted({job.id for job in jobs.values()}))
+    uuids = sorted({p.ping_uuid for p in pings})
+    held: dict[str, Bucket] | None = None
+    if limit.capacity is None:
+        jobs = store.jobs_by_ping_uuids(tx.conn, uuids)
+    else:
+        jobs, held = store.jobs_and_buckets(tx.conn, uuids, limit.prefix, limit.capacity, tx.now)
     # Pings of a check with no open run each make a run of their own, so several of
     # one check can be made together, in order.
     mine = [
         i
         for i, ping in enumerate(pings)
-        if (job := jobs.get(ping.ping_uuid)) is not None and job.id not in opened
+        if (job := jobs.get(ping.ping_uuid)) is not None and not job.opened
     ]
-    refusals = limit(tx, [jobs[pings[i].ping_uuid].name for i in mine])
-    for i, refused in zip(mine, refusals, strict=True):
-        answers[i] = refused
-    mine = [i for i, refused in zip(mine, refusals, strict=True) if refused is None]
-    ended = [
-        EndedRun(
-            job=jobs[pings[i].ping_uuid],
-            status=RunStatus.FAILED if pings[i].failed else RunStatus.SUCCEEDED,
-            exit_code=pings[i].exit_code,
-            log=pings[i].log,
-        )
-        for i in mine
-    ]
-    if ended:
-        record_ended_runs(runs, tx, ended)
+    with pipelined(tx.conn):  # the limit's lock is read at once; the rest waits
+        refusals = limit.take(tx, [jobs[pings[i].ping_uuid].name for i in mine], held)
+        for i, refused in zip(mine, refusals, strict=True):
+            answers[i] = refused
+        mine = [i for i, refused in zip(mine, refusals, strict=True) if refused is None]
+        ended = [
+            EndedRun(
+                job=jobs[pings[i].ping_uuid],
+                status=RunStatus.FAILED if pings[i].failed else RunStatus.SUCCEEDED,
+                exit_code=pings[i].exit_code,
+                log=pings[i].log,
+            )
+            for i in mine
+        ]
+        inserted = insert_ended_runs(runs, tx, ended) if ended else None
+    if inserted is not None:
+        announce_ended_runs(runs, tx, inserted)
     for i in mine:
         answers[i] = jobs[pings[i].ping_uuid].name
     return answers

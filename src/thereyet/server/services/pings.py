@@ -14,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..domain.access import SYSTEM
 from ..domain.events import Log
 from ..domain.names import is_valid_name
-from ..domain.ratelimit import Rate
+from ..domain.ratelimit import Bucket, Rate
 from ..domain.runs import RunStatus
 from ..hub import Hub
 from ..store import monitoring as store
@@ -28,12 +29,13 @@ from ..store import rooms as room_store
 from ..store import runs as run_store
 from ..store.writer import Tx
 from .errors import NotFound, ServiceError
-from .ping_groups import PingEnd, pings_together
+from .ping_groups import Limit, PingEnd, pings_together
 from .rate_buckets import SharedBuckets
 from .runs import NewRun, RunService
 from .views import iso
 
 PING_BODY_LIMIT = 100_000
+CHECK_KEY = "ping-job:"  # a check's bucket of the per-check limit: this and its name
 ACTIONS = ("success", "start", "fail", "log")
 
 
@@ -80,6 +82,8 @@ class PingService:
             hub, Rate(per_minute=settings.ping_rate_per_minute, burst=settings.ping_burst)
         )
         self.creations = SharedBuckets(hub, Rate(per_minute=60, burst=30))
+        capacity = self.per_job.rate.capacity if self.per_job.locked_in_database else None
+        self.group_limit = Limit(self._limit, CHECK_KEY, capacity)
 
     async def by_uuid(self, ping_uuid: str, ping: Ping) -> int:
         """Apply a ping sent to /ping/<uuid>; return the HTTP status (200).
@@ -116,15 +120,17 @@ class PingService:
             )
             for ping_uuid, ping in items
         ]
-        return pings_together(self.runs, tx, ends, self._limit)
+        return pings_together(self.runs, tx, ends, self.group_limit)
 
-    def _limit(self, tx: Tx, checks: list[str]) -> list[BaseException | None]:
+    def _limit(
+        self, tx: Tx, checks: list[str], held: Mapping[str, Bucket] | None
+    ) -> list[BaseException | None]:
         """The per-check limit for pings made together (ping_groups.Limit)."""
-        waits = self.per_job.take_in(tx, [f"ping-job:{name}" for name in checks])
+        waits = self.per_job.take_in(tx, [f"{CHECK_KEY}{name}" for name in checks], held)
         return [PingError(429, "rate limited") if wait else None for wait in waits]
 
     def _throttle_in(self, tx: Tx, check: str) -> None:
-        if self.per_job.take_in(tx, [f"ping-job:{check}"])[0]:
+        if self.per_job.take_in(tx, [f"{CHECK_KEY}{check}"])[0]:
             raise PingError(429, "rate limited")
 
     async def by_slug(self, key: str, slug: str, ping: Ping, *, create: bool) -> int:

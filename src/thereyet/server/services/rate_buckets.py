@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from ..domain.ratelimit import Bucket, Rate, take
@@ -40,17 +40,31 @@ class SharedBuckets:
             return await asyncio.to_thread(self._take_shared, key)
         return self._take_here([key], self.hub.clock.now())[0]
 
-    def take_in(self, tx: Tx, keys: Sequence[str]) -> list[float]:
+    @property
+    def locked_in_database(self) -> bool:
+        """Whether a take locks rows of the database (shared buckets, a limit set)."""
+        return self.shared and self.rate.enabled
+
+    def take_in(
+        self, tx: Tx, keys: Sequence[str], held: Mapping[str, Bucket] | None = None
+    ) -> list[float]:
         """Spend one token for each of `keys`, in order (a key may come more than once),
         within the writer's change `tx`: for each, 0.0 when allowed, else the seconds
-        to wait."""
+        to wait. `held`: buckets this change has already locked (store.pings.
+        jobs_and_buckets); the others of `keys` are locked here."""
         if not self.rate.enabled or not keys:
             return [0.0] * len(keys)
         if not self.shared:
             return self._take_here(keys, tx.now)
-        held = store.lock_buckets(tx.conn, keys, self.rate.capacity, tx.now)
-        waits = self._take_from(held, keys, tx.now)
-        store.save_buckets(tx.conn, held)
+        mine = dict(held or {})
+        # A key missing from `held` (a check whose open run ended between the group's two
+        # reads) is locked after the others, out of key order: a deadlock it may meet
+        # with another node is told by PostgreSQL, and the writer makes the group again.
+        missing = sorted(set(keys) - mine.keys())
+        if missing:
+            mine.update(store.lock_buckets(tx.conn, missing, self.rate.capacity, tx.now))
+        waits = self._take_from(mine, keys, tx.now)
+        store.save_buckets(tx.conn, mine)
         return waits
 
     def _take_here(self, keys: Sequence[str], now: datetime) -> list[float]:

@@ -3,8 +3,10 @@
 A ping with no start before it makes a run and ends it at once. Made one by
 one, that was about sixteen statements and two rounds of status hooks per
 ping; made together, a group of pings inserts its runs, their rooms and their
-events in one statement each, and each status hook is run once for the whole
-group (RunService.grouped_status_hooks). What is recorded is the same as
+events in one statement each (insert_ended_runs: statements that read nothing
+back, so that in a pipeline they go in one round trip), and each status hook is
+run once for the whole group (announce_ended_runs, with
+RunService.grouped_status_hooks). What is recorded is the same as
 made one by one: a run that went running, then ended, with the ping's body as
 its log, and the same hooks, events and cards.
 """
@@ -40,12 +42,20 @@ class EndedRun:
     trigger: str = "ping"
 
 
-def record_ended_runs(runs: RunService, tx: Tx, ended: list[EndedRun]) -> list[Run]:
-    """Make and end a run for each of `ended`, in order (a job may have several), within
-    `tx`."""
+@dataclass(frozen=True)
+class InsertedRuns:
+    """What insert_ended_runs wrote, for announce_ended_runs to tell."""
+
+    ended: list[EndedRun]
+    made: list[tuple[Run, int]]  # (run, job id)
+    changes: list[StatusChange]
+
+
+def insert_ended_runs(runs: RunService, tx: Tx, ended: list[EndedRun]) -> InsertedRuns:
+    """The runs, their rooms and events of `ended`, inserted with statements that read
+    nothing back: in a pipeline (store.pipeline) they wait and go together."""
     conn = tx.conn
     tx.memo[KNOWN_JOBS] = {e.job.name: e.job for e in ended}
-    rooms = store.job_rooms_of(conn, [e.job.id for e in ended])
     made: list[tuple[Run, int]] = []
     events: list[dict[str, Any]] = []
     changes: list[StatusChange] = []
@@ -69,21 +79,29 @@ def record_ended_runs(runs: RunService, tx: Tx, ended: list[EndedRun]) -> list[R
         run.status, run.finished_at, run.exit_code = e.status, tx.now, e.exit_code
         events.append(_status_row(run.id, e.status, tx))
         made.append((run, e.job.id))
-        room_ids = rooms.get(e.job.id, [])
+        room_ids = list(e.job.rooms)
         changes += [(started, room_ids, None), (run, room_ids, RunStatus.RUNNING)]
     store.insert_runs(conn, made, tx.now)
     store.add_runs_rooms(
-        conn, [(r.id, room) for r, job_id in made for room in rooms.get(job_id, [])]
+        conn,
+        [(run.id, room) for e, (run, _) in zip(ended, made, strict=True) for room in e.job.rooms],
     )
     run_store.insert_events(conn, events)
+    return InsertedRuns(ended, made, changes)
+
+
+def announce_ended_runs(runs: RunService, tx: Tx, inserted: InsertedRuns) -> list[Run]:
+    """The status hooks, cards and last statuses of runs insert_ended_runs wrote, run
+    once for the group; the runs."""
+    ended, changes = inserted.ended, inserted.changes
     _run_hooks(runs, tx, changes)
     _post_cards(runs, tx, ended, changes)
-    _note_last_statuses(conn, ended)
-    names = store.room_names(conn, [room for ids in rooms.values() for room in ids])
-    for run, job_id in made:
-        runs.know_rooms(run.id, rooms.get(job_id, []), names)
+    _note_last_statuses(tx.conn, ended)
+    names = store.room_names(tx.conn, sorted({room for e in ended for room in e.job.rooms}))
+    for e, (run, _) in zip(ended, inserted.made, strict=True):
+        runs.know_rooms(run.id, list(e.job.rooms), names)
         runs._publish(tx, run, 0)  # a row just inserted has version 0
-    return [run for run, _ in made]
+    return [run for run, _ in inserted.made]
 
 
 def _note_last_statuses(conn: Any, ended: list[EndedRun]) -> None:

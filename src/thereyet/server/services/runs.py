@@ -576,7 +576,11 @@ class RunService:
 
     def _view(self, conn: Connection, run: Run, now: datetime) -> dict[str, Any]:
         rooms = self._rooms_of(conn, run.id)[1]
-        return run_view(run, now=now, rooms=rooms, history=self._history(conn, run.job, now))
+        # Only a run still going has an ETA to work out from its job's history: a
+        # finished run's view (each ping's) reads none, and with many checks the
+        # history's cache could not spare that read.
+        history = None if run.status.finished else self._history(conn, run.job, now)
+        return run_view(run, now=now, rooms=rooms, history=history)
 
     def _history(self, conn: Connection, job: str, now: datetime) -> list[float]:
         """The job's recent durations, kept a little while: live views ask many times a second."""

@@ -15,9 +15,11 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 
+from ..domain.ratelimit import Bucket
 from ..domain.runs import Run, RunStatus
 from . import runs as run_store
 from .many_rows import insert_rows
+from .pipeline import pipelined
 from .runs import RUN_FIELDS
 from .tables import attachments, job_events, jobs, rooms, run_events, run_rooms, runs
 
@@ -61,6 +63,10 @@ class PingedJob:
     room_cards: str | None
     last_status: str | None
     scheduled: bool  # has a schedule the hub waits for (no target of its own)
+    opened: bool = False  # has an unfinished run a ping started (without a rid)
+    rooms: tuple[int, ...] = ()  # its rooms' ids, in order
+    open_incident: bool = True  # has an open incident (True when not known)
+    routed: bool = True  # the hub has an enabled notification route (True when not known)
 
 
 def _ids_param(conn: Connection, ids: Sequence[Any]) -> tuple[str, Any]:
@@ -69,38 +75,93 @@ def _ids_param(conn: Connection, ids: Sequence[Any]) -> tuple[str, Any]:
     return "IN (SELECT value FROM json_each(?))", json.dumps(list(ids))
 
 
-def jobs_by_ping_uuids(conn: Connection, ping_uuids: Sequence[str]) -> dict[str, PingedJob]:
-    """The jobs these ping URLs belong to, by ping uuid (unknown ones are left out)."""
-    where, param = _ids_param(conn, ping_uuids)
-    statement = (
+# The job has an unfinished run a ping started (without a rid): ix_runs_job_status.
+_UNFINISHED = ", ".join(
+    f"'{s.value}'" for s in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.LOST)
+)
+_OPEN_PING_RUN = (
+    "EXISTS (SELECT 1 FROM runs WHERE runs.job_id = jobs.id "  # noqa: S608 (constants)
+    f"AND runs.status IN ({_UNFINISHED}) AND runs.trigger = 'ping' AND runs.ping_rid IS NULL)"
+)
+
+
+def _jobs_statement(conn: Connection, where: str) -> str:
+    room_list = (
+        "string_agg(room_id::text, ',')"
+        if conn.dialect.name == "postgresql"
+        else "group_concat(room_id)"
+    )
+    return (
         "SELECT id, name, ping_uuid, room_cards, last_status, "  # noqa: S608 (no user text)
-        f"schedule IS NOT NULL AND target IS NULL FROM jobs WHERE ping_uuid {where}"
+        f"schedule IS NOT NULL AND target IS NULL, {_OPEN_PING_RUN}, "
+        f"(SELECT {room_list} FROM job_rooms WHERE job_rooms.job_id = jobs.id), "
+        "EXISTS (SELECT 1 FROM incidents WHERE incidents.job = jobs.name "
+        "AND incidents.open_key IS NOT NULL), "
+        "EXISTS (SELECT 1 FROM routes JOIN channels ON channels.id = routes.channel_id "
+        "WHERE channels.disabled_at IS NULL) "
+        f"FROM jobs WHERE ping_uuid {where}"
     )
-    rows = _fetch(conn, statement, (param,))
-    return {row[2]: PingedJob(row[0], row[1], row[2], row[3], row[4], bool(row[5])) for row in rows}
 
 
-def open_ping_runs(conn: Connection, job_ids: Sequence[int]) -> set[int]:
-    """Which of these jobs have an unfinished run a ping started (without a rid)."""
-    where, param = _ids_param(conn, job_ids)
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
-    statement = (
-        "SELECT DISTINCT job_id FROM runs WHERE job_id "  # noqa: S608 (no user text)
-        f"{where} AND status IN ({mark}, {mark}, {mark}) "
-        f"AND trigger = {mark} AND ping_rid IS NULL"
-    )
-    unfinished = (RunStatus.QUEUED.value, RunStatus.RUNNING.value, RunStatus.LOST.value)
-    return {row[0] for row in _fetch(conn, statement, (param, *unfinished, "ping"))}
+def _pinged_jobs(rows: Sequence[Any]) -> dict[str, PingedJob]:
+    return {
+        row[2]: PingedJob(
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            bool(row[5]),
+            opened=bool(row[6]),
+            rooms=tuple(sorted(int(x) for x in row[7].split(","))) if row[7] else (),
+            open_incident=bool(row[8]),
+            routed=bool(row[9]),
+        )
+        for row in rows
+    }
 
 
-def job_rooms_of(conn: Connection, job_ids: Sequence[int]) -> dict[int, list[int]]:
-    """Each job's room ids, in id order (jobs without rooms are left out)."""
-    where, param = _ids_param(conn, job_ids)
-    statement = f"SELECT job_id, room_id FROM job_rooms WHERE job_id {where}"  # noqa: S608
-    found: dict[int, list[int]] = {}
-    for job_id, room_id in _fetch(conn, statement, (param,)):
-        found.setdefault(job_id, []).append(room_id)
-    return {job_id: sorted(ids) for job_id, ids in found.items()}
+def jobs_by_ping_uuids(conn: Connection, ping_uuids: Sequence[str]) -> dict[str, PingedJob]:
+    """The jobs these ping URLs belong to, by ping uuid (unknown ones are left out), each
+    with whether it has an open run a ping started, its rooms, whether it has an open
+    incident and whether the hub has any notification route: one statement (each is a
+    round trip on PostgreSQL) for what the group and its status hooks would ask one by
+    one; the open run is found through ix_runs_job_status."""
+    where, param = _ids_param(conn, ping_uuids)
+    return _pinged_jobs(_fetch(conn, _jobs_statement(conn, where), (param,)))
+
+
+# store.rate_buckets' lock, for the buckets of the checks these ping URLs belong to that
+# have no open ping run (the ones the group's pings would spend), in key order.
+_LOCK_CHECKS_BUCKETS = (
+    "INSERT INTO rate_buckets AS b (key, tokens, at) "  # noqa: S608 (constants)
+    "SELECT %s || jobs.name, %s, %s FROM jobs "
+    f"WHERE ping_uuid = ANY(%s) AND NOT {_OPEN_PING_RUN} ORDER BY 1 "
+    "ON CONFLICT (key) DO UPDATE SET tokens = b.tokens "
+    "RETURNING b.key, b.tokens, b.at"
+)
+
+
+def jobs_and_buckets(
+    conn: Connection, ping_uuids: Sequence[str], key_prefix: str, full: float, now: datetime
+) -> tuple[dict[str, PingedJob], dict[str, Bucket]]:
+    """PostgreSQL: jobs_by_ping_uuids, and the per-check limit's buckets (keys: `key_prefix`
+    and the check's name) of those checks with no open ping run, made full if new and
+    locked until the transaction ends (as store.rate_buckets.lock_buckets does): two
+    statements in one round trip."""
+    where, param = _ids_param(conn, ping_uuids)
+    jobs_cursor, lock_cursor = conn.connection.cursor(), conn.connection.cursor()
+    try:
+        # Read once the pipeline has ended: its end (a Sync) brings both answers, where
+        # reading inside would wait once for them and once more for the Sync.
+        with pipelined(conn):
+            jobs_cursor.execute(_jobs_statement(conn, where), (param,))
+            lock_cursor.execute(_LOCK_CHECKS_BUCKETS, (key_prefix, full, now, param))
+        job_rows, bucket_rows = jobs_cursor.fetchall(), lock_cursor.fetchall()
+    finally:
+        jobs_cursor.close()
+        lock_cursor.close()
+    return _pinged_jobs(job_rows), {row[0]: Bucket(row[1], row[2]) for row in bucket_rows}
 
 
 def _fetch(conn: Connection, statement: str, params: tuple[Any, ...]) -> list[Any]:
@@ -144,7 +205,7 @@ def insert_runs(conn: Connection, made: Sequence[tuple[Run, int]], now: datetime
 
 
 def add_runs_rooms(conn: Connection, pairs: Sequence[tuple[str, int]]) -> None:
-    """Put runs in rooms: (run id, room id) pairs."""
+    """Put runs in rooms: (run id, room id) pairs (store.pipeline may send it later)."""
     if pairs:
         mark = "%s" if conn.dialect.name == "postgresql" else "?"
         _insert(conn, "INSERT INTO run_rooms (run_id, room_id) VALUES ", f"({mark}, {mark})", pairs)

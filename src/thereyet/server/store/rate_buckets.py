@@ -2,7 +2,8 @@
 
 PostgreSQL only. A group of takes costs two statements whatever its size: one
 that makes the missing buckets full and locks them all, in key order, and one
-that writes them back."""
+that writes them back. Both go through the driver's own cursor, so that a
+group's save can wait in a pipeline (store.pipeline) for the group's inserts."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from ..domain.ratelimit import Bucket
+from .pipeline import execute, fetch
 
 # A new key's bucket is made full; an existing one is "updated" to itself, which
 # locks its row and returns what it holds. Keys are taken in order so that two
@@ -34,12 +36,12 @@ def lock_buckets(
 ) -> dict[str, Bucket]:
     """The buckets of `keys` (made full if new), locked until the transaction ends:
     the row locks make each node's take wait for the other's."""
-    found = conn.exec_driver_sql(_LOCK, (full, now, sorted(set(keys)))).all()
+    found = fetch(conn, _LOCK, (full, now, sorted(set(keys))))
     return {row[0]: Bucket(row[1], row[2]) for row in found}
 
 
 def save_buckets(conn: Connection, buckets: Mapping[str, Bucket]) -> None:
-    """Write the buckets back, in one statement."""
+    """Write the buckets back, in one statement (in a pipeline, sent with the next)."""
     keys = sorted(buckets)
     tokens = [buckets[k].tokens for k in keys]
-    conn.exec_driver_sql(_SAVE, (keys, tokens, [buckets[k].at for k in keys]))
+    execute(conn, _SAVE, (keys, tokens, [buckets[k].at for k in keys]))

@@ -29,6 +29,8 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from . import pipeline
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -113,6 +115,47 @@ class Durable(Protocol):
 
 class WriterStopped(RuntimeError):
     pass
+
+
+class _Savepoints:
+    """The savepoint around each change of a group, in as few round trips as can be.
+
+    A change's savepoint is released, or rolled back to, only when the next change
+    opens its own: the pending statements go with the new SAVEPOINT, in one round
+    trip on PostgreSQL (and the group's first SAVEPOINT with the BEGIN). What is
+    still pending when the group commits is sent first if it is a rollback, and
+    dropped if it is a release (COMMIT keeps what a savepoint holds). Nothing runs
+    between one change's end and the next's SAVEPOINT, so the pending statements
+    take effect where they would have."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.pending: list[str] = []
+
+    def open(self) -> None:
+        self._send([*self.pending, f"SAVEPOINT {_SAVEPOINT}"])
+
+    def keep(self) -> None:
+        self.pending = [f"RELEASE SAVEPOINT {_SAVEPOINT}"]
+
+    def undo(self) -> None:
+        self.pending = [f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", f"RELEASE SAVEPOINT {_SAVEPOINT}"]
+
+    def close(self) -> None:
+        """Before the commit: undo a last change that failed."""
+        if len(self.pending) > 1:
+            self._send(self.pending)
+        self.pending = []
+
+    def _send(self, statements: list[str]) -> None:
+        self.pending = []
+        if self.conn.dialect.name != "postgresql":
+            for statement in statements:
+                self.conn.exec_driver_sql(statement)
+            return
+        with pipeline.pipelined(self.conn):
+            for statement in statements:
+                pipeline.execute(self.conn, statement)
 
 
 class _LockConflict(Exception):
@@ -294,6 +337,7 @@ class Writer:
         began = time.perf_counter()
         with conn.begin():
             now = self._now()
+            points = _Savepoints(conn)
             start = 0
             while start < len(group):
                 job = group[start]
@@ -301,10 +345,11 @@ class Writer:
                 while end < len(group) and job.handler and group[end].handler == job.handler:
                     end += 1
                 if job.handler is not None:  # even one: its handler is the cheaper way
-                    self._make_batch(conn, now, group[start:end], results, conflicts_raise)
+                    self._make_batch(points, now, group[start:end], results, conflicts_raise)
                 else:
-                    self._make_alone(conn, now, job, results)
+                    self._make_alone(points, now, job, results)
                 start = end
+            points.close()
             if conflicts_raise and any(_is_lock_conflict(r[2]) for r in results):
                 raise _LockConflict  # rolls the whole group back
         self.commits += 1
@@ -325,7 +370,7 @@ class Writer:
             self._durable.then(functools.partial(_answer, answers))
 
     def _make_alone(
-        self, conn: Connection, now: datetime, job: _Job, results: list[_Result]
+        self, points: _Savepoints, now: datetime, job: _Job, results: list[_Result]
     ) -> None:
         future = job.future
         if (
@@ -334,23 +379,22 @@ class Writer:
             and not future.set_running_or_notify_cancel()
         ):
             return
-        tx = Tx(conn=conn, now=now)
+        tx = Tx(conn=points.conn, now=now)
         # A plain, reused savepoint name: SQLAlchemy's begin_nested() compiles
         # a fresh statement per savepoint, which cost more than the job itself.
-        conn.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
+        points.open()
         try:
             value = job.fn(tx)
         except Exception as exc:
-            conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-            conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            points.undo()
             results.append((job, None, exc, tx))
         else:
-            conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            points.keep()
             results.append((job, value, None, tx))
 
     def _make_batch(
         self,
-        conn: Connection,
+        points: _Savepoints,
         now: datetime,
         jobs: list[_Job],
         results: list[_Result],
@@ -358,24 +402,23 @@ class Writer:
     ) -> None:
         handler = jobs[0].handler
         assert handler is not None
-        tx = Tx(conn=conn, now=now)
-        conn.exec_driver_sql(f"SAVEPOINT {_SAVEPOINT}")
+        tx = Tx(conn=points.conn, now=now)
+        points.open()
         try:
             answers = handler(tx, [job.item for job in jobs])
             if len(answers) != len(jobs):
                 raise RuntimeError(f"{len(answers)} answers for {len(jobs)} items")
         except Exception as exc:
-            conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}")
-            conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            points.undo()
             if conflicts_raise and _is_lock_conflict(exc):
                 raise _LockConflict from exc  # the whole group is made again
             log.exception("a batch failed; its changes are made one by one")
             answers = [ALONE] * len(jobs)
         else:
-            conn.exec_driver_sql(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+            points.keep()
         for job, answer in zip(jobs, answers, strict=True):
             if answer is ALONE:
-                self._make_alone(conn, now, job, results)
+                self._make_alone(points, now, job, results)
             elif isinstance(answer, BaseException):
                 results.append((job, None, answer, tx))
             else:
