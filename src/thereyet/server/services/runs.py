@@ -618,16 +618,19 @@ class RunService:
 
         def announce() -> None:
             nonlocal view
-            if not heard:
+            page, dashboards = bus.is_heard(topic), bus.is_heard("runs")
+            if not (page or dashboards):
+                return
+            if not view:
                 # Someone began to watch between the check above and the commit: read
                 # the view as committed (a snapshot taken before may not have had it).
-                if not (bus.is_heard(topic) or bus.is_heard("runs")):
-                    return
                 view = self._live_view(run.id) or {}
                 if not view:
                     return
-            bus.publish(topic, view)
-            bus.publish("runs", run_summary(view))
+            if page:  # (not sent to other nodes for nothing: the page is rarely open)
+                bus.publish(topic, view)
+            if dashboards:
+                bus.publish("runs", run_summary(view))
 
         tx.after_commit(announce)
 
