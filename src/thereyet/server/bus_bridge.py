@@ -51,8 +51,9 @@ log = logging.getLogger(__name__)
 CHANNEL = "thereyet_bus"
 # All of a batch's payloads in one statement (one round trip, one transaction, so
 # they reach the listeners together and in order), rather than one round trip each
-# between a BEGIN and a COMMIT.
-_NOTIFY_ALL = "SELECT pg_notify(%s, payload) FROM unnest(%s::text[]) AS payload"
+# between a BEGIN and a COMMIT. The array goes in binary (%b): in text, psycopg escapes
+# every quote of the JSON in Python, 2 ms of CPU for three full payloads against 0.05.
+_NOTIFY_ALL = "SELECT pg_notify(%s, payload) FROM unnest(%b::text[]) AS payload"
 MAX_PAYLOAD = 7_900  # bytes; PostgreSQL refuses a NOTIFY payload of 8,000 or more
 MAX_PENDING = 50_000  # messages waiting to cross; beyond, the oldest are dropped
 LISTEN_POLL_SECONDS = 0.5  # how soon the listener notices that it should stop
