@@ -146,3 +146,22 @@ def test_a_change_committed_before_the_other_node_heard_of_the_viewer_reaches_it
     assert held.wait(5)  # A hears nothing more until released: not B's "want" either
     seen = asyncio.run(watch())
     assert seen[1:] == [b"snapshot 0\n", b"snapshot 1\n"]
+
+
+@pytest.mark.postgres
+def test_a_live_view_shown_only_where_it_has_subscribers_crosses_only_to_those_nodes(nodes):
+    a, b = nodes
+    on_b, marker = Heard(b.bus, "runs"), Heard(b.bus, "forget:tokens")
+    mine = a.bus.subscribe("runs")  # a dashboard on A only
+    try:
+        a.bus.show("runs", {"id": "r1", "done": 1})
+        a.bus.publish("forget:tokens", {})  # sent after it, so it arrives after it
+        marker.wait(lambda items: len(items) == 1)
+        assert on_b.items == []  # B's listeners are not told what only subscribers want
+        theirs = b.bus.subscribe("runs")
+        eventually(lambda: a.interest.heard("runs"))
+        a.bus.show("runs", {"id": "r1", "done": 2})
+        on_b.wait(lambda items: items == [{"id": "r1", "done": 2}])
+        theirs.close()
+    finally:
+        mine.close()

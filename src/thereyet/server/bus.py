@@ -159,6 +159,13 @@ class Bus:
             self.outward(topic, data)
         self.deliver(topic, data)
 
+    def show(self, topic: str, data: dict[str, Any]) -> None:
+        """Publish what only subscribers want (a live view): to other nodes only if one
+        of them said it has a subscriber to `topic` (their listeners are not told)."""
+        if self.outward is not None and (self.elsewhere is None or self.elsewhere(topic)):
+            self.outward(topic, data)
+        self.deliver(topic, data)
+
     def deliver(self, topic: str, data: dict[str, Any]) -> None:
         """Deliver on this node only (what the bridge brings from another node)."""
         if self._is_stale(topic, data):

@@ -627,10 +627,10 @@ class RunService:
                 view = self._live_view(run.id) or {}
                 if not view:
                     return
-            if page:  # (not sent to other nodes for nothing: the page is rarely open)
-                bus.publish(topic, view)
+            if page:
+                bus.show(topic, view)
             if dashboards:
-                bus.publish("runs", run_summary(view))
+                bus.show("runs", run_summary(view))
 
         tx.after_commit(announce)
 
