@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.server.test_bus_bridge import Heard, eventually
 from thereyet.server.bus import HEARD_ELSEWHERE, Bus
@@ -32,6 +33,10 @@ def clock() -> FakeClock:
 @pytest.fixture
 def nodes(pg_database: str, clock: FakeClock) -> Iterator[tuple[PostgresBridge, PostgresBridge]]:
     a, b = _node(pg_database, clock), _node(pg_database, clock)
+    for sender, receiver in ((a, b), (b, a)):  # each has heard the other ask (sent before)
+        ready = Heard(receiver.bus, "test:ready")
+        sender.bus.publish("test:ready", {})
+        ready.wait(lambda items: len(items) == 1)
     clock.advance(WARM_SECONDS)  # both have asked and been told
     try:
         yield a, b
@@ -165,3 +170,28 @@ def test_a_live_view_shown_only_where_it_has_subscribers_crosses_only_to_those_n
         theirs.close()
     finally:
         mine.close()
+
+
+@pytest.mark.postgres
+def test_a_node_that_starts_or_listens_again_has_the_viewers_take_a_fresh_snapshot(
+    nodes, pg_database, clock
+):
+    """What a node sent while it did not know of a viewer, or what a node missed while
+    it did not listen, is read again: each side answers, and the viewers' node is told."""
+    _a, b = nodes
+    told = Heard(b.bus, HEARD_ELSEWHERE)
+    dashboard = b.bus.subscribe("runs")
+    told.wait(lambda items: len(items) == 1)  # from A
+    late = _node(pg_database, clock)
+    try:
+        told.wait(lambda items: len(items) == 2)  # from the node that started
+        pid = b.listen_pid
+        engine = create_engine(pg_database)
+        with engine.connect() as conn:  # B's listener loses its session
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        engine.dispose()
+        told.wait(lambda items: len(items) == 4)  # from A and from the other node
+        assert {item["topic"] for item in told.items} == {"runs"}
+    finally:
+        late.stop()
+        dashboard.close()

@@ -210,31 +210,35 @@ class PostgresBridge:
             with self._announcing:
                 self.send(WANT if subscribed else UNWANT, {"topics": [topic], "ack": subscribed})
 
-    def _announce(self) -> None:
-        """Tell the other nodes every topic subscribed to here (and no others)."""
+    def _announce(self, *, ack: bool | str = False) -> None:
+        """Tell the other nodes every topic subscribed to here (and no others). With `ack`
+        (True: every node; else the one node it names), they answer once they send them
+        (they may not have until now)."""
         self._refresh_at = self.interest.clock() + REFRESH_SECONDS
         with self._announcing:
             topics = [t for t in self.bus.subscribed() if not t.startswith("bus:")]
             whole, chunk, size = True, list[str](), 0
             for topic in topics:
                 if chunk and size + len(topic) > _ANNOUNCE_CHARS:
-                    self.send(WANT, {"topics": chunk, "whole": whole})
+                    self.send(WANT, {"topics": chunk, "whole": whole, "ack": ack})
                     whole, chunk, size = False, [], 0
                 chunk.append(topic)
                 size += len(topic) + 3
             if chunk or whole:
-                self.send(WANT, {"topics": chunk, "whole": whole})
+                self.send(WANT, {"topics": chunk, "whole": whole, "ack": ack})
 
     def _control(self, origin: str, topic: str, data: dict[str, Any]) -> None:
         """A message between bridges: which topics `origin` subscribes to."""
         if topic == WANT:
             self.interest.want(origin, data["topics"], whole=bool(data.get("whole")))
-            if data.get("ack"):  # sent from now on: this node's commits before, it reads
+            ack = data.get("ack")
+            if (ack is True or ack == self.origin) and data["topics"]:
+                # Sent from now on; what this node committed before, `origin` reads.
                 self.send(ACK, {"to": origin, "topics": data["topics"]})
         elif topic == UNWANT:
             self.interest.unwant(origin, data["topics"])
-        elif topic == ASK:
-            self._announce()
+        elif topic == ASK:  # a node (re)started listening: it may not have sent our topics
+            self._announce(ack=origin)
         elif topic == ACK and data.get("to") == self.origin:
             for heard in data["topics"]:
                 self.bus.deliver(HEARD_ELSEWHERE, {"topic": heard})
@@ -261,10 +265,12 @@ class PostgresBridge:
                 self._listen_conn = conn = self._connect()
                 conn.execute(f"LISTEN {CHANNEL}")
                 # Others said which topics they subscribe to while this node did not
-                # listen: send everything until they have said it again.
+                # listen: send everything until they have said it again. And what they
+                # sent meanwhile was lost here: once they answer, viewers here take a
+                # fresh snapshot.
                 self.interest.warm()
                 self.send(ASK, {})
-                self._announce()
+                self._announce(ack=True)
                 if failures:
                     self.counts.reconnects += 1
                     log.warning("bus bridge: listening again")

@@ -27,7 +27,9 @@ class Interest:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self._nodes: dict[str, tuple[frozenset[str], float]] = {}  # origin -> topics, said at
+        # origin -> (topics, when said). Replaced, never changed, so that `heard` (once or
+        # twice a report) reads it without a lock while another thread writes a new one.
+        self._nodes: dict[str, tuple[frozenset[str], float]] = {}
         self._warm_until = 0.0
         self._lock = threading.Lock()
 
@@ -40,7 +42,7 @@ class Interest:
         now = self.clock()
         if now < self._warm_until:
             return True
-        for topics, said_at in self._nodes.values():
+        for topics, said_at in self._nodes.values():  # (a dict no one changes)
             if topic in topics and now - said_at < EXPIRY_SECONDS:
                 return True
         return False
@@ -49,16 +51,16 @@ class Interest:
         """`origin` subscribes to `topics` (`whole`: to those and no others)."""
         with self._lock:
             had = frozenset() if whole else self._nodes.get(origin, (frozenset(), 0.0))[0]
-            self._nodes[origin] = (had | frozenset(topics), self.clock())
+            self._nodes = {**self._nodes, origin: (had | frozenset(topics), self.clock())}
 
     def unwant(self, origin: str, topics: Iterable[str]) -> None:
         """`origin` no longer subscribes to `topics`."""
         with self._lock:
             had = self._nodes.get(origin)
             if had is not None:
-                self._nodes[origin] = (had[0] - frozenset(topics), self.clock())
+                self._nodes = {**self._nodes, origin: (had[0] - frozenset(topics), self.clock())}
 
     def gone(self, origin: str) -> None:
         """`origin` stopped: it subscribes to nothing."""
         with self._lock:
-            self._nodes.pop(origin, None)
+            self._nodes = {k: v for k, v in self._nodes.items() if k != origin}
