@@ -8,7 +8,10 @@ nothing for EXPIRY_SECONDS (it died) is forgotten.
 
 What a node was not told it does not send, so until it has heard the others (for
 WARM_SECONDS after its listener starts listening, and again after it reconnects) it
-assumes that every topic is heard elsewhere.
+assumes that every topic is heard elsewhere. That is to keep views fresh, not what
+keeps them whole: a node that begins to send a topic (a viewer's first "want", or
+the answer to a node that starts) acknowledges it, and the viewers' node then takes
+a fresh snapshot (bus.HEARD_ELSEWHERE, web/live.py).
 """
 
 from __future__ import annotations
