@@ -119,8 +119,8 @@ def update_run(
 def update_runs(
     conn: Connection, changed: Sequence[Run], fields: Sequence[str], now: datetime
 ) -> None:
-    """update_run for runs that changed the same fields: on PostgreSQL one statement,
-    elsewhere one executemany."""
+    """update_run for runs that changed the same fields, each run once: on PostgreSQL
+    one statement, elsewhere one executemany."""
     if conn.dialect.name == "postgresql":
         # Each field's values as one binary array: one statement, parsed and prepared
         # once per set of fields, where executemany sent (and psycopg handled) a
