@@ -91,3 +91,27 @@ def test_a_caller_who_may_not_report_is_refused_in_a_group_too(client, clock: Fa
     assert isinstance(answers[0], NotFound)
     assert answers[1].accepted == 1
     assert client.get(f"/api/v1/runs/{rid}").json()["progress"]["done"] == 2
+
+
+def test_a_group_mixing_whole_and_fractional_progress_is_made_together(client, clock: FakeClock):
+    # On PostgreSQL a group's changed columns go as one array each: progress of 5 and of
+    # 2.5 in one array must both arrive (a list typed by its first value would refuse).
+    ids = [start(client, job=f"export-{n}", total=10)["id"] for n in range(3)]
+    for rid in ids:
+        progress(client, rid, {"id": "p0", "type": "progress", "done": 1})
+    clock.advance(2)
+    now = clock.now()
+    writer = client.app.state.hub.writer  # type: ignore[attr-defined]
+    batched = writer.batched
+    done: list[float] = [5, 2.5, 7]
+    answers = report_together(
+        client,
+        [
+            (SYSTEM, rid, Progress(id="p1", ts=now, done=d))
+            for rid, d in zip(ids, done, strict=True)
+        ],
+    )
+    assert [a.accepted for a in answers] == [1, 1, 1]
+    assert writer.batched - batched == 3
+    views = [client.get(f"/api/v1/runs/{rid}").json() for rid in ids]
+    assert [v["progress"]["done"] for v in views] == done

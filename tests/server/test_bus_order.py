@@ -54,3 +54,14 @@ def test_on_one_node_nothing_leaves_and_only_subscribers_make_a_topic_heard():
     assert bus.is_heard("runs")  # another node may be watching
     bus.publish("runs", {"id": "r1"})
     assert sent == [("runs", {"id": "r1"})]
+
+
+def test_a_view_shown_leaves_the_node_only_if_another_node_has_subscribers():
+    bus, sent, elsewhere = Bus(), [], set()
+    bus.outward = lambda topic, data: sent.append(topic)
+    bus.elsewhere = elsewhere.__contains__
+    bus.show("runs", {"id": "r1"})
+    bus.publish("forget:tokens", {})  # listeners on other nodes want this regardless
+    elsewhere.add("runs")
+    bus.show("runs", {"id": "r1"})
+    assert sent == ["forget:tokens", "runs"]

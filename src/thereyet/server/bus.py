@@ -14,6 +14,10 @@ the latest state). Messages from different nodes may arrive in any order: one
 with an "id" and a "version" is not delivered after one of the same topic and id
 with a higher version. Topics registered with `by_reference` cross as their id only;
 the receiving node loads the data itself, and only if someone there listens.
+
+What only subscribers want (a run's live view) need not be built for a node with
+none: `is_heard` says whether anyone here subscribes, or (bridged) whether another
+node said it has a subscriber (the bridge keeps track; see bus_bridge.py).
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ Loader = Callable[[str, str], dict[str, Any] | None]
 # Delivered on this node when its bridge listens again after losing its connection:
 # what other nodes published meanwhile is lost, so caches must forget what they hold.
 RESUMED = "bus:resumed"
+# Delivered on this node when another node says it now sends a topic that this node
+# began to subscribe to ({"topic": ...}): what was committed before, it did not send,
+# so whoever shows that topic takes a fresh snapshot.
+HEARD_ELSEWHERE = "bus:heard"
 
 
 class Subscription:
@@ -75,6 +83,11 @@ class Bus:
         self._versions_lock = threading.Lock()
         # Set by a bridge: hands what is published here to the other nodes.
         self.outward: Callable[[str, dict[str, Any]], None] | None = None
+        # Set by a bridge: whether another node has a subscriber to a topic.
+        self.elsewhere: Callable[[str], bool] | None = None
+        # Set by a bridge: told when a topic gains its first subscriber here (True) or
+        # loses its last (False); called in the thread that (un)subscribes.
+        self.watch: Callable[[str, bool], None] | None = None
 
     @property
     def bridged(self) -> bool:
@@ -104,7 +117,12 @@ class Bus:
     def subscribe(self, *topics: str, maxsize: int = 1000) -> Subscription:
         sub = Subscription(self, frozenset(topics), maxsize)
         for topic in sub.topics:
-            self._subs.setdefault(topic, set()).add(sub)
+            subs = self._subs.get(topic)
+            if subs is None:
+                subs = self._subs[topic] = set()
+                if self.watch is not None:
+                    self.watch(topic, True)
+            subs.add(sub)
         return sub
 
     def _remove(self, sub: Subscription) -> None:
@@ -114,19 +132,37 @@ class Bus:
                 subs.discard(sub)
                 if not subs:
                     del self._subs[topic]
+                    if self.watch is not None:
+                        self.watch(topic, False)
 
     def has_subscribers(self, topic: str) -> bool:
         """Whether anyone on this node subscribes to `topic`."""
         return topic in self._subs
 
+    def subscribed(self) -> list[str]:
+        """The topics someone on this node subscribes to; callable from any thread."""
+        return list(self._subs)
+
     def is_heard(self, topic: str) -> bool:
-        """Whether a message on `topic` may reach anyone: a subscriber here, or other nodes."""
-        return self.outward is not None or topic in self._subs
+        """Whether a message on `topic` may reach a subscriber: one here, or (bridged) one
+        on another node. Listeners (`on`) are not asked: publish what they need anyway."""
+        if topic in self._subs:
+            return True
+        if self.outward is None:
+            return False
+        return self.elsewhere is None or self.elsewhere(topic)
 
     def publish(self, topic: str, data: dict[str, Any]) -> None:
         """Deliver to every listener and subscriber of `topic`, here and (bridged) on every
         other node; callable from any thread."""
         if self.outward is not None:
+            self.outward(topic, data)
+        self.deliver(topic, data)
+
+    def show(self, topic: str, data: dict[str, Any]) -> None:
+        """Publish what only subscribers want (a live view): to other nodes only if one
+        of them said it has a subscriber to `topic` (their listeners are not told)."""
+        if self.outward is not None and (self.elsewhere is None or self.elsewhere(topic)):
             self.outward(topic, data)
         self.deliver(topic, data)
 

@@ -612,19 +612,29 @@ class RunService:
         `version` is the run row's version as committed: other nodes' updates of the same
         run may reach this node's bus in any order, and the bus drops an older state that
         arrives after a newer one."""
-        bus = self.hub.bus
-        heard = bus.is_heard(f"run:{run.id}") or bus.is_heard("runs")
+        bus, topic = self.hub.bus, f"run:{run.id}"
+        heard = bus.is_heard(topic) or bus.is_heard("runs")
         view = {**self._view(tx.conn, run, tx.now), "version": version} if heard else {}
         if run.status.finished:
             # (The job's history is left to expire: a finish every second, as
             # pings make, would otherwise mean a history query for every run.)
             self._run_rooms.pop(run.id, None)
-        if not heard:
-            return
 
         def announce() -> None:
-            bus.publish(f"run:{run.id}", view)
-            bus.publish("runs", run_summary(view))
+            nonlocal view
+            page, dashboards = bus.is_heard(topic), bus.is_heard("runs")
+            if not (page or dashboards):
+                return
+            if not view:
+                # Someone began to watch between the check above and the commit: read
+                # the view as committed (a snapshot taken before may not have had it).
+                view = self._live_view(run.id) or {}
+                if not view:
+                    return
+            if page:
+                bus.show(topic, view)
+            if dashboards:
+                bus.show("runs", run_summary(view))
 
         tx.after_commit(announce)
 

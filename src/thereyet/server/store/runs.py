@@ -96,7 +96,7 @@ def run_version(conn: Connection, run_id: str) -> int | None:
 def run_versions(conn: Connection, run_ids: Sequence[str]) -> dict[str, int]:
     """run_version for many runs in one statement (on PostgreSQL, locked in id order)."""
     if conn.dialect.name == "postgresql":
-        query = "SELECT id, version FROM runs WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+        query = "SELECT id, version FROM runs WHERE id = ANY(%b) ORDER BY id FOR UPDATE"
         params: tuple[Any, ...] = (list(run_ids),)
     else:
         query = "SELECT id, version FROM runs WHERE id IN (SELECT value FROM json_each(?))"
@@ -119,7 +119,19 @@ def update_run(
 def update_runs(
     conn: Connection, changed: Sequence[Run], fields: Sequence[str], now: datetime
 ) -> None:
-    """update_run for runs that changed the same fields, in one executemany."""
+    """update_run for runs that changed the same fields, each run once: on PostgreSQL
+    one statement, elsewhere one executemany."""
+    if conn.dialect.name == "postgresql":
+        # Each field's values as one binary array: one statement, parsed and prepared
+        # once per set of fields, where executemany sent (and psycopg handled) a
+        # statement per run.
+        columns = [
+            [_pg_array_value(name, _bind_field(name, getattr(run, name), _utc)) for run in changed]
+            for name in fields
+        ]
+        ids = [run.id for run in changed]
+        _raw(conn, _pg_update_many(tuple(fields)), (_utc(now), *columns, ids))  # in text order
+        return
     statement, bind_ts = _update_statement(conn, fields, ())
     at = bind_ts(now)
     rows = [
@@ -153,6 +165,42 @@ def _update_statement(
 
 
 _UPDATES: dict[tuple[bool, tuple[str, ...], tuple[str, ...]], str] = {}
+
+
+def _pg_update_many(fields: tuple[str, ...]) -> str:
+    statement = _PG_UPDATES_MANY.get(fields)
+    if statement is None:
+        if not set(fields) <= _FIELD_SET:
+            raise ValueError(f"not run fields: {sorted(set(fields) - _FIELD_SET)}")
+        names = [f"c{i}" for i in range(len(fields))]
+        arrays = [f"CAST(%b AS {_PG_ARRAY_TYPES[name]})" for name in fields]
+        sets = [
+            f"{_quoted(name)} = {_placeholder(name, 'v.' + col, True)}"
+            for name, col in zip(fields, names, strict=True)
+        ]
+        statement = _PG_UPDATES_MANY[fields] = (
+            f"UPDATE runs SET {', '.join(sets)}, updated_at = %b, version = runs.version + 1"  # noqa: S608 (names checked above)
+            f" FROM unnest({', '.join(arrays)}, CAST(%b AS TEXT[])) AS v({', '.join(names)}, id)"
+            " WHERE runs.id = v.id"
+        )
+    return statement
+
+
+def _pg_array_value(name: str, value: Any) -> Any:
+    # A float column's values all floats: psycopg types a list by its first value,
+    # and a progress of 5 (an int) would make it an integer array.
+    return float(value) if value is not None and name in _FLOAT_FIELDS else value
+
+
+_PG_UPDATES_MANY: dict[tuple[str, ...], str] = {}
+_FLOAT_FIELDS = frozenset({"done", "total", "rate"})
+# Each run field's values as PostgreSQL receives them (JSON as text, cast in the SET).
+_PG_ARRAY_TYPES = {
+    **dict.fromkeys(RUN_FIELDS, "TEXT[]"),
+    **dict.fromkeys(["pid", "exit_code"], "INTEGER[]"),
+    **dict.fromkeys(_FLOAT_FIELDS, "DOUBLE PRECISION[]"),
+    **dict.fromkeys(["started_at", "finished_at", "progress_at", "heartbeat_at"], "TIMESTAMPTZ[]"),
+}
 _FIELD_SET = frozenset(RUN_FIELDS)
 _EXTRA_COLUMNS = frozenset({"finish_id"})
 _JSON_FIELDS = frozenset({"stats", "log_tail", "eta"})
@@ -286,16 +334,28 @@ def insert_new_events(conn: Connection, rows: list[dict[str, Any]]) -> set[tuple
     (run_id, event_id) of those that were new."""
     if not rows:
         return set()
-    postgres = conn.dialect.name == "postgresql"
-    bind_ts = _utc if postgres else _sqlite_datetime
-    one = "(%s, %s, %s, %s, CAST(%s AS JSONB))" if postgres else "(?, ?, ?, ?, ?)"
+    if conn.dialect.name == "postgresql":
+        # One statement text whatever the number of rows, its columns as binary arrays:
+        # psycopg parses and prepares it once, where a VALUES list of 5 placeholders a
+        # row was a new text (parsed again, prepared again) for every size of group.
+        columns = [list(c) for c in zip(*(_event_params(r, _utc) for r in rows), strict=True)]
+        found = _raw(conn, _PG_INSERT_NEW_EVENTS, tuple(columns), fetch="all")
+        return {(run_id, event_id) for run_id, event_id in found}
     statement = (  # only placeholders are joined in
         "INSERT INTO run_events (run_id, event_id, kind, ts, data) VALUES "  # noqa: S608
-        + ", ".join([one] * len(rows))
+        + ", ".join(["(?, ?, ?, ?, ?)"] * len(rows))
         + " ON CONFLICT (run_id, event_id) DO NOTHING RETURNING run_id, event_id"
     )
-    params = tuple(value for row in rows for value in _event_params(row, bind_ts))
+    params = tuple(value for row in rows for value in _event_params(row, _sqlite_datetime))
     return {(run_id, event_id) for run_id, event_id in _raw(conn, statement, params, fetch="all")}
+
+
+_PG_INSERT_NEW_EVENTS = (
+    "INSERT INTO run_events (run_id, event_id, kind, ts, data)"
+    " SELECT r, e, k, t, CAST(d AS JSONB) FROM unnest(CAST(%b AS TEXT[]), CAST(%b AS TEXT[]),"
+    " CAST(%b AS TEXT[]), CAST(%b AS TIMESTAMPTZ[]), CAST(%b AS TEXT[])) AS v(r, e, k, t, d)"
+    " ON CONFLICT (run_id, event_id) DO NOTHING RETURNING run_id, event_id"
+)
 
 
 def _event_params(r: dict[str, Any], bind_ts: Any) -> tuple[Any, ...]:

@@ -17,15 +17,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-from ..bus import Bus, Subscription
+from ..bus import HEARD_ELSEWHERE, Bus, Subscription
 from ..domain.access import REVOKED_TOPIC
+
+log = logging.getLogger(__name__)
 
 Filter = Callable[[dict[str, Any]], bool]
 StillAllowed = Callable[[], bool]  # may read the database: called in a thread
+First = Callable[[], Awaitable[list[bytes]]]
 Prepare = Callable[[dict[str, Any]], dict[str, Any]]
 
 TICK_SECONDS = 0.1
@@ -45,8 +49,9 @@ def frame(event: str, data: Any, event_id: str | int | None = None) -> bytes:
 
 
 class _Viewer:
-    def __init__(self, only: Filter | None, now: float) -> None:
+    def __init__(self, only: Filter | None, first: First | None, now: float) -> None:
         self.only = only
+        self.first = first
         self.queue: asyncio.Queue[bytes | None] = asyncio.Queue(CLIENT_QUEUE)
         self.offered_at = now  # loop time of the last frame or keep-alive
 
@@ -80,6 +85,19 @@ class _Viewer:
         return b"".join(parts)
 
 
+async def _snapshot_again(viewer: _Viewer) -> None:
+    if viewer.first is None:
+        return
+    try:
+        snapshots = await viewer.first()
+    except Exception:  # the stream goes on; its next update mends what this missed
+        log.exception("live: could not take a snapshot again")
+        return
+    now = asyncio.get_running_loop().time()
+    for snapshot in snapshots:
+        viewer.offer(snapshot, now)
+
+
 class Channel:
     """One bus topic, coalesced per tick, shared by all its viewers."""
 
@@ -98,8 +116,8 @@ class Channel:
         self._task.cancel()
         self._sub.close()
 
-    def join(self, only: Filter | None) -> _Viewer:
-        viewer = _Viewer(only, self._loop.time())
+    def join(self, only: Filter | None, first: First | None) -> _Viewer:
+        viewer = _Viewer(only, first, self._loop.time())
         self.viewers.add(viewer)
         return viewer
 
@@ -150,7 +168,11 @@ class Live:
 
     A stream opened with a share link or a session names the keys that end it
     (`ends_with`); when the bus says one of them was revoked (REVOKED_TOPIC), the
-    stream ends at once. The bus carries that to every node once it is bridged."""
+    stream ends at once. The bus carries that to every node once it is bridged.
+
+    When another node says it now sends a topic that this node began to show
+    (HEARD_ELSEWHERE), each viewer of it is sent its snapshot again: what that node
+    committed before, it did not send."""
 
     def __init__(self, bus: Bus) -> None:
         self.bus = bus
@@ -159,6 +181,7 @@ class Live:
         self._revocations: asyncio.Task[None] | None = None
         self._checks: dict[_Viewer, StillAllowed] = {}
         self._rechecks: asyncio.Task[None] | None = None
+        self._heard: asyncio.Task[None] | None = None
 
     async def _recheck(self) -> None:
         while True:
@@ -175,6 +198,16 @@ class Live:
                 for key in data.get("keys", ()):
                     for viewer in self._ending.pop(key, set()):
                         viewer.end()
+        finally:
+            sub.close()
+
+    async def _watch_heard(self, sub: Subscription) -> None:
+        try:
+            while True:
+                _topic, data = await sub.get()
+                channel = self.channels.get(data["topic"])
+                for viewer in list(channel.viewers if channel is not None else ()):
+                    await _snapshot_again(viewer)
         finally:
             sub.close()
 
@@ -202,7 +235,7 @@ class Live:
         *,
         event: str,
         key: str = "id",
-        first: Callable[[], Awaitable[list[bytes]]] | None = None,
+        first: First | None = None,
         only: Filter | None = None,
         prepare: Prepare | None = None,
         ends_with: frozenset[str] = frozenset(),
@@ -214,10 +247,14 @@ class Live:
 
         The stream ends when the bus announces one of `ends_with` revoked, or when
         `still_allowed()` (asked every RECHECK_SECONDS) says no."""
+        if self._heard is None and self.bus.bridged:
+            # Subscribed before the channel is, so no other node's word falls in between.
+            sub = self.bus.subscribe(HEARD_ELSEWHERE)
+            self._heard = asyncio.create_task(self._watch_heard(sub), name="live:heard")
         channel = self.channels.get(topic)
         if channel is None:
             channel = self.channels[topic] = Channel(self.bus, topic, event, key, prepare)
-        viewer = channel.join(only)
+        viewer = channel.join(only, first)
         self._end_on(ends_with, viewer)
         if still_allowed is not None:
             self._checks[viewer] = still_allowed
@@ -251,6 +288,6 @@ class Live:
         for channel in self.channels.values():
             channel.close()
         self.channels.clear()
-        for task in (self._revocations, self._rechecks):
+        for task in (self._revocations, self._rechecks, self._heard):
             if task is not None:
                 task.cancel()
