@@ -18,7 +18,6 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
@@ -30,6 +29,8 @@ def pipelined(conn: Connection) -> Iterator[None]:
     if conn.dialect.name != "postgresql":
         yield
         return
+    import psycopg  # here: a SQLite hub runs without the PostgreSQL driver installed
+
     raw: Any = conn.connection.driver_connection
     try:
         with raw.pipeline():
