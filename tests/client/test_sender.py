@@ -93,3 +93,34 @@ def test_a_track_loop_left_early_is_finished_after_the_grace_period(live_hub, sd
     assert view["status"] == "succeeded"
     assert view["progress"]["done"] == 42
     sender.close(1)
+
+
+def test_a_run_reported_into_again_keeps_what_an_earlier_process_spooled(
+    live_hub, sdk_config
+):
+    """A command reporting into a run another process began (an agent's run, say) takes
+    the spool over at start: what the earlier process could not deliver is sent first,
+    not dropped with the box its own reports replace."""
+    from thereyet.client import spool
+
+    clock = Clock()
+    first = Sender(sdk_config, clock=clock)
+    run = Run("resumed", sender=first)
+    first.step(clock.now)  # the hub has the run
+    earlier = first.boxes[run.id]
+    earlier.add("log", text="said while the hub was away", stream="log")
+    spool.write(sdk_config.spool_dir, sdk_config.url, run.id, earlier.to_spool())
+
+    second = Sender(sdk_config, clock=clock)
+    assert second.load_spool() == 1
+    again = Run("resumed", id=run.id, existing=True, sender=second)
+    again.log("said by the next process")
+    second.step(clock.now)
+    logs = [e["text"] for e in live_hub.events(run.id) if e["type"] == "log"]
+    assert logs == ["said while the hub was away", "said by the next process"]
+    again.finish()
+    second.step(clock.now)
+    assert live_hub.api.get(f"/api/v1/runs/{run.id}").json()["status"] == "succeeded"
+    assert list(sdk_config.spool_dir.iterdir()) == []  # all delivered: the claim is gone
+    second.close(1)
+    first.close(1)

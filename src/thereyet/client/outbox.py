@@ -123,6 +123,17 @@ class Outbox:
             or self.dropped
         )
 
+    def take_over(self, earlier: Outbox) -> None:
+        """Carry on from an earlier box of the same run (one an earlier process spooled):
+        what it had not delivered goes first, and its spool file goes once all is sent."""
+        self.create = earlier.create if earlier.create is not None else self.create
+        self.events = deque([*(earlier.batch or []), *earlier.events, *self.events])
+        self.attachments = deque([*earlier.attachments, *self.attachments])
+        self.finish = self.finish or earlier.finish
+        self.seq = max(self.seq, earlier.seq)
+        self.dropped += earlier.dropped
+        self.spool_file = earlier.spool_file
+
     # -- spool ----------------------------------------------------------------------
 
     def to_spool(self) -> dict[str, Any]:

@@ -89,6 +89,9 @@ class Sender:
     def outbox(self, run_id: str, create: dict[str, Any] | None) -> Outbox:
         box = Outbox(run_id, create, wall=self.wall, max_pending=self.config.max_pending)
         with self._lock:
+            earlier = self.boxes.get(run_id)
+            if earlier is not None:  # taken from the spool: its reports still go, first
+                box.take_over(earlier)
             self.boxes[run_id] = box
         return box
 
