@@ -53,13 +53,14 @@ def test_pending_changes_are_committed_together(writer, engines):
     assert len(room_names(engines)) == 50
 
 
-def test_a_failing_change_is_rolled_back_alone(writer, engines):
-    def fails(tx: Tx) -> None:
-        add_room("half-written")(tx)
-        raise ValueError("refused")
+def half_written_then_refused(tx: Tx) -> None:
+    add_room("half-written")(tx)
+    raise ValueError("refused")
 
+
+def test_a_failing_change_is_rolled_back_alone(writer, engines):
     ok1 = writer.submit(add_room("before"))
-    bad = writer.submit(fails)
+    bad = writer.submit(half_written_then_refused)
     ok2 = writer.submit(add_room("after"))
     writer.start()
     assert ok1.result(10) == "before" and ok2.result(10) == "after"
@@ -72,12 +73,8 @@ def test_a_failing_change_is_rolled_back_alone(writer, engines):
 def test_the_last_change_of_a_group_is_rolled_back_when_it_fails(writer, engines):
     # A change's savepoint is released or rolled back to only when the next change
     # opens its own (_Savepoints): the group's last one is undone before the commit.
-    def fails(tx: Tx) -> None:
-        add_room("half-written")(tx)
-        raise ValueError("refused")
-
     ok = writer.submit(add_room("before"))
-    bad = writer.submit(fails)
+    bad = writer.submit(half_written_then_refused)
     writer.start()
     assert ok.result(10) == "before"
     with pytest.raises(ValueError, match="refused"):
