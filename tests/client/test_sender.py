@@ -95,9 +95,7 @@ def test_a_track_loop_left_early_is_finished_after_the_grace_period(live_hub, sd
     sender.close(1)
 
 
-def test_a_run_reported_into_again_keeps_what_an_earlier_process_spooled(
-    live_hub, sdk_config
-):
+def test_a_run_reported_into_again_keeps_what_an_earlier_process_spooled(live_hub, sdk_config):
     """A command reporting into a run another process began (an agent's run, say) takes
     the spool over at start: what the earlier process could not deliver is sent first,
     not dropped with the box its own reports replace."""
