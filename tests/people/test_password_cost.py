@@ -8,14 +8,13 @@ import io
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import create_engine, select
 
+from tests.people.test_people_cli import password_hash
 from tests.web.conftest import PASSWORD, sign_in
 from thereyet.cli.main import main
 from thereyet.server.config import Settings, settings_from_env
 from thereyet.server.domain.people import HashCost, hash_cost
 from thereyet.server.services.people import password_hasher
-from thereyet.server.store.tables import users
 
 
 def test_the_shipped_cost_is_rfc_9106s_low_memory_profile():
@@ -59,22 +58,13 @@ def test_a_server_with_a_malformed_cost_does_not_start_and_says_why(tmp_path, ca
     assert not (tmp_path / "thereyet.db").exists()  # refused before anything was made
 
 
-def _stored_hash(tmp_path, username: str) -> str:
-    engine = create_engine(f"sqlite:///{tmp_path / 'thereyet.db'}")
-    with engine.connect() as conn:
-        found = conn.execute(select(users.c.password_hash).where(users.c.username == username))
-        value = str(found.scalar_one())
-    engine.dispose()
-    return value
-
-
 def test_new_hashes_take_the_set_cost_and_an_old_one_is_redone_at_sign_in(tmp_path):
     data = ["--data-dir", str(tmp_path), "--init"]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
         patch.setenv("THEREYET_PASSWORD_HASH_COST", "m=16,t=1,p=2")
         assert main(["user", "create", "ada", "--role", "viewer", "--password-stdin", *data]) == 0
-    assert "$m=16,t=1,p=2$" in _stored_hash(tmp_path, "ada")
+    assert "$m=16,t=1,p=2$" in password_hash(tmp_path, "ada")
 
     from starlette.testclient import TestClient
 
@@ -85,4 +75,4 @@ def test_new_hashes_take_the_set_cost_and_an_old_one_is_redone_at_sign_in(tmp_pa
     app = create_app(make_settings(db, tmp_path, password_hash_cost="m=32,t=2,p=1"))
     with TestClient(app, base_url="http://hub.example") as browser:
         sign_in(browser, "ada")  # the old hash still signs in
-    assert "$m=32,t=2,p=1$" in _stored_hash(tmp_path, "ada")  # and was redone
+    assert "$m=32,t=2,p=1$" in password_hash(tmp_path, "ada")  # and was redone

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -40,14 +41,15 @@ def browser(app) -> Iterator[TestClient]:
     yield from _browser(app, "http")
 
 
+def _login(browser: TestClient, password: str) -> Any:
+    """Ana signs in through the form with `password`; the answer, not followed."""
+    csrf = browser.get("/login").text.split('name="csrf" value="')[1].split('"')[0]
+    data = {"username": "ana", "password": password, "csrf": csrf}
+    return browser.post("/login", data=data, follow_redirects=False)
+
+
 def _session_cookie_header(browser: TestClient) -> str:
-    form = browser.get("/login")
-    csrf = form.text.split('name="csrf" value="')[1].split('"')[0]
-    response = browser.post(
-        "/login",
-        data={"username": "ana", "password": PASSWORD, "csrf": csrf},
-        follow_redirects=False,
-    )
+    response = _login(browser, PASSWORD)
     assert response.status_code == 303, response.text
     [cookie] = [
         c for c in response.headers.get_list("set-cookie") if c.startswith("thereyet_session=")
@@ -85,11 +87,7 @@ def test_repeated_wrong_passwords_are_throttled_with_retry_after(browser, clock)
     answers = []
     wait = 0
     for _ in range(40):
-        form = browser.get("/login")
-        csrf = form.text.split('name="csrf" value="')[1].split('"')[0]
-        response = browser.post(
-            "/login", data={"username": "ana", "password": "wrong-" * 3, "csrf": csrf}
-        )
+        response = _login(browser, "wrong-" * 3)
         answers.append(response.status_code)
         if response.status_code == 429:
             wait = int(response.headers["Retry-After"])
@@ -97,17 +95,8 @@ def test_repeated_wrong_passwords_are_throttled_with_retry_after(browser, clock)
             break
     assert answers[0] == 401 and answers[-1] == 429, answers
     # While throttled, even the right password is not tried.
-    form = browser.get("/login")
-    csrf = form.text.split('name="csrf" value="')[1].split('"')[0]
-    right = browser.post("/login", data={"username": "ana", "password": PASSWORD, "csrf": csrf})
-    assert right.status_code == 429
+    assert _login(browser, PASSWORD).status_code == 429
     # Once the wait has passed, the right password signs in.
     clock.advance(wait)
-    form = browser.get("/login")
-    csrf = form.text.split('name="csrf" value="')[1].split('"')[0]
-    later = browser.post(
-        "/login",
-        data={"username": "ana", "password": PASSWORD, "csrf": csrf},
-        follow_redirects=False,
-    )
+    later = _login(browser, PASSWORD)
     assert later.status_code == 303, later.text
