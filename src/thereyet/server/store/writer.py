@@ -142,8 +142,8 @@ class _Savepoints:
         self.pending = [f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", f"RELEASE SAVEPOINT {_SAVEPOINT}"]
 
     def close(self) -> None:
-        """Before the commit: undo a last change that failed."""
-        if len(self.pending) > 1:
+        """Before the commit: undo a last change that failed (a release is left out)."""
+        if self.pending[:1] == [f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}"]:
             self._send(self.pending)
         self.pending = []
 
