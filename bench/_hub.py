@@ -93,29 +93,41 @@ class Hub:
 
     def stop(self) -> None:
         """Stop the hub the way an operator would (SIGTERM), waiting for it to exit."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        terminate(self.process)
 
 
-def _wait_healthy(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+def terminate(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM `process` if it still runs and wait for it to exit (SIGKILL after 20 s)."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_answering(
+    process: subprocess.Popen[bytes],
+    port: int,
+    log: Path,
+    path: str = "/api/v1/health",
+    what: str = "the hub",
+) -> None:
+    """Wait until `process` answers GET `path` with 200 (30 s at most)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the hub exited at start:\n{log.read_text()[-2000:]}")
+            raise RuntimeError(f"{what} exited at start:\n{log.read_text()[-2000:]}")
         with contextlib.suppress(OSError):
             conn = http.client.HTTPConnection(HOST, port, timeout=2)
-            conn.request("GET", "/api/v1/health")
+            conn.request("GET", path)
             if conn.getresponse().status == 200:
                 conn.close()
                 return
         time.sleep(0.1)
     process.kill()
-    raise RuntimeError(f"the hub did not answer within 30 s:\n{log.read_text()[-2000:]}")
+    raise RuntimeError(f"{what} did not answer within 30 s:\n{log.read_text()[-2000:]}")
 
 
 @contextlib.contextmanager
@@ -137,7 +149,7 @@ def running_hub(
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     hub = Hub(process, port, log)
     try:
-        _wait_healthy(process, port, log)
+        wait_answering(process, port, log)
         yield hub
     finally:
         hub.stop()
@@ -189,7 +201,7 @@ def running_nodes(
         ]
         port = stack.enter_context(_nginx(data_dir / "nginx", [hub.port for hub in hubs]))
         front = Hub(hubs[0].process, port, hubs[0].log)
-        _wait_healthy(hubs[0].process, port, hubs[0].log)
+        wait_answering(hubs[0].process, port, hubs[0].log)
         yield Nodes(hubs, front)
 
 

@@ -81,11 +81,11 @@ from _hub import (
     ADMIN_TOKEN,
     HOST,
     Hub,
-    _wait_healthy,
     free_port,
     running_hub,
     running_nodes,
     scratch_pg_database,
+    wait_answering,
 )
 
 TARGET_P99 = 0.250  # seconds, under the full load (issue 4)
@@ -511,7 +511,7 @@ def live_only_hub(data_dir: Path) -> Iterator[Hub]:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     hub = Hub(process, port, log)
     try:
-        _wait_healthy(process, port, log)
+        wait_answering(process, port, log)
         yield hub
     finally:
         (data_dir / "synthetic.stop").touch()

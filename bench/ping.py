@@ -9,10 +9,15 @@ scenario measures in the same run, against the same process:
   and 100000), against `GET /api/v1/health` (writes nothing): pings/s, the
   ratio, and every 2xx ping checked as recorded (runs counted in the database
   before and after; none answered 5xx);
+- slugs: 200 checks pinged by ping key and slug (/ping/<key>/<slug>), as above;
 - history: one fresh check against one check with 100,000 past runs (ratio);
 - burst: 10,000 scheduled checks ("* * * * *", --grace, default 60 s) all
   pinging at once at the top of a minute: the time until the last is
-  recorded, and that no late or missed notice fired.
+  recorded, and that no late or missed notice fired;
+- outage (not in all): the burst when each check missed its occurrence before (the
+  hub was down for it), so the monitor notes 10,000 misses as the pings come,
+  against the plain burst in the same run: the time to answer all pings, and when
+  the last missed notice was written.
 
 Checks and past runs are written straight into the database while the hub is
 stopped (through the same SQLAlchemy tables), so that seeding 100,000 of them
@@ -20,9 +25,9 @@ takes seconds rather than minutes. The per-check ping limit is raised for the
 run (THEREYET_PING_RATE_PER_MINUTE) so that one check can be loaded at all, and
 retention is off (THEREYET_KEEP_RUNS=0) so that the history stays.
 
-    python bench/ping.py [--scenario checks|history|burst|all] [--seconds 5]
+    python bench/ping.py [--scenario checks|slugs|history|burst|outage|all] [--seconds 5]
                          [--connections 32] [--checks 200,100000] [--db URL]
-                         [--src OTHER/src]
+                         [--src OTHER/src] [--analyze]
 
 --src runs the hub from another source tree (say, a checkout of the previous
 release), to compare two versions on the same machine in the same hour.
@@ -42,10 +47,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _hub import HOST, Hub, running_hub, scratch_pg_database
-from ping_load import burst, count_runs, late_or_missed, seed_checks, seed_history
+from ping_load import burst, count_runs, last_notice, late_or_missed, seed_checks, seed_history
 
 _LUA = """
 local paths = {}
@@ -108,16 +115,38 @@ def scenario_checks(args: argparse.Namespace, url: str, tmp: Path, n: int) -> No
     uuids = seed_checks(url, n, prefix=f"check{n}")
     with running_hub(data, args.db_url) as hub:
         paths = [f"/ping/{u}" for u in uuids]
-        _warm(hub, paths, tmp, args)
-        base = wrk(hub.port, ["/api/v1/health"], args.seconds, args.connections, tmp)
-        before = count_runs(url)
-        ping = wrk(hub.port, paths, args.seconds, args.connections, tmp)
-        time.sleep(1)
-        print(f"{n} checks:")
-        print(_line("GET /api/v1/health (writes nothing)", base))
-        print(_line("GET /ping/<uuid> (records a run)", ping))
-        print(_verify(url, before, ping, args.connections))
-        print(f"  ratio ping / no-database endpoint: {ping['rate'] / base['rate']:.2f}")
+        _measure(args, hub, url, tmp, paths, f"{n} checks:", "GET /ping/<uuid>")
+
+
+def scenario_slugs(args: argparse.Namespace, url: str, tmp: Path) -> None:
+    """200 checks pinged by ping key and slug (`/ping/<key>/<slug>`), as the checks."""
+    data = tmp / "slugs"
+    with running_hub(data, args.db_url):
+        pass
+    seed_checks(url, 200, prefix="slug")
+    with running_hub(data, args.db_url) as hub:
+        key = hub.call("POST", "/api/v1/ping-keys", {"name": "bench"})["key"]
+        paths = [f"/ping/{key}/slug-{i:06d}" for i in range(200)]
+        _measure(args, hub, url, tmp, paths, "200 checks by slug:", "GET /ping/<key>/<slug>")
+
+
+def _measure(
+    args: argparse.Namespace, hub: Hub, url: str, tmp: Path, paths: list[str], title: str, form: str
+) -> None:
+    """Pings to `paths` against the endpoint that writes nothing, warm, in the same hub;
+    every 2xx ping checked as recorded."""
+    _warm(hub, paths, tmp, args)
+    if args.analyze:
+        analyze(url)
+    base = wrk(hub.port, ["/api/v1/health"], args.seconds, args.connections, tmp)
+    before = count_runs(url)
+    ping = wrk(hub.port, paths, args.seconds, args.connections, tmp)
+    time.sleep(1)
+    print(title)
+    print(_line("GET /api/v1/health (writes nothing)", base))
+    print(_line(f"{form} (records a run)", ping))
+    print(_verify(url, before, ping, args.connections))
+    print(f"  ratio ping / no-database endpoint: {ping['rate'] / base['rate']:.2f}")
 
 
 def scenario_history(args: argparse.Namespace, url: str, tmp: Path) -> None:
@@ -128,7 +157,7 @@ def scenario_history(args: argparse.Namespace, url: str, tmp: Path) -> None:
     seed_history(url, old, 100_000)
     with running_hub(data, args.db_url) as hub:
         _warm(hub, [f"/ping/{fresh}", f"/ping/{old}"], tmp, args)
-        rates = {}
+        rates: dict[str, list[float]] = {}
         for name, u in (("fresh", fresh), ("old", old), ("fresh", fresh), ("old", old)):
             before = count_runs(url)
             r = wrk(hub.port, [f"/ping/{u}"], args.seconds, args.connections, tmp)
@@ -142,28 +171,68 @@ def scenario_history(args: argparse.Namespace, url: str, tmp: Path) -> None:
 
 
 def scenario_burst(args: argparse.Namespace, url: str, tmp: Path) -> None:
-    data = tmp / "burst"
+    print(f"burst: 10,000 checks (grace {args.grace:.0f} s) pinging at the top of a minute")
+    _burst_at_top(args, url, tmp / "burst", missed=False)
+
+
+def scenario_outage(args: argparse.Namespace, url: str, tmp: Path) -> None:
+    """The burst as the monitor notes that each check missed the occurrence before (the
+    hub was down for it), against the plain burst in the same run."""
+    print("outage: the burst, without and with the checks' last occurrence missed")
+    times = []
+    for missed in (False, True):  # each on a database of its own
+        data = tmp / f"outage-{missed}"
+        if args.db:
+            with scratch_pg_database(args.db) as own:
+                args.db_url = own
+                times.append(_burst_at_top(args, own, data, missed=missed))
+            args.db_url = url
+        else:
+            own = f"sqlite:///{data / 'thereyet.db'}"
+            times.append(_burst_at_top(args, own, data, missed=missed))
+    print(f"  ratio, time to answer all, missed / plain: {times[1] / times[0]:.2f}")
+
+
+def _burst_at_top(args: argparse.Namespace, url: str, data: Path, *, missed: bool) -> float:
+    """10,000 checks on "* * * * *" pinged at once at the top of a minute; with `missed`,
+    made a minute earlier, so that the monitor notes then that each missed the occurrence
+    before. Print and return the time until the last ping was answered."""
     with running_hub(data, args.db_url):
         pass
+    # The checks wait for the first top of a minute after they are made: seeding and
+    # starting the hub must be done before it, or the pings would come a minute after
+    # the occurrence they wait for and find it missed. So seed early in a minute.
     now = datetime.now(UTC)
-    uuids = seed_checks(url, 10_000, prefix="cron", schedule="* * * * *", grace=args.grace, now=now)
+    if now.second > 20:
+        time.sleep(60.5 - now.second - now.microsecond / 1e6)
+        now = datetime.now(UTC)
+    made = now - timedelta(minutes=1) if missed else now
+    uuids = seed_checks(
+        url, 10_000, prefix="cron", schedule="* * * * *", grace=args.grace, now=made
+    )
+    top = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)  # the pings' time
     with running_hub(data, args.db_url) as hub:
-        top = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
-        if (top - datetime.now(UTC)).total_seconds() < 5:
-            top += timedelta(minutes=1)  # the hub may still be starting: the next one
-        before = count_runs(url)
+        if datetime.now(UTC) >= top:
+            raise SystemExit("burst: seeding and starting the hub took past the minute's top")
+        before, notices_before = count_runs(url), late_or_missed(url)
         wait = (top - datetime.now(UTC)).total_seconds()
         time.sleep(max(0.0, wait))
         result = burst(hub.port, [f"/ping/{u}" for u in uuids], connections=args.connections)
-        print(f"burst: 10,000 checks (grace {args.grace:.0f} s) pinging at the top of a minute")
+        label = "the last occurrence missed" if missed else "plain"
         print(
-            f"  all answered (an answer means recorded) {result['last_answer_s']:.2f} s after"
-            f" the first was sent; {result['non200']} not 200"
+            f"  {label}: all answered (an answer means recorded) {result['last_answer_s']:.2f} s"
+            f" after the first was sent; {result['non200']} not 200"
         )
         time.sleep(args.grace + 15)  # past the grace and a monitor tick or two
         notices = late_or_missed(url)
+        noted = {k: notices[k] - notices_before[k] for k in notices}
         recorded = count_runs(url) - before
-        print(f"  {recorded} runs recorded; late or missed notices: {notices}")
+        print(f"  {recorded} runs recorded; late or missed notices: {noted}")
+        if missed:
+            print(
+                f"  the last missed notice written {last_notice(url) - top.timestamp():.2f} s after the top"
+            )
+    return float(result["last_answer_s"])
 
 
 def _warm(hub: Hub, paths: list[str], tmp: Path, args: argparse.Namespace) -> None:
@@ -172,17 +241,35 @@ def _warm(hub: Hub, paths: list[str], tmp: Path, args: argparse.Namespace) -> No
     wrk(hub.port, ["/api/v1/health"], 1, args.connections, tmp)
 
 
+def analyze(url: str) -> None:
+    """Gather the planner's statistics, as PostgreSQL's autovacuum does within a minute or
+    so of a table's growth (and SQLite's ANALYZE, which the hub never runs by itself)."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+    engine.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--scenario", default="all", choices=["checks", "history", "burst", "all"])
+    parser.add_argument(
+        "--scenario",
+        default="all",
+        choices=["checks", "slugs", "history", "burst", "outage", "all"],
+    )
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--checks", default="200,100000")
     parser.add_argument("--grace", type=float, default=60, help="the burst's checks' grace")
     parser.add_argument("--db", help="a PostgreSQL URL; a scratch database is made on its server")
     parser.add_argument("--src", help="run the hub from this source tree (PYTHONPATH)")
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="checks: ANALYZE the database after the warm-up (as autovacuum would, later)",
+    )
     args = parser.parse_args()
     os.environ.update(
         THEREYET_PING_RATE_PER_MINUTE="10000000",
@@ -216,10 +303,14 @@ def _run(tmp: Path, db_url: str | None, url: str | None, args: argparse.Namespac
     if args.scenario in ("checks", "all"):
         for n in (int(x) for x in args.checks.split(",")):
             scenario_checks(args, db(f"checks-{n}"), tmp, n)
+    if args.scenario in ("slugs", "all"):
+        scenario_slugs(args, db("slugs"), tmp)
     if args.scenario in ("history", "all"):
         scenario_history(args, db("history"), tmp)
     if args.scenario in ("burst", "all"):
         scenario_burst(args, db("burst"), tmp)
+    if args.scenario == "outage":
+        scenario_outage(args, db("outage"), tmp)
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ def seed_history(url: str, ping_uuid: str, count: int) -> None:
     end = datetime.now(UTC) - timedelta(minutes=1)
     with engine.begin() as conn:
         job_id = conn.execute(select(jobs.c.id).where(jobs.c.ping_uuid == ping_uuid)).scalar()
-        rows = []
+        rows: list[dict[str, Any]] = []
         for n in range(count):
             at = end - timedelta(minutes=count - n)
             rows.append(
@@ -108,6 +108,16 @@ def late_or_missed(url: str) -> dict[str, int]:
         found = {kind: int(n) for kind, n in conn.execute(query)}
     engine.dispose()
     return {"late": found.get("late", 0), "missed": found.get("missed", 0)}
+
+
+def last_notice(url: str) -> float:
+    """When the last missed notice was written (Unix time)."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        query = select(func.max(job_events.c.ts)).where(job_events.c.kind == "missed")
+        last = conn.execute(query).scalar_one()
+    engine.dispose()
+    return float(last.replace(tzinfo=last.tzinfo or UTC).timestamp())
 
 
 def burst(port: int, paths: list[str], *, connections: int) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any
 def sign_in(base_url: str, username: str, password: str) -> str:
     """Sign in through the login form, as a browser does; the Cookie header value."""
     parts = urllib.parse.urlsplit(base_url)
-    conn = http_client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=10)
+    conn = http_client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
     try:
         conn.request("GET", "/login")
         response = conn.getresponse()

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -41,6 +42,17 @@ ADMIN_TOKEN = "ty_testadmin_" + "s" * 32
 # the shipped cost, and that a hash of another cost still signs in and is redone.
 TEST_HASH_COST = "m=8,t=1,p=1"
 os.environ.setdefault("THEREYET_PASSWORD_HASH_COST", TEST_HASH_COST)
+
+
+# Functional tests wait for an answer; they do not time it (benchmarks do, under bench/).
+# httpx's default of 5 s failed tests whose hub a loaded two-core machine (CI, with the
+# suite's own workers, browsers and hub processes) kept from answering that fast, so
+# every httpx client and call in the tests waits a minute unless it says otherwise.
+PATIENT = httpx.Timeout(60.0)
+for _call in (httpx.Client.__init__, httpx.AsyncClient.__init__, httpx.stream.__wrapped__):
+    _call.__kwdefaults__["timeout"] = PATIENT
+for _name in ("request", "get", "options", "head", "post", "put", "patch", "delete"):
+    getattr(httpx, _name).__kwdefaults__["timeout"] = PATIENT
 
 
 def _pg_unavailable() -> str | None:

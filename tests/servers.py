@@ -249,7 +249,7 @@ def http(
     *,
     token: str | None = ADMIN_TOKEN,
     headers: dict[str, str] | None = None,
-    timeout: float = 10.0,
+    timeout: float = 60.0,  # an answer is waited for, not timed (tests/conftest.py)
 ) -> tuple[int, Any]:
     """One request with the standard library, as admin unless `token` says otherwise
     (None: no token); (status, JSON body or text). Never raises for an HTTP error

@@ -41,3 +41,19 @@ def test_import_contracts_hold():
     assert result.returncode == 0, result.stdout + result.stderr
     contracts = (ROOT / "pyproject.toml").read_text().count("[[tool.importlinter.contracts]]")
     assert f"{contracts} kept, 0 broken" in result.stdout
+
+
+def test_only_store_pipeline_takes_the_drivers_own_cursors():
+    """On PostgreSQL the writer's BEGIN and savepoints wait in a queue on its connection
+    (store/pipeline.py), sent ahead of every statement that goes through SQLAlchemy or
+    through that module: a cursor taken from the driver anywhere else would run before
+    the queued BEGIN, outside the group's transaction."""
+    allowed = {ROOT / "src/thereyet/server/store/pipeline.py"}
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / "src").rglob("*.py"))
+        if path not in allowed
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if ".connection.cursor(" in line or ".driver_connection" in line
+    ]
+    assert found == []

@@ -11,6 +11,7 @@ from starlette.testclient import TestClient
 from tests.conftest import as_token
 from tests.servers import wait_for
 from thereyet.server.clock import FakeClock
+from thereyet.server.services.agent_loss import AgentLoss
 
 LOST_AFTER = 30.0  # the default
 
@@ -105,6 +106,33 @@ def test_a_silent_agent_is_lost_after_lost_after_and_its_run_retried_after_the_d
     clock.advance(60)
     [offer] = _poll_until_work(client, auth, "a2")
     assert (offer["run_id"], offer["attempt"]) == (retry["run_id"], 2)
+
+
+def test_a_node_slow_to_start_counts_no_silence_before_its_first_look(
+    client: TestClient, clock: FakeClock
+):
+    """A node is built, then takes long to start (a loaded machine, a slow store): the
+    agents could not reach it meanwhile, so they are lost only `lost_after` after its
+    workers first look, not after it was built."""
+    auth = _agent_token(client)
+    _register(client, auth, "a1")
+    app: Any = client.app
+    agents = app.state.agents
+    assert client.portal is not None
+    # The test takes the assigner's steps itself: the hub's own would look at the
+    # clock before it is moved (a tick in flight when the node is "built").
+    client.portal.call(app.state.timely_workers.stop)
+    client.portal.call(app.state.hub.writer.run, lambda tx: None)  # what it handed in is done
+    agents.loss = AgentLoss(app.state.hub, app.state.runs, agents.queue_run)  # built now
+
+    def state_after(seconds: float) -> str:
+        clock.advance(seconds)
+        client.portal.call(agents.step, clock.now())  # type: ignore[union-attr]
+        return str(client.get("/api/v1/agents").json()["agents"][0]["state"])
+
+    assert state_after(LOST_AFTER * 3) == "online"  # its first look, long after
+    assert state_after(LOST_AFTER - 1) == "online"
+    assert state_after(2) == "lost"
 
 
 def test_a_run_its_agent_no_longer_names_is_lost(client: TestClient, clock: FakeClock):

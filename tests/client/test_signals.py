@@ -129,3 +129,37 @@ def test_thereyet_run_forwards_hup_and_int_and_exits_128_plus_the_signal(
     full = live_hub.run(view["id"])
     assert full["exit_code"] == 128 + signum
     assert full["error"].startswith(f"killed by {signal.Signals(signum).name}")
+
+
+SIGNALLED_WHILE_STARTING = """
+import os, signal, sys
+from pathlib import Path
+from thereyet.client.command import Launch, run_command
+from thereyet.client.config import Config
+from thereyet.client.runs import Run
+from thereyet.client.sender import Sender
+
+class SignalledWhileStarting(Launch):
+    def popen(self, argv):
+        os.kill(os.getpid(), signal.SIGTERM)  # as the command is being started
+        return super().popen(argv)
+
+config = Config(url="http://127.0.0.1:1", token="ty_x", spool_dir=Path(sys.argv[1]))
+run = Run("cmd", sender=Sender(config))
+code = run_command(["sleep", "30"], run, how=SignalledWhileStarting())
+print(code, run._box.finish["status"], flush=True)
+"""
+
+
+def test_a_sigterm_while_the_command_starts_is_passed_on_to_it(tmp_path):
+    """A signal that comes after `thereyet run` began starting its command but before the
+    command was there to pass it to: the command gets it once started (it was this
+    process's end, the command left running and its run never finished)."""
+    done = subprocess.run(
+        [sys.executable, "-c", SIGNALLED_WHILE_STARTING, str(tmp_path / "spool")],
+        capture_output=True,
+        text=True,
+        timeout=20,  # `sleep 30` not stopped: the test fails here
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["143", "cancelled"]

@@ -138,6 +138,31 @@ def test_slug_urls_with_a_ping_key_and_auto_provisioning(client):
     assert client.get(f"/ping/{key}/srv01").status_code == 404
 
 
+def test_a_ping_key_removed_from_the_files_is_refused_at_once(client):
+    files = {"keys.toml": "[ping_keys.servers]\n"}
+    done = client.post("/api/v1/config/apply", json={"files": files}).json()
+    [key] = [s["key"] for s in done["secrets"] if s["kind"] == "ping_keys"]
+    assert client.get(f"/ping/{key}/srv01?create=1").status_code == 201
+    assert client.get(f"/ping/{key}/srv01").status_code == 200  # the key is remembered
+    pruned = {"files": {"keys.toml": "# no keys\n"}, "prune": True}
+    assert client.post("/api/v1/config/apply", json=pruned).status_code == 200
+    assert client.get(f"/ping/{key}/srv01").status_code == 404
+
+
+def test_a_slug_remembered_for_a_check_since_gone_is_not_created_without_create(client):
+    """Slug pings remember a check's ping uuid for a few seconds. Should the check be gone
+    meanwhile (deleted from the configuration files before it was ever run), the ping
+    finds no check by that uuid and is made by its slug: not found, unless ?create=1."""
+    key = client.post("/api/v1/ping-keys", json={"name": "servers"}).json()["key"]
+    pings = client.app.state.pings  # type: ignore[attr-defined]
+    pings._slugs.put("srv02", str(uuid.uuid4()))  # as a ping just before the deletion left it
+    assert client.get(f"/ping/{key}/srv02").status_code == 404
+    assert client.get("/api/v1/jobs/srv02").status_code == 404
+    assert client.get(f"/ping/{key}/srv02?create=1").status_code == 201
+    [run] = runs(client, "srv02")
+    assert run["status"] == "succeeded"
+
+
 def test_too_many_pings_are_throttled_with_429(client, check, clock: FakeClock):
     pings = client.app.state.pings
     pings.per_job = SharedBuckets(pings.hub, Rate(per_minute=60, burst=2))

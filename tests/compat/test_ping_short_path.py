@@ -106,17 +106,48 @@ def test_an_unknown_check_is_not_found_the_same_way(client, framework_only):
 def test_other_url_forms_go_to_the_app(client, framework_only, check):
     """Upper case, a trailing slash, extra query parameters: the route's own parsing."""
     key = client.post("/api/v1/ping-keys", json={"name": "k"}).json()["key"]
+    upper = check.upper().replace("/PING/", "/ping/")
     for url in (
-        check.upper().replace("/PING/", "/ping/"),
+        upper,
+        upper + "/start",  # an upper-case uuid and an action: not a key and a slug
         check + "/",
         check + "?x=1",
-        f"/ping/{key}/backup",
+        f"/ping/{key}/backup?create=1",
+        f"/ping/{key}/backup/",
     ):
         before = counts(client)
         routed, served = both(client, framework_only, "GET", url)
         assert answer(served) == answer(routed), url
         assert served.status_code == 200, url
         assert counts(client)[0] == before[0], url
+
+
+@pytest.mark.parametrize(("method", "suffix"), PLAIN)
+def test_a_plain_slug_ping_is_answered_on_the_short_path_as_the_app_answers(
+    client, framework_only, check, method, suffix
+):
+    key = client.post("/api/v1/ping-keys", json={"name": "k"}).json()["key"]
+    before = counts(client)
+    url = f"/ping/{key}/backup{suffix}"
+    routed, served = both(client, framework_only, method, url, content=b"line\n")
+    assert answer(served) == answer(routed)
+    assert served.status_code == 200
+    assert counts(client) == (before[0] + 1, before[1])
+
+
+def test_slug_pings_refused_on_the_short_path_get_the_apps_answers(client, framework_only, check):
+    """A wrong key, a slug that is no check's (without ?create=1), a revoked key."""
+    key = client.post("/api/v1/ping-keys", json={"name": "k"}).json()["key"]
+    assert client.get(f"/ping/{key}/backup").status_code == 200  # the key is remembered
+    key_id = client.get("/api/v1/ping-keys").json()["ping_keys"][0]["id"]
+    for url in ("/ping/wrong-key/backup", f"/ping/{key}/nothing-here"):
+        routed, served = both(client, framework_only, "GET", url)
+        assert answer(served) == answer(routed), url
+        assert (served.status_code, served.text) == (404, "not found"), url
+    assert client.delete(f"/api/v1/ping-keys/{key_id}").status_code == 204
+    routed, served = both(client, framework_only, "GET", f"/ping/{key}/backup")
+    assert answer(served) == answer(routed)
+    assert served.status_code == 404
 
 
 def test_a_run_id_of_another_check_is_a_conflict_either_way(client, framework_only, check):

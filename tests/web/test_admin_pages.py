@@ -355,3 +355,18 @@ def test_admin_pages_answer_when_the_bearer_token_is_not_a_session(web_hub):
     ) as client:
         answer = client.get("/admin/users", follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+
+
+def test_the_agents_page_answers_a_refused_cancel_or_remove_on_the_page(web_hub, admin):
+    """Cancelling a run that has ended meanwhile, or removing an agent already gone (two
+    people at the same page): the agents page again, with its status and the reason."""
+    run = web_hub.api.post("/api/v1/runs", json={"job": "export"}).json()
+    done = web_hub.api.post(f"/api/v1/runs/{run['id']}/finish", json={"status": "succeeded"})
+    assert done.status_code == 200
+    ended = _post_form(admin, "/agents", f"/agents/cancel/{run['id']}")
+    assert ended.status_code == 409
+    assert problem_on(ended.text) == "status: run is already succeeded"
+    assert "<h1>Agents</h1>" in ended.text
+    gone = _post_form(admin, "/agents", "/agents/remove/ghost")
+    assert gone.status_code == 404
+    assert problem_on(gone.text) == "name: no agent named 'ghost'"

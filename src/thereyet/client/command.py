@@ -177,14 +177,16 @@ def run_command(
     """
     how = how or Launch()
     tail: deque[str] = deque(maxlen=TAIL_LINES)
+    received = how.received
+    forwarder = _Forwarder(received)  # before the start: a signal meanwhile is kept for it
     try:
         child = how.popen(argv)
     except OSError as exc:
+        forwarder.restore()
         run.finish("failed", exit_code=127, error=f"cannot start {argv[0]}: {exc}")
         print(f"thereyet: cannot start {argv[0]}: {exc}", file=sys.stderr)
         return 127
-    received = how.received
-    previous = _forward_signals(child, received)
+    forwarder.started(child)
     if on_start is not None:
         on_start(child)
     assert child.stdout is not None and child.stderr is not None
@@ -207,7 +209,7 @@ def run_command(
         pump.join()
     child.stdout.close()
     child.stderr.close()
-    _restore_signals(previous)
+    forwarder.restore()
     _finish(run, code, received, tail)
     return 128 - code if code < 0 else code
 
@@ -230,24 +232,39 @@ def _finish(run: Run, code: int, received: list[int], tail: deque[str]) -> None:
     )
 
 
-def _forward_signals(child: subprocess.Popen[bytes], received: list[int]) -> dict[int, Any]:
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-    from_terminal = sys.stdin is not None and sys.stdin.isatty()
+class _Forwarder:
+    """Passes the FORWARDED signals this process gets on to its command (in the main
+    thread only, where Python runs signal handlers). Installed before the command starts,
+    so that a signal that comes meanwhile is not this process's end (the default for
+    SIGTERM) with its command left running: it is passed on as the command starts."""
 
-    def forward(signum: int, _frame: Any) -> None:
-        received.append(signum)
-        if signum == signal.SIGINT and from_terminal:
-            return  # the terminal sent it to the whole foreground group
-        with contextlib.suppress(OSError):
-            child.send_signal(signum)
+    def __init__(self, received: list[int]) -> None:
+        self.received = received
+        self.child: subprocess.Popen[bytes] | None = None
+        self.early: list[int] = []  # caught before the command started
+        self.from_terminal = sys.stdin is not None and sys.stdin.isatty()
+        self.previous: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in FORWARDED:
+                self.previous[signum] = signal.signal(signum, self._caught)
 
-    previous: dict[int, Any] = {}
-    for signum in FORWARDED:
-        previous[signum] = signal.signal(signum, forward)
-    return previous
+    def _caught(self, signum: int, _frame: Any) -> None:
+        self.received.append(signum)
+        if self.child is None:
+            self.early.append(signum)  # even a terminal's SIGINT: the command missed it
+        elif not (signum == signal.SIGINT and self.from_terminal):
+            self._send(signum)  # (the terminal sent SIGINT to the whole foreground group)
 
+    def started(self, child: subprocess.Popen[bytes]) -> None:
+        self.child = child
+        while self.early:
+            self._send(self.early.pop(0))
 
-def _restore_signals(previous: dict[int, Any]) -> None:
-    for signum, handler in previous.items():
-        signal.signal(signum, handler)
+    def _send(self, signum: int) -> None:
+        if self.child is not None:
+            with contextlib.suppress(OSError):
+                self.child.send_signal(signum)
+
+    def restore(self) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 
 from .bus import Bus
@@ -16,6 +20,8 @@ from .store.files import private_data_dir, private_sqlite_file
 from .store.migrate import upgrade
 from .store.wal import Checkpointer, WalSync
 from .store.writer import Writer
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -62,6 +68,17 @@ class Hub:
             checkpointer = Checkpointer(engines.read)
             checkpointer.start()
         return cls(settings, clock, engines, writer, bus, bridge, checkpointer, wal_sync)
+
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        """`fn` on a read connection, in a thread: from a coroutine (a worker's tick, a
+        request answered on the event loop), a read must not hold the loop while the
+        database answers, a table is locked or the server is being reached."""
+
+        def run() -> T:
+            with self.engines.read.connect() as conn:
+                return fn(conn)
+
+        return await asyncio.to_thread(run)
 
     def close(self) -> None:
         if self.bridge is not None:

@@ -208,7 +208,9 @@ def _tokens(conn: Connection) -> Objects:
             RUN_TOKEN_PREFIX
         ):
             # Names are not unique for tokens: the oldest one of a name stands for it.
-            found.setdefault(t.name, {"scope": t.scope, "jobs": t.jobs, "rooms": t.rooms})
+            found.setdefault(
+                t.name, {"scope": t.scope, "jobs": t.jobs, "rooms": t.rooms, "agent": t.agent}
+            )
     return found
 
 

@@ -255,11 +255,19 @@ class User(Part):
 
 
 class Token(Part):
-    """An API token by name and scope; apply generates its secret and shows it once."""
+    """An API token by name and scope; apply generates its secret and shows it once. An
+    agent token may be made for one agent name (`agent`): only that agent registers with it."""
 
     scope: Literal["admin", "read", "ingest", "agent"]
     jobs: list[Name] = []
     rooms: list[Name] = []
+    agent: AgentName | None = None
+
+    @model_validator(mode="after")
+    def _agent_of_agent_token(self) -> Token:
+        if self.agent is not None and self.scope != "agent":
+            raise ValueError('agent: only an agent token (scope = "agent") is made for one agent')
+        return self
 
 
 class PingKey(Part):

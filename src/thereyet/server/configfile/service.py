@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, update
 
 from ..hub import Hub
+from ..services.pings import FORGET_PING_KEYS
+from ..services.tokens import FORGET_TOKENS
 from ..store.tables import (
     channels,
     config_objects,
@@ -110,13 +112,24 @@ class ConfigService:
         self, texts: Mapping[str, str], resolve: Callable[[str], str], *, prune: bool
     ) -> Applied:
         desired = load(texts, resolve)
-        return self.hub.writer.run_sync(lambda tx: _apply(tx, desired, prune))
+        done = self.hub.writer.run_sync(lambda tx: _apply(tx, desired, prune))
+        self._forget_checked()
+        return done
 
     async def apply(
         self, texts: Mapping[str, str], resolve: Callable[[str], str], *, prune: bool
     ) -> Applied:
         desired = load(texts, resolve)
-        return await self.hub.writer.run(lambda tx: _apply(tx, desired, prune))
+        done = await self.hub.writer.run(lambda tx: _apply(tx, desired, prune))
+        self._forget_checked()
+        return done
+
+    def _forget_checked(self) -> None:
+        """The files may have revoked or narrowed tokens and ping keys: every node
+        forgets those it has checked lately, as when they are revoked through the API
+        (on PostgreSQL through the bus bridge, from `thereyet apply` too)."""
+        for topic in (FORGET_TOKENS, FORGET_PING_KEYS):
+            self.hub.bus.publish(topic, {})
 
     def export(self) -> tuple[dict[str, str], dict[str, str]]:
         """The configuration as files, and the secrets their env references stand for."""

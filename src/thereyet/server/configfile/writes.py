@@ -263,12 +263,19 @@ def _live_tokens(tx: Tx, name: str) -> list[Any]:
 
 def put_token(tx: Tx, name: str, obj: dict[str, Any], out: Written) -> None:
     found = _live_tokens(tx, name)
-    values = {"scope": obj["scope"], "jobs": obj["jobs"], "rooms": obj["rooms"]}
+    agent = obj.get("agent")
+    values = {"scope": obj["scope"], "jobs": obj["jobs"], "rooms": obj["rooms"], "agent": agent}
     if found:
         tx.conn.execute(update(tokens).where(tokens.c.id == found[0].id).values(**values))
         return
     token, _row = issue(
-        tx.conn, tx.now, name=name, scope=Scope(obj["scope"]), jobs=obj["jobs"], rooms=obj["rooms"]
+        tx.conn,
+        tx.now,
+        name=name,
+        scope=Scope(obj["scope"]),
+        jobs=obj["jobs"],
+        rooms=obj["rooms"],
+        agent=agent,
     )
     out.shown_once("tokens", name, token=token)
 

@@ -40,7 +40,7 @@ class AgentLoss:
         self.hub = hub
         self.runs = runs
         self.queue_run = queue_run
-        self.up_since = hub.clock.now()
+        self.up_since: datetime | None = None  # this node's first look for lost agents
 
     def find_lost(self, tx: Tx, now: datetime, lost_after: float) -> list[str]:
         """Mark lost the agents silent since before `lost_after` seconds, and those whose
@@ -48,14 +48,18 @@ class AgentLoss:
         return them.
 
         Silence while this node was down is not the agents' doing (they could not
-        reach it): a node judges only once it has been up for `lost_after` itself. With
-        several nodes, one that stayed up judges meanwhile."""
+        reach it): a node judges only once `lost_after` has passed since its first look,
+        made when its workers start, that is when it is about to serve (its start-up,
+        slow on a loaded machine, does not count). With several nodes, one that stayed
+        up judges meanwhile."""
         names = [
             n
             for holder in store.revoked_holders(tx.conn, now)
             for n in self.release(tx, holder, now)
         ]
         before = rules.lost_before(now, lost_after)
+        if self.up_since is None:
+            self.up_since = now
         if self.up_since > before:
             return names
         for name in store.mark_lost(tx.conn, before):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Connection
+
 from ..hub import Hub
 from ..store import integrations as store
 from ..store import outbox as outbox_store
@@ -67,12 +69,14 @@ class BridgeService:
         cursor moves by a conditional UPDATE, so two nodes never queue one message twice.
         """
 
-        with self.hub.engines.read.connect() as conn:
-            if not any(
+        def anything_new(conn: Connection) -> bool:
+            return any(
                 store.messages_after(conn, b.room_id, b.last_message_id, 1)
                 for b in store.list_bridges(conn)
-            ):
-                return 0  # the usual case: no write transaction at all
+            )
+
+        if not await self.hub.read(anything_new):
+            return 0  # the usual case: no write transaction at all
 
         def write(tx: Tx) -> int:
             passed = 0

@@ -222,8 +222,9 @@ class IncidentService:
 
     async def escalate(self, now: datetime) -> int:
         """Page every escalation step due at `now`; return how many incidents moved on."""
-        with self.hub.engines.read.connect() as conn:
-            due = [r.id for r in store.due_escalations(conn, now, MAX_PER_TICK)]
+        due = await self.hub.read(
+            lambda conn: [r.id for r in store.due_escalations(conn, now, MAX_PER_TICK)]
+        )
         if not due:
             return 0
 

@@ -167,10 +167,9 @@ class IntegrationService:
 
     # -- receiving ---------------------------------------------------------------------
 
-    def alert_source(self, token: str, kind: str) -> Any:
+    async def alert_source(self, token: str, kind: str) -> Any:
         """The live alert source of this token and kind; NotFound otherwise."""
-        with self.hub.engines.read.connect() as conn:
-            row = store.by_token_hash(conn, token_hash(token))
+        row = await self.hub.read(lambda conn: store.by_token_hash(conn, token_hash(token)))
         if row is None or row.kind != kind:
             raise NotFound("unknown integration token", field="token")
         return row
@@ -179,8 +178,7 @@ class IntegrationService:
         self, kind: str, token: str, headers: dict[str, str], body: bytes
     ) -> Received:
         """Verify, parse, then write a hook delivery at once; refusals are noted."""
-        with self.hub.engines.read.connect() as conn:
-            row = store.by_token_hash(conn, token_hash(token))
+        row = await self.hub.read(lambda conn: store.by_token_hash(conn, token_hash(token)))
         parser = FORMATS.get(kind)
         if row is None or parser is None or row.kind != kind:
             raise NotFound("no such integration: check the URL")

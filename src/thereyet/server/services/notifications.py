@@ -351,8 +351,7 @@ class NotificationService:
     async def claim_due(self, now: datetime, limit: int = 20) -> list[Delivery]:
         """Claim up to `limit` due outbox rows for this node (conditional UPDATEs)."""
         node = self.hub.settings.node
-        with self.hub.engines.read.connect() as conn:
-            candidates = store.due_messages(conn, now, limit)
+        candidates = await self.hub.read(lambda conn: store.due_messages(conn, now, limit))
         if not candidates:
             return []
 

@@ -318,8 +318,7 @@ class OncallService:
         return bytes.fromhex(str(found))
 
     async def link_secret(self) -> bytes:
-        with self.hub.engines.read.connect() as conn:
-            found = store.setting(conn, LINK_SECRET_KEY)
+        found = await self.hub.read(lambda conn: store.setting(conn, LINK_SECRET_KEY))
         if found is not None:
             return bytes.fromhex(str(found))
         return await self.hub.writer.run(lambda tx: self.secret_in(tx.conn))
@@ -346,9 +345,12 @@ class OncallService:
     async def feed_url(self, kind: str, name: str) -> str:
         """The secret address of a rotation's or a person's calendar (calendar apps send no token)."""
         table = rotations if kind == "rotations" else oncall_people
-        with self.hub.engines.read.connect() as conn:
+
+        def base_url(conn: Connection) -> str:
             row_named(conn, table, name, kind[:-1])
-            base = self.public_url(conn)
+            return self.public_url(conn)
+
+        base = await self.hub.read(base_url)
         signature = _feed_signature(await self.link_secret(), kind, name)
         return f"{base}/ical/{kind}/{name}.ics?sig={signature}"
 
@@ -369,17 +371,20 @@ class OncallService:
             raise Forbidden("this calendar address is not valid", field="sig")
         start, end = now - timedelta(days=past_days), now + timedelta(days=days)
         wide = (start - FEED_WHOLE_SHIFTS, end + FEED_WHOLE_SHIFTS)
-        shifts: list[tuple[str, rules.Segment]] = []
-        with self.hub.engines.read.connect() as conn:
+
+        def read(conn: Connection) -> list[tuple[str, rules.Segment]]:
             if kind == "rotations":
                 row = row_named(conn, rotations, name, "rotation")
-                shifts = [(row.name, s) for s in self.segments(conn, row, *wide)]
-            else:
-                row_named(conn, oncall_people, name, "person")
-                for row in store.all_rows(conn, rotations):
-                    shifts += [
-                        (row.name, s) for s in self.segments(conn, row, *wide) if s.person == name
-                    ]
+                return [(row.name, s) for s in self.segments(conn, row, *wide)]
+            row_named(conn, oncall_people, name, "person")
+            return [
+                (row.name, s)
+                for row in store.all_rows(conn, rotations)
+                for s in self.segments(conn, row, *wide)
+                if s.person == name
+            ]
+
+        shifts = await self.hub.read(read)
         shown = [(r, s) for r, s in shifts if s.ends_at > start and s.starts_at < end]
         return rules.ical(f"{kind[:-1]} {name}", shown, now)
 

@@ -230,8 +230,7 @@ class PeopleService:
             raise TooManyAttempts(
                 f"too many failed logins; try again in {seconds} seconds", retry_after=seconds
             )
-        with self.hub.engines.read.connect() as conn:
-            row = store.get_user(conn, username)
+        row = await self.hub.read(lambda conn: store.get_user(conn, username))
         if row is None:
             # Spend the same argon2 time as for a real user, so timing tells nothing.
             await asyncio.to_thread(self._verify, self._dummy(), password)

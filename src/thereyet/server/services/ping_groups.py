@@ -5,7 +5,7 @@ once the group is committed), but the group shares its work: the checks' rows,
 with their open runs and rooms, are read in one statement, and the runs the
 pings make are recorded together (run_groups). On PostgreSQL, where each
 statement is a round trip, the per-check limit's write-back and the group's
-inserts wait in a pipeline (store.pipeline) and go in one. Anything less
+inserts are held (store.pipeline) and go with the group's COMMIT. Anything less
 plain is left to be made alone, by the ping's own path: a URL that is no
 check's (the alone path answers 404), and a check with a run a start ping
 opened (its end goes through RunService.finish_in).
@@ -20,7 +20,7 @@ from typing import Any
 from ..domain.ratelimit import Bucket
 from ..domain.runs import RunStatus
 from ..store import pings as store
-from ..store.pipeline import pipelined
+from ..store import pipeline
 from ..store.writer import ALONE, Tx
 from .run_groups import EndedRun, announce_ended_runs, insert_ended_runs
 from .runs import RunService
@@ -69,7 +69,7 @@ def pings_together(runs: RunService, tx: Tx, pings: list[PingEnd], limit: Limit)
         for i, ping in enumerate(pings)
         if (job := jobs.get(ping.ping_uuid)) is not None and not job.opened
     ]
-    with pipelined(tx.conn):  # the limit's lock is read at once; the rest waits
+    with pipeline.held(tx.conn):  # the writes wait, for the COMMIT on PostgreSQL's writer
         refusals = limit.take(tx, [jobs[pings[i].ping_uuid].name for i in mine], held)
         for i, refused in zip(mine, refusals, strict=True):
             answers[i] = refused

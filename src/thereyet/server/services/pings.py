@@ -28,6 +28,7 @@ from ..store import monitoring as store
 from ..store import rooms as room_store
 from ..store import runs as run_store
 from ..store.writer import Tx
+from .cache import RecentlyChecked, kept_in_step
 from .errors import NotFound, ServiceError
 from .ping_groups import Limit, PingEnd, pings_together
 from .rate_buckets import SharedBuckets
@@ -72,6 +73,9 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+FORGET_PING_KEYS = "forget:ping-keys"  # bus topic: every node forgets the keys it checked
+
+
 class PingService:
     def __init__(self, hub: Hub, runs: RunService) -> None:
         self.hub = hub
@@ -84,6 +88,13 @@ class PingService:
         self.creations = SharedBuckets(hub, Rate(per_minute=60, burst=30))
         capacity = self.per_job.rate.capacity if self.per_job.locked_in_database else None
         self.group_limit = Limit(self._limit, CHECK_KEY, capacity)
+        # Slug pings: a live ping key's id by the key's hash (forgotten on every node
+        # when a key is revoked), and a check's ping uuid by its slug ("" for a job
+        # without one). A slug's uuid gone stale (the job deleted or renamed since) is
+        # harmless: the group finds no check by it, and the ping is made alone, by slug.
+        self._keys: RecentlyChecked[str] = RecentlyChecked()
+        self._forget_keys = kept_in_step(self._keys, hub.bus, FORGET_PING_KEYS)
+        self._slugs: RecentlyChecked[str] = RecentlyChecked()
 
     async def by_uuid(self, ping_uuid: str, ping: Ping) -> int:
         """Apply a ping sent to /ping/<uuid>; return the HTTP status (200).
@@ -135,19 +146,25 @@ class PingService:
 
     async def by_slug(self, key: str, slug: str, ping: Ping, *, create: bool) -> int:
         """Apply a ping sent to /ping/<ping-key>/<slug>; 201 when it created the job."""
-        with self.hub.engines.read.connect() as conn:
-            found = store.ping_key_by_hash(conn, _hash(key))
-            row = store.job_row(conn, slug) if found is not None else None
-        if found is None or (row is None and not create):
+
+        key_id = await self._keys.get_or_load_soon(_hash(key), lambda: self._key_id(key))
+        check = (
+            None
+            if key_id is None
+            else await self._slugs.get_or_load_soon(slug, lambda: self._slug_uuid(slug))
+        )
+        if key_id is None or (check is None and not create):
             raise PingError(404, "not found")
-        if row is None and not is_valid_name(slug):
+        if check is None and not is_valid_name(slug):
             raise PingError(400, "invalid url format")
-        if row is None and await self.creations.take(f"ping-key:{found.id}"):
+        if check is None and await self.creations.take(f"ping-key:{key_id}"):
             raise PingError(429, "rate limited")
 
         def write(tx: Tx) -> int:
             job_id = store.job_row(tx.conn, slug)
             created = job_id is None
+            if created and not create:
+                raise PingError(404, "not found")  # gone since its uuid was remembered
             self._throttle_in(tx, slug)
             if created:
                 new_id = room_store.ensure_job(tx.conn, slug, tx.now)
@@ -156,16 +173,21 @@ class PingService:
             self._apply(tx, job.id, slug, ping)
             return 201 if created else 200
 
-        if (
-            row is not None
-            and row.ping_uuid
-            and ping.action in ("success", "fail")
-            and not ping.rid
-        ):
+        if check and ping.action in ("success", "fail") and not ping.rid:
             # An existing check's plain end: made with its neighbours, found by its URL.
-            made = await self.hub.writer.run_batched(self._together, (row.ping_uuid, ping), write)
+            made = await self.hub.writer.run_batched(self._together, (check, ping), write)
             return made if isinstance(made, int) else 200
         return await self.hub.writer.run(write)
+
+    def _key_id(self, key: str) -> str | None:
+        with self.hub.engines.read.connect() as conn:
+            found = store.ping_key_by_hash(conn, _hash(key))
+        return None if found is None else str(found.id)
+
+    def _slug_uuid(self, slug: str) -> str | None:
+        with self.hub.engines.read.connect() as conn:
+            row = store.job_row(conn, slug)
+        return None if row is None else str(row.ping_uuid or "")
 
     # -- one ping, one transaction ----------------------------------------------------------
 
@@ -256,3 +278,4 @@ class PingService:
                 raise NotFound(f"no active ping key with id {key_id!r}")
 
         await self.hub.writer.run(write)
+        self._forget_keys()

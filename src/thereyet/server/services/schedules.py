@@ -310,9 +310,13 @@ class ScheduleService:
         ]
         if not started:
             return
-        rows = {
-            row.name: row for row in store.jobs_by_names(tx.conn, sorted({r.job for r in started}))
+        # A group of pings read its scheduled checks' schedules already; others are read.
+        rows: dict[str, Any] = {
+            r.job: known[r.job].watch for r in started if r.job in known and known[r.job].watch
         }
+        unread = sorted({r.job for r in started} - set(rows))
+        if unread:
+            rows.update((row.name, row) for row in store.jobs_by_names(tx.conn, unread))
         worked_out: dict[tuple[Any, ...], dict[str, Any]] = {}
         updates = []
         for run in started:

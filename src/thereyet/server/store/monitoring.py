@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
 from ..domain.runs import RunStatus
+from . import job_rows
 from .claims import unlocked
 from .tables import job_events, jobs, ping_keys, runs
 
@@ -46,21 +47,12 @@ def jobs_by_names(conn: Connection, names: list[str]) -> list[Any]:
     return list(conn.execute(_JOBS_BY_NAMES, {"p_names": names}))
 
 
-_SET_JOB_WATCH = (
-    update(jobs)
-    .where(jobs.c.id == bindparam("p_id"))
-    .values(
-        due_at=bindparam("due_at"),
-        alert_at=bindparam("alert_at"),
-        schedule_state=bindparam("schedule_state"),
-    )
-)
-
-
 def set_jobs_watch(conn: Connection, values: list[dict[str, Any]]) -> None:
-    """Set due_at, alert_at and schedule_state of several jobs (p_id each), in one statement."""
-    if values:
-        conn.execute(_SET_JOB_WATCH, values)
+    """Set due_at, alert_at and schedule_state of several jobs (p_id each), in one
+    statement (store.job_rows)."""
+    job_rows.set_columns(
+        conn, {v["p_id"]: {k: x for k, x in v.items() if k != "p_id"} for v in values}
+    )
 
 
 def update_job(conn: Connection, job_id: int, **values: Any) -> None:

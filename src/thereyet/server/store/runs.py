@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from sqlalchemy import Connection, and_, bindparam, exists, func, insert, or_, s
 from thereyet.eta import Estimator
 
 from ..domain.runs import Run, RunFilter, RunStatus
+from . import pipeline
 from .many_rows import insert_rows
 from .tables import jobs, rooms, run_events, run_rooms, runs
 from .text import dumps as json_text
@@ -138,11 +140,8 @@ def update_runs(
         (*[_bind_field(name, getattr(run, name), bind_ts) for name in fields], at, run.id)
         for run in changed
     ]
-    cursor = conn.connection.cursor()
-    try:
+    with contextlib.closing(pipeline.cursor(conn)) as cursor:
         cursor.executemany(statement, rows)
-    finally:
-        cursor.close()
 
 
 def _update_statement(
@@ -215,14 +214,11 @@ def _raw(
     the first row if `fetch`, all rows if `fetch="all"`, else the count of rows changed.
     For the statements of the ingestion path, where SQLAlchemy's result set-up cost
     more than SQLite."""
-    cursor = conn.connection.cursor()
-    try:
+    with contextlib.closing(pipeline.cursor(conn)) as cursor:
         cursor.execute(statement, params)
         if fetch == "all":
             return cursor.fetchall()
         return cursor.fetchone() if fetch else cursor.rowcount
-    finally:
-        cursor.close()
 
 
 def _quoted(name: str) -> str:
@@ -377,14 +373,11 @@ def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> None:
     params = [_event_params(r, bind_ts) for r in rows]
     # The driver's own cursor: the engine's text hook (store/text.py) would walk every
     # value again, and these are storable already (checked ids, data through json_text).
-    cursor = conn.connection.cursor()
-    try:
-        if postgres:
-            cursor.executemany(_PG_INSERT_EVENTS, params)
-        else:
-            insert_rows(cursor, _INSERT_EVENTS_HEAD, "(?, ?, ?, ?, ?)", params, _ON_EVENT_CONFLICT)
-    finally:
-        cursor.close()
+    if postgres:  # in a held block (store.pipeline), it waits for the next statement
+        pipeline.executemany(conn, _PG_INSERT_EVENTS, params)
+        return
+    with contextlib.closing(pipeline.cursor(conn)) as cursor:
+        insert_rows(cursor, _INSERT_EVENTS_HEAD, "(?, ?, ?, ?, ?)", params, _ON_EVENT_CONFLICT)
 
 
 def _utc(value: datetime) -> datetime:

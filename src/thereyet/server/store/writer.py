@@ -118,19 +118,24 @@ class WriterStopped(RuntimeError):
 
 
 class _Savepoints:
-    """The savepoint around each change of a group, in as few round trips as can be.
+    """The group's BEGIN and the savepoint around each change, in as few round trips
+    as can be.
 
-    A change's savepoint is released, or rolled back to, only when the next change
-    opens its own: the pending statements go with the new SAVEPOINT, in one round
-    trip on PostgreSQL (and the group's first SAVEPOINT with the BEGIN). What is
-    still pending when the group commits is sent first if it is a rollback, and
-    dropped if it is a release (COMMIT keeps what a savepoint holds). Nothing runs
-    between one change's end and the next's SAVEPOINT, so the pending statements
-    take effect where they would have."""
+    On PostgreSQL they wait in the connection's queue (store.pipeline) and go with
+    the next statement: the BEGIN and the first SAVEPOINT with the first change's
+    first statement. A change's savepoint is released, or rolled back to, only when
+    the next change opens its own: the pending statements go with the new
+    SAVEPOINT. What is still pending when the group commits is sent first if it is
+    a rollback, and dropped if it is a release (COMMIT keeps what a savepoint
+    holds). Nothing runs between one change's end and the next's SAVEPOINT, so the
+    pending statements take effect where they would have."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, queued: bool) -> None:
         self.conn = conn
+        self.queued = queued  # the connection queues (PostgreSQL)
         self.pending: list[str] = []
+        if queued:
+            pipeline.later(conn, "BEGIN")
 
     def open(self) -> None:
         self._send([*self.pending, f"SAVEPOINT {_SAVEPOINT}"])
@@ -142,24 +147,29 @@ class _Savepoints:
         self.pending = [f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}", f"RELEASE SAVEPOINT {_SAVEPOINT}"]
 
     def close(self) -> None:
-        """Before the commit: undo a last change that failed (a release is left out)."""
+        """Before the transaction's end: undo a last change that failed (a release is
+        left out), and on PostgreSQL send what waits with the COMMIT."""
         if self.pending[:1] == [f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}"]:
             self._send(self.pending)
         self.pending = []
+        if self.queued:
+            pipeline.commit(self.conn)
 
     def _send(self, statements: list[str]) -> None:
         self.pending = []
-        if self.conn.dialect.name != "postgresql":
-            for statement in statements:
-                self.conn.exec_driver_sql(statement)
+        if self.queued:
+            pipeline.later(self.conn, *statements)
             return
-        with pipeline.pipelined(self.conn):
-            for statement in statements:
-                pipeline.execute(self.conn, statement)
+        for statement in statements:
+            self.conn.exec_driver_sql(statement)
 
 
 class _LockConflict(Exception):
     """A change of the group failed on a deadlock or serialization failure."""
+
+
+class _HeldWritesFailed(Exception):
+    """A change's held writes failed when sent with a later statement (store.pipeline)."""
 
 
 # PostgreSQL's deadlock_detected and serialization_failure: nothing was changed, and
@@ -322,22 +332,30 @@ class Writer:
         # the commit, so making a group again can neither lose nor repeat a change
         # anyone was told of. After the last try a change that still conflicts is
         # answered with its error (the client tries again); its neighbours commit.
+        # A group whose held writes (store.pipeline) failed after their change had
+        # ended is made again the same way, with each write answered in its change;
+        # so is the last try.
+        hold = True
         for _ in range(tries - 1):
             try:
-                return self._commit_group_once(conn, group, conflicts_raise=True)
+                return self._commit_group_once(conn, group, conflicts_raise=True, hold=hold)
             except _LockConflict:
                 log.warning("a group met a deadlock with another writer; it is made again")
                 time.sleep(random.uniform(0.0, 0.02))
-        self._commit_group_once(conn, group, conflicts_raise=False)
+            except _HeldWritesFailed:
+                log.warning("a held write of a group failed; the group is made again")
+                hold = False
+        self._commit_group_once(conn, group, conflicts_raise=False, hold=False)
 
     def _commit_group_once(
-        self, conn: Connection, group: list[_Job], *, conflicts_raise: bool
+        self, conn: Connection, group: list[_Job], *, conflicts_raise: bool, hold: bool
     ) -> None:
         results: list[_Result] = []
         began = time.perf_counter()
+        queued = pipeline.queue_on(conn, hold=hold)
         with conn.begin():
             now = self._now()
-            points = _Savepoints(conn)
+            points = _Savepoints(conn, queued)
             start = 0
             while start < len(group):
                 job = group[start]
@@ -348,8 +366,15 @@ class Writer:
                     self._make_batch(points, now, group[start:end], results, conflicts_raise)
                 else:
                     self._make_alone(points, now, job, results)
+                if pipeline.held_failed(conn):
+                    raise _HeldWritesFailed  # rolls the whole group back
                 start = end
-            points.close()
+            try:
+                points.close()
+            except DBAPIError as exc:
+                if pipeline.held_failed(conn) and not exc.connection_invalidated:
+                    raise _HeldWritesFailed from exc
+                raise
             if conflicts_raise and any(_is_lock_conflict(r[2]) for r in results):
                 raise _LockConflict  # rolls the whole group back
         self.commits += 1
@@ -386,6 +411,8 @@ class Writer:
         try:
             value = job.fn(tx)
         except Exception as exc:
+            if points.conn.invalidated:
+                raise  # the connection was lost: the group is made again on a new one
             points.undo()
             results.append((job, None, exc, tx))
         else:
@@ -409,6 +436,8 @@ class Writer:
             if len(answers) != len(jobs):
                 raise RuntimeError(f"{len(answers)} answers for {len(jobs)} items")
         except Exception as exc:
+            if points.conn.invalidated:
+                raise  # the connection was lost: the group is made again on a new one
             points.undo()
             if conflicts_raise and _is_lock_conflict(exc):
                 raise _LockConflict from exc  # the whole group is made again

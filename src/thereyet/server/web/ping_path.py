@@ -1,4 +1,5 @@
-"""Pings answered before the framework: /ping/<uuid>[/start|/fail|/log|/<exit-status>].
+"""Pings answered before the framework: /ping/<uuid>[/start|/fail|/log|/<exit-status>],
+and /ping/<ping-key>/<slug>[/...] for a check that exists (without ?create=1).
 
 A company's crontabs ping in bursts at the top of each minute, and FastAPI's
 routing, dependency solving and middleware cost more than recording the ping
@@ -28,18 +29,28 @@ if TYPE_CHECKING:
     from ..services.pings import PingService
 
 _HEX = "[0-9a-f]"
-_PING = re.compile(
-    rf"/ping/({_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}})(?:/([a-z0-9]+))?"
+_UUID = rf"{_HEX}{{8}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{4}}-{_HEX}{{12}}"
+_PING = re.compile(rf"/ping/({_UUID})(?:/([a-z0-9]+))?")
+# A ping key (URL-safe base64) and a slug. A uuid in any case is the uuid form's (the
+# route reads it so): such a path goes on to the app.
+_SLUG_PING = re.compile(
+    r"/ping/([A-Za-z0-9_-]{1,64})/([a-z0-9][a-z0-9._-]{0,199})(?:/([a-z0-9]+))?"
 )
+_ANY_UUID = re.compile(_UUID, re.IGNORECASE)
 _RID = re.compile(rb"rid=([0-9a-f-]{36})")
 _METHODS = frozenset({"GET", "HEAD", "POST"})
 
 
 def ping_uuid(scope: Scope) -> re.Match[str] | None:
-    """The path's match if this request may be a plain ping, else None."""
+    """The path's match if this request may be a plain ping, else None: by uuid (groups
+    uuid, action) or by slug (key, slug, action)."""
     if scope["type"] != "http" or scope["method"] not in _METHODS:
         return None
-    return _PING.fullmatch(scope["path"])
+    path = scope["path"]
+    found = _PING.fullmatch(path)
+    if found is None and (found := _SLUG_PING.fullmatch(path)) is not None:
+        return None if _ANY_UUID.fullmatch(found.group(1)) else found
+    return found
 
 
 async def answer_ping(
@@ -102,13 +113,18 @@ async def _plain_ping(
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             break
+    by_slug = found.re is _SLUG_PING
     try:
-        what, code = action(found.group(2))
+        what, code = action(found.group(3 if by_slug else 2))
         rid = parse_rid(rid_given.group(1).decode()) if rid_given else None
     except PingError:  # a URL off the plain form: the route's own parsing
         return None, read
+    ping = Ping(what, code, rid, b"".join(chunks))
     try:
-        status = await pings.by_uuid(found.group(1), Ping(what, code, rid, b"".join(chunks)))
+        if by_slug:
+            status = await pings.by_slug(found.group(1), found.group(2), ping, create=False)
+        else:
+            status = await pings.by_uuid(found.group(1), ping)
     except PingError as exc:  # refused (not found, rate limited): the route's answer
         return (exc.status, exc.message), read
     except Exception:  # failed: the app answers it its own way

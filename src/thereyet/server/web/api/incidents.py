@@ -147,7 +147,7 @@ async def resolve(incident_id: RowId, who: Writer, request: Request) -> dict[str
 )
 @uses(Resource.INCIDENTS, Action.WRITE)
 async def inbound_event(token: str, request: Request) -> dict[str, Any]:
-    integration = integrations_of(request).alert_source(token, "generic")
+    integration = await integrations_of(request).alert_source(token, "generic")
     body = await read_body(request, EventIn, integration)
     try:
         _check_event(body)

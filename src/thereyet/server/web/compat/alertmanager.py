@@ -82,7 +82,7 @@ def trigger_of(note: Notification, index: int) -> Trigger:
 )
 @uses(Resource.INCIDENTS, Action.WRITE)
 async def alertmanager(token: str, request: Request) -> dict[str, Any]:
-    integration = integrations_of(request).alert_source(token, "alertmanager")
+    integration = await integrations_of(request).alert_source(token, "alertmanager")
     note = await read_body(request, Notification, integration)
     incidents: IncidentService = request.app.state.incidents
     await incidents.limiter.admit(integration.id, integration.name)

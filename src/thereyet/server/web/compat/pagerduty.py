@@ -156,13 +156,13 @@ _ANSWERS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _integration(request: Request, body: Any) -> Any:
+async def _integration(request: Request, body: Any) -> Any:
     """The PagerDuty integration the event's routing key names, or None."""
     key = body.get("routing_key") if isinstance(body, dict) else None
     if not isinstance(key, str) or not key.strip():
         return None
     try:
-        return integrations_of(request).alert_source(key, "pagerduty")
+        return await integrations_of(request).alert_source(key, "pagerduty")
     except NotFound:
         return None
 
@@ -177,7 +177,7 @@ async def enqueue(request: Request) -> JSONResponse:
             return _invalid(["Event object is not valid JSON"])
         return _invalid([f"'{exc.field}' {exc.reason}"])
     errors = check(body)
-    integration = _integration(request, body)
+    integration = await _integration(request, body)
     if integration is None:
         return _invalid(errors or ["'routing_key' is not a known integration key"])
     if errors:

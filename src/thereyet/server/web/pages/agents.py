@@ -6,24 +6,29 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from ...domain.policy import Action, Resource
+from ...services.errors import ServiceError
 from ..api.agents import AGENT_NAME
 from ..api.schemas import RUN_ID_PATTERN
 from ..declare import uses
 from .access import Viewer, check_csrf, signed_in
-from .render import page
+from .forms import answer, form_page
 
 router = APIRouter(include_in_schema=False)
 SignedIn = Annotated[Viewer, Depends(signed_in)]
 
 
+def _agents_page(request: Request, viewer: Viewer, exc: ServiceError | None = None) -> HTMLResponse:
+    found = request.app.state.agents.overview(viewer.principal)
+    return form_page(request, "agents.html", viewer, exc, **found)
+
+
 @router.get("/agents", response_class=HTMLResponse)
 @uses(Resource.AGENTS, Action.READ)
 def agents_page(request: Request, viewer: SignedIn) -> HTMLResponse:
-    found = request.app.state.agents.overview(viewer.principal)
-    return page(request, "agents.html", viewer=viewer, **found)
+    return _agents_page(request, viewer)
 
 
 @router.post("/agents/cancel/{run_id}")
@@ -35,8 +40,11 @@ async def cancel(
     csrf: Annotated[str, Form()],
 ) -> Response:
     check_csrf(request, viewer, csrf)
-    await request.app.state.agents.cancel(viewer.principal, run_id)
-    return RedirectResponse("/agents", status_code=303)
+    return await answer(
+        lambda: request.app.state.agents.cancel(viewer.principal, run_id),
+        "/agents",
+        lambda exc: _agents_page(request, viewer, exc),
+    )
 
 
 @router.post("/agents/remove/{name}")
@@ -48,5 +56,8 @@ async def remove(
     csrf: Annotated[str, Form()],
 ) -> Response:
     check_csrf(request, viewer, csrf)
-    await request.app.state.agents.remove(viewer.principal, name)
-    return RedirectResponse("/agents", status_code=303)
+    return await answer(
+        lambda: request.app.state.agents.remove(viewer.principal, name),
+        "/agents",
+        lambda exc: _agents_page(request, viewer, exc),
+    )
