@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -42,10 +43,40 @@ def missing(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
+def _own_ports() -> Iterator[int]:
+    """This test process's share of the loopback ports below the kernel's ephemeral range,
+    from a random start, each once. A port from bind(("127.0.0.1", 0)) is closed before
+    the hub binds it, seconds later; meanwhile a Recorder or an outgoing connection could
+    be given the same ephemeral port (a hub answered by a Recorder's `{}` failed CI).
+    Below the range, only free_port hands ports out, and each xdist worker has its own."""
+    try:
+        lowest = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        lowest = 32768
+    start = max(1024, lowest - 12000)
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    share = (lowest - start) // workers
+    first = start + worker * share
+    offset = random.randrange(share)
+    for step in range(share):
+        yield first + (offset + step) % share
+
+
+_PORTS = _own_ports()
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A loopback port nothing listens on, never handed out twice by this process (nor
+    given to another test worker or to an ephemeral bind)."""
+    for port in _PORTS:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("this test process used up its share of loopback ports")
 
 
 class RestartableServer:
@@ -135,6 +166,7 @@ class HubProcess:
     log_path: Path | None = None
     process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0  # time.monotonic() of the last start
+    _node: str = ""  # THEREYET_NODE of the last start, if set
 
     def __post_init__(self) -> None:
         if self.log_path is None:
@@ -167,6 +199,7 @@ class HubProcess:
             **self.env,
             **(env or {}),
         }
+        self._node = environ.get("THEREYET_NODE", "")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as out:
             out.write(f"--- {self.name or 'hub'} starting at {time.time():.3f}\n".encode())
@@ -187,12 +220,19 @@ class HubProcess:
         raise AssertionError(f"the hub did not answer within {timeout} s:\n{self.output()}")
 
     def answers(self) -> bool:
+        """Whether this start's process answers its health check as ready (and not some
+        other server on its port: the answer must name this node)."""
         try:
             health = f"{self.url}/api/v1/health"
             with urllib.request.urlopen(health, timeout=1) as response:  # noqa: S310 (http only)
-                return bool(response.status == 200)
-        except OSError:
+                body = json.loads(response.read())
+        except (OSError, ValueError):
             return False
+        node = body.get("node") if isinstance(body, dict) else None
+        assert self.process is not None
+        mine = node == self._node if self._node else f"-{self.process.pid}-" in str(node)
+        assert mine, f"another server answers on {self.url}: {body}"
+        return True
 
     @property
     def running(self) -> bool:
