@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.schedules.starters["agent"] = app.state.agents.queue_in
         app.state.tokens.revoke_hooks.append(app.state.agents.token_revoked)
         app.state.monitoring = MonitorService(hub, app.state.runs)
+        app.state.schedules.on_late_start = app.state.monitoring.on_late_start
         app.state.pings = PingService(hub, app.state.runs)
         app.state.oncall = OncallService(hub)
         app.state.escalation = EscalationService(hub)

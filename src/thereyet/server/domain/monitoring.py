@@ -17,7 +17,7 @@ A run with limits is watched while it runs:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -56,6 +56,10 @@ class Limits:
     @property
     def grace_or_default(self) -> float:
         return DEFAULT_GRACE if self.grace is None else self.grace
+
+
+# The limits' names, as the job's row and the API name them.
+LIMIT_FIELDS = tuple(f.name for f in fields(Limits))
 
 
 # -- jobs: late and missed occurrences ------------------------------------------------

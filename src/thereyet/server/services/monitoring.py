@@ -49,45 +49,55 @@ class MonitorService:
     # -- jobs waiting for a start ------------------------------------------------------
 
     def _jobs(self, tx: Tx, now: datetime) -> int:
-        said = 0
-        for row in store.watched_jobs(tx.conn, now, MAX_JOBS_PER_TICK):
-            try:
-                schedule = schedule_of(row)
-            except ScheduleError:
-                schedule = None
-            if schedule is None or row.due_at is None:
-                store.update_job(tx.conn, row.id, alert_at=None)
-                continue
-            state = ScheduleState(row.schedule_state or ScheduleState.OK.value)
-            watch = JobWatch(row.name, schedule, limits_of(row), row.due_at, state)
-            change = rules.job_change(now, watch)
-            if change is None:  # looked too early (clock skew between nodes): look again later
-                store.claim_job_change(
-                    tx.conn,
-                    row.id,
-                    seen_alert_at=row.alert_at,
-                    seen_state=row.schedule_state,
-                    alert_at=rules.alert_at(schedule, watch.limits, row.due_at, state),
-                )
-                continue
-            claimed = store.claim_job_change(
+        watched = store.watched_jobs(tx.conn, now, MAX_JOBS_PER_TICK)
+        return sum(self._job(tx, now, row) for row in watched)
+
+    def _job(self, tx: Tx, now: datetime, row: Any) -> int:
+        """Claim and say what is due at `now` for one job waiting for a start; return how
+        many transitions it said (none if another node claimed them first)."""
+        try:
+            schedule = schedule_of(row)
+        except ScheduleError:
+            schedule = None
+        if schedule is None or row.due_at is None:
+            store.update_job(tx.conn, row.id, alert_at=None)
+            return 0
+        state = ScheduleState(row.schedule_state or ScheduleState.OK.value)
+        watch = JobWatch(row.name, schedule, limits_of(row), row.due_at, state)
+        change = rules.job_change(now, watch)
+        if change is None:  # looked too early (clock skew between nodes): look again later
+            store.claim_job_change(
                 tx.conn,
                 row.id,
                 seen_alert_at=row.alert_at,
                 seen_state=row.schedule_state,
-                due_at=change.new_due_at,
-                schedule_state=change.new_state.value,
-                alert_at=change.new_alert_at,
+                alert_at=rules.alert_at(schedule, watch.limits, row.due_at, state),
             )
-            if not claimed:
-                continue
-            for transition in change.transitions:
-                card = rules.transition_card(
-                    row.name, transition, now=now, due_at=change.due_at, limits=watch.limits
-                )
-                self._tell(tx, row.id, row.name, None, transition, card, {"due_at": change.due_at})
-                said += 1
-        return said
+            return 0
+        claimed = store.claim_job_change(
+            tx.conn,
+            row.id,
+            seen_alert_at=row.alert_at,
+            seen_state=row.schedule_state,
+            due_at=change.new_due_at,
+            schedule_state=change.new_state.value,
+            alert_at=change.new_alert_at,
+        )
+        if not claimed:
+            return 0
+        for transition in change.transitions:
+            card = rules.transition_card(
+                row.name, transition, now=now, due_at=change.due_at, limits=watch.limits
+            )
+            self._tell(tx, row.id, row.name, None, transition, card, {"due_at": change.due_at})
+        return len(change.transitions)
+
+    def on_late_start(self, tx: Tx, row: Any, start: datetime) -> None:
+        """A ScheduleService hook: a run of `row`'s job started at `start`, past the
+        deadline of the occurrence the job waited for, before any node said that one was
+        missed (a ping at the next occurrence often comes before the monitor's look).
+        The miss is said now, claimed as the monitor claims it, so it is said once."""
+        self._job(tx, start, row)
 
     # -- unfinished runs ---------------------------------------------------------------
 

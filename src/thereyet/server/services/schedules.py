@@ -27,7 +27,7 @@ from ..domain import leases
 from ..domain import monitoring as rules
 from ..domain.access import SYSTEM, Principal
 from ..domain.agents import TargetError, parse_target
-from ..domain.monitoring import Limits, ScheduleState
+from ..domain.monitoring import LIMIT_FIELDS, Limits, ScheduleState
 from ..domain.policy import Action, Resource
 from ..domain.runs import Run, RunStatus
 from ..domain.schedules import (
@@ -53,7 +53,6 @@ from .runs import KNOWN_JOBS, NewRun, RunService
 from .tokens import RUN_TOKEN_GRACE, issue_run_token, revoke_run_token, run_token_id
 from .views import iso
 
-LIMIT_FIELDS = ("grace", "start_deadline", "max_duration", "stall_after", "lost_after")
 MAX_FIRES_PER_TICK = 500
 # Runs are prepared this long before they are due and their callbacks queued
 # for the due time itself, so a burst of routines due at the same minute is
@@ -175,6 +174,9 @@ class ScheduleService:
         notifications.callback_failed.append(self.on_callback_failed)
         # Told how late (seconds after its due time) each routine was started: metrics.
         self.on_started: Callable[[float], None] | None = None
+        # Told of each start past the deadline of the occurrence its job waited for, when
+        # no node has said yet that it was missed (the monitor says it): (tx, row, start).
+        self.on_late_start: Callable[[Tx, Any, datetime], None] | None = None
         self.starters: dict[str, Starter] = {}
 
     # -- configuration ------------------------------------------------------------------
@@ -287,7 +289,21 @@ class ScheduleService:
         row = store.job_row(tx.conn, run.job)
         if row is None or not row.schedule or row.target:
             return
-        store.update_job(tx.conn, row.id, **_watch_after_start(row, run.started_at or tx.now))
+        start = run.started_at or tx.now
+        self._say_unsaid_miss(tx, row, start)
+        store.update_job(tx.conn, row.id, **_watch_after_start(row, start))
+
+    def _say_unsaid_miss(self, tx: Tx, row: Any, start: datetime) -> None:
+        """Before a start moves the job on: if it comes past the deadline of the occurrence
+        the job waited for, and no node said that one was missed, have it said."""
+        if self.on_late_start is None or row.due_at is None:
+            return
+        if row.schedule_state == ScheduleState.MISSED.value:
+            return
+        schedule = schedule_of(row)
+        assert schedule is not None
+        if start >= rules.deadline(schedule, limits_of(row), row.due_at):
+            self.on_late_start(tx, row, start)
 
     def on_run_end(self, tx: Tx, run: Run, room_ids: list[int], was: RunStatus | None) -> None:
         """A RunService status hook: a run that has ended no longer needs its token."""
@@ -319,11 +335,15 @@ class ScheduleService:
             rows.update((row.name, row) for row in store.jobs_by_names(tx.conn, unread))
         worked_out: dict[tuple[Any, ...], dict[str, Any]] = {}
         updates = []
+        looked_at: set[int] = set()
         for run in started:
             row = rows.get(run.job)
             if row is None or not row.schedule or row.target:
                 continue
             start = run.started_at or tx.now
+            if row.id not in looked_at:  # the job's first start in the group, as read
+                looked_at.add(row.id)
+                self._say_unsaid_miss(tx, row, start)
             key = (row.schedule, row.timezone, start, *[getattr(row, n) for n in LIMIT_FIELDS])
             if key not in worked_out:
                 worked_out[key] = _watch_after_start(row, start)

@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
+from ..domain.monitoring import LIMIT_FIELDS
 from ..domain.runs import RunStatus
 from . import job_rows
 from .claims import unlocked
 from .tables import job_events, jobs, ping_keys, runs
 
 UNFINISHED = (RunStatus.QUEUED.value, RunStatus.RUNNING.value, RunStatus.LOST.value)
-_LIMITS = ("grace", "start_deadline", "max_duration", "stall_after", "lost_after")
 
 
 # Built once: the ping path and every run start look jobs up.
@@ -116,7 +116,9 @@ def claim_job_change(
 
 def watched_runs(conn: Connection, limit: int = 5000) -> list[Any]:
     """Unfinished runs of jobs with limits, or runs the scheduler started for an occurrence."""
-    has_limits = or_(*[jobs.c[name].is_not(None) for name in _LIMITS], runs.c.due_at.is_not(None))
+    has_limits = or_(
+        *[jobs.c[name].is_not(None) for name in LIMIT_FIELDS], runs.c.due_at.is_not(None)
+    )
     query = (
         select(
             runs.c.id,
@@ -133,7 +135,7 @@ def watched_runs(conn: Connection, limit: int = 5000) -> list[Any]:
             jobs.c.name.label("job"),
             jobs.c.schedule,
             jobs.c.timezone,
-            *[jobs.c[name] for name in _LIMITS],
+            *[jobs.c[name] for name in LIMIT_FIELDS],
         )
         .join(jobs, jobs.c.id == runs.c.job_id)
         .where(runs.c.status.in_(UNFINISHED), has_limits)

@@ -12,7 +12,7 @@ import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, delete, select
@@ -67,9 +67,10 @@ class PingedJob:
 
 
 class WatchedSchedule(NamedTuple):
-    """A scheduled check's schedule and limits, named as the job's row names them: what
-    the group's starts need to work out the occurrence each job waits for next, read
-    with the group's checks rather than in a statement of its own."""
+    """A scheduled check's schedule, limits and the occurrence it waits for, named as the
+    job's row names them: what the group's starts need to work out the occurrence each
+    job waits for next (and whether the one it waited for was missed unsaid), read with
+    the group's checks rather than in a statement of its own."""
 
     id: int
     name: str
@@ -80,7 +81,26 @@ class WatchedSchedule(NamedTuple):
     max_duration: float | None
     stall_after: float | None
     lost_after: float | None
+    due_at: datetime | None
+    alert_at: datetime | None
+    schedule_state: str | None
     target: None = None  # a check has no target of its own
+
+
+# The columns of the checks read that make a WatchedSchedule, after its id and name.
+_WATCHED = WatchedSchedule._fields[2:-1]
+
+
+def _watched(row: Sequence[Any]) -> WatchedSchedule:
+    """A WatchedSchedule from the checks read's id, name and _WATCHED columns (read by the
+    driver: SQLite gives its times as text)."""
+    values = dict(zip(_WATCHED, row[2:], strict=True))
+    for name in ("due_at", "alert_at"):
+        at = values[name]
+        if isinstance(at, str):
+            at = datetime.fromisoformat(at)
+        values[name] = at if at is None or at.tzinfo else at.replace(tzinfo=UTC)
+    return WatchedSchedule(row[0], row[1], **values)
 
 
 def _ids_param(conn: Connection, ids: Sequence[Any]) -> tuple[str, Any]:
@@ -116,8 +136,7 @@ def _jobs_statement(dialect: str, where: str) -> str:
         "AND incidents.open_key IS NOT NULL), "
         "EXISTS (SELECT 1 FROM routes JOIN channels ON channels.id = routes.channel_id "
         "WHERE channels.disabled_at IS NULL), "
-        "schedule, timezone, grace, start_deadline, max_duration, stall_after, lost_after "
-        f"FROM jobs WHERE ping_uuid {where}"
+        f"{', '.join(_WATCHED)} FROM jobs WHERE ping_uuid {where}"
     )
     return pipeline.planned_afresh(statement) if postgres else statement
 
@@ -135,7 +154,7 @@ def _pinged_jobs(rows: Sequence[Any]) -> dict[str, PingedJob]:
             rooms=tuple(sorted(int(x) for x in row[7].split(","))) if row[7] else (),
             open_incident=bool(row[8]),
             routed=bool(row[9]),
-            watch=WatchedSchedule(row[0], row[1], *row[10:17]) if row[5] else None,
+            watch=_watched((row[0], row[1], *row[10:])) if row[5] else None,
         )
         for row in rows
     }
