@@ -32,28 +32,38 @@ def _waiting_for_a_lock(conn: psycopg.Connection[Any], table: str) -> bool:
     return bool(found and found[0])
 
 
-# What reads the locked table: the notification dispatcher's tick (by itself), or an
-# Alertmanager webhook looking up its integration by token (a request of its own).
+# What reads the locked table: the notification dispatcher's tick (by itself), an
+# Alertmanager webhook looking up its integration by token, or a chat command answered
+# as its message is posted (`!status` reads the runs); and what is asked meanwhile.
 CASES = [
-    ("outbox", None),
-    ("integrations", "/api/v1/alerts/not-a-token/alertmanager"),
+    ("outbox", None, "/api/v1/jobs"),
+    ("integrations", "/api/v1/alerts/not-a-token/alertmanager", "/api/v1/jobs"),
+    ("runs", "/api/v1/rooms/ops/messages", "/api/v1/health/live"),
 ]
 
 
-@pytest.mark.parametrize(("table", "webhook"), CASES, ids=["dispatcher", "alertmanager"])
+@pytest.mark.parametrize(
+    ("table", "webhook", "probe"), CASES, ids=["dispatcher", "alertmanager", "chat-command"]
+)
 def test_a_read_kept_waiting_by_the_database_holds_no_other_request(
-    pg_database, tmp_path, clock, table, webhook
+    pg_database, tmp_path, clock, table, webhook, probe
 ):
     app = create_app(make_settings(pg_database, tmp_path), clock)
     plain = pg_database.replace("+psycopg", "")
     with TestClient(app) as client, psycopg.connect(plain) as lock:
         client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        if table == "runs":  # only the command reads them: the monitor is stopped
+            assert client.post("/api/v1/rooms", json={"name": "ops"}).status_code == 201
+            assert client.portal is not None
+            client.portal.call(app.state.timely_workers.stop)
+            client.portal.call(app.state.workers.stop)
         watcher = psycopg.connect(plain, autocommit=True)
         threads = []
         try:
             lock.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
             if webhook is not None:
-                threads.append(threading.Thread(target=lambda: client.post(webhook, json={})))
+                body = {"text": "!status"} if "/rooms/" in webhook else {}
+                threads.append(threading.Thread(target=lambda: client.post(webhook, json=body)))
                 threads[-1].start()
             deadline = time.monotonic() + WAIT
             while not _waiting_for_a_lock(watcher, table):
@@ -61,9 +71,7 @@ def test_a_read_kept_waiting_by_the_database_holds_no_other_request(
                 time.sleep(0.05)
             answers: list[int] = []
             threads.append(
-                threading.Thread(
-                    target=lambda: answers.append(client.get("/api/v1/jobs").status_code)
-                )
+                threading.Thread(target=lambda: answers.append(client.get(probe).status_code))
             )
             threads[-1].start()
             threads[-1].join(WAIT)
@@ -74,5 +82,8 @@ def test_a_read_kept_waiting_by_the_database_holds_no_other_request(
             watcher.close()
         for thread in threads:
             thread.join()
+        if table == "runs":  # and the command, let go, answered
+            said = client.get("/api/v1/rooms/ops/messages").json()["messages"]
+            assert "nothing is running" in said[-1]["text"]
     assert answered_while_locked == [200]
     assert still_waiting  # the read was still kept waiting meanwhile

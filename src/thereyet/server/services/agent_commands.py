@@ -32,7 +32,7 @@ def _agent_line(agent: dict[str, Any]) -> str:
 @builtin("agents", "The agents, what each runs, and the queue", examples=("!agents",))
 async def agents(ctx: Context) -> str:
     try:
-        found = _service(ctx).overview(ctx.who)
+        found = await ctx.read(lambda: _service(ctx).overview(ctx.who))
     except ServiceError as exc:
         raise CommandError(exc.message) from exc
     if not found["agents"]:

@@ -13,9 +13,10 @@ and `!oncall` belong to the incidents work and register themselves the same way.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ..domain.access import Principal
 from ..domain.commands import Caller, CommandError, Policy, parse_template
@@ -30,6 +31,7 @@ from .runs import RunService
 from .schedules import ScheduleService
 
 Handler = Callable[["Context"], Awaitable[str]]
+T = TypeVar("T")
 
 
 @dataclass
@@ -50,6 +52,11 @@ class Context:
     args: dict[str, Any]
     services: Services
     visible: list[CommandSpec]  # what this caller may run here (for !help)
+
+    async def read(self, fn: Callable[[], T]) -> T:
+        """A service's read, in a thread: a command is answered on the event loop that
+        answers the hub's requests, which must not wait while the database does."""
+        return await asyncio.to_thread(fn)
 
 
 @dataclass(frozen=True)
@@ -103,7 +110,7 @@ async def help_(ctx: Context) -> str:
 async def status(ctx: Context) -> str:
     job = str(ctx.args.get("job") or "") or None
     flt = RunFilter(job=job, statuses=(RunStatus.QUEUED, RunStatus.RUNNING))
-    runs = ctx.services.runs.search(ctx.who, flt, limit=20)
+    runs = await ctx.read(lambda: ctx.services.runs.search(ctx.who, flt, limit=20))
     if not runs:
         return f"nothing of {job} is running" if job else "nothing is running"
     return "\n".join(_run_line(r) for r in runs)
@@ -113,7 +120,7 @@ async def status(ctx: Context) -> str:
 async def eta(ctx: Context) -> str:
     job = str(ctx.args["job"])
     flt = RunFilter(job=job, statuses=(RunStatus.RUNNING,))
-    runs = ctx.services.runs.search(ctx.who, flt, limit=5)
+    runs = await ctx.read(lambda: ctx.services.runs.search(ctx.who, flt, limit=5))
     if not runs:
         return f"no run of {job} is running"
     return "\n".join(_run_line(r) for r in runs)

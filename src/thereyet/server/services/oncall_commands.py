@@ -50,7 +50,7 @@ async def oncall(ctx: Context) -> str:
     service = ctx.services.extra.get("oncall")
     if service is None:
         raise CommandError("on-call is not set up on this hub")
-    rotations = service.rotations(ctx.services.hub.clock.now())
+    rotations = await ctx.read(lambda: service.rotations(ctx.services.hub.clock.now()))
     if not rotations:
         return "no rotations yet"
     return "\n".join(f"- {r['name']}: {r['on_call'] or 'nobody'}" for r in rotations)
