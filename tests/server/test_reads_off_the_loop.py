@@ -53,7 +53,8 @@ def test_a_read_kept_waiting_by_the_database_holds_no_other_request(
     with TestClient(app) as client, psycopg.connect(plain) as lock:
         client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
         if table == "runs":  # only the command reads them: the monitor is stopped
-            assert client.post("/api/v1/rooms", json={"name": "ops"}).status_code == 201
+            made = client.post("/api/v1/rooms", json={"name": "ops"}).status_code
+            assert made in (201, 409)  # 409: made by an earlier test on this database
             assert client.portal is not None
             client.portal.call(app.state.timely_workers.stop)
             client.portal.call(app.state.workers.stop)
