@@ -17,12 +17,12 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from starlette.testclient import TestClient
 
 from tests.conftest import ADMIN_TOKEN, _empty_pg, make_settings
@@ -33,7 +33,7 @@ from thereyet.server.services.pings import Ping
 from thereyet.server.store import pipeline
 from thereyet.server.store.engine import make_engines
 from thereyet.server.store.migrate import upgrade
-from thereyet.server.store.tables import jobs, rooms
+from thereyet.server.store.tables import job_events, jobs, rooms
 from thereyet.server.store.writer import Tx, Writer
 
 pytestmark = pytest.mark.postgres
@@ -397,3 +397,43 @@ def test_a_ping_groups_reads_and_buckets_are_planned_afresh_its_inserts_prepared
     assert any(s.startswith("INSERT INTO runs") for s in statements), statements
     afresh = ("FROM jobs WHERE ping_uuid", "INTO rate_buckets", "UPDATE rate_buckets")
     assert not [s for s in statements if any(a in s for a in afresh)], statements
+
+
+def test_the_monitor_says_a_ticks_misses_in_round_trips_that_do_not_grow_with_them(
+    wire, pg_database, tmp_path, clock: FakeClock
+):
+    """The monitor claims the jobs a tick finds missed in one statement, and writes
+    their events, reads their rooms, routes and incident rules once for them all: 24
+    misses wait for as many round trips as 4 (each was about six of its own)."""
+    _empty_pg(pg_database)
+    counter, url = wire
+    engines = make_engines(url)
+    upgrade(engines.write)
+    engines.dispose()
+    app = create_app(make_settings(url, tmp_path), clock)
+    with TestClient(app) as client:
+        client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        state: Any = app.state
+        assert client.portal is not None
+        client.portal.call(state.timely_workers.stop)  # only the monitor in the writer
+        client.portal.call(state.workers.stop)
+        client.portal.call(state.heartbeat.stop)
+        trips, said = [], []
+        for count in (4, 24):
+            clock.set(clock.now().replace(second=0, microsecond=0) + timedelta(minutes=10))
+            for n in range(count):
+                body = {"schedule": "* * * * *", "limits": {"grace": 30}}
+                client.put(f"/api/v1/jobs/miss-{count}-{n}/schedule", json=body)
+            clock.advance(120)  # past the first occurrence's deadline
+            before = counter.by_connection()
+            said.append(client.portal.call(state.monitoring.step, clock.now()))
+            trips.append(counter.most_since(before))
+        kinds = client.portal.call(state.hub.writer.run, _job_event_kinds)
+    assert said == [4, 24]
+    assert kinds == {"missed": 28}
+    assert trips[0] == trips[1]
+
+
+def _job_event_kinds(tx: Tx) -> dict[str, int]:
+    found = tx.conn.execute(select(job_events.c.kind, func.count()).group_by(job_events.c.kind))
+    return {str(kind): int(n) for kind, n in found}

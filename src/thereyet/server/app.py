@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.schedules.starters["agent"] = app.state.agents.queue_in
         app.state.tokens.revoke_hooks.append(app.state.agents.token_revoked)
         app.state.monitoring = MonitorService(hub, app.state.runs)
-        app.state.schedules.on_late_start = app.state.monitoring.on_late_start
+        app.state.schedules.on_late_starts = app.state.monitoring.on_late_starts
         app.state.pings = PingService(hub, app.state.runs)
         app.state.oncall = OncallService(hub)
         app.state.escalation = EscalationService(hub)
@@ -106,7 +106,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.runs.grouped_status_hooks[app.state.incidents.on_run_status] = (
             app.state.incidents.on_runs_status
         )
-        app.state.monitoring.transition_hooks.append(app.state.incidents.on_transition)
+        app.state.monitoring.transition_hooks.append(app.state.incidents.on_transitions)
         await app.state.oncall.link_secret()  # made once, before two nodes could race for it
         app.state.people = PeopleService(hub)
         app.state.shares = ShareService(hub)

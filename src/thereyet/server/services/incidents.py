@@ -482,12 +482,17 @@ class IncidentService:
             if run.status is not RunStatus.SUCCEEDED or run.job in with_open:
                 self.on_run_status(tx, run, room_ids, was)
 
-    def on_transition(self, tx: Tx, job: str, run_id: str | None, transition: str) -> None:
-        """A MonitorService hook: missed, stalled and overdue may open incidents."""
-        if transition == "recovered":
-            self._safely(tx, self._job_recovered, job, f"job:{job}:stalled")
-        elif transition in rules.JOB_EVENTS:
-            self._safely(tx, self._job_event, job, run_id, transition, "")
+    def on_transitions(self, tx: Tx, said: list[tuple[str, str | None, str]]) -> None:
+        """A MonitorService hook, for transitions told together, (job, run id, transition)
+        each: missed, stalled and overdue may open incidents (the jobs with a rule are
+        asked once); recovered resolves a stalled one."""
+        events = sorted({job for job, _, transition in said if transition in rules.JOB_EVENTS})
+        ruled = oncall_store.jobs_with_rules(tx.conn, events)
+        for job, run_id, transition in said:
+            if transition == "recovered":
+                self._safely(tx, self._job_recovered, job, f"job:{job}:stalled")
+            elif transition in rules.JOB_EVENTS and job in ruled:
+                self._safely(tx, self._job_event, job, run_id, transition, "")
 
     def _safely(self, tx: Tx, fn: Any, *args: Any) -> None:
         # A job is never broken by its own monitoring: a failure here is logged, not raised.

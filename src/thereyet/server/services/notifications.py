@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -86,6 +86,17 @@ def _is_host(host: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Note:
+    """A change to tell every channel routed for its event."""
+
+    event: str
+    job: str
+    rooms: Collection[str]  # the names of the rooms it is about
+    text: str
+    run_id: str | None = None
+
+
 def notify_in(
     tx: Tx,
     *,
@@ -96,11 +107,43 @@ def notify_in(
     run_id: str | None = None,
 ) -> int:
     """Queue `text` for every channel routed for this event; return how many."""
-    wanted = sorted(
-        {r.channel_id for r in store.matching_routes(tx.conn, job, rooms) if event in r.events}
+    return notify_many(tx, [Note(event, job, rooms, text, run_id)])
+
+
+def notify_many(tx: Tx, notes: Sequence[Note]) -> int:
+    """Queue each note for every channel routed for its event, the routes read once;
+    return how many outbox rows were queued."""
+    routes = store.enabled_routes(tx.conn) if notes else []
+    queued = 0
+    for note in notes:
+        wanted = _wanted(routes, note.event, note.job, note.rooms)
+        if wanted:
+            _queue(tx, wanted, note.event, note.job, note.run_id, plain(note.text))
+            queued += len(wanted)
+    return queued
+
+
+def _wanted(routes: Sequence[Any], event: str, job: str, rooms: Collection[str]) -> list[int]:
+    """The channels of `routes` (enabled ones) routed for this event of this job: a route
+    names the job, or one of its rooms, or neither (everything)."""
+    return sorted(
+        {
+            route.channel_id
+            for route in routes
+            if event in route.events
+            and (
+                route.job == job
+                or route.room in rooms
+                or (route.job is None and route.room is None)
+            )
+        }
     )
-    body = plain(text)
-    for channel_id in wanted:
+
+
+def _queue(
+    tx: Tx, channels: list[int], event: str, job: str, run_id: str | None, body: str
+) -> None:
+    for channel_id in channels:
         store.insert_message(
             tx.conn,
             kind="notify",
@@ -114,7 +157,6 @@ def notify_in(
             next_attempt_at=tx.now,
             created_at=tx.now,
         )
-    return len(wanted)
 
 
 def _run_event(run: Run, was: RunStatus | None) -> str | None:
@@ -190,36 +232,12 @@ class NotificationService:
         names = ping_store.room_names(tx.conn, [r for _, ids, _ in changes for r in ids])
         for run, room_ids, was in changes:
             event = _run_event(run, was)
-            rooms = {names[r] for r in room_ids}
-            wanted = sorted(
-                {
-                    route.channel_id
-                    for route in routes
-                    if event in route.events
-                    and (
-                        route.job == run.job
-                        or route.room in rooms
-                        or (route.job is None and route.room is None)
-                    )
-                }
-            )
-            if event is None or not wanted:
+            if event is None:
                 continue
-            body = plain(run_card(run, change=run.status, now=tx.now, was=was))
-            for channel_id in wanted:
-                store.insert_message(
-                    tx.conn,
-                    kind="notify",
-                    channel_id=channel_id,
-                    event=event,
-                    job=run.job,
-                    run_id=run.id,
-                    title=body[:300],
-                    body=body,
-                    payload={},
-                    next_attempt_at=tx.now,
-                    created_at=tx.now,
-                )
+            wanted = _wanted(routes, event, run.job, {names[r] for r in room_ids})
+            if wanted:
+                card = run_card(run, change=run.status, now=tx.now, was=was)
+                _queue(tx, wanted, event, run.job, run.id, plain(card))
 
     # -- channels and routes -------------------------------------------------------
 

@@ -104,10 +104,16 @@ def _check_catch_up(config: JobConfig) -> dict[str, Any]:
     return values
 
 
-def _watch_after_start(row: Any, start: datetime) -> dict[str, Any]:
-    """The due and alert times of a job waited for, once a run of it started at `start`."""
+def _schedule(row: Any) -> Schedule:
+    """The schedule of a job known to have one."""
     schedule = schedule_of(row)
     assert schedule is not None
+    return schedule
+
+
+def _watch_after_start(row: Any, start: datetime) -> dict[str, Any]:
+    """The due and alert times of a job waited for, once a run of it started at `start`."""
+    schedule = _schedule(row)
     due = schedule.next_after(start)
     alert = rules.alert_at(schedule, limits_of(row), due, ScheduleState.OK)
     return {"due_at": due, "alert_at": alert, "schedule_state": ScheduleState.OK.value}
@@ -174,9 +180,9 @@ class ScheduleService:
         notifications.callback_failed.append(self.on_callback_failed)
         # Told how late (seconds after its due time) each routine was started: metrics.
         self.on_started: Callable[[float], None] | None = None
-        # Told of each start past the deadline of the occurrence its job waited for, when
-        # no node has said yet that it was missed (the monitor says it): (tx, row, start).
-        self.on_late_start: Callable[[Tx, Any, datetime], None] | None = None
+        # Told of starts past the deadline of the occurrence their jobs waited for, when
+        # no node has said yet that it was missed (the monitor says it): (row, start)s.
+        self.on_late_starts: Callable[[Tx, list[tuple[Any, datetime]]], None] | None = None
         self.starters: dict[str, Starter] = {}
 
     # -- configuration ------------------------------------------------------------------
@@ -290,20 +296,22 @@ class ScheduleService:
         if row is None or not row.schedule or row.target:
             return
         start = run.started_at or tx.now
-        self._say_unsaid_miss(tx, row, start)
+        self._say_unsaid_misses(tx, [(row, start)])
         store.update_job(tx.conn, row.id, **_watch_after_start(row, start))
 
-    def _say_unsaid_miss(self, tx: Tx, row: Any, start: datetime) -> None:
-        """Before a start moves the job on: if it comes past the deadline of the occurrence
-        the job waited for, and no node said that one was missed, have it said."""
-        if self.on_late_start is None or row.due_at is None:
-            return
-        if row.schedule_state == ScheduleState.MISSED.value:
-            return
-        schedule = schedule_of(row)
-        assert schedule is not None
-        if start >= rules.deadline(schedule, limits_of(row), row.due_at):
-            self.on_late_start(tx, row, start)
+    def _say_unsaid_misses(self, tx: Tx, starts: list[tuple[Any, datetime]]) -> None:
+        """Before starts move their jobs on, (job row, start) each: those past the
+        deadline of the occurrence their job waited for, when no node said that one was
+        missed, have it said."""
+        late = [
+            (row, start)
+            for row, start in starts
+            if row.due_at is not None
+            and row.schedule_state != ScheduleState.MISSED.value
+            and start >= rules.deadline(_schedule(row), limits_of(row), row.due_at)
+        ]
+        if late and self.on_late_starts is not None:
+            self.on_late_starts(tx, late)
 
     def on_run_end(self, tx: Tx, run: Run, room_ids: list[int], was: RunStatus | None) -> None:
         """A RunService status hook: a run that has ended no longer needs its token."""
@@ -335,19 +343,18 @@ class ScheduleService:
             rows.update((row.name, row) for row in store.jobs_by_names(tx.conn, unread))
         worked_out: dict[tuple[Any, ...], dict[str, Any]] = {}
         updates = []
-        looked_at: set[int] = set()
+        first_starts: dict[int, tuple[Any, datetime]] = {}  # each job's, as read
         for run in started:
             row = rows.get(run.job)
             if row is None or not row.schedule or row.target:
                 continue
             start = run.started_at or tx.now
-            if row.id not in looked_at:  # the job's first start in the group, as read
-                looked_at.add(row.id)
-                self._say_unsaid_miss(tx, row, start)
+            first_starts.setdefault(row.id, (row, start))
             key = (row.schedule, row.timezone, start, *[getattr(row, n) for n in LIMIT_FIELDS])
             if key not in worked_out:
                 worked_out[key] = _watch_after_start(row, start)
             updates.append({"p_id": row.id, **worked_out[key]})
+        self._say_unsaid_misses(tx, list(first_starts.values()))
         store.set_jobs_watch(tx.conn, updates)
 
     def on_runs_end(self, tx: Tx, changes: list[tuple[Run, list[int], RunStatus | None]]) -> None:

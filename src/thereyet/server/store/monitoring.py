@@ -8,8 +8,9 @@ matches no row.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
 
@@ -97,19 +98,57 @@ def watched_jobs(conn: Connection, now: datetime, limit: int) -> list[Any]:
     return list(conn.execute(query))
 
 
-def claim_job_change(
-    conn: Connection, job_id: int, *, seen_alert_at: datetime, seen_state: str | None, **values: Any
-) -> bool:
-    """Apply the monitor's change to a job unless someone changed it since it was read."""
+class JobClaim(NamedTuple):
+    """The monitor's change to a job waiting for a start, made only if the job is as it
+    was read (alert_at and schedule_state) and no other transaction holds its row."""
+
+    job_id: int
+    seen_alert_at: datetime
+    seen_state: str | None
+    due_at: datetime
+    schedule_state: str | None
+    alert_at: datetime | None
+
+
+def claim_job_changes(conn: Connection, claims: Sequence[JobClaim]) -> set[int]:
+    """Make each claim that still holds; return the ids of the jobs changed. On
+    PostgreSQL one statement for them all, their rows locked in id order (as
+    store.job_rows locks them); elsewhere one statement a job."""
+    if not claims:
+        return set()
+    if conn.dialect.name == "postgresql":
+        ordered = sorted(claims)
+        columns = list(zip(*ordered, strict=True))
+        found = conn.exec_driver_sql(_PG_CLAIMS, tuple(list(c) for c in columns))
+        return set(found.scalars())
+    return {c.job_id for c in claims if _claim_one(conn, c)}
+
+
+_PG_CLAIMS = (
+    "WITH v AS MATERIALIZED (SELECT j.id, u.due_at, u.schedule_state, u.alert_at "
+    "FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[], %s::timestamptz[], "
+    "%s::text[], %s::timestamptz[]) "
+    "AS u(id, seen_alert_at, seen_state, due_at, schedule_state, alert_at) "
+    "JOIN jobs AS j ON j.id = u.id AND j.alert_at = u.seen_alert_at "
+    "AND j.schedule_state IS NOT DISTINCT FROM u.seen_state "
+    "ORDER BY j.id FOR NO KEY UPDATE OF j SKIP LOCKED) "
+    "UPDATE jobs SET due_at = v.due_at, schedule_state = v.schedule_state, "
+    "alert_at = v.alert_at FROM v WHERE jobs.id = v.id RETURNING jobs.id"
+)
+
+
+def _claim_one(conn: Connection, claim: JobClaim) -> bool:
     state = (
         jobs.c.schedule_state.is_(None)
-        if seen_state is None
-        else jobs.c.schedule_state == seen_state
+        if claim.seen_state is None
+        else jobs.c.schedule_state == claim.seen_state
     )
     result = conn.execute(
         update(jobs)
-        .where(unlocked(jobs, jobs.c.id == job_id, jobs.c.alert_at == seen_alert_at, state))
-        .values(**values)
+        .where(
+            unlocked(jobs, jobs.c.id == claim.job_id, jobs.c.alert_at == claim.seen_alert_at, state)
+        )
+        .values(due_at=claim.due_at, schedule_state=claim.schedule_state, alert_at=claim.alert_at)
     )
     return result.rowcount == 1
 
@@ -222,6 +261,12 @@ def insert_job_event(
     conn.execute(
         insert(job_events).values(job_id=job_id, run_id=run_id, kind=kind, ts=ts, data=data)
     )
+
+
+def insert_job_events(conn: Connection, events: list[dict[str, Any]]) -> None:
+    """Several job events (job_id, run_id, kind, ts, data each) in one executemany."""
+    if events:
+        conn.execute(insert(job_events), events)
 
 
 def list_job_events(conn: Connection, job_id: int, limit: int) -> list[Any]:

@@ -111,6 +111,14 @@ def job_rule(conn: Connection, job: str) -> Any:
     return conn.execute(query).first()
 
 
+def jobs_with_rules(conn: Connection, names: list[str]) -> set[str]:
+    """Which of these jobs have an incident rule (one statement for a group)."""
+    if not names:
+        return set()
+    query = select(job_incident_rules.c.job).where(job_incident_rules.c.job.in_(names))
+    return set(conn.execute(query).scalars())
+
+
 def job_rules(conn: Connection) -> list[Any]:
     query = select(job_incident_rules, incident_services.c.name.label("service")).join(
         incident_services, incident_services.c.id == job_incident_rules.c.service_id

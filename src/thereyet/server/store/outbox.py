@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Connection, delete, exists, func, insert, or_, select, update
 
 from .claims import unlocked
 from .tables import channels, contact_methods, oncall_people, outbox, routes
@@ -98,26 +97,6 @@ def delete_route(conn: Connection, route_id: int) -> bool:
     return conn.execute(delete(routes).where(routes.c.id == route_id)).rowcount == 1
 
 
-# Built once: asked at every status change of every run.
-_MATCHING_ROUTES = (
-    select(routes.c.channel_id, routes.c.events)
-    .join(channels, channels.c.id == routes.c.channel_id)
-    .where(
-        or_(
-            routes.c.job == bindparam("p_job"),
-            routes.c.room.in_(bindparam("p_rooms", expanding=True)),
-            (routes.c.job.is_(None)) & (routes.c.room.is_(None)),
-        ),
-        channels.c.disabled_at.is_(None),
-    )
-)
-
-
-def matching_routes(conn: Connection, job: str, rooms: Iterable[str]) -> list[Any]:
-    """Routes of enabled channels that cover this job or one of these rooms (or everything)."""
-    return list(conn.execute(_MATCHING_ROUTES, {"p_job": job, "p_rooms": list(rooms)}))
-
-
 _ENABLED_ROUTES = (
     select(routes.c.channel_id, routes.c.events, routes.c.job, routes.c.room)
     .join(channels, channels.c.id == routes.c.channel_id)
@@ -126,8 +105,8 @@ _ENABLED_ROUTES = (
 
 
 def enabled_routes(conn: Connection) -> list[Any]:
-    """Every route of an enabled channel: a group of status changes is matched against
-    them at once (see matching_routes for one change)."""
+    """Every route of an enabled channel: changes are matched against them in Python
+    (services.notifications), a group of changes at once."""
     return list(conn.execute(_ENABLED_ROUTES))
 
 

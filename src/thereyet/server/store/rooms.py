@@ -85,6 +85,20 @@ def job_room_ids(conn: Connection, job: int) -> list[int]:
     return list(conn.execute(_JOB_ROOM_IDS, {"p_job": job}).scalars())
 
 
+_ROOMS_OF_JOBS = select(job_rooms.c.job_id, job_rooms.c.room_id).where(
+    job_rooms.c.job_id.in_(bindparam("p_ids", expanding=True))
+)
+
+
+def rooms_of_jobs(conn: Connection, jobs: list[int]) -> dict[int, list[int]]:
+    """The room ids of several jobs (one statement): job id -> its rooms, in id order."""
+    found: dict[int, list[int]] = {job: [] for job in jobs}
+    if jobs:
+        for job, room in conn.execute(_ROOMS_OF_JOBS, {"p_ids": sorted(set(jobs))}):
+            found[job].append(room)
+    return {job: sorted(rooms) for job, rooms in found.items()}
+
+
 def add_job_room(conn: Connection, job: int, room: int) -> None:
     if room not in job_room_ids(conn, job):
         conn.execute(insert(job_rooms).values(job_id=job, room_id=room))
