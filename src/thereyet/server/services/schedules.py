@@ -303,13 +303,17 @@ class ScheduleService:
         """Before starts move their jobs on, (job row, start) each: those past the
         deadline of the occurrence their job waited for, when no node said that one was
         missed, have it said."""
-        late = [
-            (row, start)
-            for row, start in starts
-            if row.due_at is not None
-            and row.schedule_state != ScheduleState.MISSED.value
-            and start >= rules.deadline(_schedule(row), limits_of(row), row.due_at)
-        ]
+        deadlines: dict[tuple[Any, ...], datetime] = {}  # worked out once for a burst
+        late = []
+        for row, start in starts:
+            if row.due_at is None or row.schedule_state == ScheduleState.MISSED.value:
+                continue
+            limits = limits_of(row)
+            key = (row.schedule, row.timezone, row.due_at, limits)
+            if key not in deadlines:
+                deadlines[key] = rules.deadline(_schedule(row), limits, row.due_at)
+            if start >= deadlines[key]:
+                late.append((row, start))
         if late and self.on_late_starts is not None:
             self.on_late_starts(tx, late)
 
