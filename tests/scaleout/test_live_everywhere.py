@@ -129,6 +129,21 @@ def test_a_token_revoked_through_node_a_is_refused_by_node_b_within_a_second(
         assert took < REVOKED_WITHIN
 
 
+def test_a_ping_key_revoked_through_node_a_is_refused_by_node_b_within_a_second(
+    nodes_db: str, tmp_path: Path
+):
+    with Cluster.start(nodes_db, tmp_path, nodes=2) as hub:
+        a, b = hub.nodes
+        made = a.post("/api/v1/ping-keys", {"name": "cron"})
+        slug = f"/ping/{made['key']}/db-backup"
+        assert a.request("GET", f"{slug}?create=1", token=None)[0] == 201
+        for node in (a, b):  # both nodes have checked the key, and remember it for 5 s
+            assert node.request("GET", slug, token=None)[0] == 200
+        assert a.request("DELETE", f"/api/v1/ping-keys/{made['id']}")[0] == 204
+        took = _refused_after(lambda: b.request("GET", slug, token=None)[0] == 404)
+        assert took < REVOKED_WITHIN
+
+
 def test_a_share_link_revoked_on_node_a_is_refused_by_node_b_within_a_second(
     nodes_db: str, tmp_path: Path
 ):
