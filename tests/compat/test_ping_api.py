@@ -9,7 +9,11 @@ import pytest
 from starlette.testclient import TestClient
 
 from thereyet.server.clock import FakeClock
+from thereyet.server.config import Settings
+from thereyet.server.configfile.secrets import Resolver
+from thereyet.server.configfile.service import ConfigService
 from thereyet.server.domain.ratelimit import Rate
+from thereyet.server.hub import Hub
 from thereyet.server.services.pings import PING_BODY_LIMIT
 from thereyet.server.services.rate_buckets import SharedBuckets
 
@@ -146,6 +150,30 @@ def test_a_ping_key_removed_from_the_files_is_refused_at_once(client):
     assert client.get(f"/ping/{key}/srv01").status_code == 200  # the key is remembered
     pruned = {"files": {"keys.toml": "# no keys\n"}, "prune": True}
     assert client.post("/api/v1/config/apply", json=pruned).status_code == 200
+    assert client.get(f"/ping/{key}/srv01").status_code == 404
+
+
+def test_a_ping_key_removed_straight_in_the_database_is_refused_within_five_seconds(
+    client, settings: Settings, clock: FakeClock
+):
+    """`thereyet apply` without --url writes the database itself. On SQLite the running
+    hub hears nothing, and a key it checked lately is taken until it forgets it, 5 s
+    later; on PostgreSQL it hears the apply through the bus bridge, at once."""
+    files = {"keys.toml": "[ping_keys.servers]\n"}
+    done = client.post("/api/v1/config/apply", json={"files": files}).json()
+    [key] = [s["key"] for s in done["secrets"] if s["kind"] == "ping_keys"]
+    assert client.get(f"/ping/{key}/srv01?create=1").status_code == 201
+    other = Hub.open(settings, clock)  # as the command line opens the database
+    try:
+        ConfigService(other).apply_sync({"keys.toml": "# no keys\n"}, Resolver(), prune=True)
+    finally:
+        other.close()
+    if settings.db.startswith("postgresql"):
+        assert client.get(f"/ping/{key}/srv01").status_code == 404
+        return
+    clock.advance(4.9)
+    assert client.get(f"/ping/{key}/srv01").status_code == 200  # still remembered
+    clock.advance(0.2)
     assert client.get(f"/ping/{key}/srv01").status_code == 404
 
 

@@ -92,9 +92,10 @@ class PingService:
         # when a key is revoked), and a check's ping uuid by its slug ("" for a job
         # without one). A slug's uuid gone stale (the job deleted or renamed since) is
         # harmless: the group finds no check by it, and the ping is made alone, by slug.
-        self._keys: RecentlyChecked[str] = RecentlyChecked()
+        seconds = lambda: hub.clock.now().timestamp()  # noqa: E731 (the hub's clock)
+        self._keys: RecentlyChecked[str] = RecentlyChecked(clock=seconds)
         self._forget_keys = kept_in_step(self._keys, hub.bus, FORGET_PING_KEYS)
-        self._slugs: RecentlyChecked[str] = RecentlyChecked()
+        self._slugs: RecentlyChecked[str] = RecentlyChecked(clock=seconds)
 
     async def by_uuid(self, ping_uuid: str, ping: Ping) -> int:
         """Apply a ping sent to /ping/<uuid>; return the HTTP status (200).
