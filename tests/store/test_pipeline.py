@@ -295,6 +295,28 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@contextlib.contextmanager
+def _quiet_hub(
+    wire: tuple[WireCounter, str], pg_database: str, tmp_path: Any, clock: FakeClock
+) -> Iterator[tuple[TestClient, Any]]:
+    """A hub app on an emptied database, through the wire counter, its workers stopped
+    (only what the test hands the writer is counted); its client (as admin) and state."""
+    _empty_pg(pg_database)
+    _, url = wire
+    engines = make_engines(url)
+    upgrade(engines.write)
+    engines.dispose()
+    app = create_app(make_settings(url, tmp_path), clock)
+    with TestClient(app) as client:
+        client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        state: Any = app.state
+        assert client.portal is not None
+        client.portal.call(state.timely_workers.stop)
+        client.portal.call(state.workers.stop)
+        client.portal.call(state.heartbeat.stop)
+        yield client, state
+
+
 @pytest.mark.parametrize("kind", ["again", "first", "scheduled"])
 def test_a_group_of_pings_waits_for_two_round_trips(
     wire, pg_database, tmp_path, clock: FakeClock, kind
@@ -304,19 +326,9 @@ def test_a_group_of_pings_waits_for_two_round_trips(
     too, worked out from the schedule read with the checks)."""
     first = kind != "again"
     body = {"schedule": "*/5 * * * *"} if kind == "scheduled" else {}
-    _empty_pg(pg_database)  # checks that no earlier test pinged
-    counter, url = wire
-    engines = make_engines(url)
-    upgrade(engines.write)
-    engines.dispose()
-    app = create_app(make_settings(url, tmp_path), clock)
-    with TestClient(app) as client:
-        client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
-        state: Any = app.state
+    counter, _ = wire
+    with _quiet_hub(wire, pg_database, tmp_path, clock) as (client, state):
         assert client.portal is not None
-        client.portal.call(state.timely_workers.stop)  # only pings in the writer
-        client.portal.call(state.workers.stop)
-        client.portal.call(state.heartbeat.stop)
         uuids = [
             client.put(f"/api/v1/jobs/check-{n}/schedule", json=body)
             .json()["ping_url"]
@@ -405,19 +417,9 @@ def test_the_monitor_says_a_ticks_misses_in_round_trips_that_do_not_grow_with_th
     """The monitor claims the jobs a tick finds missed in one statement, and writes
     their events, reads their rooms, routes and incident rules once for them all: 24
     misses wait for as many round trips as 4 (each was about six of its own)."""
-    _empty_pg(pg_database)
-    counter, url = wire
-    engines = make_engines(url)
-    upgrade(engines.write)
-    engines.dispose()
-    app = create_app(make_settings(url, tmp_path), clock)
-    with TestClient(app) as client:
-        client.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
-        state: Any = app.state
+    counter, _ = wire
+    with _quiet_hub(wire, pg_database, tmp_path, clock) as (client, state):
         assert client.portal is not None
-        client.portal.call(state.timely_workers.stop)  # only the monitor in the writer
-        client.portal.call(state.workers.stop)
-        client.portal.call(state.heartbeat.stop)
         trips, said = [], []
         for count in (4, 24):
             clock.set(clock.now().replace(second=0, microsecond=0) + timedelta(minutes=10))
